@@ -1,0 +1,126 @@
+# Ferrite: build the kernel, the initrd and the boot ISO; run it; test it.
+# `make help` lists the targets.
+
+CROSS       ?= i686-linux-gnu-
+KCXX        := $(CROSS)g++
+KLD         := $(CROSS)ld
+KNM         := $(CROSS)nm
+KOBJDUMP    := $(CROSS)objdump
+HOSTCXX     ?= g++
+PYTHON      ?= python3
+QEMU        ?= qemu-system-i386
+
+B := build
+
+KFLAGS := -m32 -march=i486 -fno-pie -ffreestanding -nostdlib -fno-stack-protector \
+          -fno-omit-frame-pointer -mgeneral-regs-only -fno-asynchronous-unwind-tables \
+          -fno-strict-aliasing -O2 -g -Wall -Wextra -I. -MMD -MP
+KCXXFLAGS := $(KFLAGS) -std=c++20 -fno-exceptions -fno-rtti -fno-threadsafe-statics \
+             -fno-use-cxa-atexit
+KLDFLAGS := -m elf_i386 -nostdlib --build-id=none -z max-page-size=0x1000 -z noexecstack -T linker.ld
+
+KDIRS := boot arch/i386 kernel mm drivers
+KSRCS := $(foreach d,$(KDIRS),$(wildcard $(d)/*.S $(d)/*.cpp))
+KOBJS := $(patsubst %,$(B)/k/%.o,$(basename $(KSRCS)))
+
+HOST_TEST_SRCS := $(wildcard tests/*.cpp)
+HOST_KERNEL_SRCS := kernel/format.cpp kernel/cmdline.cpp
+HOST_CXXFLAGS := -std=c++20 -O1 -g -Wall -Wextra -I. -MMD -MP
+
+.PHONY: all run test debug bochs clean setup help host-tests
+all: $(B)/kernel.elf $(B)/initrd.cpio $(B)/os.iso
+
+help:
+	@echo "make          build build/kernel.elf, build/initrd.cpio, build/os.iso"
+	@echo "make run      boot build/os.iso in QEMU, serial console on this terminal (Ctrl-A X quits)"
+	@echo "make test     every test; the last line is 'N passed, N failed'"
+	@echo "make debug    QEMU stopped at the first instruction, gdb attached"
+	@echo "make bochs    boot build/os.iso in Bochs"
+
+setup:
+	@scripts/setup.sh
+
+$(B)/k/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	$(KCXX) $(KCXXFLAGS) -c $< -o $@
+
+$(B)/k/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(KCXX) $(KFLAGS) -D__ASSEMBLY__ -c $< -o $@
+
+# Two links: the first without symbol names, the second with the table made from the
+# first. The table sits after .data, so no function moves: the check below proves it.
+$(B)/ksyms-empty.S: scripts/ksyms.py
+	@mkdir -p $(B)
+	$(PYTHON) scripts/ksyms.py > $@
+
+$(B)/ksyms.S: $(B)/kernel.stage1.elf scripts/ksyms.py
+	$(KNM) -n -C $< > $(B)/kernel.stage1.nm
+	$(PYTHON) scripts/ksyms.py $(B)/kernel.stage1.nm > $@
+
+$(B)/%.o: $(B)/%.S
+	$(KCXX) $(KFLAGS) -c $< -o $@
+
+$(B)/kernel.stage1.elf: $(KOBJS) $(B)/ksyms-empty.o linker.ld
+	$(KLD) $(KLDFLAGS) -o $@ $(KOBJS) $(B)/ksyms-empty.o
+
+$(B)/kernel.elf: $(KOBJS) $(B)/ksyms.o linker.ld
+	$(KLD) $(KLDFLAGS) -o $@ $(KOBJS) $(B)/ksyms.o
+	@$(KNM) -n $(B)/kernel.stage1.elf | grep -i ' [tw] ' > $(B)/text1.nm
+	@$(KNM) -n $@ | grep -i ' [tw] ' > $(B)/text2.nm
+	@cmp -s $(B)/text1.nm $(B)/text2.nm || { echo "kernel.elf: code moved between links"; exit 1; }
+
+ROOTFS_FILES := $(shell find user/rootfs -type f 2>/dev/null)
+$(B)/initrd.cpio: $(ROOTFS_FILES)
+	@rm -rf $(B)/rootfs && mkdir -p $(B)/rootfs
+	cp -a user/rootfs/. $(B)/rootfs/
+	cd $(B)/rootfs && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 > ../initrd.cpio
+
+# os.iso boots the normal entry; selftest.iso (for Bochs, which cannot type at GRUB's
+# menu) is the same image with the self-test entry as the default and no countdown.
+$(B)/os.iso: $(B)/kernel.elf $(B)/initrd.cpio iso/boot/grub/grub.cfg
+	@rm -rf $(B)/iso && mkdir -p $(B)/iso/boot/grub
+	cp iso/boot/grub/grub.cfg $(B)/iso/boot/grub/
+	cp $(B)/kernel.elf $(B)/initrd.cpio $(B)/iso/boot/
+	grub-mkrescue -o $@ $(B)/iso 2> $(B)/grub-mkrescue.log || { cat $(B)/grub-mkrescue.log; exit 1; }
+
+$(B)/selftest.iso: $(B)/os.iso
+	@rm -rf $(B)/iso-selftest && cp -a $(B)/iso $(B)/iso-selftest
+	sed -i -e 's/^set default=0/set default=1/' -e 's/^set timeout=.*/set timeout=0/' \
+		$(B)/iso-selftest/boot/grub/grub.cfg
+	grub-mkrescue -o $@ $(B)/iso-selftest 2> $(B)/grub-mkrescue.log || { cat $(B)/grub-mkrescue.log; exit 1; }
+
+# Host unit tests of the pure parts, with GoogleTest.
+$(B)/host/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	$(HOSTCXX) $(HOST_CXXFLAGS) -c $< -o $@
+
+$(B)/host/unit-tests: $(patsubst %.cpp,$(B)/host/%.o,$(HOST_TEST_SRCS) $(HOST_KERNEL_SRCS))
+	$(HOSTCXX) -o $@ $^ -lgtest -lgtest_main -pthread
+
+host-tests: $(B)/host/unit-tests
+
+run:
+	@scripts/setup.sh --quiet
+	@$(MAKE) --no-print-directory all
+	scripts/qemu-run.sh
+
+test:
+	@scripts/setup.sh --quiet
+	@$(MAKE) --no-print-directory all $(B)/selftest.iso host-tests
+	@$(PYTHON) scripts/run-tests.py
+
+debug:
+	@scripts/setup.sh --quiet
+	@$(MAKE) --no-print-directory all
+	scripts/debug.sh
+
+bochs:
+	@scripts/setup.sh --quiet
+	@$(MAKE) --no-print-directory all
+	scripts/bochs-run.sh $(B)/os.iso
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

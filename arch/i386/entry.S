@@ -1,0 +1,78 @@
+/*
+ * Interrupt and exception entry. Each vector has a stub that makes the stack look the same
+ * (an error code, real or zero, and the vector number), then common_trap saves the rest of
+ * a TrapFrame and calls trap_dispatch(TrapFrame&).
+ */
+#include <arch/i386/segments.h>
+
+    .macro trap_noerr vector
+    .align 8
+    pushl $0
+    pushl $\vector
+    jmp common_trap
+    .endm
+
+    .macro trap_err vector
+    .align 8
+    pushl $\vector
+    jmp common_trap
+    .endm
+
+    .text
+    .align 8
+    .globl trap_stubs
+trap_stubs:                             /* 16 bytes per vector, 48 vectors */
+    .irp v, 0, 1, 2, 3, 4, 5, 6, 7
+    .align 16
+    trap_noerr \v
+    .endr
+    .align 16
+    trap_err 8
+    .align 16
+    trap_noerr 9
+    .irp v, 10, 11, 12, 13, 14
+    .align 16
+    trap_err \v
+    .endr
+    .irp v, 15, 16
+    .align 16
+    trap_noerr \v
+    .endr
+    .align 16
+    trap_err 17
+    .irp v, 18, 19, 20
+    .align 16
+    trap_noerr \v
+    .endr
+    .align 16
+    trap_err 21
+    .irp v, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
+    .align 16
+    trap_noerr \v
+    .endr
+    .irp v, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47
+    .align 16
+    trap_noerr \v
+    .endr
+
+common_trap:
+    pushl %ds
+    pushl %es
+    pushl %fs
+    pushl %gs
+    pushal
+    movl $KERNEL_DS, %eax
+    movl %eax, %ds
+    movl %eax, %es
+    pushl %esp
+    call trap_dispatch
+    addl $4, %esp
+    .globl ret_from_trap
+ret_from_trap:
+    popal
+    popl %gs
+    popl %fs
+    popl %es
+    popl %ds
+    addl $8, %esp                       /* vector and error code */
+    iret

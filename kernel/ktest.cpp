@@ -1,0 +1,92 @@
+#include <kernel/cmdline.h>
+#include <kernel/console.h>
+#include <kernel/format.h>
+#include <kernel/ktest.h>
+#include <kernel/string.h>
+
+extern "C" const ktest::Case __start_ktests[], __stop_ktests[];
+
+namespace ktest {
+namespace {
+
+constexpr size_t name_length = 96;
+constexpr size_t max_cases = 1024;
+
+/* The linker keeps no useful order within the section: sort by file, then line. */
+const Case* sorted[max_cases];
+
+bool before(const Case* a, const Case* b)
+{
+    int c = strcmp(a->file, b->file);
+    return c < 0 || (c == 0 && a->line < b->line);
+}
+
+size_t sort_cases()
+{
+    size_t n = 0;
+    for (const Case* c = __start_ktests; c < __stop_ktests && n < max_cases; c++) {
+        size_t i = n++;
+        for (; i > 0 && before(c, sorted[i - 1]); i--)
+            sorted[i] = sorted[i - 1];
+        sorted[i] = c;
+    }
+    return n;
+}
+
+void full_name(const Case& c, char (&buf)[name_length])
+{
+    kfmt::snprintf(buf, sizeof buf, "%s.%s", c.suite, c.name);
+}
+
+} // namespace
+
+void report(Context& ctx, const char* file, int line, const char* fmt, ...)
+{
+    ctx.failed = true;
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    kfmt::vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    console_print("    # %s:%d: %s\n", file, line, msg);
+}
+
+bool address_faults(u32 address, bool write)
+{
+    u32 value = 0;
+    last_recovered_fault = { };
+    bool ok = write ? probe_write_u32(address, value) : probe_read_u32(address, value);
+    if (ok)
+        return false;
+    /* It must have been a page fault at exactly that address, not some other trap. */
+    return last_recovered_fault.vector == 14 && last_recovered_fault.address == address;
+}
+
+unsigned run(const char* glob)
+{
+    char name[name_length];
+    size_t count = sort_cases();
+    unsigned planned = 0;
+    for (size_t i = 0; i < count; i++) {
+        full_name(*sorted[i], name);
+        planned += glob_match(glob, name);
+    }
+
+    console_print("KTAP version 1\n1..%u\n", planned);
+    unsigned index = 0, failed = 0;
+    for (size_t i = 0; i < count; i++) {
+        const Case* c = sorted[i];
+        full_name(*c, name);
+        if (!glob_match(glob, name))
+            continue;
+        Context ctx;
+        c->run(ctx);
+        index++;
+        failed += ctx.failed;
+        console_print("%sok %u %s\n", ctx.failed ? "not " : "", index, name);
+    }
+    console_print("# selftest: %u passed, %u failed\n", index - failed, failed);
+    return failed;
+}
+
+} // namespace ktest

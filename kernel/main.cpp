@@ -1,0 +1,138 @@
+/* start_kernel: from the boot stub to a running system. */
+#include <arch/i386/gdt.h>
+#include <arch/i386/interrupts.h>
+#include <arch/i386/io.h>
+#include <drivers/debugcon.h>
+#include <drivers/keyboard.h>
+#include <drivers/power.h>
+#include <drivers/serial.h>
+#include <drivers/timer.h>
+#include <drivers/vga.h>
+#include <kernel/cmdline.h>
+#include <kernel/console.h>
+#include <kernel/ktest.h>
+#include <kernel/multiboot.h>
+#include <kernel/printk.h>
+#include <kernel/version.h>
+#include <mm/layout.h>
+
+extern "C" void run_global_constructors();
+
+CommandLine command_line;
+
+namespace {
+
+/* The loader's structures live in low memory, which pg0 maps at PAGE_OFFSET. */
+template<typename T>
+const T* boot_pointer(u32 phys)
+{
+    return phys && phys < 0x400000 ? reinterpret_cast<const T*>(phys_to_virt(phys)) : nullptr;
+}
+
+const MultibootInfo* multiboot_info()
+{
+    return boot_magic == MULTIBOOT_BOOTLOADER_MAGIC ? boot_pointer<MultibootInfo>(boot_info)
+                                                    : nullptr;
+}
+
+void parse_boot_command_line(const MultibootInfo* mbi)
+{
+    const char* text = "";
+    if (mbi && (mbi->flags & MultibootInfo::HAS_CMDLINE))
+        if (const char* s = boot_pointer<char>(mbi->cmdline))
+            text = s;
+    parse_command_line(text, command_line, CommandLine::ImageName::Present);
+    console_loglevel = command_line.loglevel;
+}
+
+void console_init()
+{
+    if (command_line.console_serial)
+        serial::init();
+    if (command_line.console_vga)
+        vga::init();
+    debugcon::init();
+}
+
+void print_boot_information(const MultibootInfo* mbi)
+{
+    if (!mbi) {
+        printk(KERN_ERR "Not booted by a Multiboot loader (magic %#x)\n", boot_magic);
+        return;
+    }
+    if (mbi->flags & MultibootInfo::HAS_LOADER_NAME)
+        if (const char* name = boot_pointer<char>(mbi->boot_loader_name))
+            printk(KERN_INFO "Loaded by %s\n", name);
+    for (size_t i = 0; i < command_line.nr_bad; i++)
+        printk(KERN_WARNING "Ignoring bad parameter '%s'\n", command_line.bad[i]);
+
+    if (mbi->flags & MultibootInfo::HAS_MMAP) {
+        printk(KERN_INFO "BIOS-provided physical RAM map:\n");
+        u32 p = mbi->mmap_addr, end = mbi->mmap_addr + mbi->mmap_length;
+        while (p < end) {
+            const auto* e = boot_pointer<MultibootMmapEntry>(p);
+            if (!e)
+                break;
+            printk(KERN_INFO "  [mem 0x%08llx-0x%08llx] %s\n", e->addr, e->addr + e->len - 1,
+                   e->type == 1 ? "usable" : "reserved");
+            p += e->size + sizeof e->size;
+        }
+    } else if (mbi->flags & MultibootInfo::HAS_MEMORY) {
+        printk(KERN_INFO "Memory: %u KB low, %u KB high\n", mbi->mem_lower, mbi->mem_upper);
+    }
+    if (mbi->flags & MultibootInfo::HAS_MODULES) {
+        const auto* mods = boot_pointer<MultibootModule>(mbi->mods_addr);
+        for (u32 i = 0; mods && i < mbi->mods_count; i++)
+            printk(KERN_INFO "initrd: %u bytes at physical %#x\n", mods[i].end - mods[i].start,
+                   mods[i].start);
+    }
+    printk(KERN_INFO "Kernel image: %#x-%#x (%u KB)\n", virt_to_phys(u32(_text)),
+           virt_to_phys(u32(_end)), (u32(_end) - u32(_text)) / 1024);
+}
+
+void trap_init()
+{
+    tss_init();
+    idt_init();
+    pic_init();
+    timer::init();
+    keyboard::init();
+    if (command_line.console_serial)
+        serial::enable_input_interrupts();
+    arch::sti();
+}
+
+/* Until there is user space: echo what is typed, so both input paths can be seen working. */
+[[noreturn]] void idle_echo()
+{
+    printk("No init: there is no user space yet. Typed characters are echoed.\n");
+    for (;;) {
+        int c;
+        while ((c = console_read_char()) >= 0) {
+            char ch = char(c);
+            console_write(&ch, 1);
+        }
+        arch::hlt();
+    }
+}
+
+} // namespace
+
+extern "C" [[noreturn]] void start_kernel()
+{
+    run_global_constructors();
+    const MultibootInfo* mbi = multiboot_info();
+    parse_boot_command_line(mbi);
+    console_init();
+    printk(KERN_NOTICE KERNEL_BANNER "\n");
+    print_boot_information(mbi);
+    trap_init();
+    printk(KERN_INFO "Timer at %u Hz, interrupts on\n", HZ);
+
+    if (command_line.selftest) {
+        power_off_on_panic = true;
+        unsigned failed = ktest::run(command_line.selftest_glob);
+        machine_power_off(failed ? 1 : 0);
+    }
+    idle_echo();
+}

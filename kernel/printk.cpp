@@ -1,0 +1,73 @@
+#include <arch/i386/io.h>
+#include <drivers/power.h>
+#include <kernel/console.h>
+#include <kernel/format.h>
+#include <kernel/ksyms.h>
+#include <kernel/printk.h>
+#include <kernel/uaccess.h>
+
+int console_loglevel = 7;
+
+namespace {
+constexpr int default_message_level = 4;
+
+void write_console(void*, const char* s, size_t n) { console_write(s, n); }
+} // namespace
+
+int printk_level(const char*& fmt)
+{
+    if (fmt[0] == KERN_SOH[0] && fmt[1] >= '0' && fmt[1] <= '7') {
+        int level = fmt[1] - '0';
+        fmt += 2;
+        return level;
+    }
+    return default_message_level;
+}
+
+void vprintk(const char* fmt, va_list ap)
+{
+    int level = printk_level(fmt);
+    if (level >= console_loglevel)
+        return;
+    kfmt::vformat(write_console, nullptr, fmt, ap);
+}
+
+void printk(const char* fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vprintk(fmt, ap);
+    va_end(ap);
+}
+
+void show_backtrace(u32 ebp)
+{
+    console_print("Call trace:\n");
+    for (int depth = 0; ebp && depth < 24; depth++) {
+        u32 next, ret;
+        if ((ebp & 3) || !probe_read_u32(ebp, next) || !probe_read_u32(ebp + 4, ret))
+            break;
+        print_symbol(" ", ret);
+        if (next <= ebp)        /* stacks grow down: the caller's frame is above ours */
+            break;
+        ebp = next;
+    }
+}
+
+void show_backtrace()
+{
+    show_backtrace(u32(__builtin_frame_address(0)));
+}
+
+void panic(const char* fmt, ...)
+{
+    arch::cli();
+    va_list ap;
+    va_start(ap, fmt);
+    console_print("Kernel panic: ");
+    kfmt::vformat(write_console, nullptr, fmt, ap);
+    va_end(ap);
+    console_print("\n");
+    show_backtrace();
+    halt_after_panic();
+}
