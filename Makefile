@@ -13,7 +13,7 @@ QEMU        ?= qemu-system-i386
 B := build
 
 KFLAGS := -m32 -march=i486 -fno-pie -ffreestanding -nostdlib -fno-stack-protector \
-          -fno-omit-frame-pointer -mgeneral-regs-only -fno-asynchronous-unwind-tables \
+          -fno-omit-frame-pointer -fno-optimize-sibling-calls -mgeneral-regs-only -fno-asynchronous-unwind-tables \
           -fno-strict-aliasing -O2 -g -Wall -Wextra -I. -MMD -MP
 KCXXFLAGS := $(KFLAGS) -std=c++20 -fno-exceptions -fno-rtti -fno-threadsafe-statics \
              -fno-use-cxa-atexit

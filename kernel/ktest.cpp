@@ -38,6 +38,11 @@ void full_name(const Case& c, char (&buf)[name_length])
     kfmt::snprintf(buf, sizeof buf, "%s.%s", c.suite, c.name);
 }
 
+bool selected(const Case& c, const char* glob, const char* name)
+{
+    return c.explicit_only ? strcmp(glob, name) == 0 : glob_match(glob, name);
+}
+
 } // namespace
 
 void report(Context& ctx, const char* file, int line, const char* fmt, ...)
@@ -69,7 +74,7 @@ unsigned run(const char* glob)
     unsigned planned = 0;
     for (size_t i = 0; i < count; i++) {
         full_name(*sorted[i], name);
-        planned += glob_match(glob, name);
+        planned += selected(*sorted[i], glob, name);
     }
 
     console_print("KTAP version 1\n1..%u\n", planned);
@@ -77,7 +82,7 @@ unsigned run(const char* glob)
     for (size_t i = 0; i < count; i++) {
         const Case* c = sorted[i];
         full_name(*c, name);
-        if (!glob_match(glob, name))
+        if (!selected(*c, glob, name))
             continue;
         Context ctx;
         c->run(ctx);

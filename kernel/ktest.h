@@ -28,6 +28,7 @@ struct Case {
     void (*run)(Context&);
     const char* file;           /* cases run sorted by file, then line */
     int line;
+    bool explicit_only;         /* runs only when selftest= names it exactly */
 };
 
 /* Prints a failure as a KTAP diagnostic line. */
@@ -49,12 +50,17 @@ unsigned run(const char* glob);
 
 } // namespace ktest
 
-#define KTEST(suite, name)                                                              \
+#define KTEST_DEFINE_(suite, name, explicit_only)                                       \
     static void ktest_##suite##_##name(ktest::Context&);                                \
     [[gnu::used, gnu::section(".ktests")]] static const ktest::Case                     \
-        ktest_case_##suite##_##name = { #suite, #name, ktest_##suite##_##name,      \
-                                         __FILE__, __LINE__ };                        \
+        ktest_case_##suite##_##name = { #suite, #name, ktest_##suite##_##name,          \
+                                        __FILE__, __LINE__, explicit_only };            \
     [[gnu::noinline]] static void ktest_##suite##_##name([[maybe_unused]] ktest::Context& ktest_ctx)
+
+#define KTEST(suite, name) KTEST_DEFINE_(suite, name, false)
+
+/* A case that stops the kernel on purpose (an oops, a panic), checked from outside. */
+#define KTEST_EXPLICIT(suite, name) KTEST_DEFINE_(suite, name, true)
 
 #define KTEST_CHECK_(cond, on_fail, ...)                                                \
     do {                                                                                \

@@ -178,3 +178,17 @@ KTEST(ksyms, lookup_names_functions)
     EXPECT_EQ(symbol_address("start_kernel"), addr);
     EXPECT_TRUE(lookup_symbol(0x1000).name == nullptr);
 }
+
+namespace {
+[[gnu::noinline]] void crash_write_to(u32 address)
+{
+    *reinterpret_cast<volatile u32*>(address) = 0x0BAD0BAD;
+}
+}
+
+/* Ends in an oops: run with selftest=crash.kernel_page_fault and read the report. */
+KTEST_EXPLICIT(crash, kernel_page_fault)
+{
+    crash_write_to(0xDEADBEEF);
+    EXPECT_TRUE(false);                 /* not reached */
+}
