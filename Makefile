@@ -13,7 +13,7 @@ QEMU        ?= qemu-system-i386
 B := build
 
 KFLAGS := -m32 -march=i486 -fno-pie -ffreestanding -nostdlib -fno-stack-protector \
-          -fno-omit-frame-pointer -fno-optimize-sibling-calls -mgeneral-regs-only -fno-asynchronous-unwind-tables \
+          -fno-omit-frame-pointer -fno-optimize-sibling-calls -mno-omit-leaf-frame-pointer -mgeneral-regs-only -fno-asynchronous-unwind-tables \
           -fno-strict-aliasing -O2 -g -Wall -Wextra -I. -MMD -MP
 KCXXFLAGS := $(KFLAGS) -std=c++20 -fno-exceptions -fno-rtti -fno-threadsafe-statics \
              -fno-use-cxa-atexit
@@ -22,6 +22,7 @@ KLDFLAGS := -m elf_i386 -nostdlib --build-id=none -z max-page-size=0x1000 -z noe
 KDIRS := boot arch/i386 kernel mm drivers
 KSRCS := $(foreach d,$(KDIRS),$(wildcard $(d)/*.S $(d)/*.cpp))
 KOBJS := $(patsubst %,$(B)/k/%.o,$(basename $(KSRCS)))
+$(KOBJS): Makefile
 
 HOST_TEST_SRCS := $(wildcard tests/*.cpp)
 HOST_KERNEL_SRCS := kernel/format.cpp kernel/cmdline.cpp
