@@ -1,0 +1,147 @@
+#include <gtest/gtest.h>
+#include <kernel/cmdline.h>
+
+#include <memory>
+#include <string>
+
+namespace {
+
+std::unique_ptr<CommandLine> parse(const char* text,
+                                   CommandLine::ImageName image = CommandLine::ImageName::Absent)
+{
+    auto cmd = std::make_unique<CommandLine>();
+    parse_command_line(text, *cmd, image);
+    return cmd;
+}
+
+} // namespace
+
+TEST(CommandLine, Defaults)
+{
+    auto cmd = parse("");
+    EXPECT_STREQ(cmd->init, "/sbin/init");
+    EXPECT_TRUE(cmd->console_vga);
+    EXPECT_TRUE(cmd->console_serial);
+    EXPECT_EQ(cmd->mem_limit, 0u);
+    EXPECT_FALSE(cmd->selftest);
+    EXPECT_EQ(cmd->loglevel, 7);
+    EXPECT_EQ(cmd->init_argc, 0u);
+}
+
+TEST(CommandLine, ImageNameSkippedOnlyWhenPresent)
+{
+    auto cmd = parse("/boot/kernel.elf selftest", CommandLine::ImageName::Present);
+    EXPECT_TRUE(cmd->selftest);
+    EXPECT_EQ(cmd->init_argc, 0u);
+
+    cmd = parse("build/kernel.elf", CommandLine::ImageName::Absent);
+    ASSERT_EQ(cmd->init_argc, 1u);
+    EXPECT_STREQ(cmd->init_argv[0], "build/kernel.elf");
+
+    /* QEMU with -append "" and no image name in front: the first word is a parameter. */
+    cmd = parse("mem=8M", CommandLine::ImageName::Present);
+    EXPECT_EQ(cmd->mem_limit, 8u << 20);
+}
+
+TEST(CommandLine, InitAndRdinit)
+{
+    EXPECT_STREQ(parse("init=/bin/sh")->init, "/bin/sh");
+    EXPECT_STREQ(parse("rdinit=/tests/run")->init, "/tests/run");
+}
+
+TEST(CommandLine, Consoles)
+{
+    auto cmd = parse("console=ttyS0");
+    EXPECT_TRUE(cmd->console_serial);
+    EXPECT_FALSE(cmd->console_vga);
+    cmd = parse("console=ttyS0,115200n8");
+    EXPECT_FALSE(cmd->console_vga);
+    cmd = parse("console=tty0");
+    EXPECT_TRUE(cmd->console_vga);
+    EXPECT_FALSE(cmd->console_serial);
+    cmd = parse("console=tty0 console=ttyS0");
+    EXPECT_TRUE(cmd->console_vga && cmd->console_serial);
+    cmd = parse("console=lp0");
+    EXPECT_TRUE(cmd->console_vga && cmd->console_serial);
+    EXPECT_EQ(cmd->nr_bad, 1u);
+}
+
+TEST(CommandLine, MemSizes)
+{
+    EXPECT_EQ(parse("mem=6M")->mem_limit, 6u << 20);
+    EXPECT_EQ(parse("mem=6m")->mem_limit, 6u << 20);
+    EXPECT_EQ(parse("mem=640K")->mem_limit, 640u << 10);
+    EXPECT_EQ(parse("mem=1G")->mem_limit, 1u << 30);
+    EXPECT_EQ(parse("mem=0x100000")->mem_limit, 0x100000u);
+    EXPECT_EQ(parse("mem=4096")->mem_limit, 4096u);
+    for (const char* bad : { "mem=", "mem=M", "mem=6X", "mem=0", "mem=6MB" }) {
+        auto cmd = parse(bad);
+        EXPECT_EQ(cmd->mem_limit, 0u) << bad;
+        EXPECT_EQ(cmd->nr_bad, 1u) << bad;
+    }
+}
+
+TEST(CommandLine, Selftest)
+{
+    auto cmd = parse("selftest");
+    EXPECT_TRUE(cmd->selftest);
+    EXPECT_STREQ(cmd->selftest_glob, "*");
+    cmd = parse("selftest=paging.*");
+    EXPECT_TRUE(cmd->selftest);
+    EXPECT_STREQ(cmd->selftest_glob, "paging.*");
+}
+
+TEST(CommandLine, Loglevel)
+{
+    EXPECT_EQ(parse("loglevel=3")->loglevel, 3);
+    EXPECT_EQ(parse("loglevel=0")->loglevel, 0);
+    auto cmd = parse("loglevel=x");
+    EXPECT_EQ(cmd->loglevel, 7);
+    EXPECT_EQ(cmd->nr_bad, 1u);
+}
+
+TEST(CommandLine, UnknownWordsGoToInit)
+{
+    auto cmd = parse("quiet TERM=linux init=/sbin/init single -- a=b --x selftest");
+    ASSERT_EQ(cmd->init_envc, 1u);
+    EXPECT_STREQ(cmd->init_envp[0], "TERM=linux");
+    ASSERT_EQ(cmd->init_argc, 5u);
+    EXPECT_STREQ(cmd->init_argv[0], "quiet");
+    EXPECT_STREQ(cmd->init_argv[1], "single");
+    EXPECT_STREQ(cmd->init_argv[2], "a=b");
+    EXPECT_STREQ(cmd->init_argv[3], "--x");
+    EXPECT_STREQ(cmd->init_argv[4], "selftest");
+    EXPECT_FALSE(cmd->selftest);        /* after --, it belongs to init */
+    EXPECT_EQ(cmd->init_argv[5], nullptr);
+}
+
+TEST(CommandLine, TooManyArgumentsAreDroppedNotOverflowed)
+{
+    std::string text;
+    for (int i = 0; i < 100; i++)
+        text += "w" + std::to_string(i) + " ";
+    auto cmd = parse(text.c_str());
+    EXPECT_EQ(cmd->init_argc, CommandLine::max_args - 1);
+    EXPECT_EQ(cmd->init_argv[CommandLine::max_args - 1], nullptr);
+}
+
+TEST(CommandLine, LongLineTruncatedSafely)
+{
+    std::string text(5000, 'x');
+    auto cmd = parse(text.c_str());
+    ASSERT_EQ(cmd->init_argc, 1u);
+    EXPECT_EQ(std::string(cmd->init_argv[0]).size(), CommandLine::max_length - 1);
+}
+
+TEST(Glob, Matches)
+{
+    EXPECT_TRUE(glob_match("*", ""));
+    EXPECT_TRUE(glob_match("", ""));
+    EXPECT_FALSE(glob_match("", "a"));
+    EXPECT_TRUE(glob_match("a*b*c", "aXXbYYc"));
+    EXPECT_FALSE(glob_match("a*b*c", "aXXbYY"));
+    EXPECT_TRUE(glob_match("*.*", "mm.alloc"));
+    EXPECT_TRUE(glob_match("mm.?lloc", "mm.alloc"));
+    EXPECT_FALSE(glob_match("mm.?lloc", "mm.lloc"));
+    EXPECT_TRUE(glob_match("**a", "ba"));
+}
