@@ -25,8 +25,8 @@ KOBJS := $(patsubst %,$(B)/k/%.o,$(basename $(KSRCS)))
 $(KOBJS): Makefile
 
 HOST_TEST_SRCS := $(wildcard tests/*.cpp)
-HOST_KERNEL_SRCS := kernel/format.cpp kernel/cmdline.cpp
-HOST_CXXFLAGS := -std=c++20 -O1 -g -Wall -Wextra -I. -MMD -MP
+HOST_KERNEL_SRCS := kernel/format.cpp kernel/cmdline.cpp mm/bootmem.cpp mm/page_alloc.cpp mm/slab.cpp
+HOST_CXXFLAGS := -std=c++20 -O1 -g -Wall -Wextra -I. -MMD -MP -DFERRITE_HOST
 
 .PHONY: all run test debug bochs clean setup help host-tests
 all: $(B)/kernel.elf $(B)/initrd.cpio $(B)/os.iso
@@ -96,7 +96,9 @@ $(B)/host/%.o: %.cpp
 	@mkdir -p $(dir $@)
 	$(HOSTCXX) $(HOST_CXXFLAGS) -c $< -o $@
 
-$(B)/host/unit-tests: $(patsubst %.cpp,$(B)/host/%.o,$(HOST_TEST_SRCS) $(HOST_KERNEL_SRCS))
+HOST_OBJS := $(patsubst %.cpp,$(B)/host/%.o,$(HOST_TEST_SRCS) $(HOST_KERNEL_SRCS))
+$(HOST_OBJS): Makefile
+$(B)/host/unit-tests: $(HOST_OBJS)
 	$(HOSTCXX) -o $@ $^ -lgtest -lgtest_main -pthread
 
 host-tests: $(B)/host/unit-tests

@@ -39,6 +39,8 @@ long long printable(T v)
 {
     if constexpr (std::is_pointer_v<std::remove_cvref_t<T>>)
         return (long long)(uintptr_t)v;
+    else if constexpr (requires { v.value(); })        /* PhysAddr, VirtAddr, Pfn */
+        return (long long)v.value();
     else
         return (long long)v;
 }

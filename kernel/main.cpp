@@ -8,6 +8,7 @@
 #include <drivers/serial.h>
 #include <drivers/timer.h>
 #include <drivers/vga.h>
+#include <kernel/bootinfo.h>
 #include <kernel/cmdline.h>
 #include <kernel/console.h>
 #include <kernel/ktest.h>
@@ -15,10 +16,12 @@
 #include <kernel/printk.h>
 #include <kernel/version.h>
 #include <mm/layout.h>
+#include <mm/memory.h>
 
 extern "C" void run_global_constructors();
 
 CommandLine command_line;
+BootInfo boot_information;
 
 namespace {
 
@@ -54,8 +57,13 @@ void console_init()
     debugcon::init();
 }
 
-void print_boot_information(const MultibootInfo* mbi)
+/*
+ * Prints what the loader told us and keeps the memory map and module ranges in
+ * boot_information: once mm::init reuses low memory, the loader's structures are gone.
+ */
+void take_boot_information(const MultibootInfo* mbi, BootInfo& boot)
 {
+    boot.mem_limit = command_line.mem_limit;
     if (!mbi) {
         printk(KERN_ERR "Not booted by a Multiboot loader (magic %#x)\n", boot_magic);
         return;
@@ -75,19 +83,23 @@ void print_boot_information(const MultibootInfo* mbi)
                 break;
             printk(KERN_INFO "  [mem 0x%08llx-0x%08llx] %s\n", e->addr, e->addr + e->len - 1,
                    e->type == 1 ? "usable" : "reserved");
+            if (e->len && boot.nr_regions < BootInfo::max_regions)
+                boot.regions[boot.nr_regions++] = { e->addr, e->addr + e->len, e->type == 1 };
             p += e->size + sizeof e->size;
         }
     } else if (mbi->flags & MultibootInfo::HAS_MEMORY) {
         printk(KERN_INFO "Memory: %u KB low, %u KB high\n", mbi->mem_lower, mbi->mem_upper);
+        boot.regions[boot.nr_regions++] = { 0, u64(mbi->mem_lower) << 10, true };
+        boot.regions[boot.nr_regions++] = { 1u << 20, (1u << 20) + (u64(mbi->mem_upper) << 10), true };
     }
     if (mbi->flags & MultibootInfo::HAS_MODULES) {
         const auto* mods = boot_pointer<MultibootModule>(mbi->mods_addr);
-        for (u32 i = 0; mods && i < mbi->mods_count; i++)
+        for (u32 i = 0; mods && i < mbi->mods_count && i < BootInfo::max_modules; i++) {
             printk(KERN_INFO "initrd: %u bytes at physical %#x\n", mods[i].end - mods[i].start,
                    mods[i].start);
+            boot.modules[boot.nr_modules++] = { mods[i].start, mods[i].end };
+        }
     }
-    printk(KERN_INFO "Kernel image: %#x-%#x (%u KB)\n", virt_to_phys(u32(_text)),
-           virt_to_phys(u32(_end)), (u32(_end) - u32(_text)) / 1024);
 }
 
 void trap_init()
@@ -125,8 +137,9 @@ extern "C" [[noreturn]] void start_kernel()
     parse_boot_command_line(mbi);
     console_init();
     printk(KERN_NOTICE KERNEL_BANNER "\n");
-    print_boot_information(mbi);
+    take_boot_information(mbi, boot_information);
     trap_init();
+    mm::init(boot_information);
     printk(KERN_INFO "Timer at %u Hz, interrupts on\n", HZ);
 
     if (command_line.selftest) {

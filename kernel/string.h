@@ -3,6 +3,9 @@
 
 #include <kernel/types.h>
 
+#ifdef FERRITE_HOST
+#include <string.h>
+#else
 extern "C" {
 void* memcpy(void* dst, const void* src, size_t n);
 void* memmove(void* dst, const void* src, size_t n);
@@ -12,3 +15,4 @@ size_t strlen(const char* s);
 int strcmp(const char* a, const char* b);
 int strncmp(const char* a, const char* b, size_t n);
 }
+#endif

@@ -1,0 +1,15 @@
+/* What the pure kernel code calls that the kernel proper provides: here, for the tests. */
+#include <mm/page.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace mm {
+
+void bad_page(const char* what, u32 pfn, const void*)
+{
+    std::fprintf(stderr, "bad_page: %s: pfn %#x\n", what, pfn);
+    std::abort();
+}
+
+} // namespace mm
