@@ -20,3 +20,12 @@ void console_print(const char* fmt, ...) __printf(1, 2);
 /* Input: drivers push characters from interrupt handlers; readers take them. */
 void console_input(char c);
 int console_read_char();        /* -1 when nothing is queued */
+void console_wait_for_input();  /* sleeps until console_input may have run */
+
+/*
+ * The console as a terminal, canonical mode: input is echoed and edited (backspace) a line
+ * at a time; read returns what is left of the current line, up to n bytes, and 0 for a
+ * Ctrl-D at the start of a line. Blocks until a line is complete.
+ */
+long tty_read(char* buf, size_t n);
+long tty_write(const char* buf, size_t n);

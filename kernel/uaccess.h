@@ -23,6 +23,19 @@ struct RecoveredFault {
 };
 extern RecoveredFault last_recovered_fault;
 
+/*
+ * Copies between kernel memory and user space (addresses below TASK_SIZE). A range that
+ * reaches TASK_SIZE or beyond, or memory the process may not access, gives -EFAULT;
+ * faults are recovered through the exception table, so nothing is checked twice.
+ * copy_* return 0 or -EFAULT; strncpy_from_user the string's length (without the NUL),
+ * -ENAMETOOLONG if no NUL came within n bytes, or -EFAULT.
+ */
+long copy_to_user(u32 to, const void* from, size_t n);
+long copy_from_user(void* to, u32 from, size_t n);
+long strncpy_from_user(char* to, u32 from, size_t n);
+/* True if [addr, addr + n) lies wholly below TASK_SIZE. */
+bool user_range_ok(u32 addr, size_t n);
+
 /* Read or write 32 bits; false if the access faulted. */
 extern "C" bool probe_read_u32(u32 address, u32& value);
 extern "C" bool probe_write_u32(u32 address, u32 value);

@@ -1,0 +1,92 @@
+/*
+ * Open files. A File is an open file description (what open() creates and fork/dup
+ * share): its operations, its offset and its flags. Results are byte counts or 0 on
+ * success, and -errno on failure (Linux's values, kernel/errno.h).
+ *
+ * Buffers passed to File operations are kernel memory; the system-call layer copies to
+ * and from user space.
+ */
+#pragma once
+
+#include <kernel/errno.h>
+#include <kernel/types.h>
+
+namespace fs {
+
+/* Linux's mode bits. */
+constexpr u32 S_IFMT = 0170000, S_IFSOCK = 0140000, S_IFLNK = 0120000, S_IFREG = 0100000,
+              S_IFBLK = 0060000, S_IFDIR = 0040000, S_IFCHR = 0020000, S_IFIFO = 0010000;
+
+/* Open flags (Linux i386). */
+constexpr u32 O_ACCMODE = 3, O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0100,
+              O_EXCL = 0200, O_NOCTTY = 0400, O_TRUNC = 01000, O_APPEND = 02000,
+              O_NONBLOCK = 04000, O_DIRECTORY = 0200000, O_NOFOLLOW = 0400000,
+              O_CLOEXEC = 02000000;
+
+constexpr int SEEK_SET = 0, SEEK_CUR = 1, SEEK_END = 2;
+
+struct FileStat {
+    u32 dev;            /* major << 8 | minor */
+    u32 ino;
+    u32 mode;           /* type and permission bits */
+    u32 nlink;
+    u32 uid, gid;
+    u32 rdev;
+    u64 size;
+    u32 mtime;
+};
+
+class File {
+public:
+    virtual ~File() = default;
+
+    /* At the current offset, which they advance. */
+    virtual long read(void* buf, size_t n) { (void)buf; (void)n; return -EINVAL; }
+    virtual long write(const void* buf, size_t n) { (void)buf; (void)n; return -EBADF; }
+    /* Linux dirent64 records into buf; 0 at the end of the directory. */
+    virtual long getdents64(void* buf, size_t n) { (void)buf; (void)n; return -ENOTDIR; }
+
+    virtual long lseek(i64 offset, int whence, i64& result);
+    virtual long stat(FileStat& st) = 0;
+    /* arg is a user-space address; implementations use copy_to_user. */
+    virtual long ioctl(u32 cmd, u32 arg) { (void)cmd; (void)arg; return -ENOTTY; }
+
+    /*
+     * For demand paging and exec: fills one 4 KB page from byte `offset` of the file,
+     * zero past its end. Returns the bytes that came from the file, or -errno (-EACCES
+     * for files that cannot be mapped, such as devices).
+     */
+    virtual long read_page(u64 offset, void* page) { (void)offset; (void)page; return -EACCES; }
+
+    /* Size for SEEK_END; 0 for files without one. */
+    virtual u64 size() const { return 0; }
+
+    u32 flags() const { return m_flags; }
+    void set_flags(u32 flags) { m_flags = flags; }
+    i64 offset() const { return m_offset; }
+
+    /* Shared by descriptors (dup, fork); freed when the last one closes. */
+    void get() { m_refs++; }
+    void put() { if (--m_refs == 0) delete this; }
+
+protected:
+    i64 m_offset = 0;
+    u32 m_flags = 0;
+    u32 m_refs = 1;
+};
+
+/*
+ * Opens an absolute, already joined path (the system-call layer prefixes the working
+ * directory). Write access to the read-only root gives -EROFS; O_CREAT of a missing file
+ * too. On success *out holds a File with one reference.
+ */
+long open(const char* path, u32 flags, File*& out);
+long stat(const char* path, FileStat& st, bool follow_symlinks);
+long readlink(const char* path, char* buf, size_t n);
+/* 0 if path names a directory (for chdir), else -ENOENT / -ENOTDIR. */
+long check_directory(const char* path);
+
+/* Mounts the cpio newc archive at [data, data + size) as the root (kernel addresses). */
+void init(const void* initrd, size_t size);
+
+} // namespace fs
