@@ -15,6 +15,7 @@ Page* mem_map;
 u32 low_memory_start;
 u32 memory_start;
 u32 memory_end;
+u32 managed_pages;
 
 namespace {
 
@@ -148,6 +149,7 @@ void mem_init()
             page_allocator.release_boot_page(Pfn(u32(pfn)));
     }
     slab_allocator.init(page_allocator);
+    managed_pages = page_allocator.nr_free_pages() + page_allocator.nr_reserve_pages();
 }
 
 void print_boot_map()
