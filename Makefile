@@ -28,6 +28,7 @@ HOST_TEST_SRCS := $(wildcard tests/*.cpp)
 HOST_KERNEL_SRCS := kernel/format.cpp kernel/cmdline.cpp mm/bootmem.cpp mm/page_alloc.cpp mm/slab.cpp
 HOST_CXXFLAGS := -std=c++20 -O1 -g -Wall -Wextra -I. -MMD -MP -DFERRITE_HOST
 
+.DEFAULT_GOAL := all
 .PHONY: all run test debug bochs clean setup help host-tests
 all: $(B)/kernel.elf $(B)/initrd.cpio $(B)/os.iso
 
