@@ -19,13 +19,14 @@ KCXXFLAGS := $(KFLAGS) -std=c++20 -fno-exceptions -fno-rtti -fno-threadsafe-stat
              -fno-use-cxa-atexit
 KLDFLAGS := -m elf_i386 -nostdlib --build-id=none -z max-page-size=0x1000 -z noexecstack -T linker.ld
 
-KDIRS := boot arch/i386 kernel mm drivers
+KDIRS := boot arch/i386 kernel mm drivers fs
 KSRCS := $(foreach d,$(KDIRS),$(wildcard $(d)/*.S $(d)/*.cpp))
 KOBJS := $(patsubst %,$(B)/k/%.o,$(basename $(KSRCS)))
 $(KOBJS): Makefile
 
 HOST_TEST_SRCS := $(wildcard tests/*.cpp)
-HOST_KERNEL_SRCS := kernel/format.cpp kernel/cmdline.cpp mm/bootmem.cpp mm/page_alloc.cpp mm/slab.cpp
+HOST_KERNEL_SRCS := kernel/format.cpp kernel/cmdline.cpp mm/bootmem.cpp mm/page_alloc.cpp mm/slab.cpp \
+                    fs/cpio.cpp fs/device.cpp fs/file.cpp fs/initrd.cpp fs/namei.cpp fs/text_buffer.cpp
 HOST_CXXFLAGS := -std=c++20 -O1 -g -Wall -Wextra -I. -MMD -MP -DFERRITE_HOST
 
 .DEFAULT_GOAL := all

@@ -12,15 +12,32 @@ namespace fs {
 /* Where a text generator writes; formats like printk and never overflows. */
 class TextBuffer {
 public:
+    static constexpr size_t PAGE = 4096;
+    using PageAllocator = char* (*)();
+
+    /* One contiguous buffer, kept NUL-terminated while there is room. */
     TextBuffer(char* buf, size_t capacity) : m_buf(buf), m_capacity(capacity) { }
+    /*
+     * Text kept a page at a time in pages[0 .. max_pages), each taken from `allocate`
+     * when the text reaches it; the caller frees them. A failed allocation ends the text
+     * as running out of room does, and out_of_memory() says so.
+     */
+    TextBuffer(char** pages, size_t max_pages, PageAllocator allocate)
+        : m_buf(nullptr), m_capacity(max_pages * PAGE), m_pages(pages), m_allocate(allocate) { }
+
     void printf(const char* fmt, ...) __printf(2, 3);
+    void write(const char* s, size_t n);
     size_t length() const { return m_length; }
     bool overflowed() const { return m_overflow; }
+    bool out_of_memory() const { return m_out_of_memory; }
 private:
     char* m_buf;
     size_t m_capacity;
     size_t m_length = 0;
     bool m_overflow = false;
+    char** m_pages = nullptr;
+    PageAllocator m_allocate = nullptr;
+    bool m_out_of_memory = false;
 };
 
 struct ProcEntry {
@@ -46,5 +63,12 @@ struct ProcessDirectory {
     int (*self)();
 };
 void proc_set_process_directory(const ProcessDirectory& directory);
+
+/* The swap lines of /proc/meminfo, in pages; 0 until swap sets a source. */
+struct SwapTotals {
+    u32 total_pages;
+    u32 free_pages;
+};
+void meminfo_set_swap_source(SwapTotals (*source)());
 
 } // namespace fs

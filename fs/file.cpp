@@ -1,0 +1,126 @@
+/* What all files and nodes share: seeking, stat, directories and getdents64. */
+#include <fs/device.h>
+#include <fs/node.h>
+#include <kernel/string.h>
+
+#include <new>
+
+namespace fs {
+
+long File::lseek(i64 offset, int whence, i64& result)
+{
+    i64 base;
+    switch (whence) {
+    case SEEK_SET: base = 0; break;
+    case SEEK_CUR: base = m_offset; break;
+    case SEEK_END: base = i64(size()); break;
+    default: return -EINVAL;
+    }
+    i64 position;
+    if (__builtin_add_overflow(base, offset, &position) || position < 0)
+        return -EINVAL;
+    m_offset = position;
+    result = position;
+    return 0;
+}
+
+void Node::stat(int pid, FileStat& st) const
+{
+    st = FileStat {
+        .dev = m_dev, .ino = ino(pid), .mode = m_mode, .nlink = nlink(),
+        .uid = m_uid, .gid = m_gid, .rdev = m_rdev, .size = size(), .mtime = m_mtime,
+    };
+}
+
+long Node::lookup(int, const char*, size_t, Vnode&) const { return -ENOTDIR; }
+bool Node::read_dir(int, u64, DirEntryInfo&) const { return false; }
+long Node::link_target(int, LinkScratch&, const char*&, size_t&) const { return -EINVAL; }
+long Node::open(int, u32, File*&) const { return -ENXIO; }
+
+bool DirectoryNode::read_dir(int pid, u64 cursor, DirEntryInfo& out) const
+{
+    if (cursor == 0) {
+        out.name = ".";
+        out.name_length = 1;
+        out.ino = ino(pid);
+        out.type = dirent_type(S_IFDIR);
+        out.next = 1;
+        return true;
+    }
+    if (cursor == 1) {
+        Vnode up = parent(pid);
+        out.name = "..";
+        out.name_length = 2;
+        out.ino = up.node->ino(up.pid);
+        out.type = dirent_type(S_IFDIR);
+        out.next = 2;
+        return true;
+    }
+    return read_child(pid, cursor, out);
+}
+
+long DirectoryNode::open(int pid, u32, File*& out) const
+{
+    out = new (std::nothrow) DirectoryFile(Vnode { this, pid });
+    return out ? 0 : -ENOMEM;
+}
+
+long DeviceNode::open(int, u32 flags, File*& out) const
+{
+    switch (type()) {
+    case S_IFCHR: return open_device(*this, DeviceType::Char, m_rdev, flags, out);
+    case S_IFBLK: return open_device(*this, DeviceType::Block, m_rdev, flags, out);
+    default: return -ENXIO;     /* FIFOs and sockets: there is nothing behind them yet */
+    }
+}
+
+long DirectoryFile::getdents64(void* buf, size_t n)
+{
+    u8* out = static_cast<u8*>(buf);
+    size_t used = 0;
+    u64 cursor = u64(m_offset);
+    DirEntryInfo entry;
+    while (m_dir.node->read_dir(m_dir.pid, cursor, entry)) {
+        size_t reclen = dirent64_reclen(entry.name_length);
+        if (reclen > n - used) {
+            if (used == 0)
+                return -EINVAL;         /* not even one record fits: Linux's answer */
+            break;
+        }
+        LinuxDirent64 header = {
+            .d_ino = entry.ino, .d_off = i64(entry.next), .d_reclen = u16(reclen),
+            .d_type = entry.type,
+        };
+        memcpy(out + used, &header, sizeof header);
+        memcpy(out + used + DIRENT64_NAME_OFFSET, entry.name, entry.name_length);
+        size_t name_end = DIRENT64_NAME_OFFSET + entry.name_length;
+        memset(out + used + name_end, 0, reclen - name_end);
+        used += reclen;
+        cursor = entry.next;
+    }
+    m_offset = i64(cursor);
+    return long(used);
+}
+
+/* Like Linux's dcache_dir_lseek: a cursor can be set or moved, but there is no end. */
+long DirectoryFile::lseek(i64 offset, int whence, i64& result)
+{
+    i64 position;
+    if (whence == SEEK_SET)
+        position = offset;
+    else if (whence != SEEK_CUR || __builtin_add_overflow(m_offset, offset, &position))
+        return -EINVAL;
+    if (position < 0)
+        return -EINVAL;
+    m_offset = position;
+    result = position;
+    return 0;
+}
+
+long DirectoryFile::stat(FileStat& st)
+{
+    m_dir.node->stat(m_dir.pid, st);
+    return 0;
+}
+
+} // namespace fs
