@@ -8,6 +8,7 @@
 #include <drivers/serial.h>
 #include <drivers/timer.h>
 #include <drivers/vga.h>
+#include <fs/file.h>
 #include <kernel/bootinfo.h>
 #include <kernel/cmdline.h>
 #include <kernel/console.h>
@@ -140,6 +141,9 @@ extern "C" [[noreturn]] void start_kernel()
     take_boot_information(mbi, boot_information);
     trap_init();
     mm::init(boot_information);
+    const BootInfo::Module* initrd = boot_information.nr_modules ? &boot_information.modules[0] : nullptr;
+    fs::init(initrd ? reinterpret_cast<const void*>(phys_to_virt(initrd->start)) : nullptr,
+             initrd ? initrd->end - initrd->start : 0);
     printk(KERN_INFO "Timer at %u Hz, interrupts on\n", HZ);
 
     if (command_line.selftest) {

@@ -1,0 +1,210 @@
+/*
+ * /dev: the console, null, zero and the IDE disks with their four primary partitions,
+ * under Linux's names and numbers. The console and the memory devices are driven here;
+ * the disks' major numbers wait for their driver (fs/device.h).
+ */
+#include <fs/device.h>
+#include <fs/mount.h>
+#include <kernel/console.h>
+#include <kernel/format.h>
+#include <kernel/printk.h>
+#include <kernel/string.h>
+#include <kernel/uaccess.h>
+
+#include <new>
+
+namespace fs {
+
+namespace {
+
+/* Linux's i386 struct termios (the kernel's, as TCGETS fills it). */
+struct LinuxTermios {
+    u32 c_iflag, c_oflag, c_cflag, c_lflag;
+    u8 c_line;
+    u8 c_cc[19];
+};
+static_assert(sizeof(LinuxTermios) == 36);
+
+struct LinuxWinsize {
+    u16 ws_row, ws_col, ws_xpixel, ws_ypixel;
+};
+
+constexpr u32 TCGETS = 0x5401, TIOCGWINSZ = 0x5413;
+
+/*
+ * Linux's tty_std_termios: ICRNL IXON; OPOST ONLCR; B38400 CS8 CREAD HUPCL;
+ * ISIG ICANON ECHO ECHOE ECHOK ECHOCTL ECHOKE IEXTEN; and INIT_C_CC.
+ */
+constexpr LinuxTermios console_termios = {
+    .c_iflag = 0002400, .c_oflag = 0000005, .c_cflag = 0002277, .c_lflag = 0105073,
+    .c_line = 0,
+    .c_cc = { 003, 034, 0177, 025, 004, 0, 1, 0, 021, 023, 032, 0, 022, 017, 027, 026, 0, 0, 0 },
+};
+
+/* /dev/console and /dev/tty: the console's line discipline (kernel/console.h). */
+class ConsoleFile final : public DeviceFile {
+public:
+    using DeviceFile::DeviceFile;
+    long read(void* buf, size_t n) override { return n ? tty_read(static_cast<char*>(buf), n) : 0; }
+    long write(const void* buf, size_t n) override { return tty_write(static_cast<const char*>(buf), n); }
+    long lseek(i64, int, i64&) override { return -ESPIPE; }
+    long ioctl(u32 cmd, u32 arg) override
+    {
+        switch (cmd) {
+        case TCGETS:
+            return copy_to_user(arg, &console_termios, sizeof console_termios);
+        case TIOCGWINSZ: {
+            LinuxWinsize size = { 25, 80, 0, 0 };
+            return copy_to_user(arg, &size, sizeof size);
+        }
+        default:
+            /* What today's Linux answers for a request no tty layer knows. */
+            return -ENOTTY;
+        }
+    }
+};
+
+/* /dev/null and /dev/zero; like Linux's null_lseek, seeking is a no-op that gives 0. */
+class NullFile : public DeviceFile {
+public:
+    using DeviceFile::DeviceFile;
+    long read(void*, size_t) override { return 0; }
+    long write(const void*, size_t n) override { return long(n); }
+    long lseek(i64, int, i64& result) override
+    {
+        m_offset = result = 0;
+        return 0;
+    }
+};
+
+class ZeroFile final : public NullFile {
+public:
+    using NullFile::NullFile;
+    long read(void* buf, size_t n) override
+    {
+        memset(buf, 0, n);
+        return long(n);
+    }
+    /* A private mapping of /dev/zero is zeroed memory. */
+    long read_page(u64, void* page) override
+    {
+        memset(page, 0, 4096);
+        return 4096;
+    }
+};
+
+template<typename T>
+long make_file(const Node& node, File*& out)
+{
+    out = new (std::nothrow) T(node);
+    return out ? 0 : -ENOMEM;
+}
+
+long tty_open(const Node& node, u32 minor, u32, File*& out)
+{
+    if (minor > 1)
+        return -ENXIO;
+    return make_file<ConsoleFile>(node, out);
+}
+
+long mem_open(const Node& node, u32 minor, u32, File*& out)
+{
+    switch (minor) {
+    case 3: return make_file<NullFile>(node, out);
+    case 5: return make_file<ZeroFile>(node, out);
+    default: return -ENXIO;
+    }
+}
+
+class DevDirectory final : public DirectoryNode {
+public:
+    DevDirectory() : DirectoryNode(0755, DEVFS_DEV, 1) { }
+
+    void add(const char* name, u32 mode, u32 rdev, u32 gid)
+    {
+        if (m_count == MAX_ENTRIES)
+            panic("/dev: more than %zu entries", MAX_ENTRIES);
+        Entry& e = m_entries[m_count];
+        kfmt::snprintf(e.name, sizeof e.name, "%s", name);
+        e.node = new DeviceNode(mode, DEVFS_DEV, u32(2 + m_count), rdev);
+        e.node->set_owner(0, gid);
+        m_count++;
+    }
+
+    long lookup(int, const char* name, size_t length, Vnode& out) const override
+    {
+        for (size_t i = 0; i < m_count; i++) {
+            if (strlen(m_entries[i].name) == length && memcmp(m_entries[i].name, name, length) == 0) {
+                out = { m_entries[i].node, -1 };
+                return 0;
+            }
+        }
+        return -ENOENT;
+    }
+
+    Vnode parent(int) const override { return { root_node, -1 }; }
+
+protected:
+    bool read_child(int, u64 cursor, DirEntryInfo& out) const override
+    {
+        if (cursor - 2 >= m_count)
+            return false;
+        const Entry& e = m_entries[size_t(cursor - 2)];
+        out.name = e.name;
+        out.name_length = strlen(e.name);
+        out.ino = e.node->ino(-1);
+        out.type = dirent_type(e.node->mode());
+        out.next = cursor + 1;
+        return true;
+    }
+
+private:
+    static constexpr size_t MAX_ENTRIES = 32;
+    struct Entry {
+        char name[8];
+        DeviceNode* node;
+    };
+    Entry m_entries[MAX_ENTRIES];
+    size_t m_count = 0;
+};
+
+constexpr u32 TTY_GID = 5, DISK_GID = 6;
+
+DevDirectory* make_dev_directory()
+{
+    auto* dev = new DevDirectory;
+    dev->add("console", S_IFCHR | 0600, makedev(TTY_MAJOR, 1), 0);
+    dev->add("tty", S_IFCHR | 0666, makedev(TTY_MAJOR, 0), TTY_GID);
+    dev->add("null", S_IFCHR | 0666, makedev(MEM_MAJOR, 3), 0);
+    dev->add("zero", S_IFCHR | 0666, makedev(MEM_MAJOR, 5), 0);
+
+    static constexpr struct { const char* name; u32 major, first_minor; } disks[] = {
+        { "hda", IDE0_MAJOR, 0 }, { "hdb", IDE0_MAJOR, 64 },
+        { "hdc", IDE1_MAJOR, 0 }, { "hdd", IDE1_MAJOR, 64 },
+    };
+    for (const auto& disk : disks) {
+        dev->add(disk.name, S_IFBLK | 0660, makedev(disk.major, disk.first_minor), DISK_GID);
+        for (u32 part = 1; part <= 4; part++) {
+            char name[8];
+            kfmt::snprintf(name, sizeof name, "%s%u", disk.name, part);
+            dev->add(name, S_IFBLK | 0660, makedev(disk.major, disk.first_minor + part), DISK_GID);
+        }
+    }
+
+    if (register_device(DeviceType::Char, TTY_MAJOR, tty_open) ||
+        register_device(DeviceType::Char, MEM_MAJOR, mem_open))
+        panic("/dev: the console's or memory's major number is taken");
+    return dev;
+}
+
+} // namespace
+
+Node* dev_directory()
+{
+    static DevDirectory* dev;
+    if (!dev)
+        dev = make_dev_directory();
+    return dev;
+}
+
+} // namespace fs

@@ -1,0 +1,411 @@
+/*
+ * /proc: the registered files, "self", and one directory per process. Registered entries
+ * live in fixed tables (registration can happen before fs::init); each table slot has its
+ * Node, so a node is never made or freed while files are open.
+ */
+#include <fs/mount.h>
+#include <fs/proc.h>
+#include <kernel/format.h>
+#include <kernel/printk.h>
+#include <kernel/string.h>
+#include <mm/memory.h>
+
+#include <new>
+
+namespace fs {
+
+namespace {
+
+constexpr size_t MAX_ENTRIES = 32;
+constexpr size_t TEXT_PAGES = 16;               /* text files up to 64 KB */
+constexpr u32 PROC_ROOT_INO = 1;
+constexpr u32 SELF_INO = 2;
+constexpr u32 GLOBAL_INO_BASE = 0x100;
+/* /proc/PID is PID_INO_BASE + pid * PID_INO_STRIDE, its files the numbers after it. */
+constexpr u32 PID_INO_BASE = 0x10000;
+constexpr u32 PID_INO_STRIDE = MAX_ENTRIES + 1;
+
+/* Cursors in /proc: entries, then "self", then the pids. */
+constexpr u64 SELF_CURSOR = 2 + MAX_ENTRIES;
+constexpr u64 PID_CURSOR_BASE = SELF_CURSOR + 1;
+
+ProcessDirectory processes;
+bool have_processes;
+SwapTotals (*swap_source)();
+
+bool names_equal(const char* name, const char* other, size_t length)
+{
+    return strlen(name) == length && memcmp(name, other, length) == 0;
+}
+
+/* The pid a /proc name spells, as Linux reads it: decimal, no sign, no leading zero. */
+int parse_pid(const char* name, size_t length)
+{
+    if (length == 0 || length > 9 || (name[0] == '0' && length > 1))
+        return -1;
+    int pid = 0;
+    for (size_t i = 0; i < length; i++) {
+        if (name[i] < '0' || name[i] > '9')
+            return -1;
+        pid = pid * 10 + (name[i] - '0');
+    }
+    return pid;
+}
+
+int current_pid()
+{
+    return have_processes ? processes.self() : -1;
+}
+
+char* allocate_text_page()
+{
+    return __get_free_page(Gfp::Kernel).as_ptr<char>();
+}
+
+/* Text generated whole at open; reads and seeks then work on the snapshot. */
+class ProcTextFile final : public File {
+public:
+    ProcTextFile(const Node& node, int pid) : m_node(node), m_pid(pid) { }
+    ~ProcTextFile() override
+    {
+        for (char* page : m_pages)
+            if (page)
+                free_page(VirtAddr(page));
+    }
+
+    long generate(const ProcEntry& entry)
+    {
+        TextBuffer out(m_pages, TEXT_PAGES, allocate_text_page);
+        long r = entry.generate(m_pid, out);
+        if (out.out_of_memory())
+            return -ENOMEM;
+        m_length = out.length();
+        return r < 0 ? r : 0;
+    }
+
+    long read(void* buf, size_t n) override
+    {
+        u8* to = static_cast<u8*>(buf);
+        size_t done = 0;
+        while (done < n && u64(m_offset) < m_length) {
+            size_t at = size_t(m_offset);
+            size_t offset = at % TextBuffer::PAGE;
+            size_t k = TextBuffer::PAGE - offset;
+            if (k > m_length - at)
+                k = m_length - at;
+            if (k > n - done)
+                k = n - done;
+            memcpy(to + done, m_pages[at / TextBuffer::PAGE] + offset, k);
+            done += k;
+            m_offset += k;
+        }
+        return long(done);
+    }
+
+    long stat(FileStat& st) override
+    {
+        m_node.stat(m_pid, st);
+        return 0;
+    }
+    u64 size() const override { return m_length; }
+
+private:
+    const Node& m_node;
+    int m_pid;
+    char* m_pages[TEXT_PAGES] = { };
+    size_t m_length = 0;
+};
+
+/* Binary files: every read asks the entry for bytes at the offset. */
+class ProcBinaryFile final : public File {
+public:
+    ProcBinaryFile(const Node& node, const ProcEntry& entry, int pid)
+        : m_node(node), m_entry(entry), m_pid(pid) { }
+
+    long read(void* buf, size_t n) override
+    {
+        long r = m_entry.read_at(m_pid, u64(m_offset), buf, n);
+        if (r > 0)
+            m_offset += r;
+        return r;
+    }
+    /* As Linux's mem_lseek: any position, but no end to seek from. */
+    long lseek(i64 offset, int whence, i64& result) override
+    {
+        return whence == SEEK_END ? -EINVAL : File::lseek(offset, whence, result);
+    }
+    long stat(FileStat& st) override
+    {
+        m_node.stat(m_pid, st);
+        return 0;
+    }
+
+private:
+    const Node& m_node;
+    const ProcEntry& m_entry;
+    int m_pid;
+};
+
+/* The node of one table slot: /proc/NAME, or NAME in every /proc/PID. */
+class ProcFileNode final : public Node {
+public:
+    ProcFileNode() : Node(S_IFREG | 0444, PROC_DEV, 0) { }
+    void bind(const ProcEntry* entry, bool per_process, u32 ino)
+    {
+        m_entry = entry;
+        m_per_process = per_process;
+        m_ino = ino;
+    }
+    u32 ino(int pid) const override
+    {
+        return m_per_process ? PID_INO_BASE + u32(pid) * PID_INO_STRIDE + m_ino : m_ino;
+    }
+
+    long open(int pid, u32 flags, File*& out) const override
+    {
+        if ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC))
+            return -EACCES;
+        if (m_per_process && !(have_processes && processes.exists(pid)))
+            return -ENOENT;
+        if (m_entry->read_at) {
+            out = new (std::nothrow) ProcBinaryFile(*this, *m_entry, pid);
+            return out ? 0 : -ENOMEM;
+        }
+        auto* file = new (std::nothrow) ProcTextFile(*this, pid);
+        if (!file)
+            return -ENOMEM;
+        if (long r = file->generate(*m_entry)) {
+            delete file;
+            return r;
+        }
+        out = file;
+        return 0;
+    }
+
+private:
+    const ProcEntry* m_entry = nullptr;
+    bool m_per_process = false;
+};
+
+struct Table {
+    ProcEntry entries[MAX_ENTRIES];
+    ProcFileNode nodes[MAX_ENTRIES];
+    size_t count = 0;
+
+    long find(const char* name, size_t length) const
+    {
+        for (size_t i = 0; i < count; i++)
+            if (names_equal(entries[i].name, name, length))
+                return long(i);
+        return -1;
+    }
+    void add(const ProcEntry& entry, bool per_process, const char* what)
+    {
+        const char* name = entry.name;
+        if (!name || !*name || strlen(name) > NAME_MAX || parse_pid(name, strlen(name)) >= 0 ||
+            strcmp(name, "self") == 0 || (!entry.generate == !entry.read_at))
+            panic("%s: bad entry \"%s\"", what, name ? name : "(null)");
+        for (const char* p = name; *p; p++)
+            if (*p == '/')
+                panic("%s: bad entry \"%s\"", what, name);
+        if (find(name, strlen(name)) >= 0)
+            panic("%s: \"%s\" registered twice", what, name);
+        if (count == MAX_ENTRIES)
+            panic("%s: no room for \"%s\" (%zu entries)", what, name, MAX_ENTRIES);
+        entries[count] = entry;
+        nodes[count].bind(&entries[count], per_process,
+                          per_process ? u32(count + 1) : GLOBAL_INO_BASE + u32(count));
+        count++;
+    }
+    bool read_entry(u64 index, DirEntryInfo& out) const
+    {
+        if (index >= count)
+            return false;
+        out.name = entries[index].name;
+        out.name_length = strlen(out.name);
+        out.type = dirent_type(S_IFREG);
+        return true;
+    }
+};
+
+Table global_table;
+Table process_table;
+
+/* /proc/self: a link to the caller's /proc/PID. */
+class ProcSelf final : public Node {
+public:
+    ProcSelf() : Node(S_IFLNK | 0777, PROC_DEV, SELF_INO) { }
+    long link_target(int, LinkScratch& scratch, const char*& target, size_t& length) const override
+    {
+        int pid = current_pid();
+        if (pid <= 0)
+            return -ENOENT;
+        length = kfmt::snprintf(scratch.text, sizeof scratch.text, "%d", pid);
+        target = scratch.text;
+        return 0;
+    }
+};
+
+class ProcPidDirectory final : public DirectoryNode {
+public:
+    ProcPidDirectory() : DirectoryNode(0555, PROC_DEV, 0) { }
+    u32 ino(int pid) const override { return PID_INO_BASE + u32(pid) * PID_INO_STRIDE; }
+    Vnode parent(int) const override;
+
+    long lookup(int pid, const char* name, size_t length, Vnode& out) const override
+    {
+        long i = process_table.find(name, length);
+        if (i < 0)
+            return -ENOENT;
+        out = { &process_table.nodes[i], pid };
+        return 0;
+    }
+
+protected:
+    bool read_child(int pid, u64 cursor, DirEntryInfo& out) const override
+    {
+        if (!process_table.read_entry(cursor - 2, out))
+            return false;
+        out.ino = process_table.nodes[cursor - 2].ino(pid);
+        out.next = cursor + 1;
+        return true;
+    }
+};
+
+class ProcRoot final : public DirectoryNode {
+public:
+    ProcRoot() : DirectoryNode(0555, PROC_DEV, PROC_ROOT_INO) { }
+    Vnode parent(int) const override { return { root_node, -1 }; }
+    long lookup(int pid, const char* name, size_t length, Vnode& out) const override;
+
+protected:
+    bool read_child(int pid, u64 cursor, DirEntryInfo& out) const override;
+};
+
+ProcSelf proc_self;
+ProcPidDirectory proc_pid_directory;
+ProcRoot proc_root;
+
+Vnode ProcPidDirectory::parent(int) const { return { &proc_root, -1 }; }
+
+long ProcRoot::lookup(int, const char* name, size_t length, Vnode& out) const
+{
+    long i = global_table.find(name, length);
+    if (i >= 0) {
+        out = { &global_table.nodes[i], -1 };
+        return 0;
+    }
+    if (names_equal("self", name, length) && current_pid() > 0) {
+        out = { &proc_self, -1 };
+        return 0;
+    }
+    int pid = parse_pid(name, length);
+    if (pid > 0 && have_processes && processes.exists(pid)) {
+        out = { &proc_pid_directory, pid };
+        return 0;
+    }
+    return -ENOENT;
+}
+
+bool ProcRoot::read_child(int, u64 cursor, DirEntryInfo& out) const
+{
+    if (cursor < SELF_CURSOR && global_table.read_entry(cursor - 2, out)) {
+        out.ino = global_table.nodes[cursor - 2].ino(-1);
+        out.next = cursor + 1;
+        return true;
+    }
+    if (cursor <= SELF_CURSOR && current_pid() > 0) {
+        out.name = "self";
+        out.name_length = 4;
+        out.ino = SELF_INO;
+        out.type = dirent_type(S_IFLNK);
+        out.next = SELF_CURSOR + 1;
+        return true;
+    }
+    if (!have_processes)
+        return false;
+    u64 from = cursor < PID_CURSOR_BASE ? 0 : cursor - PID_CURSOR_BASE;
+    if (from > 0x7fffffff)
+        return false;
+    int pid = processes.next(int(from) - 1);
+    if (pid < 0)
+        return false;
+    out.name_length = kfmt::snprintf(out.scratch, sizeof out.scratch, "%d", pid);
+    out.name = out.scratch;
+    out.ino = proc_pid_directory.ino(pid);
+    out.type = dirent_type(S_IFDIR);
+    out.next = PID_CURSOR_BASE + u64(pid) + 1;
+    return true;
+}
+
+void meminfo_line(TextBuffer& out, const char* label, u32 pages)
+{
+    out.printf("%-15s %8lu kB\n", label, (unsigned long)pages * (PAGE_SIZE / 1024));
+}
+
+long meminfo(int, TextBuffer& out)
+{
+    u32 total = mm::managed_pages, free = nr_free_pages();
+    SwapTotals swap = swap_source ? swap_source() : SwapTotals { 0, 0 };
+    meminfo_line(out, "MemTotal:", total);
+    meminfo_line(out, "MemFree:", free);
+    meminfo_line(out, "MemAvailable:", free);
+    meminfo_line(out, "Buffers:", 0);
+    meminfo_line(out, "Cached:", 0);
+    meminfo_line(out, "SwapCached:", 0);
+    meminfo_line(out, "SwapTotal:", swap.total_pages);
+    meminfo_line(out, "SwapFree:", swap.free_pages);
+    return 0;
+}
+
+} // namespace
+
+void proc_register(const ProcEntry& entry)
+{
+    global_table.add(entry, false, "proc_register");
+}
+
+void proc_register_per_process(const ProcEntry& entry)
+{
+    process_table.add(entry, true, "proc_register_per_process");
+}
+
+void proc_set_process_directory(const ProcessDirectory& directory)
+{
+    if (!directory.exists || !directory.next || !directory.self)
+        panic("proc_set_process_directory: every callback is needed");
+    processes = directory;
+    have_processes = true;
+}
+
+bool proc_process_directory(ProcessDirectory& out)
+{
+    if (have_processes)
+        out = processes;
+    return have_processes;
+}
+
+void proc_restore_process_directory(const ProcessDirectory* directory)
+{
+    if (directory)
+        proc_set_process_directory(*directory);
+    else
+        have_processes = false;
+}
+
+void meminfo_set_swap_source(SwapTotals (*source)())
+{
+    swap_source = source;
+}
+
+Node* proc_directory()
+{
+    static bool registered;
+    if (!registered) {
+        proc_register({ .name = "meminfo", .generate = meminfo });
+        registered = true;
+    }
+    return &proc_root;
+}
+
+} // namespace fs
