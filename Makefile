@@ -97,7 +97,7 @@ $(B)/host/%.o: %.cpp
 	$(HOSTCXX) $(HOST_CXXFLAGS) -c $< -o $@
 
 $(B)/host/unit-tests: $(patsubst %.cpp,$(B)/host/%.o,$(HOST_TEST_SRCS) $(HOST_KERNEL_SRCS))
-	$(HOSTCXX) -o $@ $^ -lgtest -lgtest_main -pthread
+	$(HOSTCXX) -o $@ $^ -lgtest_main -lgtest -pthread
 
 host-tests: $(B)/host/unit-tests
 
