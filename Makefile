@@ -101,7 +101,7 @@ $(B)/host/%.o: %.cpp
 HOST_OBJS := $(patsubst %.cpp,$(B)/host/%.o,$(HOST_TEST_SRCS) $(HOST_KERNEL_SRCS))
 $(HOST_OBJS): Makefile
 $(B)/host/unit-tests: $(HOST_OBJS)
-	$(HOSTCXX) -o $@ $^ -lgtest -lgtest_main -pthread
+	$(HOSTCXX) -o $@ $^ -lgtest_main -lgtest -pthread
 
 host-tests: $(B)/host/unit-tests
 
