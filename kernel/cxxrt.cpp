@@ -30,6 +30,9 @@ void* __dso_handle;
 #include <mm/memory.h>
 #include <new>
 
+/* The tag object itself lives in libsupc++, which the kernel does not link. */
+const std::nothrow_t std::nothrow { };
+
 void* operator new(size_t size)
 {
     void* p = kmalloc(size, Gfp::Kernel);

@@ -14,11 +14,13 @@
 #include <kernel/ktest.h>
 #include <kernel/multiboot.h>
 #include <kernel/printk.h>
+#include <kernel/task.h>
 #include <kernel/version.h>
 #include <mm/layout.h>
 #include <mm/memory.h>
 
 extern "C" void run_global_constructors();
+void time_init();
 
 CommandLine command_line;
 BootInfo boot_information;
@@ -114,20 +116,6 @@ void trap_init()
     arch::sti();
 }
 
-/* Until there is user space: echo what is typed, so both input paths can be seen working. */
-[[noreturn]] void idle_echo()
-{
-    printk("No init: there is no user space yet. Typed characters are echoed.\n");
-    for (;;) {
-        int c;
-        while ((c = console_read_char()) >= 0) {
-            char ch = char(c);
-            console_write(&ch, 1);
-        }
-        arch::hlt();
-    }
-}
-
 } // namespace
 
 extern "C" [[noreturn]] void start_kernel()
@@ -138,7 +126,9 @@ extern "C" [[noreturn]] void start_kernel()
     console_init();
     printk(KERN_NOTICE KERNEL_BANNER "\n");
     take_boot_information(mbi, boot_information);
+    sched_init();
     trap_init();
+    time_init();
     mm::init(boot_information);
     printk(KERN_INFO "Timer at %u Hz, interrupts on\n", HZ);
 
@@ -147,5 +137,6 @@ extern "C" [[noreturn]] void start_kernel()
         unsigned failed = ktest::run(command_line.selftest_glob);
         machine_power_off(failed ? 1 : 0);
     }
-    idle_echo();
+    start_init(command_line.init);
+    cpu_idle();
 }
