@@ -25,8 +25,9 @@ KOBJS := $(patsubst %,$(B)/k/%.o,$(basename $(KSRCS)))
 $(KOBJS): Makefile
 
 HOST_TEST_SRCS := $(wildcard tests/*.cpp)
-HOST_KERNEL_SRCS := kernel/format.cpp kernel/cmdline.cpp mm/bootmem.cpp mm/page_alloc.cpp mm/slab.cpp \
-                    fs/cpio.cpp fs/device.cpp fs/file.cpp fs/initrd.cpp fs/namei.cpp fs/text_buffer.cpp
+HOST_KERNEL_SRCS := kernel/format.cpp kernel/cmdline.cpp kernel/elf.cpp mm/bootmem.cpp mm/page_alloc.cpp \
+                    mm/slab.cpp fs/cpio.cpp fs/device.cpp fs/file.cpp fs/initrd.cpp fs/namei.cpp \
+                    fs/text_buffer.cpp
 HOST_CXXFLAGS := -std=c++20 -O1 -g -Wall -Wextra -I. -MMD -MP -DFERRITE_HOST
 
 .DEFAULT_GOAL := all

@@ -1,6 +1,7 @@
 #include <arch/i386/interrupts.h>
 #include <arch/i386/io.h>
 #include <drivers/timer.h>
+#include <kernel/task.h>
 
 volatile u32 jiffies;
 
@@ -11,9 +12,11 @@ constexpr u32 PIT_FREQUENCY = 1193182;
 constexpr u16 PIT_CHANNEL0 = 0x40;
 constexpr u16 PIT_COMMAND = 0x43;
 
-void tick(TrapFrame&)
+void tick(TrapFrame& frame)
 {
     jiffies = jiffies + 1;
+    if (current)
+        scheduler_tick(frame);
 }
 
 } // namespace

@@ -15,11 +15,14 @@
 #include <kernel/ktest.h>
 #include <kernel/multiboot.h>
 #include <kernel/printk.h>
+#include <kernel/task.h>
 #include <kernel/version.h>
 #include <mm/layout.h>
 #include <mm/memory.h>
 
 extern "C" void run_global_constructors();
+void time_init();
+void proc_pid_init();
 
 CommandLine command_line;
 BootInfo boot_information;
@@ -115,20 +118,6 @@ void trap_init()
     arch::sti();
 }
 
-/* Until there is user space: echo what is typed, so both input paths can be seen working. */
-[[noreturn]] void idle_echo()
-{
-    printk("No init: there is no user space yet. Typed characters are echoed.\n");
-    for (;;) {
-        int c;
-        while ((c = console_read_char()) >= 0) {
-            char ch = char(c);
-            console_write(&ch, 1);
-        }
-        arch::hlt();
-    }
-}
-
 } // namespace
 
 extern "C" [[noreturn]] void start_kernel()
@@ -139,11 +128,14 @@ extern "C" [[noreturn]] void start_kernel()
     console_init();
     printk(KERN_NOTICE KERNEL_BANNER "\n");
     take_boot_information(mbi, boot_information);
+    sched_init();
     trap_init();
+    time_init();
     mm::init(boot_information);
     const BootInfo::Module* initrd = boot_information.nr_modules ? &boot_information.modules[0] : nullptr;
     fs::init(initrd ? reinterpret_cast<const void*>(phys_to_virt(initrd->start)) : nullptr,
              initrd ? initrd->end - initrd->start : 0);
+    proc_pid_init();
     printk(KERN_INFO "Timer at %u Hz, interrupts on\n", HZ);
 
     if (command_line.selftest) {
@@ -151,5 +143,6 @@ extern "C" [[noreturn]] void start_kernel()
         unsigned failed = ktest::run(command_line.selftest_glob);
         machine_power_off(failed ? 1 : 0);
     }
-    idle_echo();
+    start_init(command_line.init);
+    cpu_idle();
 }

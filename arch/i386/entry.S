@@ -55,6 +55,11 @@ trap_stubs:                             /* 16 bytes per vector, 48 vectors */
     trap_noerr \v
     .endr
 
+    .globl system_call_stub
+    .align 16
+system_call_stub:                       /* int $0x80 */
+    trap_noerr 0x80
+
 common_trap:
     pushl %ds
     pushl %es
@@ -64,6 +69,14 @@ common_trap:
     movl $KERNEL_DS, %eax
     movl %eax, %ds
     movl %eax, %es
+    /*
+     * The kernel uses neither FS nor GS; zero them so that nothing in the kernel holds a
+     * user TLS selector whose descriptor a task switch may change under it.
+     */
+    xorl %eax, %eax
+    movl %eax, %fs
+    movl %eax, %gs
+    cld
     pushl %esp
     call trap_dispatch
     addl $4, %esp

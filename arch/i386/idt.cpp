@@ -2,7 +2,7 @@
 #include <arch/i386/interrupts.h>
 #include <arch/i386/segments.h>
 
-extern "C" const char trap_stubs[];
+extern "C" const char trap_stubs[], system_call_stub[];
 
 namespace {
 
@@ -19,6 +19,7 @@ struct Gate {
 static_assert(sizeof(Gate) == 8);
 
 constexpr u8 INTERRUPT_GATE = 0x8E;     /* present, DPL 0, 32-bit interrupt gate */
+constexpr u8 TRAP_GATE = 0x8F;          /* the same, leaving interrupts on */
 constexpr u8 DPL3 = 0x60;
 
 Gate idt[NR_VECTORS];
@@ -42,6 +43,8 @@ void idt_init()
     /* int3 and into may be used from user mode, as on Linux. */
     set_gate(3, u32(trap_stubs) + 3 * stub_size, INTERRUPT_GATE | DPL3);
     set_gate(4, u32(trap_stubs) + 4 * stub_size, INTERRUPT_GATE | DPL3);
+    /* System calls run with interrupts on, as any other process context. */
+    set_gate(SYSCALL_VECTOR, u32(system_call_stub), TRAP_GATE | DPL3);
     idt_descr = { sizeof idt - 1, u32(idt) };
     asm volatile("lidt %0" : : "m"(idt_descr));
 }

@@ -16,6 +16,7 @@ struct TrapFrame {
 
 constexpr u32 IRQ_BASE = 0x20;  /* the 8259s are remapped to vectors 0x20..0x2F */
 constexpr u32 NR_IRQS = 16;
+constexpr u32 SYSCALL_VECTOR = 0x80;
 
 using IrqHandler = void (*)(TrapFrame&);
 

@@ -100,7 +100,9 @@ KTEST(idt, exceptions_and_irqs_installed)
         EXPECT_EQ(selector, u32(KERNEL_CS));
         EXPECT_EQ(attr, 0x8Eu | dpl << 5);
     }
-    EXPECT_EQ(gates[0x80], 0ull);       /* no system-call gate yet */
+    u64 g = gates[0x80];                /* the system-call gate: a DPL 3 trap gate */
+    EXPECT_EQ(u32(g >> 40) & 0xFF, 0xEFu);
+    EXPECT_EQ(u32(g >> 16) & 0xFFFF, u32(KERNEL_CS));
 }
 
 KTEST(paging, enabled_with_write_protect)

@@ -5,9 +5,13 @@
 #include <kernel/console.h>
 #include <kernel/ksyms.h>
 #include <kernel/printk.h>
+#include <kernel/task.h>
 #include <kernel/uaccess.h>
+#include <mm/layout.h>
+#include <mm/vm.h>
 
 void handle_irq(TrapFrame& frame);
+long syscall_dispatch(TrapFrame& frame);
 
 volatile u32 breakpoint_count;
 
@@ -51,25 +55,84 @@ const char* exception_name(u32 vector)
     return vector < 32 ? names[vector] : "interrupt";
 }
 
+namespace {
+
+/*
+ * A fault in kernel mode. On a user address with a task to serve, the memory manager may
+ * resolve it (copy_to_user into a copy-on-write page, say); otherwise an instruction
+ * with an exception-table entry resumes at its fixup; anything else is a kernel bug.
+ */
+void kernel_fault(TrapFrame& frame)
+{
+    u32 cr2 = frame.vector == VEC_PAGE_FAULT ? arch::read_cr2() : 0;
+    if (frame.vector == VEC_PAGE_FAULT && cr2 < TASK_SIZE && current && current->mm) {
+        bool was_enabled = frame.eflags & arch::EFLAGS_IF;
+        if (was_enabled)
+            arch::sti();
+        mm::PageFaultResponse r = mm::do_page_fault(cr2, frame.error_code);
+        if (r == mm::PageFaultResponse::Continue)
+            return;
+        if (r == mm::PageFaultResponse::OutOfMemory) {
+            printk(KERN_ERR "Out of memory: killed process %d (%s)\n", current->pid, current->comm);
+            send_signal(*current, SIGKILL);
+        }
+    }
+    if (u32 fixup = search_exception_table(frame.eip)) {
+        last_recovered_fault = { frame.vector, cr2 };
+        frame.eip = fixup;
+        return;
+    }
+    oops(frame);
+}
+
+/* An exception in user mode becomes a signal, as Linux maps them. */
+void user_exception(TrapFrame& frame, u32 cr2)
+{
+    int sig = SIGSEGV;
+    FaultInfo info { 0x80 /* SI_KERNEL */, 0 };
+    switch (frame.vector) {
+    case 0: sig = SIGFPE; info = { 1 /* FPE_INTDIV */, frame.eip }; break;
+    case 1: case 3: sig = SIGTRAP; info = { 1, frame.eip }; break;
+    case 6: sig = SIGILL; info = { 2 /* ILL_ILLOPN */, frame.eip }; break;
+    case 16: case 19: sig = SIGFPE; info = { 0, frame.eip }; break;
+    case 17: sig = SIGBUS; info = { 1 /* BUS_ADRALN */, cr2 }; break;
+    case 14: {
+        switch (mm::do_page_fault(cr2, frame.error_code)) {
+        case mm::PageFaultResponse::Continue: return;
+        case mm::PageFaultResponse::Segv: info = { 1 /* SEGV_MAPERR */, cr2 }; break;
+        case mm::PageFaultResponse::AccessError: info = { 2 /* SEGV_ACCERR */, cr2 }; break;
+        case mm::PageFaultResponse::BusError: sig = SIGBUS; info = { 2 /* BUS_ADRERR */, cr2 }; break;
+        case mm::PageFaultResponse::OutOfMemory:
+            printk(KERN_ERR "Out of memory: killed process %d (%s)\n", current->pid, current->comm);
+            send_signal(*current, SIGKILL);
+            return;
+        }
+        break;
+    }
+    default: break;                     /* #GP and the rest: SIGSEGV, as Linux */
+    }
+    force_fault_signal(*current, sig, info);
+}
+
+} // namespace
+
 extern "C" void trap_dispatch(TrapFrame& frame)
 {
     if (frame.vector >= IRQ_BASE && frame.vector < IRQ_BASE + NR_IRQS) {
         handle_irq(frame);
-        return;
+    } else if (frame.vector == SYSCALL_VECTOR) {
+        frame.eax = u32(syscall_dispatch(frame));
+    } else if (frame.from_user()) {
+        u32 cr2 = frame.vector == VEC_PAGE_FAULT ? arch::read_cr2() : 0;
+        arch::sti();
+        user_exception(frame, cr2);
+    } else if (frame.vector == VEC_BREAKPOINT) {
+        breakpoint_count = breakpoint_count + 1;    /* a trap: EIP is already past int3 */
+    } else if (frame.vector == VEC_PAGE_FAULT || frame.vector == VEC_GENERAL_PROTECTION) {
+        kernel_fault(frame);
+    } else {
+        oops(frame);
     }
-    if (frame.vector == VEC_BREAKPOINT) {
-        breakpoint_count = breakpoint_count + 1;
-        return;                 /* int3 is a trap: EIP already points past it */
-    }
-    if (!frame.from_user()
-        && (frame.vector == VEC_PAGE_FAULT || frame.vector == VEC_GENERAL_PROTECTION)) {
-        if (u32 fixup = search_exception_table(frame.eip)) {
-            last_recovered_fault = { frame.vector,
-                                     frame.vector == VEC_PAGE_FAULT ? arch::read_cr2() : 0 };
-            frame.eip = fixup;
-            return;
-        }
-    }
-    /* No user mode exists yet: every other exception is a kernel bug. */
-    oops(frame);
+    if (frame.from_user())
+        return_to_user(frame);
 }

@@ -1,0 +1,139 @@
+/* Pipes: one page of buffer between a reading and a writing File. */
+#include <arch/i386/io.h>
+#include <fs/file.h>
+#include <kernel/errno.h>
+#include <kernel/syscall.h>
+#include <kernel/task.h>
+#include <mm/memory.h>
+
+#include <new>
+
+namespace {
+
+struct Pipe {
+    VirtAddr buffer;
+    u32 head = 0, tail = 0;             /* bytes written and read, modulo nothing: head - tail */
+    int readers = 1, writers = 1;
+    WaitQueue wait;                     /* both sides sleep here */
+
+    u32 used() const { return head - tail; }
+    char* data() const { return buffer.as_ptr<char>(); }
+};
+
+class PipeEnd final : public fs::File {
+public:
+    PipeEnd(Pipe* pipe, bool writer) : m_pipe(pipe), m_writer(writer)
+    {
+        m_flags = writer ? fs::O_WRONLY : fs::O_RDONLY;
+    }
+
+    ~PipeEnd() override
+    {
+        arch::InterruptDisabler guard;
+        if (m_writer)
+            m_pipe->writers--;
+        else
+            m_pipe->readers--;
+        wake_up(m_pipe->wait);
+        if (!m_pipe->readers && !m_pipe->writers) {
+            free_page(m_pipe->buffer);
+            delete m_pipe;
+        }
+    }
+
+    long read(void* buf, size_t n) override
+    {
+        if (m_writer)
+            return -EBADF;
+        Pipe& p = *m_pipe;
+        for (;;) {
+            arch::InterruptDisabler guard;
+            if (p.used()) {
+                size_t k = n < p.used() ? n : p.used();
+                for (size_t i = 0; i < k; i++)
+                    static_cast<char*>(buf)[i] = p.data()[(p.tail + i) % PAGE_SIZE];
+                p.tail += u32(k);
+                wake_up(p.wait);
+                return long(k);
+            }
+            if (!p.writers || !n)
+                return 0;
+            if (m_flags & fs::O_NONBLOCK)
+                return -EAGAIN;
+            if (signal_pending(*current))
+                return -EINTR;
+            sleep_on(p.wait);
+        }
+    }
+
+    long write(const void* buf, size_t n) override
+    {
+        if (!m_writer)
+            return -EBADF;
+        Pipe& p = *m_pipe;
+        size_t done = 0;
+        while (done < n) {
+            arch::InterruptDisabler guard;
+            if (!p.readers) {
+                send_signal(*current, SIGPIPE);
+                return done ? long(done) : -EPIPE;
+            }
+            size_t room = PAGE_SIZE - p.used();
+            if (room) {
+                size_t k = n - done < room ? n - done : room;
+                for (size_t i = 0; i < k; i++)
+                    p.data()[(p.head + i) % PAGE_SIZE] = static_cast<const char*>(buf)[done + i];
+                p.head += u32(k);
+                done += k;
+                wake_up(p.wait);
+                continue;
+            }
+            if (m_flags & fs::O_NONBLOCK)
+                return done ? long(done) : -EAGAIN;
+            if (signal_pending(*current))
+                return done ? long(done) : -EINTR;
+            sleep_on(p.wait);
+        }
+        return long(done);
+    }
+
+    long lseek(i64, int, i64&) override { return -ESPIPE; }
+
+    long stat(fs::FileStat& st) override
+    {
+        st = { };
+        st.dev = 0x0C;                  /* pipefs, as Linux numbers it in its own way */
+        st.ino = u32(uintptr_t(m_pipe) >> 4);
+        st.mode = fs::S_IFIFO | 0600;
+        st.nlink = 1;
+        return 0;
+    }
+
+private:
+    Pipe* m_pipe;
+    bool m_writer;
+};
+
+} // namespace
+
+long make_pipe(fs::File* ends[2])
+{
+    Pipe* pipe = new (std::nothrow) Pipe;
+    if (!pipe)
+        return -ENFILE;
+    pipe->buffer = __get_free_page(Gfp::Kernel);
+    ends[0] = pipe->buffer ? new (std::nothrow) PipeEnd(pipe, false) : nullptr;
+    ends[1] = ends[0] ? new (std::nothrow) PipeEnd(pipe, true) : nullptr;
+    if (!ends[1]) {
+        if (ends[0]) {
+            pipe->writers = 0;          /* the reader's destructor then frees the pipe */
+            delete static_cast<PipeEnd*>(ends[0]);
+        } else {
+            if (pipe->buffer)
+                free_page(pipe->buffer);
+            delete pipe;
+        }
+        return -ENFILE;
+    }
+    return 0;
+}

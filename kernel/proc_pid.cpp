@@ -1,0 +1,128 @@
+/* The per-process files of /proc: maps, stat, pagemap (CONTRACT §7), in Linux's formats. */
+#include <drivers/timer.h>
+#include <fs/proc.h>
+#include <kernel/format.h>
+#include <kernel/errno.h>
+#include <kernel/string.h>
+#include <kernel/task.h>
+#include <mm/layout.h>
+#include <mm/memory.h>
+#include <mm/vm.h>
+
+namespace {
+
+Task* live_task(int pid)
+{
+    Task* t = find_task(pid);
+    return t && t->state != TaskState::Zombie ? t : nullptr;
+}
+
+long generate_maps(int pid, fs::TextBuffer& out)
+{
+    Task* t = find_task(pid);
+    if (!t)
+        return -ESRCH;
+    mm::AddressSpace* as = t->mm;
+    if (!as)
+        return 0;                       /* a zombie has no memory left */
+    for (mm::Region* r = as->regions(); r; r = r->next) {
+        const char* name = "";
+        u32 offset = 0, dev = 0, ino = 0;
+        if (r->kind == mm::RegionKind::File) {
+            offset = r->offset;
+            dev = r->dev;
+            ino = r->ino;
+            name = as->exe_path;
+        } else if (r->kind == mm::RegionKind::Heap) {
+            name = "[heap]";
+        } else if (r->kind == mm::RegionKind::Stack) {
+            name = "[stack]";
+        }
+        /* As Linux: the fields, then (for named regions) padding to column 48 and the name. */
+        char fields[64];
+        kfmt::snprintf(fields, sizeof fields, "%08x-%08x %c%c%cp %08x %02x:%02x %u ", r->start,
+                       r->end, r->prot & mm::PROT_READ ? 'r' : '-',
+                       r->prot & mm::PROT_WRITE ? 'w' : '-', r->prot & mm::PROT_EXEC ? 'x' : '-',
+                       offset, dev >> 8, dev & 0xFF, ino);
+        if (*name)
+            out.printf("%-48s %s\n", fields, name);
+        else
+            out.printf("%s\n", fields);
+    }
+    return 0;
+}
+
+long generate_stat(int pid, fs::TextBuffer& out)
+{
+    Task* t = find_task(pid);
+    if (!t)
+        return -ESRCH;
+    char state = t->state == TaskState::Zombie ? 'Z' : t->state == TaskState::Sleeping ? 'S' : 'R';
+    mm::AddressSpace* as = t->mm;
+    u32 vsize = 0;
+    if (as)
+        for (mm::Region* r = as->regions(); r; r = r->next)
+            vsize += r->end - r->start;
+    int ppid = t->parent ? t->parent->pid : 0;
+    /* Fields 1..24 of proc(5), then the rest as Linux leaves them for such a process. */
+    out.printf("%d (%s) %c %d %d %d 0 -1 4194304 %u %u %u %u %u %u %u %u 20 0 1 0 %u %u %u "
+               "4294967295 %u %u %u 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n",
+               t->pid, t->comm, state, ppid, t->pid, t->pid, t->min_flt, t->cmin_flt, t->maj_flt,
+               t->cmaj_flt, t->utime, t->stime, t->cutime, t->cstime, t->start_time, vsize,
+               as ? as->rss : 0, as ? as->start_code : 0, as ? as->end_code : 0,
+               as ? as->start_stack : 0);
+    return 0;
+}
+
+/* 8 bytes per virtual page: present, swapped, exclusive, and the frame number. */
+long read_pagemap(int pid, u64 offset, void* buf, size_t n)
+{
+    Task* t = live_task(pid);
+    if (!t || !t->mm)
+        return -ESRCH;
+    if (offset % 8 || n % 8)
+        return -EINVAL;
+    constexpr u64 PM_PRESENT = 1ull << 63, PM_SWAP = 1ull << 62, PM_EXCLUSIVE = 1ull << 56;
+    constexpr u64 end = u64(TASK_SIZE / PAGE_SIZE) * 8;
+    auto* entries = static_cast<u64*>(buf);
+    size_t count = 0;
+    for (u64 pos = offset; pos < end && count < n / 8; pos += 8, count++) {
+        u32 va = u32(pos / 8) * PAGE_SIZE;
+        arch::Pte* pte = t->mm->pte(va);
+        u64 e = 0;
+        if (pte && pte->present()) {
+            u32 pfn = pte->frame().pfn().value();
+            e = PM_PRESENT | pfn;
+            if (pfn < mm::page_allocator.nr_pages() && mm::mem_map[pfn].count == 1)
+                e |= PM_EXCLUSIVE;
+        } else if (pte && !pte->none()) {
+            u32 entry = pte->raw() >> 1;                /* type << 24 | offset */
+            e = PM_SWAP | ((entry >> 24) & 0x1F) | (u64(entry & 0xFFFFFF) << 5);
+        }
+        entries[count] = e;
+    }
+    return long(count * 8);
+}
+
+bool pid_exists(int pid) { return find_task(pid) != nullptr; }
+
+int next_pid(int after)
+{
+    int best = -1;
+    for (Task* t : task)
+        if (t && t->pid > after && (best < 0 || t->pid < best))
+            best = t->pid;
+    return best;
+}
+
+int self_pid() { return current ? current->pid : -1; }
+
+} // namespace
+
+void proc_pid_init()
+{
+    fs::proc_set_process_directory({ pid_exists, next_pid, self_pid });
+    fs::proc_register_per_process({ "maps", generate_maps, nullptr });
+    fs::proc_register_per_process({ "stat", generate_stat, nullptr });
+    fs::proc_register_per_process({ "pagemap", nullptr, read_pagemap });
+}

@@ -1,0 +1,319 @@
+/* fork, exit and wait: the life of a process. */
+#include <arch/i386/io.h>
+#include <drivers/power.h>
+#include <drivers/timer.h>
+#include <fs/file.h>
+#include <kernel/errno.h>
+#include <kernel/printk.h>
+#include <kernel/string.h>
+#include <kernel/syscall.h>
+#include <kernel/task.h>
+#include <kernel/uaccess.h>
+#include <mm/layout.h>
+#include <mm/memory.h>
+#include <mm/vm.h>
+
+#include <new>
+
+extern "C" char ret_from_fork[], init_trampoline[];
+
+namespace {
+
+constexpr u32 CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGHAND = 0x800,
+              CLONE_PTRACE = 0x2000, CLONE_VFORK = 0x4000, CLONE_PARENT = 0x8000,
+              CLONE_THREAD = 0x10000, CLONE_SETTLS = 0x80000, CLONE_PARENT_SETTID = 0x100000,
+              CLONE_CHILD_CLEARTID = 0x200000, CLONE_CHILD_SETTID = 0x1000000;
+/* What a process with its own memory and files cannot share: threads are not supported. */
+constexpr u32 CLONE_SHARING = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD
+                            | CLONE_SETTLS | CLONE_PARENT | CLONE_PTRACE;
+constexpr int PID_MAX = 32768;
+
+int last_pid;
+
+int alloc_pid()
+{
+    for (;;) {
+        last_pid = last_pid + 1 < PID_MAX ? last_pid + 1 : 2;
+        if (!find_task(last_pid))
+            return last_pid;
+    }
+}
+
+int free_slot()
+{
+    for (int slot = 1; slot < NR_TASKS; slot++)
+        if (!task[slot])
+            return slot;
+    return -1;
+}
+
+/*
+ * A new task whose kernel stack holds an empty user frame at the top and, below it,
+ * what switch_to pops: EFLAGS (interrupts off), four registers and the address to
+ * start at.
+ */
+Task* create_task(int slot, const char* start)
+{
+    Task* t = new (std::nothrow) Task;
+    if (!t)
+        return nullptr;
+    t->kernel_stack = get_free_page(Gfp::Kernel);
+    if (!t->kernel_stack) {
+        delete t;
+        return nullptr;
+    }
+    t->slot = slot;
+    t->esp0 = u32(t->kernel_stack.value()) + KERNEL_STACK_SIZE;
+    u32* sp = reinterpret_cast<u32*>(&t->user_frame());
+    *--sp = u32(start);
+    for (int i = 0; i < 4; i++)
+        *--sp = 0;                      /* ebp, ebx, esi, edi */
+    *--sp = 0x2;                        /* EFLAGS: interrupts off until the task is set up */
+    t->kernel_esp = u32(sp);
+    t->start_time = jiffies;
+    return t;
+}
+
+void destroy_task(Task* t)
+{
+    free_page(t->kernel_stack);
+    delete t;
+}
+
+void release_zombie(Task* child)
+{
+    Task* t = current;
+    t->cutime += child->utime + child->cutime;
+    t->cstime += child->stime + child->cstime;
+    t->cmin_flt += child->min_flt + child->cmin_flt;
+    t->cmaj_flt += child->maj_flt + child->cmaj_flt;
+    u32 rss = child->max_rss > child->cmax_rss ? child->max_rss : child->cmax_rss;
+    if (rss > t->cmax_rss)
+        t->cmax_rss = rss;
+    {
+        arch::InterruptDisabler guard;
+        task[child->slot] = nullptr;
+    }
+    destroy_task(child);
+}
+
+void close_files(Task* t)
+{
+    for (int fd = 0; fd < NR_OPEN; fd++)
+        if (fs::File* f = t->files[fd]) {
+            t->files[fd] = nullptr;
+            f->put();
+        }
+}
+
+} // namespace
+
+long do_fork(u32 flags, u32 child_stack, u32 parent_tid, u32 child_tid)
+{
+    if (flags & CLONE_SHARING)
+        return -EINVAL;
+    if (flags & CLONE_VFORK)
+        flags &= ~CLONE_VFORK;          /* a plain fork is a correct (slower) vfork */
+    int slot = free_slot();
+    if (slot < 0)
+        return -EAGAIN;
+    Task* parent = current;
+    Task* t = create_task(slot, ret_from_fork);
+    if (!t)
+        return -ENOMEM;
+    t->mm = parent->mm->fork_copy();
+    if (!t->mm) {
+        destroy_task(t);
+        return -ENOMEM;
+    }
+    t->pid = alloc_pid();
+    t->parent = parent;
+    memcpy(t->comm, parent->comm, sizeof t->comm);
+    memcpy(t->cwd, parent->cwd, sizeof t->cwd);
+    for (int i = 0; i < NSIG; i++)
+        t->actions[i] = parent->actions[i];
+    t->blocked = parent->blocked;
+    for (int i = 0; i < 3; i++)
+        t->tls[i] = parent->tls[i];
+    for (int fd = 0; fd < NR_OPEN; fd++)
+        if ((t->files[fd] = parent->files[fd]))
+            t->files[fd]->get();
+    t->close_on_exec = parent->close_on_exec;
+    arch::fpu_save(parent->fpu);
+    t->fpu = parent->fpu;
+    t->exit_signal = int(flags & 0xFF);
+    t->counter = parent->counter;
+
+    TrapFrame& frame = t->user_frame();
+    frame = parent->user_frame();
+    frame.eax = 0;
+    if (child_stack)
+        frame.user_esp = child_stack;
+    if (flags & CLONE_CHILD_SETTID)
+        t->set_child_tid = child_tid;
+    if (flags & CLONE_CHILD_CLEARTID)
+        t->clear_child_tid = child_tid;
+    if ((flags & CLONE_PARENT_SETTID) && copy_to_user(parent_tid, &t->pid, sizeof t->pid)) {
+        delete t->mm;
+        destroy_task(t);
+        return -EFAULT;
+    }
+    int pid = t->pid;
+    arch::InterruptDisabler guard;
+    task[slot] = t;
+    return pid;
+}
+
+/* The first code of a forked child, on its own stack, before it returns to user mode. */
+extern "C" void fork_return(TrapFrame* frame)
+{
+    arch::sti();
+    if (current->set_child_tid)
+        copy_to_user(current->set_child_tid, &current->pid, sizeof current->pid);
+    return_to_user(*frame);
+}
+
+void do_exit(int wait_status)
+{
+    Task* t = current;
+    close_files(t);
+    if (t->clear_child_tid && t->mm) {
+        u32 zero = 0;
+        copy_to_user(t->clear_child_tid, &zero, sizeof zero);
+    }
+    if (t->mm) {
+        arch::write_cr3(virt_to_phys(u32(swapper_pg_dir)));
+        mm::AddressSpace* as = t->mm;
+        t->mm = nullptr;
+        delete as;
+    }
+    if (t->pid == 1) {
+        int code = (wait_status & 0x7F) ? 128 + (wait_status & 0x7F) : (wait_status >> 8) & 0xFF;
+        printk(KERN_NOTICE "init exited with status %d: powering off\n", code);
+        machine_power_off(u8(code));
+    }
+    Task* init = find_task(1);
+    bool orphaned_zombie = false;
+    for (Task* c : task)
+        if (c && c->parent == t) {
+            c->parent = init;
+            orphaned_zombie |= c->state == TaskState::Zombie;
+        }
+    if (orphaned_zombie && init)
+        wake_up(init->child_exit);
+
+    arch::cli();
+    t->exit_status = wait_status;
+    t->state = TaskState::Zombie;
+    if (Task* p = t->parent) {
+        if (t->exit_signal)
+            send_signal(*p, t->exit_signal);
+        wake_up(p->child_exit);
+    }
+    schedule();
+    panic("do_exit: zombie %d ran again", t->pid);
+}
+
+long sys_exit(int code)
+{
+    do_exit(exit_status_code(code));
+}
+
+long sys_fork()
+{
+    return do_fork(SIGCHLD, 0, 0, 0);
+}
+
+long sys_clone(u32 flags, u32 child_stack, u32 parent_tid, u32 tls, u32 child_tid)
+{
+    (void)tls;
+    return do_fork(flags, child_stack, parent_tid, child_tid);
+}
+
+long sys_wait4(int pid, u32 status_addr, u32 options, u32 rusage_addr)
+{
+    constexpr u32 WNOHANG = 1, WUNTRACED = 2, WCONTINUED = 8, WALL = 0x40000000, WCLONE = 0x80000000;
+    if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | WALL | WCLONE))
+        return -EINVAL;
+    for (;;) {
+        bool have_children = false;
+        for (Task* c : task) {
+            if (!c || c->parent != current || (pid > 0 && c->pid != pid))
+                continue;
+            have_children = true;
+            if (c->state != TaskState::Zombie)
+                continue;
+            if (status_addr && copy_to_user(status_addr, &c->exit_status, sizeof(int)))
+                return -EFAULT;
+            if (rusage_addr) {
+                long err = fill_rusage(rusage_addr, c->utime, c->stime, c->min_flt, c->maj_flt, c->max_rss);
+                if (err)
+                    return err;
+            }
+            int child_pid = c->pid;
+            release_zombie(c);
+            return child_pid;
+        }
+        if (!have_children)
+            return -ECHILD;
+        if (options & WNOHANG)
+            return 0;
+        arch::InterruptDisabler guard;
+        sleep_on(current->child_exit);
+        if (signal_pending(*current))
+            return -EINTR;
+    }
+}
+
+long sys_waitpid(int pid, u32 status_addr, u32 options)
+{
+    return sys_wait4(pid, status_addr, options, 0);
+}
+
+long sys_getpid() { return current->pid; }
+long sys_getppid() { return current->parent ? current->parent->pid : 0; }
+long sys_getuid() { return 0; }
+
+long sys_set_tid_address(u32 tidptr)
+{
+    current->clear_child_tid = tidptr;
+    return current->pid;
+}
+
+long sys_sched_yield()
+{
+    schedule();
+    return 0;
+}
+
+/* pid 1: a task of its own, whose first act is to exec init (init_task_main). */
+namespace {
+const char* init_path;
+}
+
+void start_init(const char* path)
+{
+    init_path = path;
+    Task* t = create_task(1, init_trampoline);
+    if (!t || !(t->mm = mm::AddressSpace::create()))
+        panic("start_init: no memory for pid 1");
+    t->pid = 1;
+    last_pid = 1;
+    t->exit_signal = 0;
+    memcpy(t->comm, "init", 5);
+    arch::fpu_init_state(t->fpu);
+    task[1] = t;
+}
+
+extern "C" [[noreturn]] void init_task_main()
+{
+    arch::sti();
+    open_console_for_init();
+    long err = kernel_execve(init_path);
+    if (err)
+        panic("No working init found: %s: error %ld. Try passing init= option to the kernel.",
+              init_path, -err);
+    TrapFrame* frame = &current->user_frame();
+    asm volatile("movl %0, %%esp; jmp ret_from_trap" : : "r"(frame) : "memory");
+    __builtin_unreachable();
+}

@@ -1,0 +1,175 @@
+/* The scheduler, context switches and wait queues. */
+#include <arch/i386/gdt.h>
+#include <arch/i386/io.h>
+#include <drivers/timer.h>
+#include <kernel/printk.h>
+#include <kernel/string.h>
+#include <kernel/task.h>
+#include <mm/layout.h>
+#include <mm/vm.h>
+
+extern "C" void switch_to(Task* prev, Task* next);
+extern "C" char boot_stack_top[];
+
+Task* current;
+Task* task[NR_TASKS];
+volatile bool need_resched;
+
+namespace {
+
+Task idle_task;
+
+/* Everything about the CPU that belongs to one task, loaded before its stack is. */
+void load_task_state(Task* prev, Task* next)
+{
+    arch::fpu_save(prev->fpu);
+    tss.esp0 = next->esp0;
+    u32 cr3 = next->mm ? next->mm->directory_phys().value() : virt_to_phys(u32(swapper_pg_dir));
+    if (arch::read_cr3() != cr3)
+        arch::write_cr3(cr3);
+    for (int i = 0; i < GDT_ENTRY_TLS_ENTRIES; i++)
+        gdt[GDT_ENTRY_TLS_MIN + i] = next->tls[i];
+    arch::fpu_restore(next->fpu);
+}
+
+/* Takes t off the queue it sleeps on and makes it runnable. Interrupts off. */
+void wake_task_locked(Task* t)
+{
+    if (t->state != TaskState::Sleeping)
+        return;
+    if (WaitQueue* q = t->waiting_on) {
+        Task** link = &q->head;
+        while (*link && *link != t)
+            link = &(*link)->wait_next;
+        if (*link)
+            *link = t->wait_next;
+    }
+    t->waiting_on = nullptr;
+    t->wait_next = nullptr;
+    t->timeout = 0;
+    t->state = TaskState::Runnable;
+    if (current == &idle_task)
+        need_resched = true;
+}
+
+} // namespace
+
+void wake_task(Task& t)
+{
+    arch::InterruptDisabler guard;
+    wake_task_locked(&t);
+}
+
+void sched_init()
+{
+    idle_task.pid = 0;
+    idle_task.slot = 0;
+    idle_task.kernel_stack = VirtAddr(uintptr_t(boot_stack_top) - 8192);
+    idle_task.esp0 = u32(boot_stack_top);
+    memcpy(idle_task.comm, "swapper", 8);
+    arch::fpu_init();
+    arch::fpu_init_state(idle_task.fpu);
+    task[0] = &idle_task;
+    current = &idle_task;
+}
+
+void schedule()
+{
+    arch::InterruptDisabler guard;
+    need_resched = false;
+    Task* prev = current;
+    Task* next = task[0];
+    for (int i = 1; i <= NR_TASKS; i++) {
+        int slot = (prev->slot + i) % NR_TASKS;
+        Task* t = task[slot];
+        if (slot != 0 && t && t->state == TaskState::Runnable) {
+            next = t;
+            break;
+        }
+    }
+    if (next->counter <= 0)
+        next->counter = TIME_SLICE;
+    if (next == prev)
+        return;
+    load_task_state(prev, next);
+    current = next;
+    switch_to(prev, next);
+}
+
+void scheduler_tick(const TrapFrame& frame)
+{
+    Task* t = current;
+    if (t != &idle_task) {
+        if (frame.from_user())
+            t->utime++;
+        else
+            t->stime++;
+        if (--t->counter <= 0)
+            need_resched = true;
+    }
+    for (Task* s : task)
+        if (s && s->state == TaskState::Sleeping && s->timeout && i32(jiffies - s->timeout) >= 0)
+            wake_task_locked(s);
+}
+
+void cpu_idle()
+{
+    for (;;) {
+        arch::cli();
+        if (need_resched) {
+            schedule();
+            continue;
+        }
+        asm volatile("sti; hlt" : : : "memory");    /* sti's shadow: no wakeup is missed */
+        schedule();
+    }
+}
+
+void sleep_on_until(WaitQueue& queue, u32 deadline)
+{
+    arch::InterruptDisabler guard;
+    Task* t = current;
+    t->state = TaskState::Sleeping;
+    t->waiting_on = &queue;
+    t->wait_next = queue.head;
+    queue.head = t;
+    t->timeout = deadline;
+    if (signal_pending(*t)) {
+        wake_task_locked(t);
+        return;
+    }
+    schedule();
+}
+
+void sleep_on(WaitQueue& queue)
+{
+    sleep_on_until(queue, 0);
+}
+
+void wake_up(WaitQueue& queue)
+{
+    arch::InterruptDisabler guard;
+    while (queue.head)
+        wake_task_locked(queue.head);
+}
+
+Task* find_task(int pid)
+{
+    for (Task* t : task)
+        if (t && t->pid == pid && pid > 0)
+            return t;
+    return nullptr;
+}
+
+void return_to_user(TrapFrame& frame)
+{
+    for (;;) {
+        if (need_resched) {
+            schedule();
+            continue;
+        }
+        if (!signal_pending(*current))
+            return;
+        do_signal(frame);
+    }
+}

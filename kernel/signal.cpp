@@ -1,0 +1,375 @@
+/* Signals: sending, delivery through frames on the user stack, and the system calls. */
+#include <arch/i386/gdt.h>
+#include <arch/i386/io.h>
+#include <kernel/errno.h>
+#include <kernel/printk.h>
+#include <kernel/string.h>
+#include <kernel/syscall.h>
+#include <kernel/task.h>
+#include <kernel/uaccess.h>
+
+void wake_task(Task& t);
+
+namespace {
+
+/* Linux i386's struct sigcontext. */
+struct SigContext {
+    u16 gs, gsh, fs, fsh, es, esh, ds, dsh;
+    u32 edi, esi, ebp, esp, ebx, edx, ecx, eax;
+    u32 trapno, err, eip;
+    u16 cs, csh;
+    u32 eflags, esp_at_signal;
+    u16 ss, ssh;
+    u32 fpstate;                        /* user address of the saved FPU state, or 0 */
+    u32 oldmask, cr2;
+};
+static_assert(sizeof(SigContext) == 88);
+
+struct SigInfo {
+    i32 signo, err, code;
+    u32 fields[29];                     /* si_addr, or si_pid and si_uid, first */
+};
+static_assert(sizeof(SigInfo) == 128);
+
+struct UContext {
+    u32 flags, link;
+    u32 ss_sp, ss_flags, ss_size;
+    SigContext mcontext;
+    u64 sigmask;
+};
+
+/* The frame of a handler without SA_SIGINFO (returns through sigreturn). */
+struct SigFrame {
+    u32 pretcode;
+    i32 sig;
+    SigContext sc;
+    u32 extramask;
+    u8 retcode[8];
+};
+
+/* The frame of an SA_SIGINFO handler (returns through rt_sigreturn). */
+struct RtSigFrame {
+    u32 pretcode;
+    i32 sig;
+    u32 pinfo, puc;
+    SigInfo info;
+    UContext uc;
+    u8 retcode[8];
+};
+
+constexpr u64 unblockable = sigmask(SIGKILL) | sigmask(SIGSTOP);
+/* EFLAGS bits a handler may change: the arithmetic flags, TF, DF, OF, AC. */
+constexpr u32 user_eflags_mask = 0x40DD5;
+
+bool ignored_by_default(int sig)
+{
+    return sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH || sig == SIGCONT
+        || sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+/* A segment selector user code may hold: null, or a present DPL 3 GDT entry. */
+u16 safe_selector(u16 sel, u16 fallback)
+{
+    if (sel == 0)
+        return 0;
+    u32 index = sel >> 3;
+    if ((sel & 7) != 3 || index >= GDT_ENTRIES || index == GDT_ENTRY_TSS)
+        return fallback;
+    u64 d = gdt[index];
+    bool present = d & (1ull << 47);
+    u32 dpl = u32(d >> 45) & 3;
+    return present && dpl == 3 ? sel : fallback;
+}
+
+void fill_context(SigContext& sc, const TrapFrame& f, u64 old_mask, u32 fpstate)
+{
+    memset(&sc, 0, sizeof sc);
+    sc.gs = u16(f.gs); sc.fs = u16(f.fs); sc.es = u16(f.es); sc.ds = u16(f.ds);
+    sc.edi = f.edi; sc.esi = f.esi; sc.ebp = f.ebp; sc.esp = f.user_esp;
+    sc.ebx = f.ebx; sc.edx = f.edx; sc.ecx = f.ecx; sc.eax = f.eax;
+    sc.trapno = f.vector; sc.err = f.error_code; sc.eip = f.eip;
+    sc.cs = u16(f.cs); sc.eflags = f.eflags; sc.esp_at_signal = f.user_esp; sc.ss = u16(f.user_ss);
+    sc.fpstate = fpstate;
+    sc.oldmask = u32(old_mask);
+    sc.cr2 = f.vector == 14 ? arch::read_cr2() : 0;
+}
+
+/* Puts the interrupted state back; false if the frame could not be read. */
+bool restore_context(TrapFrame& f, u32 sc_addr, u64 mask)
+{
+    SigContext sc;
+    if (copy_from_user(&sc, sc_addr, sizeof sc))
+        return false;
+    f.gs = safe_selector(sc.gs, 0);
+    f.fs = safe_selector(sc.fs, 0);
+    f.es = safe_selector(sc.es, USER_DS);
+    f.ds = safe_selector(sc.ds, USER_DS);
+    f.edi = sc.edi; f.esi = sc.esi; f.ebp = sc.ebp; f.user_esp = sc.esp;
+    f.ebx = sc.ebx; f.edx = sc.edx; f.ecx = sc.ecx; f.eax = sc.eax;
+    f.eip = sc.eip;
+    f.cs = USER_CS;
+    f.user_ss = USER_DS;
+    f.eflags = (f.eflags & ~user_eflags_mask) | (sc.eflags & user_eflags_mask);
+    if (sc.fpstate) {
+        if (copy_from_user(&current->fpu, sc.fpstate, sizeof current->fpu))
+            return false;
+        arch::fpu_restore(current->fpu);
+    }
+    current->blocked = mask & ~unblockable;
+    return true;
+}
+
+[[noreturn]] void die_of(int sig)
+{
+    do_exit(exit_status_signal(sig));
+}
+
+/* Builds the handler's frame on the user stack and points the CPU at the handler. */
+bool setup_frame(TrapFrame& f, int sig, const SigAction& action)
+{
+    Task* t = current;
+    arch::fpu_save(t->fpu);
+    u32 sp = f.user_esp;
+    sp = (sp - sizeof(arch::FpuState)) & ~15u;
+    u32 fpstate = sp;
+    if (copy_to_user(fpstate, &t->fpu, sizeof t->fpu))
+        return false;
+
+    bool rt = action.flags & SA_SIGINFO;
+    size_t size = rt ? sizeof(RtSigFrame) : sizeof(SigFrame);
+    /* As Linux: the handler starts with (esp + 4) 16-byte aligned. */
+    sp = ((sp - size + 4) & ~15u) - 4;
+
+    static constexpr u8 rt_code[8] = { 0xB8, 173, 0, 0, 0, 0xCD, 0x80, 0 };       /* movl $173,%eax; int $0x80 */
+    static constexpr u8 old_code[8] = { 0x58, 0xB8, 119, 0, 0, 0, 0xCD, 0x80 };   /* popl %eax; movl $119,%eax; int $0x80 */
+    u32 restorer = action.flags & SA_RESTORER ? action.restorer : 0;
+
+    if (rt) {
+        RtSigFrame frame;
+        memset(&frame, 0, sizeof frame);
+        frame.sig = sig;
+        frame.pinfo = sp + offsetof(RtSigFrame, info);
+        frame.puc = sp + offsetof(RtSigFrame, uc);
+        frame.info.signo = sig;
+        if (sig < 32 && t->fault_info[sig].code) {
+            frame.info.code = t->fault_info[sig].code;
+            frame.info.fields[0] = t->fault_info[sig].address;
+        }
+        fill_context(frame.uc.mcontext, f, t->blocked, fpstate);
+        frame.uc.sigmask = t->blocked;
+        memcpy(frame.retcode, rt_code, sizeof rt_code);
+        frame.pretcode = restorer ? restorer : sp + offsetof(RtSigFrame, retcode);
+        if (copy_to_user(sp, &frame, sizeof frame))
+            return false;
+        f.edx = frame.pinfo;
+        f.ecx = frame.puc;
+    } else {
+        SigFrame frame;
+        memset(&frame, 0, sizeof frame);
+        frame.sig = sig;
+        fill_context(frame.sc, f, t->blocked, fpstate);
+        frame.extramask = u32(t->blocked >> 32);
+        memcpy(frame.retcode, old_code, sizeof old_code);
+        frame.pretcode = restorer ? restorer : sp + offsetof(SigFrame, retcode);
+        if (copy_to_user(sp, &frame, sizeof frame))
+            return false;
+    }
+    if (sig < 32)
+        t->fault_info[sig] = { };
+    f.eax = u32(sig);
+    f.user_esp = sp;
+    f.eip = action.handler;
+    f.cs = USER_CS;
+    f.user_ss = f.ds = f.es = USER_DS;
+    f.eflags &= ~(1u << 8);             /* no single-stepping into the handler */
+    /* A handler starts with a clean FPU, as on Linux. */
+    arch::fpu_init_state(t->fpu);
+    arch::fpu_restore(t->fpu);
+    return true;
+}
+
+} // namespace
+
+bool signal_pending(const Task& t)
+{
+    return t.pending & ~t.blocked;
+}
+
+void send_signal(Task& t, int sig)
+{
+    if (sig <= 0 || sig > NSIG || t.state == TaskState::Zombie)
+        return;
+    const SigAction& a = t.actions[sig - 1];
+    if (sig != SIGKILL && (a.handler == SIG_IGN || (a.handler == SIG_DFL && ignored_by_default(sig))))
+        return;
+    {
+        arch::InterruptDisabler guard;
+        t.pending |= sigmask(sig);
+    }
+    if (t.state == TaskState::Sleeping && (sigmask(sig) & ~t.blocked))
+        wake_task(t);
+}
+
+void force_fault_signal(Task& t, int sig, FaultInfo info)
+{
+    /* A fault cannot be ignored or blocked: that would run the instruction forever. */
+    SigAction& a = t.actions[sig - 1];
+    if (a.handler == SIG_IGN || (t.blocked & sigmask(sig))) {
+        a.handler = SIG_DFL;
+        t.blocked &= ~sigmask(sig);
+    }
+    if (sig < 32)
+        t.fault_info[sig] = info;
+    arch::InterruptDisabler guard;
+    t.pending |= sigmask(sig);
+}
+
+void do_signal(TrapFrame& f)
+{
+    Task* t = current;
+    u64 ready;
+    int sig;
+    {
+        arch::InterruptDisabler guard;
+        ready = t->pending & ~t->blocked;
+        if (!ready)
+            return;
+        u32 low = u32(ready);
+        sig = (low ? __builtin_ctz(low) : 32 + __builtin_ctz(u32(ready >> 32))) + 1;
+        t->pending &= ~sigmask(sig);
+    }
+    SigAction& action = t->actions[sig - 1];
+    if (action.handler == SIG_IGN)
+        return;
+    if (action.handler == SIG_DFL) {
+        if (ignored_by_default(sig))
+            return;
+        die_of(sig);
+    }
+    SigAction taken = action;
+    u64 old_blocked = t->blocked;
+    if (!setup_frame(f, sig, taken)) {
+        /* No room for the frame: the process dies as Linux would have it. */
+        die_of(SIGSEGV);
+    }
+    t->blocked = (old_blocked | taken.mask | (taken.flags & SA_NODEFER ? 0 : sigmask(sig))) & ~unblockable;
+    if (taken.flags & SA_RESETHAND)
+        action = SigAction();
+}
+
+long sys_sigreturn()
+{
+    TrapFrame& f = current->user_frame();
+    u32 sc = f.user_esp;                /* the restorer popped the signal number */
+    SigContext probe;
+    if (copy_from_user(&probe, sc, sizeof probe))
+        die_of(SIGSEGV);
+    u32 extramask;
+    if (copy_from_user(&extramask, sc + sizeof(SigContext), 4))
+        die_of(SIGSEGV);
+    if (!restore_context(f, sc, probe.oldmask | u64(extramask) << 32))
+        die_of(SIGSEGV);
+    return long(f.eax);
+}
+
+long sys_rt_sigreturn()
+{
+    TrapFrame& f = current->user_frame();
+    u32 frame = f.user_esp - 4;         /* the handler's return popped pretcode */
+    u32 uc = frame + offsetof(RtSigFrame, uc);
+    u64 mask;
+    if (copy_from_user(&mask, uc + offsetof(UContext, sigmask), sizeof mask))
+        die_of(SIGSEGV);
+    if (!restore_context(f, uc + offsetof(UContext, mcontext), mask))
+        die_of(SIGSEGV);
+    return long(f.eax);
+}
+
+long sys_rt_sigaction(int sig, u32 act, u32 oldact, u32 sigsetsize)
+{
+    if (sigsetsize != 8)
+        return -EINVAL;
+    if (sig < 1 || sig > NSIG)
+        return -EINVAL;
+    SigAction next;
+    if (act && copy_from_user(&next, act, sizeof next))
+        return -EFAULT;
+    if (act && (sig == SIGKILL || sig == SIGSTOP))
+        return -EINVAL;
+    SigAction& slot = current->actions[sig - 1];
+    if (oldact && copy_to_user(oldact, &slot, sizeof slot))
+        return -EFAULT;
+    if (act) {
+        next.mask &= ~unblockable;
+        slot = next;
+        /* Setting a signal to be ignored discards it if pending (POSIX). */
+        if (slot.handler == SIG_IGN || (slot.handler == SIG_DFL && ignored_by_default(sig)))
+            current->pending &= ~sigmask(sig);
+    }
+    return 0;
+}
+
+long sys_rt_sigprocmask(int how, u32 set, u32 oldset, u32 sigsetsize)
+{
+    if (sigsetsize != 8)
+        return -EINVAL;
+    u64 old = current->blocked, mask = 0;
+    if (set && copy_from_user(&mask, set, sizeof mask))
+        return -EFAULT;
+    if (set) {
+        switch (how) {
+        case 0: current->blocked |= mask; break;        /* SIG_BLOCK */
+        case 1: current->blocked &= ~mask; break;       /* SIG_UNBLOCK */
+        case 2: current->blocked = mask; break;         /* SIG_SETMASK */
+        default: return -EINVAL;
+        }
+        current->blocked &= ~unblockable;
+    }
+    if (oldset && copy_to_user(oldset, &old, sizeof old))
+        return -EFAULT;
+    return 0;
+}
+
+long sys_kill(int pid, int sig)
+{
+    if (sig < 0 || sig > NSIG)
+        return -EINVAL;
+    if (pid == 0 || pid < -1)
+        pid = current->pid;             /* no process groups: the caller's "group" is itself */
+    if (pid == -1) {
+        bool any = false;
+        for (Task* t : task)
+            if (t && t->pid > 1 && t != current) {
+                any = true;
+                if (sig)
+                    send_signal(*t, sig);
+            }
+        return any ? 0 : -ESRCH;
+    }
+    Task* t = find_task(pid);
+    if (!t || t->state == TaskState::Zombie)
+        return t ? 0 : -ESRCH;
+    if (sig)
+        send_signal(*t, sig);
+    return 0;
+}
+
+long sys_tgkill(int, int tid, int sig)
+{
+    return sys_kill(tid, sig);
+}
+
+long sys_tkill(int tid, int sig)
+{
+    return sys_kill(tid, sig);
+}
+
+long sys_pause()
+{
+    WaitQueue never;
+    while (!signal_pending(*current)) {
+        arch::InterruptDisabler guard;
+        sleep_on(never);
+    }
+    return -EINTR;
+}

@@ -1,0 +1,44 @@
+/* Signals: numbers, actions, delivery on the way back to user mode (Linux i386 ABI). */
+#pragma once
+
+#include <kernel/types.h>
+
+struct Task;
+struct TrapFrame;
+
+enum Signal : int {
+    SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGILL = 4, SIGTRAP = 5, SIGABRT = 6, SIGBUS = 7,
+    SIGFPE = 8, SIGKILL = 9, SIGUSR1 = 10, SIGSEGV = 11, SIGUSR2 = 12, SIGPIPE = 13,
+    SIGALRM = 14, SIGTERM = 15, SIGSTKFLT = 16, SIGCHLD = 17, SIGCONT = 18, SIGSTOP = 19,
+    SIGTSTP = 20, SIGTTIN = 21, SIGTTOU = 22, SIGURG = 23, SIGXCPU = 24, SIGXFSZ = 25,
+    SIGVTALRM = 26, SIGPROF = 27, SIGWINCH = 28, SIGIO = 29, SIGPWR = 30, SIGSYS = 31,
+};
+constexpr int NSIG = 64;
+
+constexpr u32 SA_SIGINFO = 0x00000004, SA_ONSTACK = 0x08000000, SA_RESTART = 0x10000000,
+              SA_NODEFER = 0x40000000, SA_RESETHAND = 0x80000000, SA_RESTORER = 0x04000000;
+constexpr u32 SIG_DFL = 0, SIG_IGN = 1;
+
+/* Kernel side of struct sigaction (rt_sigaction's layout on i386). */
+struct SigAction {
+    u32 handler = SIG_DFL;
+    u32 flags = 0;
+    u32 restorer = 0;
+    u64 mask = 0;
+};
+
+constexpr u64 sigmask(int sig) { return u64(1) << (sig - 1); }
+
+/* Why a fault signal came: fills siginfo's si_code and si_addr. */
+struct FaultInfo {
+    int code;           /* SEGV_MAPERR 1, SEGV_ACCERR 2, BUS_ADRERR 2, ILL_ILLOPN 2, FPE_INTDIV 1, SI_KERNEL 0x80 */
+    u32 address;
+};
+
+/* Marks sig pending for the task and wakes it if it sleeps. */
+void send_signal(Task& task, int sig);
+/* A fault in user mode: the signal carries the address (si_addr). */
+void force_fault_signal(Task& task, int sig, FaultInfo info);
+/* On the way back to user mode: delivers one pending signal (handler frame or default). */
+void do_signal(TrapFrame& frame);
+bool signal_pending(const Task& task);

@@ -1,0 +1,352 @@
+/* Time, identity, limits, TLS, power: the smaller system calls. */
+#include <arch/i386/gdt.h>
+#include <arch/i386/io.h>
+#include <drivers/power.h>
+#include <drivers/timer.h>
+#include <kernel/errno.h>
+#include <kernel/string.h>
+#include <kernel/syscall.h>
+#include <kernel/task.h>
+#include <kernel/uaccess.h>
+#include <kernel/version.h>
+#include <mm/memory.h>
+#include <mm/vm.h>
+
+namespace {
+
+u32 boot_epoch;         /* wall-clock seconds at jiffies == 0, from the CMOS clock */
+
+u8 cmos(u8 reg)
+{
+    arch::outb(0x70, reg);
+    return arch::inb(0x71);
+}
+
+u32 read_rtc()
+{
+    while (cmos(0x0A) & 0x80) { }       /* an update is in progress */
+    u32 sec = cmos(0x00), min = cmos(0x02), hour = cmos(0x04);
+    u32 day = cmos(0x07), mon = cmos(0x08), year = cmos(0x09);
+    if (!(cmos(0x0B) & 0x04)) {         /* BCD */
+        auto bin = [](u32 v) { return (v & 0x0F) + (v >> 4) * 10; };
+        sec = bin(sec); min = bin(min); hour = bin(hour & 0x7F) | (hour & 0x80);
+        day = bin(day); mon = bin(mon); year = bin(year);
+    }
+    year += 2000;
+    /* Days since 1970-01-01 (civil-from-days, inverted). */
+    u32 y = mon <= 2 ? year - 1 : year;
+    u32 era = y / 400, yoe = y - era * 400;
+    u32 doy = (153 * (mon > 2 ? mon - 3 : mon + 9) + 2) / 5 + day - 1;
+    u32 doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    u32 days = era * 146097 + doe - 719468;
+    return days * 86400 + (hour & 0x7F) * 3600 + min * 60 + sec;
+}
+
+struct Timespec {
+    i32 sec, nsec;
+};
+
+Timespec now(int clock)
+{
+    u32 j = jiffies;
+    i32 sec = i32(j / HZ), nsec = i32((j % HZ) * (1000000000 / HZ));
+    if (clock == 0)                     /* CLOCK_REALTIME */
+        sec += i32(boot_epoch);
+    return { sec, nsec };
+}
+
+/* Sleeps for `ticks`; -EINTR (and the time left) if a signal comes first. */
+long sleep_ticks(u32 ticks, u32& left)
+{
+    WaitQueue nobody;
+    u32 deadline = jiffies + ticks;
+    while (i32(jiffies - deadline) < 0) {
+        if (signal_pending(*current)) {
+            left = deadline - jiffies;
+            return -EINTR;
+        }
+        arch::InterruptDisabler guard;
+        sleep_on_until(nobody, deadline);
+    }
+    left = 0;
+    return 0;
+}
+
+long nanosleep_common(u32 req_addr, u32 rem_addr)
+{
+    Timespec req;
+    if (copy_from_user(&req, req_addr, sizeof req))
+        return -EFAULT;
+    if (req.sec < 0 || req.nsec < 0 || req.nsec >= 1000000000)
+        return -EINVAL;
+    /* Round up to whole ticks, plus one: never sleep less than asked. */
+    u32 ticks = u32(req.sec) * HZ + (u32(req.nsec) + 9999999) / 10000000 + 1;
+    u32 left;
+    long err = sleep_ticks(ticks, left);
+    if (err && rem_addr) {
+        Timespec rem { i32(left / HZ), i32((left % HZ) * 10000000) };
+        if (copy_to_user(rem_addr, &rem, sizeof rem))
+            return -EFAULT;
+    }
+    return err;
+}
+
+} // namespace
+
+void time_init()
+{
+    boot_epoch = read_rtc();
+}
+
+u32 arch_entropy()
+{
+    u32 e = jiffies * 2654435761u ^ boot_epoch;
+    if (cpu_hwcap() & (1u << 4))        /* TSC */
+        e ^= u32(arch::rdtsc());
+    return e;
+}
+
+long fill_rusage(u32 addr, u32 utime, u32 stime, u32 min_flt, u32 maj_flt, u32 max_rss_pages)
+{
+    /* Linux i386's struct rusage: two timevals, then 14 longs. */
+    u32 r[18] = { };
+    r[0] = utime / HZ;
+    r[1] = (utime % HZ) * (1000000 / HZ);
+    r[2] = stime / HZ;
+    r[3] = (stime % HZ) * (1000000 / HZ);
+    r[4] = max_rss_pages * (PAGE_SIZE / 1024);  /* ru_maxrss, kB */
+    r[8] = min_flt;
+    r[9] = maj_flt;
+    return copy_to_user(addr, r, sizeof r) ? -EFAULT : 0;
+}
+
+long sys_getrusage(int who, u32 addr)
+{
+    Task* t = current;
+    if (who == 0)                       /* RUSAGE_SELF */
+        return fill_rusage(addr, t->utime, t->stime, t->min_flt, t->maj_flt, t->max_rss);
+    if (who == -1)                      /* RUSAGE_CHILDREN */
+        return fill_rusage(addr, t->cutime, t->cstime, t->cmin_flt, t->cmaj_flt, t->cmax_rss);
+    return -EINVAL;
+}
+
+long sys_time(u32 addr)
+{
+    i32 t = now(0).sec;
+    if (addr && copy_to_user(addr, &t, sizeof t))
+        return -EFAULT;
+    return t;
+}
+
+long sys_clock_gettime(int clock, u32 addr)
+{
+    if (clock < 0 || clock > 7)
+        return -EINVAL;
+    Timespec ts = now(clock == 0 ? 0 : 1);
+    return copy_to_user(addr, &ts, sizeof ts) ? -EFAULT : 0;
+}
+
+long sys_clock_getres(int clock, u32 addr)
+{
+    if (clock < 0 || clock > 7)
+        return -EINVAL;
+    Timespec ts { 0, 1000000000 / HZ };
+    return addr && copy_to_user(addr, &ts, sizeof ts) ? -EFAULT : 0;
+}
+
+long sys_gettimeofday(u32 tv, u32 tz)
+{
+    Timespec ts = now(0);
+    i32 v[2] = { ts.sec, ts.nsec / 1000 };
+    if (tv && copy_to_user(tv, v, sizeof v))
+        return -EFAULT;
+    i32 zone[2] = { 0, 0 };
+    if (tz && copy_to_user(tz, zone, sizeof zone))
+        return -EFAULT;
+    return 0;
+}
+
+long sys_nanosleep(u32 req, u32 rem)
+{
+    return nanosleep_common(req, rem);
+}
+
+long sys_clock_nanosleep(int clock, int flags, u32 req, u32 rem)
+{
+    if (clock < 0 || clock > 7)
+        return -EINVAL;
+    if (flags & 1) {                    /* TIMER_ABSTIME: sleep until then */
+        Timespec until;
+        if (copy_from_user(&until, req, sizeof until))
+            return -EFAULT;
+        Timespec n = now(clock == 0 ? 0 : 1);
+        i32 sec = until.sec - n.sec, nsec = until.nsec - n.nsec;
+        if (nsec < 0) {
+            nsec += 1000000000;
+            sec--;
+        }
+        if (sec < 0 || (sec == 0 && nsec == 0))
+            return 0;
+        u32 left;
+        return sleep_ticks(u32(sec) * HZ + u32(nsec) / (1000000000 / HZ) + 1, left);
+    }
+    return nanosleep_common(req, rem);
+}
+
+long sys_uname(u32 addr)
+{
+    /* struct new_utsname: six fields of 65 bytes. */
+    char u[6][65];
+    memset(u, 0, sizeof u);
+    memcpy(u[0], KERNEL_NAME, sizeof KERNEL_NAME);
+    memcpy(u[1], "ferrite", 8);
+    memcpy(u[2], KERNEL_VERSION, sizeof KERNEL_VERSION);
+    memcpy(u[3], "#1", 3);
+    memcpy(u[4], "i686", 5);
+    memcpy(u[5], "(none)", 7);
+    return copy_to_user(addr, u, sizeof u) ? -EFAULT : 0;
+}
+
+long sys_sysinfo(u32 addr)
+{
+    /* Linux i386's struct sysinfo (64 bytes), in pages of mem_unit bytes. */
+    struct {
+        i32 uptime;
+        u32 loads[3];
+        u32 totalram, freeram, sharedram, bufferram, totalswap, freeswap;
+        u16 procs, pad;
+        u32 totalhigh, freehigh, mem_unit;
+        char reserved[8];
+    } info;
+    memset(&info, 0, sizeof info);
+    info.uptime = i32(jiffies / HZ);
+    info.totalram = mm::managed_pages;
+    info.freeram = nr_free_pages();
+    for (Task* t : task)
+        info.procs += t != nullptr;
+    info.mem_unit = PAGE_SIZE;
+    static_assert(sizeof info == 64);
+    return copy_to_user(addr, &info, sizeof info) ? -EFAULT : 0;
+}
+
+namespace {
+constexpr u32 RLIM_INFINITY = ~0u;
+
+bool rlimit_of(u32 resource, u32& cur, u32& max)
+{
+    switch (resource) {
+    case 3: cur = mm::STACK_LIMIT; max = RLIM_INFINITY; return true;    /* RLIMIT_STACK */
+    case 7: cur = max = NR_OPEN; return true;                           /* RLIMIT_NOFILE */
+    case 6: cur = max = NR_TASKS; return true;                          /* RLIMIT_NPROC */
+    case 4: cur = max = 0; return true;                                 /* RLIMIT_CORE */
+    default: cur = max = RLIM_INFINITY; return resource < 16;
+    }
+}
+} // namespace
+
+long sys_ugetrlimit(u32 resource, u32 addr)
+{
+    u32 lim[2];
+    if (!rlimit_of(resource, lim[0], lim[1]))
+        return -EINVAL;
+    return copy_to_user(addr, lim, sizeof lim) ? -EFAULT : 0;
+}
+
+long sys_setrlimit(u32 resource, u32)
+{
+    u32 cur, max;
+    return rlimit_of(resource, cur, max) ? 0 : -EINVAL;  /* accepted, not enforced */
+}
+
+long sys_prlimit64(int pid, u32 resource, u32 new_addr, u32 old_addr)
+{
+    if (pid && pid != current->pid)
+        return -ESRCH;
+    (void)new_addr;
+    u32 cur, max;
+    if (!rlimit_of(resource, cur, max))
+        return -EINVAL;
+    auto widen = [](u32 v) { return v == RLIM_INFINITY ? ~u64(0) : u64(v); };
+    u64 lim[2] = { widen(cur), widen(max) };
+    return old_addr && copy_to_user(old_addr, lim, sizeof lim) ? -EFAULT : 0;
+}
+
+long sys_reboot(u32 magic1, u32 magic2, u32 cmd)
+{
+    constexpr u32 MAGIC1 = 0xfee1dead;
+    constexpr u32 CMD_RESTART = 0x01234567, CMD_HALT = 0xCDEF0123, CMD_POWER_OFF = 0x4321FEDC;
+    if (magic1 != MAGIC1 || (magic2 != 672274793 && magic2 != 85072278 && magic2 != 369367448 && magic2 != 537993216))
+        return -EINVAL;
+    if (cmd == CMD_POWER_OFF || cmd == CMD_HALT || cmd == CMD_RESTART)
+        machine_power_off(0);
+    return cmd == 0 || cmd == 0x89ABCDEF ? 0 : -EINVAL;     /* Ctrl-Alt-Del on/off */
+}
+
+long sys_getrandom(u32 buf, u32 len, u32 flags)
+{
+    if (flags & ~7u)
+        return -EINVAL;
+    static u32 state;
+    if (!state)
+        state = arch_entropy() | 1;
+    u32 done = 0;
+    while (done < len) {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        u32 n = len - done < 4 ? len - done : 4;
+        if (copy_to_user(buf + done, &state, n))
+            return done ? long(done) : -EFAULT;
+        done += n;
+    }
+    return long(done);
+}
+
+long sys_set_thread_area(u32 addr)
+{
+    /* struct user_desc */
+    struct {
+        i32 entry_number;
+        u32 base_addr, limit;
+        u32 bits;   /* seg_32bit:1 contents:2 read_exec_only:1 limit_in_pages:1 seg_not_present:1 useable:1 */
+    } d;
+    if (copy_from_user(&d, addr, sizeof d))
+        return -EFAULT;
+    int index = d.entry_number;
+    if (index == -1) {
+        for (int i = 0; i < GDT_ENTRY_TLS_ENTRIES && index == -1; i++)
+            if (!current->tls[i])
+                index = GDT_ENTRY_TLS_MIN + i;
+        if (index == -1)
+            return -ESRCH;
+        d.entry_number = index;
+        if (copy_to_user(addr, &d.entry_number, sizeof d.entry_number))
+            return -EFAULT;
+    }
+    if (index < GDT_ENTRY_TLS_MIN || index >= GDT_ENTRY_TLS_MIN + GDT_ENTRY_TLS_ENTRIES)
+        return -EINVAL;
+    bool seg_32bit = d.bits & 1, read_exec_only = d.bits & 8, limit_in_pages = d.bits & 16;
+    bool not_present = d.bits & 32, useable = d.bits & 64;
+    u32 contents = (d.bits >> 1) & 3;
+    u64 desc = 0;
+    bool empty = !d.base_addr && !d.limit && read_exec_only && not_present;
+    if (!empty) {
+        if (contents == 3)
+            return -EINVAL;             /* conforming code: never for user TLS */
+        u32 type = 0x10 | (contents << 2) | (read_exec_only ? 0 : 2) | 1;    /* accessed already */
+        desc = u64(d.limit & 0xFFFF) | u64(d.base_addr & 0xFFFFFF) << 16 | u64(type) << 40
+             | u64(3) << 45 | u64(not_present ? 0 : 1) << 47 | u64((d.limit >> 16) & 0xF) << 48
+             | u64(useable) << 52 | u64(seg_32bit) << 54 | u64(limit_in_pages) << 55
+             | u64(d.base_addr >> 24) << 56;
+    }
+    int i = index - GDT_ENTRY_TLS_MIN;
+    current->tls[i] = desc;
+    gdt[index] = desc;
+    return 0;
+}
+
+long sys_sync() { return 0; }
+long sys_umask(u32) { return 022; }
+long sys_getpgrp() { return current->pid; }
+long sys_setpgid(int, int) { return 0; }
+long sys_setsid() { return current->pid; }

@@ -1,0 +1,115 @@
+/* brk, mmap2, munmap, mprotect: address space changes; pages arrive on first touch. */
+#include <fs/file.h>
+#include <kernel/errno.h>
+#include <kernel/syscall.h>
+#include <kernel/task.h>
+#include <mm/layout.h>
+#include <mm/vm.h>
+
+namespace {
+constexpr u32 MAP_SHARED = 0x01, MAP_PRIVATE = 0x02, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20;
+constexpr u32 MAP_GROWSDOWN = 0x100, MAP_DENYWRITE = 0x800, MAP_EXECUTABLE = 0x1000,
+              MAP_NORESERVE = 0x4000, MAP_POPULATE = 0x8000, MAP_STACK = 0x20000;
+constexpr u32 known_flags = MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_GROWSDOWN
+                          | MAP_DENYWRITE | MAP_EXECUTABLE | MAP_NORESERVE | MAP_POPULATE | MAP_STACK;
+
+bool valid_prot(u32 prot) { return !(prot & ~(mm::PROT_READ | mm::PROT_WRITE | mm::PROT_EXEC)); }
+} // namespace
+
+/* brk never fails for want of RAM (overcommit): it only moves the heap region's end. */
+long sys_brk(u32 addr)
+{
+    mm::AddressSpace& as = *current->mm;
+    if (addr < as.start_brk)
+        return long(as.brk);
+    u32 old_end = page_align_up(as.brk), new_end = page_align_up(addr);
+    if (new_end < addr || new_end > mm::STACK_TOP - mm::STACK_LIMIT)
+        return long(as.brk);
+    if (new_end > old_end) {
+        mm::Region* next = as.find_above(old_end);
+        if (next && next->start < new_end + PAGE_SIZE)
+            return long(as.brk);        /* would run into the next mapping */
+        mm::Region heap { old_end, new_end, mm::PROT_READ | mm::PROT_WRITE, mm::RegionKind::Heap };
+        mm::Region* prev = old_end > as.start_brk ? as.find(old_end - 1) : nullptr;
+        if (prev && prev->kind == mm::RegionKind::Heap)
+            prev->end = new_end;
+        else if (as.map(heap))
+            return long(as.brk);
+    } else if (new_end < old_end) {
+        if (as.unmap(new_end, old_end))
+            return long(as.brk);
+    }
+    as.brk = addr;
+    return long(addr);
+}
+
+long sys_mmap2(u32 addr, u32 len, u32 prot, u32 flags, int fd, u32 pgoff)
+{
+    mm::AddressSpace& as = *current->mm;
+    if (!len || (flags & ~known_flags) || !valid_prot(prot))
+        return -EINVAL;
+    if ((flags & (MAP_SHARED | MAP_PRIVATE)) == (MAP_SHARED | MAP_PRIVATE) || !(flags & (MAP_SHARED | MAP_PRIVATE)))
+        return -EINVAL;
+    u32 size = page_align_up(len);
+    if (size < len || size > TASK_SIZE)
+        return -ENOMEM;
+    if ((flags & MAP_FIXED) && (addr % PAGE_SIZE || addr > TASK_SIZE - size))
+        return -EINVAL;
+    if (pgoff > (~0u >> PAGE_SHIFT) - (size >> PAGE_SHIFT))
+        return -EOVERFLOW;
+
+    fs::File* file = nullptr;
+    fs::FileStat st { };
+    if (!(flags & MAP_ANONYMOUS)) {
+        if (fd < 0 || fd >= NR_OPEN || !(file = current->files[fd]))
+            return -EBADF;
+        if ((file->flags() & fs::O_ACCMODE) == fs::O_WRONLY)
+            return -EACCES;
+        if (flags & MAP_SHARED)
+            return -ENODEV;             /* shared file mappings: not on a read-only root */
+        if (long err = file->stat(st))
+            return err;
+        if ((st.mode & fs::S_IFMT) != fs::S_IFREG)
+            return -ENODEV;
+    } else if (flags & MAP_SHARED) {
+        return -EINVAL;                 /* shared anonymous memory needs shared pages across fork */
+    }
+
+    u32 start = flags & MAP_FIXED ? addr : as.find_free(size, addr);
+    if (!start)
+        return -ENOMEM;
+    if (long err = as.unmap(start, start + size))
+        return err;
+    mm::Region r { start, start + size, prot, mm::RegionKind::Anonymous };
+    if (file) {
+        r.kind = mm::RegionKind::File;
+        r.file = file;
+        r.offset = pgoff << PAGE_SHIFT;
+        u64 data_end = st.size > r.offset ? st.size - r.offset : 0;
+        r.file_end = data_end >= size ? start + size : start + u32(data_end);
+        r.dev = st.dev;
+        r.ino = st.ino;
+    }
+    if (long err = as.map(r))
+        return err;
+    return long(start);
+}
+
+long sys_munmap(u32 addr, u32 len)
+{
+    if (addr % PAGE_SIZE || !len || addr >= TASK_SIZE || page_align_up(len) > TASK_SIZE - addr)
+        return -EINVAL;
+    return current->mm->unmap(addr, addr + page_align_up(len));
+}
+
+long sys_mprotect(u32 addr, u32 len, u32 prot)
+{
+    if (addr % PAGE_SIZE || !valid_prot(prot))
+        return -EINVAL;
+    u32 size = page_align_up(len);
+    if (size < len || addr >= TASK_SIZE || size > TASK_SIZE - addr)
+        return -ENOMEM;
+    if (!size)
+        return 0;
+    return current->mm->protect(addr, addr + size, prot);
+}

@@ -1,0 +1,135 @@
+/* The system-call table: Linux's i386 numbers (CONTRACT §6); the rest is -ENOSYS. */
+#include <arch/i386/interrupts.h>
+#include <kernel/errno.h>
+#include <kernel/syscall.h>
+#include <kernel/task.h>
+
+#include <utility>
+
+long sys_read(int, u32, u32);
+long sys_write(int, u32, u32);
+long sys_open(u32, u32, u32);
+long sys_openat(int, u32, u32, u32);
+long sys_close(int);
+long sys_lseek(int, i32, int);
+long sys_llseek(int, u32, u32, u32, int);
+long sys_ioctl(int, u32, u32);
+long sys_stat64(u32, u32);
+long sys_lstat64(u32, u32);
+long sys_fstat64(int, u32);
+long sys_fstatat64(int, u32, u32, u32);
+long sys_getdents64(int, u32, u32);
+long sys_readlink(u32, u32, int);
+long sys_readlinkat(int, u32, u32, int);
+long sys_access(u32, int);
+long sys_faccessat(int, u32, int);
+long sys_chdir(u32);
+long sys_getcwd(u32, u32);
+long sys_dup(int);
+long sys_dup2(int, int);
+long sys_dup3(int, int, u32);
+long sys_fcntl64(int, int, u32);
+long sys_pipe(u32);
+long sys_pipe2(u32, u32);
+long sys_writev(int, u32, int);
+long sys_readv(int, u32, int);
+long sys_getrusage(int, u32);
+long sys_time(u32);
+long sys_clock_gettime(int, u32);
+long sys_clock_getres(int, u32);
+long sys_gettimeofday(u32, u32);
+long sys_nanosleep(u32, u32);
+long sys_clock_nanosleep(int, int, u32, u32);
+long sys_uname(u32);
+long sys_sysinfo(u32);
+long sys_ugetrlimit(u32, u32);
+long sys_setrlimit(u32, u32);
+long sys_prlimit64(int, u32, u32, u32);
+long sys_reboot(u32, u32, u32);
+long sys_getrandom(u32, u32, u32);
+long sys_set_thread_area(u32);
+long sys_sync();
+long sys_umask(u32);
+long sys_getpgrp();
+long sys_setpgid(int, int);
+long sys_setsid();
+
+namespace {
+
+using Handler = long (*)(TrapFrame&);
+
+/* Calls f with as many register arguments as it takes: ebx, ecx, edx, esi, edi, ebp. */
+template<typename... Args, size_t... I>
+long call(long (*f)(Args...), const TrapFrame& fr, std::index_sequence<I...>)
+{
+    const u32 regs[6] = { fr.ebx, fr.ecx, fr.edx, fr.esi, fr.edi, fr.ebp };
+    return f(static_cast<Args>(regs[I])...);
+}
+
+template<auto F>
+long entry(TrapFrame& frame)
+{
+    return call(F, frame, std::make_index_sequence<[]<typename... A>(long (*)(A...)) {
+        return sizeof...(A);
+    }(F)>());
+}
+
+struct Entry {
+    u32 number;
+    Handler handler;
+};
+
+constexpr Entry entries[] = {
+    { 1, entry<sys_exit> }, { 2, entry<sys_fork> }, { 3, entry<sys_read> },
+    { 4, entry<sys_write> }, { 5, entry<sys_open> }, { 6, entry<sys_close> },
+    { 7, entry<sys_waitpid> }, { 11, entry<sys_execve> }, { 12, entry<sys_chdir> },
+    { 13, entry<sys_time> }, { 19, entry<sys_lseek> }, { 20, entry<sys_getpid> },
+    { 24, entry<sys_getuid> }, { 29, entry<sys_pause> }, { 33, entry<sys_access> },
+    { 36, entry<sys_sync> }, { 37, entry<sys_kill> }, { 41, entry<sys_dup> },
+    { 42, entry<sys_pipe> }, { 45, entry<sys_brk> }, { 47, entry<sys_getuid> },
+    { 49, entry<sys_getuid> }, { 50, entry<sys_getuid> }, { 54, entry<sys_ioctl> },
+    { 57, entry<sys_setpgid> }, { 60, entry<sys_umask> }, { 63, entry<sys_dup2> },
+    { 64, entry<sys_getppid> }, { 65, entry<sys_getpgrp> }, { 66, entry<sys_setsid> },
+    { 75, entry<sys_setrlimit> }, { 77, entry<sys_getrusage> }, { 78, entry<sys_gettimeofday> },
+    { 85, entry<sys_readlink> }, { 88, entry<sys_reboot> },
+    { 91, entry<sys_munmap> }, { 114, entry<sys_wait4> },
+    { 116, entry<sys_sysinfo> }, { 119, entry<sys_sigreturn> }, { 120, entry<sys_clone> },
+    { 122, entry<sys_uname> }, { 125, entry<sys_mprotect> }, { 132, entry<sys_getpgrp> },
+    { 140, entry<sys_llseek> }, { 145, entry<sys_readv> }, { 146, entry<sys_writev> },
+    { 158, entry<sys_sched_yield> }, { 162, entry<sys_nanosleep> },
+    { 173, entry<sys_rt_sigreturn> }, { 174, entry<sys_rt_sigaction> },
+    { 175, entry<sys_rt_sigprocmask> }, { 183, entry<sys_getcwd> },
+    { 191, entry<sys_ugetrlimit> }, { 192, entry<sys_mmap2> }, { 195, entry<sys_stat64> },
+    { 196, entry<sys_lstat64> }, { 197, entry<sys_fstat64> }, { 199, entry<sys_getuid> },
+    { 200, entry<sys_getuid> }, { 201, entry<sys_getuid> }, { 202, entry<sys_getuid> },
+    { 220, entry<sys_getdents64> }, { 221, entry<sys_fcntl64> }, { 224, entry<sys_getpid> },
+    { 238, entry<sys_tkill> }, { 243, entry<sys_set_thread_area> },
+    { 252, entry<sys_exit> }, { 258, entry<sys_set_tid_address> },
+    { 265, entry<sys_clock_gettime> },
+    { 266, entry<sys_clock_getres> }, { 267, entry<sys_clock_nanosleep> },
+    { 270, entry<sys_tgkill> }, { 295, entry<sys_openat> }, { 300, entry<sys_fstatat64> },
+    { 305, entry<sys_readlinkat> }, { 307, entry<sys_faccessat> }, { 330, entry<sys_dup3> },
+    { 331, entry<sys_pipe2> }, { 340, entry<sys_prlimit64> }, { 355, entry<sys_getrandom> },
+};
+
+constexpr u32 NR_SYSCALLS = 450;
+
+struct Table {
+    Handler handlers[NR_SYSCALLS] = { };
+    constexpr Table()
+    {
+        for (const Entry& e : entries)
+            handlers[e.number] = e.handler;
+    }
+};
+constexpr Table table;
+
+} // namespace
+
+long syscall_dispatch(TrapFrame& frame)
+{
+    u32 nr = frame.eax;
+    if (nr >= NR_SYSCALLS || !table.handlers[nr])
+        return -ENOSYS;
+    return table.handlers[nr](frame);
+}

@@ -1,0 +1,97 @@
+/*
+ * Tasks: the process table, scheduling and the kernel stacks (docs/processes.md).
+ */
+#pragma once
+
+#include <arch/i386/fpu.h>
+#include <arch/i386/interrupts.h>
+#include <kernel/signal.h>
+#include <kernel/wait.h>
+#include <mm/types.h>
+
+namespace fs { class File; }
+namespace mm { class AddressSpace; }
+
+constexpr int NR_TASKS = 128;
+constexpr int NR_OPEN = 64;
+constexpr u32 KERNEL_STACK_SIZE = PAGE_SIZE;
+constexpr int TIME_SLICE = 5;           /* ticks */
+constexpr size_t CWD_MAX = 256;
+
+enum class TaskState : u8 { Runnable, Sleeping, Zombie };
+
+struct Task {
+    u32 kernel_esp;                     /* saved by switch_to; must stay first */
+    VirtAddr kernel_stack;              /* one page */
+    u32 esp0;                           /* top of the kernel stack, for the TSS */
+    int pid;
+    int slot;
+    TaskState state = TaskState::Runnable;
+    Task* parent = nullptr;
+    int exit_status = 0;                /* wait status, Linux's encoding */
+    int exit_signal = SIGCHLD;          /* sent to the parent at exit */
+    int counter = TIME_SLICE;
+    char comm[16] = { };
+
+    mm::AddressSpace* mm = nullptr;
+
+    /* Sleeping. */
+    WaitQueue* waiting_on = nullptr;
+    Task* wait_next = nullptr;
+    u32 timeout = 0;                    /* jiffies at which to wake; 0 for none */
+    WaitQueue child_exit;               /* the parent of exiting children sleeps here */
+
+    /* Signals. */
+    u64 pending = 0;
+    u64 blocked = 0;
+    SigAction actions[NSIG];
+    FaultInfo fault_info[NSIG / 2] = { };       /* for synchronous fault signals 1..31 */
+
+    /* Files. */
+    fs::File* files[NR_OPEN] = { };
+    u64 close_on_exec = 0;
+    char cwd[CWD_MAX] = "/";
+
+    /* glibc's TLS (set_thread_area) and the tid addresses of clone. */
+    u64 tls[3] = { };
+    u32 set_child_tid = 0;
+    u32 clear_child_tid = 0;
+
+    /* Accounting, as getrusage and /proc report it. */
+    u32 utime = 0, stime = 0;           /* ticks */
+    u32 cutime = 0, cstime = 0;
+    u32 min_flt = 0, maj_flt = 0;
+    u32 cmin_flt = 0, cmaj_flt = 0;
+    u32 max_rss = 0, cmax_rss = 0;      /* pages */
+    u32 start_time = 0;
+
+    arch::FpuState fpu;
+
+    TrapFrame& user_frame() const
+    {
+        return *reinterpret_cast<TrapFrame*>(kernel_stack.value() + KERNEL_STACK_SIZE - sizeof(TrapFrame));
+    }
+};
+
+extern Task* current;
+extern Task* task[NR_TASKS];
+extern volatile bool need_resched;
+
+void sched_init();                      /* makes the running code task 0, the idle task */
+void schedule();
+/* Called by the timer on every tick. */
+void scheduler_tick(const TrapFrame& frame);
+/* On every return to user mode: reschedule, deliver signals. */
+void return_to_user(TrapFrame& frame);
+
+/* Starts pid 1 running `path` with the command line's arguments. */
+void start_init(const char* path);
+/* The idle loop of task 0. */
+[[noreturn]] void cpu_idle();
+
+Task* find_task(int pid);
+[[noreturn]] void do_exit(int wait_status);
+
+/* Linux's wait status encoding. */
+constexpr int exit_status_code(int code) { return (code & 0xFF) << 8; }
+constexpr int exit_status_signal(int sig) { return sig & 0x7F; }

@@ -1,0 +1,501 @@
+#include <arch/i386/io.h>
+#include <fs/file.h>
+#include <kernel/errno.h>
+#include <kernel/string.h>
+#include <kernel/task.h>
+#include <mm/layout.h>
+#include <mm/memory.h>
+#include <mm/vm.h>
+
+#include <new>
+
+namespace mm {
+
+using arch::Pte;
+
+namespace {
+
+constexpr u32 USER_PDE = Pte::PRESENT | Pte::WRITABLE | Pte::USER;
+constexpr u32 FIRST_KERNEL_PDE = PAGE_OFFSET >> 22;
+constexpr u32 PGDIR_SIZE = 4u << 20;
+
+bool managed(PhysAddr frame) { return frame.pfn().value() < page_allocator.nr_pages(); }
+Page& page_of(PhysAddr frame) { return mem_map[frame.pfn().value()]; }
+/* A page that mem_map counts references to: not reserved, not outside memory. */
+bool counted(PhysAddr frame) { return managed(frame) && !page_of(frame).reserved(); }
+
+Pte* table_of(Pte pde) { return reinterpret_cast<Pte*>(phys_to_virt(pde.frame().value())); }
+
+u32 user_pte_flags(u32 prot, bool writable)
+{
+    u32 flags = Pte::PRESENT;
+    if (prot != PROT_NONE)
+        flags |= Pte::USER;
+    if (writable && (prot & PROT_WRITE))
+        flags |= Pte::WRITABLE;
+    return flags;
+}
+
+void note_rss(AddressSpace& as)
+{
+    as.rss++;
+    if (current && as.rss > current->max_rss)
+        current->max_rss = as.rss;
+}
+
+} // namespace
+
+void release_pte(AddressSpace& as, Pte& pte)
+{
+    if (pte.present()) {
+        if (counted(pte.frame()))
+            free_page(to_virt(pte.frame()));
+        as.rss--;
+    }
+    /* A nonzero absent entry is a swap entry: released by the swap code once it exists. */
+    pte = Pte();
+}
+
+AddressSpace* AddressSpace::create()
+{
+    auto* as = new (std::nothrow) AddressSpace;
+    if (!as)
+        return nullptr;
+    VirtAddr pgd = get_free_page(Gfp::Kernel);
+    if (!pgd) {
+        delete as;
+        return nullptr;
+    }
+    as->m_pgd = pgd.as_ptr<Pte>();
+    /* The kernel half points at the kernel's own page tables: shared, never copied. */
+    const Pte* kernel = reinterpret_cast<const Pte*>(swapper_pg_dir);
+    for (u32 i = FIRST_KERNEL_PDE; i < 1024; i++)
+        as->m_pgd[i] = kernel[i];
+    return as;
+}
+
+PhysAddr AddressSpace::directory_phys() const
+{
+    return to_phys(VirtAddr(m_pgd));
+}
+
+Pte* AddressSpace::pte(u32 addr) const
+{
+    Pte pde = m_pgd[arch::pgd_index(addr)];
+    return pde.present() ? &table_of(pde)[arch::pte_index(addr)] : nullptr;
+}
+
+Pte* AddressSpace::pte_alloc(u32 addr)
+{
+    Pte& pde = m_pgd[arch::pgd_index(addr)];
+    if (!pde.present()) {
+        VirtAddr table = get_free_page(Gfp::Kernel);
+        if (!table)
+            return nullptr;
+        pde = Pte::make(to_phys(table), USER_PDE);
+    }
+    return &table_of(pde)[arch::pte_index(addr)];
+}
+
+void AddressSpace::zap_range(u32 start, u32 end)
+{
+    for (u32 addr = start; addr < end;) {
+        Pte* p = pte(addr);
+        if (!p) {
+            addr = (addr & ~(PGDIR_SIZE - 1)) + PGDIR_SIZE;
+            continue;
+        }
+        if (!p->none()) {
+            release_pte(*this, *p);
+            arch::invlpg(addr);
+        }
+        addr += PAGE_SIZE;
+    }
+}
+
+void AddressSpace::free_region(Region* r)
+{
+    if (r->file)
+        r->file->put();
+    delete r;
+}
+
+void AddressSpace::clear()
+{
+    for (u32 i = 0; i < FIRST_KERNEL_PDE; i++) {
+        Pte& pde = m_pgd[i];
+        if (!pde.present())
+            continue;
+        Pte* table = table_of(pde);
+        for (u32 j = 0; j < 1024; j++)
+            if (!table[j].none())
+                release_pte(*this, table[j]);
+        free_page(VirtAddr(table));
+        pde = Pte();
+    }
+    while (Region* r = m_regions) {
+        m_regions = r->next;
+        free_region(r);
+    }
+    start_code = end_code = start_data = end_data = start_brk = brk = start_stack = 0;
+    if (to_phys(VirtAddr(m_pgd)).value() == arch::read_cr3())
+        arch::flush_tlb();
+}
+
+AddressSpace::~AddressSpace()
+{
+    if (!m_pgd)
+        return;
+    clear();
+    free_page(VirtAddr(m_pgd));
+}
+
+/*
+ * copy_page_tables, as the seed has it: the kernel half is shared; every user page table
+ * is copied; pages present and writable become read-only in both and gain a reference
+ * (copy-on-write); swapped entries are duplicated. Then the parent's TLB is flushed.
+ */
+AddressSpace* AddressSpace::fork_copy()
+{
+    AddressSpace* child = create();
+    if (!child)
+        return nullptr;
+    Region** tail = &child->m_regions;
+    for (Region* r = m_regions; r; r = r->next) {
+        Region* copy = new (std::nothrow) Region(*r);
+        if (!copy) {
+            delete child;
+            return nullptr;
+        }
+        copy->next = nullptr;
+        if (copy->file)
+            copy->file->get();
+        *tail = copy;
+        tail = &copy->next;
+    }
+    child->start_code = start_code;
+    child->end_code = end_code;
+    child->start_data = start_data;
+    child->end_data = end_data;
+    child->start_brk = start_brk;
+    child->brk = brk;
+    child->start_stack = start_stack;
+    memcpy(child->exe_path, exe_path, sizeof exe_path);
+
+    for (u32 i = 0; i < FIRST_KERNEL_PDE; i++) {
+        Pte pde = m_pgd[i];
+        if (!pde.present())
+            continue;
+        VirtAddr table = get_free_page(Gfp::Kernel);
+        if (!table) {
+            delete child;               /* frees exactly what was copied so far */
+            arch::flush_tlb();
+            return nullptr;
+        }
+        child->m_pgd[i] = Pte::make(to_phys(table), USER_PDE);
+        Pte* from = table_of(pde);
+        Pte* to = table.as_ptr<Pte>();
+        for (u32 j = 0; j < 1024; j++) {
+            Pte e = from[j];
+            if (e.none())
+                continue;
+            if (e.present()) {
+                if (counted(e.frame())) {
+                    page_allocator.get(to_virt(e.frame()), __builtin_return_address(0));
+                    if (e.writable()) {
+                        e = Pte(e.raw() & ~Pte::WRITABLE);
+                        from[j] = e;
+                    }
+                }
+                child->rss++;
+            }
+            to[j] = e;
+        }
+    }
+    arch::flush_tlb();
+    return child;
+}
+
+Region* AddressSpace::find(u32 addr) const
+{
+    for (Region* r = m_regions; r && r->start <= addr; r = r->next)
+        if (r->contains(addr))
+            return r;
+    return nullptr;
+}
+
+Region* AddressSpace::find_above(u32 addr) const
+{
+    for (Region* r = m_regions; r; r = r->next)
+        if (r->end > addr)
+            return r;
+    return nullptr;
+}
+
+u32 AddressSpace::count_regions() const
+{
+    u32 n = 0;
+    for (Region* r = m_regions; r; r = r->next)
+        n++;
+    return n;
+}
+
+bool AddressSpace::range_mapped(u32 start, u32 end) const
+{
+    u32 addr = start;
+    for (Region* r = m_regions; r && addr < end; r = r->next) {
+        if (r->end <= addr)
+            continue;
+        if (r->start > addr)
+            return false;
+        addr = r->end;
+    }
+    return addr >= end;
+}
+
+/* Joins neighbouring anonymous regions with the same protection (lists are short). */
+void AddressSpace::merge_adjacent()
+{
+    for (Region* p = m_regions; p && p->next;) {
+        Region* n = p->next;
+        if (p->end == n->start && p->kind == RegionKind::Anonymous
+            && n->kind == RegionKind::Anonymous && p->prot == n->prot) {
+            p->end = n->end;
+            p->next = n->next;
+            free_region(n);
+        } else {
+            p = n;
+        }
+    }
+}
+
+long AddressSpace::map(const Region& shape)
+{
+    Region* r = new (std::nothrow) Region(shape);
+    if (!r)
+        return -ENOMEM;
+    if (r->file)
+        r->file->get();
+    Region** link = &m_regions;
+    while (*link && (*link)->start < r->start)
+        link = &(*link)->next;
+    r->next = *link;
+    *link = r;
+    merge_adjacent();
+    return 0;
+}
+
+long AddressSpace::split(u32 addr)
+{
+    Region* r = find(addr);
+    if (!r || r->start == addr)
+        return 0;
+    Region* tail = new (std::nothrow) Region(*r);
+    if (!tail)
+        return -ENOMEM;
+    if (tail->file) {
+        tail->file->get();
+        tail->offset += addr - r->start;
+    }
+    tail->start = addr;
+    r->end = addr;
+    r->next = tail;
+    return 0;
+}
+
+long AddressSpace::unmap(u32 start, u32 end)
+{
+    if (long err = split(start); err)
+        return err;
+    if (end < TASK_SIZE)
+        if (long err = split(end); err)
+            return err;
+    Region** link = &m_regions;
+    while (Region* r = *link) {
+        if (r->start >= start && r->end <= end) {
+            zap_range(r->start, r->end);
+            *link = r->next;
+            free_region(r);
+        } else {
+            link = &r->next;
+        }
+    }
+    return 0;
+}
+
+long AddressSpace::protect(u32 start, u32 end, u32 prot)
+{
+    if (!range_mapped(start, end))
+        return -ENOMEM;
+    if (long err = split(start); err)
+        return err;
+    if (end < TASK_SIZE)
+        if (long err = split(end); err)
+            return err;
+    for (Region* r = find(start); r && r->start < end; r = r->next) {
+        r->prot = prot;
+        /* Write permission is never granted here: the next write fault decides (copy-on-write). */
+        for (u32 addr = r->start; addr < r->end; addr += PAGE_SIZE) {
+            Pte* p = pte(addr);
+            if (!p || !p->present())
+                continue;
+            *p = Pte::make(p->frame(), user_pte_flags(prot, p->writable()) | (p->raw() & (Pte::ACCESSED | Pte::DIRTY)));
+            arch::invlpg(addr);
+        }
+    }
+    merge_adjacent();
+    return 0;
+}
+
+u32 AddressSpace::find_free(u32 len, u32 hint) const
+{
+    u32 addr = hint >= MMAP_BASE ? page_align_down(hint) : MMAP_BASE;
+    const u32 limit = STACK_TOP - STACK_LIMIT - PAGE_SIZE;
+    for (Region* r = m_regions; r; r = r->next) {
+        if (r->end <= addr)
+            continue;
+        if (r->start >= addr + len)
+            break;
+        addr = r->end;
+    }
+    return addr + len <= limit && addr + len > addr ? addr : 0;
+}
+
+namespace {
+
+PageFaultResponse do_wp_page(AddressSpace& as, u32 addr, Pte& pte)
+{
+    PhysAddr old = pte.frame();
+    if (counted(old) && page_of(old).count == 1) {
+        /* Sole owner: the page becomes writable in place. */
+        pte = Pte(pte.raw() | Pte::WRITABLE);
+        arch::invlpg(addr);
+        current->min_flt++;
+        return PageFaultResponse::Continue;
+    }
+    VirtAddr copy = __get_free_page(Gfp::User);
+    if (!copy)
+        return PageFaultResponse::OutOfMemory;
+    memcpy(copy.as_ptr(), to_virt(old).as_ptr(), PAGE_SIZE);
+    pte = Pte::make(to_phys(copy), Pte::PRESENT | Pte::USER | Pte::WRITABLE | Pte::DIRTY);
+    arch::invlpg(addr);
+    if (counted(old))
+        free_page(to_virt(old));
+    (void)as;
+    current->min_flt++;
+    return PageFaultResponse::Continue;
+}
+
+/*
+ * share_page: another process maps the same page of the same file and has not written
+ * it; both then map it read-only and a write later copies it.
+ */
+bool share_page(AddressSpace& as, const Region& r, u32 addr, Pte& pte)
+{
+    u32 file_offset = r.offset + (addr - r.start);
+    for (int slot = 0; slot < NR_TASKS; slot++) {
+        Task* t = task[slot];
+        if (!t || !t->mm || t->mm == &as || t->state == TaskState::Zombie)
+            continue;
+        for (Region* q = t->mm->regions(); q; q = q->next) {
+            if (q->kind != RegionKind::File || q->dev != r.dev || q->ino != r.ino)
+                continue;
+            if (file_offset < q->offset || file_offset - q->offset >= q->end - q->start)
+                continue;
+            u32 their_addr = q->start + (file_offset - q->offset);
+            if (their_addr + PAGE_SIZE > q->file_end)
+                continue;
+            Pte* theirs = t->mm->pte(their_addr);
+            if (!theirs || !theirs->present() || theirs->dirty() || !counted(theirs->frame()))
+                continue;
+            page_allocator.get(to_virt(theirs->frame()), __builtin_return_address(0));
+            *theirs = Pte(theirs->raw() & ~Pte::WRITABLE);
+            pte = Pte::make(theirs->frame(), user_pte_flags(r.prot, false));
+            return true;
+        }
+    }
+    return false;
+}
+
+PageFaultResponse do_no_page(AddressSpace& as, const Region& r, u32 addr, Pte& pte)
+{
+    if (!pte.none())
+        return PageFaultResponse::BusError;     /* a swap entry, and no swap yet */
+
+    if (r.kind == RegionKind::File && addr < r.file_end) {
+        if (addr + PAGE_SIZE <= r.file_end && share_page(as, r, addr, pte)) {
+            note_rss(as);
+            arch::invlpg(addr);
+            current->min_flt++;
+            return PageFaultResponse::Continue;
+        }
+        VirtAddr page = __get_free_page(Gfp::User);
+        if (!page)
+            return PageFaultResponse::OutOfMemory;
+        long got = r.file->read_page(r.offset + (addr - r.start), page.as_ptr());
+        if (got < 0) {
+            free_page(page);
+            return PageFaultResponse::BusError;
+        }
+        if (r.file_end < addr + PAGE_SIZE)     /* the bss starts inside this page */
+            memset(page.as_ptr<u8>() + (r.file_end - addr), 0, addr + PAGE_SIZE - r.file_end);
+        pte = Pte::make(to_phys(page), user_pte_flags(r.prot, true));
+        current->maj_flt++;
+    } else {
+        VirtAddr page = get_free_page(Gfp::User);
+        if (!page)
+            return PageFaultResponse::OutOfMemory;
+        pte = Pte::make(to_phys(page), user_pte_flags(r.prot, true));
+        current->min_flt++;
+    }
+    note_rss(as);
+    arch::invlpg(addr);
+    return PageFaultResponse::Continue;
+}
+
+/* The stack grows down to its limit, keeping a page of gap above the region below it. */
+Region* grow_stack(AddressSpace& as, u32 addr)
+{
+    Region* above = as.find_above(addr);
+    if (!above || above->kind != RegionKind::Stack || addr < STACK_TOP - STACK_LIMIT)
+        return nullptr;
+    u32 new_start = page_align_down(addr);
+    for (Region* r = as.regions(); r && r != above; r = r->next)
+        if (r->end + PAGE_SIZE > new_start)
+            return nullptr;
+    above->start = new_start;
+    return above;
+}
+
+} // namespace
+
+PageFaultResponse do_page_fault(u32 address, u32 error_code)
+{
+    constexpr u32 PF_PRESENT = 1, PF_WRITE = 2;
+    AddressSpace* as = current ? current->mm : nullptr;
+    if (!as || address >= TASK_SIZE)
+        return PageFaultResponse::Segv;
+
+    Region* r = as->find(address);
+    if (!r && !(r = grow_stack(*as, address)))
+        return PageFaultResponse::Segv;
+    bool write = error_code & PF_WRITE;
+    if (write ? !(r->prot & PROT_WRITE) : !(r->prot & (PROT_READ | PROT_EXEC)))
+        return PageFaultResponse::AccessError;
+
+    u32 page_addr = page_align_down(address);
+    Pte* pte = as->pte_alloc(page_addr);
+    if (!pte)
+        return PageFaultResponse::OutOfMemory;
+    if (pte->present()) {
+        if (write && !pte->writable())
+            return do_wp_page(*as, page_addr, *pte);
+        /* Present and allowed: another path already resolved it, or a stale TLB entry. */
+        (void)PF_PRESENT;
+        arch::invlpg(page_addr);
+        return PageFaultResponse::Continue;
+    }
+    return do_no_page(*as, *r, page_addr, *pte);
+}
+
+} // namespace mm

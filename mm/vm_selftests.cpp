@@ -1,0 +1,172 @@
+/*
+ * Self-tests of copy_page_tables and the fault handlers on a synthetic address space: the
+ * idle task borrows it, and plain kernel reads and writes of its user addresses take real
+ * page faults.
+ */
+#include <arch/i386/io.h>
+#include <kernel/ktest.h>
+#include <kernel/task.h>
+#include <mm/layout.h>
+#include <mm/memory.h>
+#include <mm/vm.h>
+
+namespace {
+
+constexpr u32 base = 0x10000000;
+constexpr u32 pages = 16;
+
+/* Runs the idle task on `as` for a while; restores the kernel's own tables after. */
+class Borrow {
+public:
+    explicit Borrow(mm::AddressSpace* as) : m_saved(current->mm)
+    {
+        current->mm = as;
+        arch::write_cr3(as->directory_phys().value());
+    }
+    void switch_to(mm::AddressSpace* as)
+    {
+        current->mm = as;
+        arch::write_cr3(as->directory_phys().value());
+    }
+    ~Borrow()
+    {
+        current->mm = m_saved;
+        arch::write_cr3(virt_to_phys(u32(swapper_pg_dir)));
+    }
+private:
+    mm::AddressSpace* m_saved;
+};
+
+volatile u32& word(u32 page, u32 index = 0)
+{
+    return *reinterpret_cast<volatile u32*>(base + page * PAGE_SIZE + index * 4);
+}
+
+mm::Page& page_at(mm::AddressSpace& as, u32 addr)
+{
+    return mm::mem_map[as.pte(addr)->frame().pfn().value()];
+}
+
+} // namespace
+
+KTEST(vm, demand_zero_then_copy_on_write)
+{
+    const u32 before = nr_free_pages();
+    mm::AddressSpace* parent = mm::AddressSpace::create();
+    ASSERT_TRUE(parent != nullptr);
+    ASSERT_EQ(parent->map({ base, base + pages * PAGE_SIZE, mm::PROT_READ | mm::PROT_WRITE,
+                            mm::RegionKind::Anonymous }), 0);
+    {
+        Borrow borrow(parent);
+        u32 faults = current->min_flt;
+        EXPECT_EQ(word(3, 5), 0u);                      /* fresh memory reads zero */
+        EXPECT_EQ(current->min_flt, faults + 1);
+        for (u32 p = 0; p < pages; p++)
+            word(p) = 0x1000 + p;
+        EXPECT_EQ(parent->rss, pages);
+        EXPECT_EQ(current->min_flt, faults + pages);    /* one fault per page, reads included */
+
+        mm::AddressSpace* child = parent->fork_copy();
+        ASSERT_TRUE(child != nullptr);
+        EXPECT_EQ(child->rss, pages);
+        PhysAddr shared = parent->pte(base)->frame();
+        EXPECT_EQ(child->pte(base)->frame(), shared);
+        EXPECT_FALSE(parent->pte(base)->writable());    /* read-only in both */
+        EXPECT_FALSE(child->pte(base)->writable());
+        EXPECT_EQ(page_at(*parent, base).count, 2);
+
+        /* The parent writes: it gets a copy, the child keeps the original. */
+        word(0) = 0xAAAA;
+        EXPECT_NE(parent->pte(base)->frame(), shared);
+        EXPECT_TRUE(parent->pte(base)->writable());
+        EXPECT_EQ(page_at(*child, base).count, 1);
+
+        /* The child, now sole owner, writes in place: same frame, made writable. */
+        borrow.switch_to(child);
+        EXPECT_EQ(word(0), 0x1000u);
+        word(0) = 0xBBBB;
+        EXPECT_EQ(child->pte(base)->frame(), shared);
+        EXPECT_EQ(word(1), 0x1001u);                    /* unwritten pages still shared */
+        EXPECT_EQ(page_at(*child, base + PAGE_SIZE).count, 2);
+
+        borrow.switch_to(parent);
+        EXPECT_EQ(word(0), 0xAAAAu);
+        EXPECT_EQ(word(1), 0x1001u);
+        delete child;
+        EXPECT_EQ(page_at(*parent, base + PAGE_SIZE).count, 1);
+    }
+    delete parent;
+    EXPECT_EQ(nr_free_pages(), before);
+}
+
+KTEST(vm, protection_and_unmapped_addresses_refused)
+{
+    const u32 before = nr_free_pages();
+    mm::AddressSpace* as = mm::AddressSpace::create();
+    ASSERT_TRUE(as != nullptr);
+    ASSERT_EQ(as->map({ base, base + 2 * PAGE_SIZE, mm::PROT_READ, mm::RegionKind::Anonymous }), 0);
+    {
+        Borrow borrow(as);
+        EXPECT_EQ(mm::do_page_fault(base, 0), mm::PageFaultResponse::Continue);
+        EXPECT_EQ(mm::do_page_fault(base, 2), mm::PageFaultResponse::AccessError);
+        EXPECT_EQ(mm::do_page_fault(base + 2 * PAGE_SIZE, 0), mm::PageFaultResponse::Segv);
+        EXPECT_EQ(mm::do_page_fault(PAGE_OFFSET, 0), mm::PageFaultResponse::Segv);
+        EXPECT_READABLE(base);
+        EXPECT_WRITE_FAULTS(base);                      /* kernel writes obey it too */
+        EXPECT_READ_FAULTS(base + 2 * PAGE_SIZE);
+        EXPECT_EQ(as->protect(base, base + PAGE_SIZE, mm::PROT_READ | mm::PROT_WRITE), 0);
+        EXPECT_EQ(as->count_regions(), 2u);
+        EXPECT_TRUE(probe_write_u32(base, 7));
+        EXPECT_EQ(as->unmap(base, base + PAGE_SIZE), 0);
+        EXPECT_READ_FAULTS(base);
+        EXPECT_EQ(as->rss, 0u);
+    }
+    delete as;
+    EXPECT_EQ(nr_free_pages(), before);
+}
+
+KTEST(vm, fork_out_of_memory_leaks_nothing)
+{
+    const u32 before = nr_free_pages();
+    mm::AddressSpace* as = mm::AddressSpace::create();
+    ASSERT_TRUE(as != nullptr);
+    /* Two page tables' worth of mappings, so the copy can fail half way. */
+    ASSERT_EQ(as->map({ base, base + (4u << 20) + PAGE_SIZE, mm::PROT_READ | mm::PROT_WRITE,
+                        mm::RegionKind::Anonymous }), 0);
+    {
+        Borrow borrow(as);
+        word(0) = 1;
+        *reinterpret_cast<volatile u32*>(base + (4u << 20)) = 2;
+        /* Take memory away until fork_copy fails, then check it gave everything back. */
+        u32 held = 0;
+        VirtAddr chain;
+        auto hold_one = [&] {
+            VirtAddr page = get_free_page(Gfp::Kernel);
+            *page.as_ptr<uintptr_t>() = chain.value();
+            chain = page;
+            held++;
+        };
+        while (nr_free_pages() > 16)
+            hold_one();
+        for (;;) {
+            u32 free_now = nr_free_pages();
+            mm::AddressSpace* child = as->fork_copy();
+            if (!child)
+                EXPECT_EQ(nr_free_pages(), free_now);
+            else
+                delete child;
+            if (!child || free_now == 0)
+                break;
+            hold_one();
+        }
+        EXPECT_GT(held, 0u);
+        while (chain) {
+            VirtAddr next(*chain.as_ptr<uintptr_t>());
+            free_page(chain);
+            chain = next;
+        }
+        EXPECT_EQ(word(0), 1u);
+    }
+    delete as;
+    EXPECT_EQ(nr_free_pages(), before);
+}
