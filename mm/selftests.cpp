@@ -165,7 +165,7 @@ KTEST(mm, allocate_every_page_then_free_all)
     EXPECT_FALSE(bool(get_free_page(Gfp::Atomic)));
     EXPECT_FALSE(bool(get_free_page(Gfp::Buffer)));
     EXPECT_FALSE(bool(get_free_page(Gfp::User)));
-    EXPECT_EQ(kmalloc(16, Gfp::Kernel), nullptr);
+    EXPECT_EQ(kmalloc(PAGE_SIZE, Gfp::Kernel), nullptr);   /* needs a page of its own */
     chain.free_all();       /* a page handed out twice would be freed twice: a panic */
     EXPECT_EQ(nr_free_pages(), before);
 
