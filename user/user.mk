@@ -13,7 +13,8 @@ USER_PROG_bin/sh        := user/sh/sh.c user/sh/builtins.c user/lib/common.c
 USER_PROG_bin/cat       := user/bin/cat.c
 USER_PROG_tests/run     := user/tests/run.c user/tests/lib.c user/tests/t_proc.c \
                            user/tests/t_fault.c user/tests/t_efault.c user/tests/t_mem.c \
-                           user/tests/t_files.c user/tests/t_vm.c user/lib/common.c
+                           user/tests/t_files.c user/tests/t_shell.c user/tests/t_vm.c \
+                           user/lib/common.c
 USER_PROG_tests/hello   := user/tests/hello.c
 USER_PROG_tests/args    := user/tests/args.c
 USER_PROG_tests/fdcheck := user/tests/fdcheck.c

@@ -58,6 +58,9 @@ static const struct test {
     { "initrd_files", test_initrd_files },
     { "kernel_files", test_kernel_files },
 
+    /* The initrd's programs. */
+    { "shell", test_shell },
+
     /* Virtual memory: copy-on-write, demand paging, sharing, the stack, running out. */
     { "cow_fork", test_cow_fork },
     { "cow_grandchild", test_cow_grandchild },

@@ -113,6 +113,8 @@ void test_close_on_exec(void);
 void test_initrd_files(void);
 void test_kernel_files(void);
 
+void test_shell(void);
+
 void test_cow_fork(void);
 void test_cow_grandchild(void);
 void test_mem_8mb(void);
