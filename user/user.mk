@@ -35,3 +35,9 @@ $(foreach p,$(USER_PROG_NAMES),$(eval $(call user_prog,$(p))))
 
 .PHONY: user
 user: $(USER_PROGS)
+
+# The test suite on this machine's own kernel (Linux runs static i386 programs), from the
+# initrd's tree, as a reference for the suite itself. Ferrite-only checks skip there.
+.PHONY: user-tests-host
+user-tests-host: $(B)/initrd.cpio
+	$(B)/rootfs/tests/run
