@@ -74,10 +74,13 @@ $(B)/kernel.elf: $(KOBJS) $(B)/ksyms.o linker.ld
 	@$(KNM) -n $@ | grep -i ' [tw] ' > $(B)/text2.nm
 	@cmp -s $(B)/text1.nm $(B)/text2.nm || { echo "kernel.elf: code moved between links"; exit 1; }
 
+include user/user.mk
+
 ROOTFS_FILES := $(shell find user/rootfs -type f 2>/dev/null)
-$(B)/initrd.cpio: $(ROOTFS_FILES)
+$(B)/initrd.cpio: $(ROOTFS_FILES) $(USER_PROGS)
 	@rm -rf $(B)/rootfs && mkdir -p $(B)/rootfs
 	cp -a user/rootfs/. $(B)/rootfs/
+	cp -a $(USER_ROOT)/. $(B)/rootfs/
 	cd $(B)/rootfs && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 > ../initrd.cpio
 
 # os.iso boots the normal entry; selftest.iso (for Bochs, which cannot type at GRUB's

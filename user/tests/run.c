@@ -1,0 +1,231 @@
+/*
+ * /tests/run [GLOB]: the user-space test suite.
+ *
+ * Runs every test whose name matches GLOB (all without one), each in a child process of
+ * its own, and prints KTAP version 1 on stdout. A test passes when its child exits 0; it
+ * skips when the child exits SKIP_STATUS, having written the reason to the report pipe.
+ * Exits 0 if every test passed or skipped, 1 otherwise.
+ *
+ * It may run as pid 1 (`init=/tests/run`): then orphans are re-parented to it, so while
+ * it waits for a test it reaps any child, and its exit status is what the machine
+ * powers off with.
+ *
+ * On Ferrite, free RAM is counted before each test's fork and after its wait: a test
+ * that leaves the count different has leaked (or lost track of) pages. Linux's count moves
+ * with everything else the machine does, so there the check is left out.
+ */
+#include "common.h"
+#include "tests.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const struct test {
+    const char* name;
+    void (*fn)(void);
+} tests[] = {
+    /* Processes: exec, arguments, exit and wait, scheduling, the process table. */
+    { "exec_hello", test_exec_hello },
+    { "args_env_auxv", test_args_env_auxv },
+    { "exit_status", test_exit_status },
+    { "signal_status", test_signal_status },
+    { "wait_variants", test_wait_variants },
+    { "two_spinners", test_two_spinners },
+    { "many_processes", test_many_processes },
+    { "process_table_full", test_process_table_full },
+
+    /* Protection: faults, I/O ports, bad pointers handed to system calls. */
+    { "segv", test_segv },
+    { "segv_siginfo", test_segv_siginfo },
+    { "io_port", test_io_port },
+    { "efault", test_efault },
+
+    /* Memory a process asks for. */
+    { "brk", test_brk },
+    { "mmap_anon", test_mmap_anon },
+    { "free_memory", test_free_memory },
+
+    /* Files. */
+    { "pipe_fds", test_pipe_fds },
+    { "close_on_exec", test_close_on_exec },
+    { "initrd_files", test_initrd_files },
+    { "kernel_files", test_kernel_files },
+
+    /* The initrd's programs. */
+    { "shell", test_shell },
+
+    /* Virtual memory: copy-on-write, demand paging, sharing, the stack, running out. */
+    { "cow_fork", test_cow_fork },
+    { "cow_grandchild", test_cow_grandchild },
+    { "mem_8mb", test_mem_8mb },
+    { "demand_zero", test_demand_zero },
+    { "shared_text", test_shared_text },
+    { "stack_growth", test_stack_growth },
+    { "segv_fixup", test_segv_fixup },
+    { "oom_hog", test_oom_hog },
+};
+#define NTESTS (sizeof tests / sizeof tests[0])
+
+/* On a kernel other than the one in the initrd, files live under the tree run is in. */
+static void find_test_root(void)
+{
+    char exe[sizeof test_root];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return;
+    exe[n] = 0;
+    const char* suffix = "/tests/run";
+    size_t len = strlen(suffix);
+    if ((size_t)n > len && strcmp(exe + n - len, suffix) == 0) {
+        exe[n - len] = 0;
+        strcpy(test_root, exe);
+    }
+}
+
+/* Waits for the test child, reaping orphans that arrive meanwhile. */
+static int wait_test(pid_t pid)
+{
+    for (;;) {
+        int status;
+        pid_t r = waitpid(-1, &status, 0);
+        if (r == pid)
+            return status;
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            printf("# waitpid: %s\n", strerror(errno));
+            return -1;
+        }
+        printf("# reaped stray process %d (%s)\n", r, describe_status(status));
+    }
+}
+
+static void reap_strays(void)
+{
+    int status;
+    pid_t r;
+    while ((r = waitpid(-1, &status, WNOHANG)) > 0)
+        printf("# reaped stray process %d (%s)\n", r, describe_status(status));
+}
+
+enum result { PASS, FAIL, SKIP };
+
+static enum result run_test(const struct test* t, char* reason, size_t reason_size)
+{
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) < 0) {
+        printf("# pipe: %s\n", strerror(errno));
+        return FAIL;
+    }
+    fflush(stdout);
+
+    unsigned long long before = free_ram();
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(report[0]);
+        test_report_fd = report[1];
+        t->fn();
+        fflush(stdout);
+        _exit(0);
+    }
+    int status = pid < 0 ? -1 : wait_test(pid);
+    reap_strays();
+    unsigned long long after = free_ram();
+
+    /* Read only after a skip: a process the test left behind may hold the write end. */
+    close(report[1]);
+    int skipped = status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == SKIP_STATUS;
+    ssize_t n = skipped ? read(report[0], reason, reason_size - 1) : 0;
+    reason[n > 0 ? n : 0] = 0;
+    close(report[0]);
+
+    if (pid < 0) {
+        printf("# fork: %s\n", strerror(errno));
+        return FAIL;
+    }
+    if (status == -1)
+        return FAIL;
+    if (skipped)
+        return SKIP;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        printf("# %s: test process %s\n", t->name, describe_status(status));
+        return FAIL;
+    }
+    if (!on_linux && after != before) {
+        long long pages = ((long long)before - (long long)after) / 4096;
+        printf("# %s: free RAM %llu kB before, %llu kB after: %lld pages %s\n", t->name,
+               before / 1024, after / 1024, pages < 0 ? -pages : pages,
+               pages > 0 ? "leaked" : "too many free");
+        return FAIL;
+    }
+    return PASS;
+}
+
+/*
+ * Runs a do-nothing test once, unreported, so that the runner's own lazily allocated
+ * memory (stdio buffers, its stack, pages copied since its last fork) is in place
+ * before the first count.
+ */
+static void nothing(void)
+{
+}
+
+static void warm_up(void)
+{
+    static const struct test noop = { "warm_up", nothing };
+    char reason[8];
+    for (int i = 0; i < 2; i++)
+        run_test(&noop, reason, sizeof reason);
+}
+
+int main(int argc, char** argv)
+{
+    ensure_std_fds();
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    on_linux = running_on_linux();
+    find_test_root();
+    if (on_linux) {
+        /* The tests crash children on purpose: no core files. */
+        struct rlimit no_core = { 0, 0 };
+        setrlimit(RLIMIT_CORE, &no_core);
+    }
+
+    const char* glob = argc > 1 ? argv[1] : "*";
+    size_t planned = 0;
+    for (size_t i = 0; i < NTESTS; i++)
+        planned += fnmatch(glob, tests[i].name, 0) == 0;
+
+    printf("KTAP version 1\n");
+    printf("1..%zu\n", planned);
+    warm_up();
+
+    int number = 0, passed = 0, failed = 0, skipped = 0;
+    for (size_t i = 0; i < NTESTS; i++) {
+        const struct test* t = &tests[i];
+        if (fnmatch(glob, t->name, 0) != 0)
+            continue;
+        char reason[256];
+        enum result r = run_test(t, reason, sizeof reason);
+        number++;
+        if (r == SKIP) {
+            printf("ok %d %s # SKIP %s\n", number, t->name, reason);
+            skipped++;
+        } else if (r == PASS) {
+            printf("ok %d %s\n", number, t->name);
+            passed++;
+        } else {
+            printf("not ok %d %s\n", number, t->name);
+            failed++;
+        }
+    }
+    printf("# %d passed, %d failed, %d skipped\n", passed, failed, skipped);
+    fflush(stdout);
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,125 @@
+/*
+ * The user-space test suite: each test is a function that the runner (run.c) calls in a
+ * child process of its own. A test passes by returning (the child exits 0), fails by
+ * calling fail() (directly or through CHECK) or by dying, and skips with skip().
+ *
+ * Diagnostics are KTAP comment lines ("# ...") written straight to fd 1, unbuffered, so
+ * that they come out in order however processes fork.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Exit status of a test child that skipped; the reason goes through the report pipe. */
+#define SKIP_STATUS 77
+
+void diag(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void fail(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void skip(const char* reason);
+
+#define CHECK(cond)                                                                   \
+    do {                                                                              \
+        if (!(cond))                                                                  \
+            fail("%s:%d: CHECK(%s) failed", __FILE__, __LINE__, #cond);               \
+    } while (0)
+
+/* Both sides are evaluated once and printed as integers when they differ. */
+#define CHECK_EQ(a, b)                                                                \
+    do {                                                                              \
+        long long check_a_ = (long long)(a), check_b_ = (long long)(b);               \
+        if (check_a_ != check_b_)                                                     \
+            fail("%s:%d: %s == %s failed: %lld != %lld (%#llx != %#llx)", __FILE__,   \
+                 __LINE__, #a, #b, check_a_, check_b_, check_a_, check_b_);           \
+    } while (0)
+
+/* `call` must fail (return -1) with errno == err. */
+#define CHECK_ERRNO(call, err)                                                        \
+    do {                                                                              \
+        errno = 0;                                                                    \
+        long check_r_ = (long)(call);                                                 \
+        int check_e_ = errno;                                                         \
+        if (check_r_ != -1 || check_e_ != (err))                                      \
+            fail("%s:%d: %s returned %ld, errno %d (%s); want -1, %s", __FILE__,      \
+                 __LINE__, #call, check_r_, check_e_, strerror(check_e_), #err);      \
+    } while (0)
+
+/* Set by the runner in the test child: where skip() writes its reason. */
+extern int test_report_fd;
+
+/* Nonzero on Linux, where Ferrite-only checks skip. */
+extern int on_linux;
+
+/*
+ * Where the initrd's files are: "" on Ferrite. On another kernel the suite runs from a
+ * copy of the initrd tree (build/rootfs/tests/run), found from /proc/self/exe.
+ */
+extern char test_root[256];
+
+/* test_root + path, allocated and never freed (a test process lives briefly). */
+const char* root_path(const char* path);
+
+/* sysinfo(): free RAM in bytes. */
+unsigned long long free_ram(void);
+
+/*
+ * Runs fn(arg) in a child process that exits 0 when fn returns. Returns its pid.
+ * stdout is flushed first so that no buffered output is duplicated.
+ */
+pid_t spawn(void (*fn)(void* arg), void* arg);
+
+/* waitpid(pid), retrying on EINTR; fails the test if that does not return pid. */
+int wait_for(pid_t pid);
+
+/* Describes a wait status in words, in a static buffer. */
+const char* describe_status(int status);
+
+/* Runs fn(arg) in a child and fails the test unless it dies of signal `sig`. */
+void expect_death(const char* what, int sig, void (*fn)(void* arg), void* arg);
+
+/* Runs fn(arg) in a child and fails the test unless it exits 0. */
+void expect_success(const char* what, void (*fn)(void* arg), void* arg);
+
+/* Writes or reads all n bytes, or fails the test. */
+void write_all(int fd, const void* buf, size_t n);
+void read_all(int fd, void* buf, size_t n);
+
+/* Touches (writes) every page of [p, p + n). */
+void touch_pages(void* p, size_t n);
+
+/* The tests, grouped by file. */
+void test_exec_hello(void);
+void test_args_env_auxv(void);
+void test_exit_status(void);
+void test_signal_status(void);
+void test_wait_variants(void);
+void test_two_spinners(void);
+void test_many_processes(void);
+void test_process_table_full(void);
+
+void test_segv(void);
+void test_segv_siginfo(void);
+void test_io_port(void);
+
+void test_efault(void);
+
+void test_brk(void);
+void test_mmap_anon(void);
+void test_free_memory(void);
+
+void test_pipe_fds(void);
+void test_close_on_exec(void);
+void test_initrd_files(void);
+void test_kernel_files(void);
+
+void test_shell(void);
+
+void test_cow_fork(void);
+void test_cow_grandchild(void);
+void test_mem_8mb(void);
+void test_demand_zero(void);
+void test_shared_text(void);
+void test_stack_growth(void);
+void test_segv_fixup(void);
+void test_oom_hog(void);

@@ -1,0 +1,43 @@
+# The user programs of the initrd: static i386 executables linked against the cross
+# toolchain's glibc. Each lands in $(USER_ROOT) at its path inside the initrd; the
+# initrd rule copies $(USER_ROOT) over user/rootfs.
+
+UCC      := $(CROSS)gcc
+UCFLAGS  := -static -O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Iuser/lib -MMD -MP
+USER_OBJ := $(B)/user/obj
+USER_ROOT := $(B)/user/root
+
+# path in the initrd: its sources
+USER_PROG_sbin/init     := user/init/init.c user/lib/common.c
+USER_PROG_bin/sh        := user/sh/sh.c user/sh/builtins.c user/lib/common.c
+USER_PROG_bin/cat       := user/bin/cat.c
+USER_PROG_tests/run     := user/tests/run.c user/tests/lib.c user/tests/t_proc.c \
+                           user/tests/t_fault.c user/tests/t_efault.c user/tests/t_mem.c \
+                           user/tests/t_files.c user/tests/t_shell.c user/tests/t_vm.c \
+                           user/lib/common.c
+USER_PROG_tests/hello   := user/tests/hello.c
+USER_PROG_tests/args    := user/tests/args.c
+USER_PROG_tests/fdcheck := user/tests/fdcheck.c
+
+USER_PROG_NAMES := sbin/init bin/sh bin/cat tests/run tests/hello tests/args tests/fdcheck
+USER_PROGS := $(addprefix $(USER_ROOT)/,$(USER_PROG_NAMES))
+
+$(USER_OBJ)/%.o: user/%.c user/user.mk
+	@mkdir -p $(dir $@)
+	$(UCC) $(UCFLAGS) -c $< -o $@
+
+define user_prog
+$(USER_ROOT)/$(1): $(patsubst user/%.c,$(USER_OBJ)/%.o,$(USER_PROG_$(1)))
+	@mkdir -p $$(dir $$@)
+	$(UCC) $(UCFLAGS) -o $$@ $$^
+endef
+$(foreach p,$(USER_PROG_NAMES),$(eval $(call user_prog,$(p))))
+
+.PHONY: user
+user: $(USER_PROGS)
+
+# The test suite on this machine's own kernel (Linux runs static i386 programs), from the
+# initrd's tree, as a reference for the suite itself. Ferrite-only checks skip there.
+.PHONY: user-tests-host
+user-tests-host: $(B)/initrd.cpio
+	$(B)/rootfs/tests/run
