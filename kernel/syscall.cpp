@@ -62,7 +62,7 @@ using Handler = long (*)(TrapFrame&);
 template<typename... Args, size_t... I>
 long call(long (*f)(Args...), const TrapFrame& fr, std::index_sequence<I...>)
 {
-    const u32 regs[6] = { fr.ebx, fr.ecx, fr.edx, fr.esi, fr.edi, fr.ebp };
+    [[maybe_unused]] const u32 regs[6] = { fr.ebx, fr.ecx, fr.edx, fr.esi, fr.edi, fr.ebp };
     return f(static_cast<Args>(regs[I])...);
 }
 
