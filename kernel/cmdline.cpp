@@ -35,7 +35,7 @@ void push(const char* (&list)[N], size_t& count, const char* word)
 
 bool is_parameter(const char* word)
 {
-    return contains(word, '=') || equal(word, "selftest") || equal(word, "--");
+    return contains(word, '=') || equal(word, "selftest") || equal(word, "quiet") || equal(word, "--");
 }
 
 } // namespace
@@ -156,6 +156,8 @@ void parse_command_line(const char* text, CommandLine& cmd, CommandLine::ImageNa
         } else if (starts_with(word, "selftest=", value)) {
             cmd.selftest = true;
             cmd.selftest_glob = value;
+        } else if (equal(word, "quiet")) {
+            cmd.loglevel = 4;           /* as Linux: warnings and worse only */
         } else if (starts_with(word, "loglevel=", value)) {
             u64 level;
             if (parse_size(value, level) && level <= 15)

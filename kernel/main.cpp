@@ -126,7 +126,7 @@ extern "C" [[noreturn]] void start_kernel()
     const MultibootInfo* mbi = multiboot_info();
     parse_boot_command_line(mbi);
     console_init();
-    printk(KERN_NOTICE KERNEL_BANNER "\n");
+    console_print(KERNEL_BANNER "\n");    /* whatever the log level: the first line */
     take_boot_information(mbi, boot_information);
     sched_init();
     trap_init();

@@ -6,6 +6,7 @@
 #include <mm/memory.h>
 
 extern CommandLine command_line;
+extern BootInfo boot_information;
 
 namespace {
 
@@ -111,8 +112,14 @@ KTEST(mm, memory_end_and_limit)
     EXPECT_LE(mm::memory_end, MAX_MAPPED_MEMORY);
     EXPECT_EQ(mm::memory_end % PAGE_SIZE, 0u);
     EXPECT_EQ(mm::page_allocator.nr_pages(), mm::memory_end >> PAGE_SHIFT);
-    if (command_line.mem_limit)
-        EXPECT_LE(mm::memory_end, u32(command_line.mem_limit));
+    if (command_line.mem_limit) {
+        /* mem= below the end of the kernel and initrd is raised to keep them. */
+        u32 keep = virt_to_phys(u32(_end));
+        for (size_t i = 0; i < boot_information.nr_modules; i++)
+            if (boot_information.modules[i].end > keep)
+                keep = page_align_up(boot_information.modules[i].end);
+        EXPECT_LE(mm::memory_end, command_line.mem_limit > keep ? u32(command_line.mem_limit) : keep);
+    }
     EXPECT_READABLE(phys_to_virt(mm::memory_end - PAGE_SIZE));
     if (mm::memory_end < MAX_MAPPED_MEMORY)
         EXPECT_READ_FAULTS(phys_to_virt(mm::memory_end));

@@ -262,9 +262,10 @@ class Machine:
         return lines
 
 
-def qemu_kernel(append, *extra, memory=64):
+def qemu_kernel(append, *extra, memory=64, initrd=True):
     """QEMU loading the kernel and initrd itself (no firmware boot loader)."""
-    return [QEMU, "-m", str(memory), "-kernel", KERNEL, "-initrd", INITRD,
+    return [QEMU, "-m", str(memory), "-kernel", KERNEL,
+            *(["-initrd", INITRD] if initrd else []),
             "-append", append, "-serial", "stdio", *HEADLESS, *extra]
 
 
@@ -544,14 +545,24 @@ def stage_usb():
         m.kill()
 
 
+SHELL_PROMPT = rb"(?:^|\n)# $"
+
+
 def console_boot(label, append, sock_dir):
-    """A boot to the idle echo loop, with QMP on a socket to look at the screen."""
+    """A boot to the shell's prompt, with QMP on a socket to look at the screen."""
     qmp_path = Path(sock_dir) / f"{label}.qmp"
     m = Machine(label, qemu_kernel(append, "-qmp", f"unix:{qmp_path},server=on,wait=off"),
                 interactive=True)
-    ready = m.expect(rb"No init:[^\n]*\n")
-    tally.check(f"{label}: boots to the 'No init' line", ready, m.failure_details())
+    ready = m.expect(SHELL_PROMPT)
+    tally.check(f"{label}: init starts the shell, which prompts", ready, m.failure_details())
     return m, qmp_path, ready
+
+
+def run_command(m, command, expected, within=ECHO_TIMEOUT):
+    """Types a command on the serial console; the match of its expected output line."""
+    start = m.mark()
+    m.send(command.encode() + b"\r")
+    return m.expect(rb"\n" + expected + rb"\r?\n", start, within=within)
 
 
 def stage_console():
@@ -560,7 +571,8 @@ def stage_console():
     sock_dir = tempfile.mkdtemp(prefix="ferrite-test-")
     m = None
     try:
-        m, qmp_path, ready = console_boot(label, "", sock_dir)
+        # quiet: the boot messages would scroll the banner off the screen.
+        m, qmp_path, ready = console_boot(label, "quiet", sock_dir)
         if not ready:
             return
         qmp = Qmp(qmp_path)
@@ -570,27 +582,33 @@ def stage_console():
                     [f"expected {BANNER!r}", f"row 0: {rows[0].rstrip()!r}"] +
                     screen_details(rows))
 
-        # Nothing polls the UART: the kernel sits in hlt until an interrupt comes.
-        start = m.mark()
-        m.send(b"hello ferrite\r")
-        echoed = m.expect(rb"hello ferrite\r?\n", start, within=ECHO_TIMEOUT)
-        tally.check(f"{label}: serial input echoed (interrupt driven, CR as LF)", echoed,
-                    m.failure_details(f"sent 'hello ferrite\\r' to COM1; no echo within "
-                                      f"{ECHO_TIMEOUT} s"))
+        # Nothing polls the UART: the kernel sleeps until an interrupt comes.
+        echoed = run_command(m, "echo hello ferrite", rb"hello ferrite")
+        tally.check(f"{label}: a command typed on the serial port runs (interrupt-driven input)",
+                    echoed, m.failure_details(f"typed 'echo hello ferrite' and Enter on COM1; "
+                                              f"no output within {ECHO_TIMEOUT} s"))
 
         start = m.mark()
-        for key in ("k", "b", "d", "ret"):
+        for key in ("e", "c", "h", "o", "spc", "k", "b", "d", "ret"):
             qmp.hmp(f"sendkey {key}")
-        typed = m.expect(rb"kbd\r?\n", start, within=ECHO_TIMEOUT)
-        tally.check(f"{label}: keyboard input echoed", typed,
-                    m.failure_details(f"typed k b d Enter on the PS/2 keyboard; no echo "
+        typed = m.expect(rb"\nkbd\r?\n", start, within=ECHO_TIMEOUT)
+        tally.check(f"{label}: a command typed on the PS/2 keyboard runs", typed,
+                    m.failure_details(f"typed 'echo kbd' and Enter on the keyboard; no output "
                                       f"within {ECHO_TIMEOUT} s"))
 
         rows = read_vga_text(qmp)
         on_screen = any(r.rstrip() == "hello ferrite" for r in rows) and \
             any(r.rstrip() == "kbd" for r in rows)
-        tally.check(f"{label}: echoed input shown on the VGA screen", on_screen,
+        tally.check(f"{label}: the session is shown on the VGA screen", on_screen,
                     screen_details(rows))
+
+        ran = run_command(m, "cat /etc/motd", rb"Welcome to Ferrite\.")
+        tally.check(f"{label}: the shell runs a program with arguments", ran, m.failure_details())
+        start = m.mark()
+        m.send(b"exit\r")
+        status = m.wait()
+        tally.check(f"{label}: exit from the shell powers off with status 0 (QEMU exit 1)",
+                    status == 1, m.failure_details(qemu_exit_details(status)))
         qmp.close()
     finally:
         if m:
@@ -614,11 +632,52 @@ def stage_serial_console():
         qmp.close()
         screen = "\n".join(rows)
         tally.check(f"{label}: nothing from the kernel on the VGA screen",
-                    BANNER not in screen and "No init" not in screen, screen_details(rows))
+                    BANNER not in screen and "init:" not in screen, screen_details(rows))
     finally:
         if m:
             m.kill()
         shutil.rmtree(sock_dir, ignore_errors=True)
+
+
+def stage_user():
+    """The user-space suite (/tests/run as pid 1): KTAP, then power off with its status."""
+    label = "user"
+    m = Machine(label, qemu_kernel("init=/tests/run console=ttyS0", memory=64), timeout=600)
+    status = m.wait()
+    text = m.text()
+    check_ktap(label, text, m.failure_details())
+    tally.check(f"{label}: the suite's exit status reaches QEMU (0: exit 1)", status == 1,
+                m.failure_details(qemu_exit_details(status)))
+
+
+def stage_memory_sizes():
+    """The self-tests of physical memory on small, large and clipped machines (no initrd:
+    the user programs' initrd alone is bigger than some of these machines)."""
+    for label, memory, extra in (("mm-m4", 4, ""), ("mm-m512", 512, ""),
+                                 ("mm-mem6M", 64, " mem=6M")):
+        m = Machine(label, qemu_kernel("selftest=mm.*" + extra, memory=memory, initrd=False))
+        status = m.wait()
+        check_ktap(label, m.text(), m.failure_details())
+        tally.check(f"{label}: powered off with status 0 (QEMU exit 1)", status == 1,
+                    m.failure_details(qemu_exit_details(status)))
+
+
+def stage_mm_panics():
+    """Broken allocator invariants stop the kernel with a message naming page and caller."""
+    for case, pattern in (
+            ("double_free_page", r"free_page: page is already free: page 0x[0-9a-f]+ \(pfn "
+                                 r"0x[0-9a-f]+\), called from ktest_crash_double_free_page"),
+            ("free_reserved_page", r"free_page: page is reserved: page 0x100000 \(pfn 0x100\), "
+                                   r"called from ktest_crash_free_reserved_page"),
+            ("double_kfree", r"kfree: object is already free: page 0x[0-9a-f]+ .*called from "
+                             r"ktest_crash_double_kfree")):
+        label = f"panic-{case}"
+        m = Machine(label, qemu_kernel(f"selftest=crash.{case}"))
+        status = m.wait()
+        text = "\n".join(lines_of(m.text()))
+        tally.check(f"{label}: panic names the page and the caller",
+                    re.search(r"(?m)^Kernel panic: " + pattern, text) and status == 7,
+                    m.failure_details(qemu_exit_details(status)))
 
 
 def stage_oops():
@@ -734,6 +793,9 @@ STAGES = [
     ("grub", stage_grub),
     ("bochs", stage_bochs),
     ("usb", stage_usb),
+    ("mm-sizes", stage_memory_sizes),
+    ("mm-panics", stage_mm_panics),
+    ("user", stage_user),
     ("console", stage_console),
     ("console-ttyS0", stage_serial_console),
     ("oops", stage_oops),

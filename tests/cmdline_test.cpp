@@ -93,6 +93,8 @@ TEST(CommandLine, Selftest)
 
 TEST(CommandLine, Loglevel)
 {
+    EXPECT_EQ(parse("quiet")->loglevel, 4);
+    EXPECT_EQ(parse("quiet", CommandLine::ImageName::Present)->loglevel, 4);
     EXPECT_EQ(parse("loglevel=3")->loglevel, 3);
     EXPECT_EQ(parse("loglevel=0")->loglevel, 0);
     auto cmd = parse("loglevel=x");
@@ -102,11 +104,11 @@ TEST(CommandLine, Loglevel)
 
 TEST(CommandLine, UnknownWordsGoToInit)
 {
-    auto cmd = parse("quiet TERM=linux init=/sbin/init single -- a=b --x selftest");
+    auto cmd = parse("verbose TERM=linux init=/sbin/init single -- a=b --x selftest");
     ASSERT_EQ(cmd->init_envc, 1u);
     EXPECT_STREQ(cmd->init_envp[0], "TERM=linux");
     ASSERT_EQ(cmd->init_argc, 5u);
-    EXPECT_STREQ(cmd->init_argv[0], "quiet");
+    EXPECT_STREQ(cmd->init_argv[0], "verbose");
     EXPECT_STREQ(cmd->init_argv[1], "single");
     EXPECT_STREQ(cmd->init_argv[2], "a=b");
     EXPECT_STREQ(cmd->init_argv[3], "--x");
