@@ -1,7 +1,8 @@
 /*
  * Multiboot header and the 32-bit entry point.
  *
- * The loader enters startup_32 at its physical address with paging off, EAX holding the
+ * The loader enters startup_32 (linked, like this whole section, at its physical address)
+ * with paging off, EAX holding the
  * Multiboot magic and EBX the physical address of the Multiboot information. We load our
  * own GDT, map the first 4 MB both at 0 (so the instruction after the switch still runs)
  * and at PAGE_OFFSET through one page table, pg0, turn paging on with CR0.WP, jump to the
@@ -33,7 +34,7 @@ startup_32:
     movl %ebx, phys(boot_info)
 
     lgdt phys(gdt_descr_phys)
-    ljmp $KERNEL_CS, $phys(1f)
+    ljmp $KERNEL_CS, $1f                /* this section is linked at its physical address */
 1:  movl $KERNEL_DS, %eax
     movl %eax, %ds
     movl %eax, %es
