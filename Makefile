@@ -11,6 +11,8 @@ PYTHON      ?= python3
 QEMU        ?= qemu-system-i386
 
 B := build
+# Rules for single objects come before `all`; the default is still `all`.
+.DEFAULT_GOAL := all
 
 KFLAGS := -m32 -march=i486 -fno-pie -ffreestanding -nostdlib -fno-stack-protector \
           -fno-omit-frame-pointer -fno-optimize-sibling-calls -mno-omit-leaf-frame-pointer -mgeneral-regs-only -fno-asynchronous-unwind-tables \
