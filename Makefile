@@ -27,7 +27,7 @@ KOBJS := $(patsubst %,$(B)/k/%.o,$(basename $(KSRCS)))
 $(KOBJS): Makefile
 
 HOST_TEST_SRCS := $(wildcard tests/*.cpp)
-HOST_KERNEL_SRCS := kernel/format.cpp kernel/cmdline.cpp mm/bootmem.cpp mm/page_alloc.cpp mm/slab.cpp
+HOST_KERNEL_SRCS := kernel/format.cpp kernel/cmdline.cpp mm/bootmem.cpp mm/page_alloc.cpp mm/slab.cpp mm/swap_header.cpp
 HOST_CXXFLAGS := -std=c++20 -O1 -g -Wall -Wextra -I. -MMD -MP -DFERRITE_HOST
 
 .PHONY: all run test debug bochs clean setup help host-tests
