@@ -125,6 +125,9 @@ bochs:
 	@$(MAKE) --no-print-directory all
 	scripts/bochs-run.sh $(B)/os.iso
 
+# mkswap for the host (part of all) and for the initrd (MKSWAP_TARGET).
+include user/mkswap.mk
+
 clean:
 	rm -rf $(B)
 
