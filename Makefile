@@ -11,6 +11,8 @@ PYTHON      ?= python3
 QEMU        ?= qemu-system-i386
 
 B := build
+# Rules for single objects come before `all`; the default is still `all`.
+.DEFAULT_GOAL := all
 
 KFLAGS := -m32 -march=i486 -fno-pie -ffreestanding -nostdlib -fno-stack-protector \
           -fno-omit-frame-pointer -fno-optimize-sibling-calls -mno-omit-leaf-frame-pointer -mgeneral-regs-only -fno-asynchronous-unwind-tables \
@@ -26,11 +28,10 @@ $(KOBJS): Makefile
 
 HOST_TEST_SRCS := $(wildcard tests/*.cpp)
 HOST_KERNEL_SRCS := kernel/format.cpp kernel/cmdline.cpp kernel/elf.cpp mm/bootmem.cpp mm/page_alloc.cpp \
-                    mm/slab.cpp fs/cpio.cpp fs/device.cpp fs/file.cpp fs/initrd.cpp fs/namei.cpp \
-                    fs/text_buffer.cpp
+                    mm/slab.cpp mm/swap_header.cpp fs/cpio.cpp fs/device.cpp fs/file.cpp fs/initrd.cpp \
+                    fs/namei.cpp fs/text_buffer.cpp
 HOST_CXXFLAGS := -std=c++20 -O1 -g -Wall -Wextra -I. -MMD -MP -DFERRITE_HOST
 
-.DEFAULT_GOAL := all
 .PHONY: all run test debug bochs clean setup help host-tests
 all: $(B)/kernel.elf $(B)/initrd.cpio $(B)/os.iso
 
@@ -128,6 +129,9 @@ bochs:
 	@scripts/setup.sh --quiet
 	@$(MAKE) --no-print-directory all
 	scripts/bochs-run.sh $(B)/os.iso
+
+# mkswap for the host (part of all) and for the initrd (MKSWAP_TARGET).
+include user/mkswap.mk
 
 clean:
 	rm -rf $(B)

@@ -15,6 +15,7 @@ packages=(
     bochs bochsbios vgabios bochs-term             # Bochs, its BIOS images and its text-mode display
     gdb cpio
     libgtest-dev g++ make python3                  # host unit tests, the build, the scripts
+    util-linux                                     # blkid and mkswap, to check our swap areas
 )
 
 quiet=no
