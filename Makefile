@@ -32,7 +32,7 @@ HOST_KERNEL_SRCS := kernel/format.cpp kernel/cmdline.cpp kernel/elf.cpp mm/bootm
                     fs/namei.cpp fs/text_buffer.cpp
 HOST_CXXFLAGS := -std=c++20 -O1 -g -Wall -Wextra -I. -MMD -MP -DFERRITE_HOST
 
-.PHONY: all run test debug bochs clean setup help host-tests
+.PHONY: all run test debug bochs bench clean setup help host-tests
 all: $(B)/kernel.elf $(B)/initrd.cpio $(B)/os.iso
 
 help:
@@ -41,6 +41,7 @@ help:
 	@echo "make test     every test; the last line is 'N passed, N failed'"
 	@echo "make debug    QEMU stopped at the first instruction, gdb attached"
 	@echo "make bochs    boot build/os.iso in Bochs"
+	@echo "make bench    fault, fork and system-call costs in guest cycles"
 
 setup:
 	@scripts/setup.sh
@@ -124,6 +125,14 @@ debug:
 	@scripts/setup.sh --quiet
 	@$(MAKE) --no-print-directory all
 	scripts/debug.sh
+
+# The costs of faults, fork and system calls in guest cycles (-icount: repeatable).
+bench:
+	@scripts/setup.sh --quiet
+	@$(MAKE) --no-print-directory all
+	$(QEMU) -m 64 -icount shift=0,sleep=off -kernel $(B)/kernel.elf -initrd $(B)/initrd.cpio \
+		-append "init=/tests/bench console=ttyS0 quiet" -serial stdio -display none \
+		-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 || [ $$? -eq 1 ]
 
 bochs:
 	@scripts/setup.sh --quiet

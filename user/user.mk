@@ -19,9 +19,10 @@ USER_PROG_tests/hello   := user/tests/hello.c
 USER_PROG_tests/args    := user/tests/args.c
 USER_PROG_tests/fdcheck := user/tests/fdcheck.c
 USER_PROG_sbin/mkswap   := user/mkswap.c
+USER_PROG_tests/bench   := user/bench/bench.c
 
 USER_PROG_NAMES := sbin/init bin/sh bin/cat tests/run tests/hello tests/args tests/fdcheck \
-                   sbin/mkswap
+                   sbin/mkswap tests/bench
 USER_PROGS := $(addprefix $(USER_ROOT)/,$(USER_PROG_NAMES))
 
 $(USER_OBJ)/%.o: user/%.c user/user.mk

@@ -1,0 +1,169 @@
+/*
+ * /tests/bench: what the memory manager's basic operations cost, in TSC cycles. Boot it
+ * with `make bench`, which runs it under QEMU with -icount shift=0,sleep=off so that the
+ * guest's cycle counts are the same from run to run.
+ *
+ * Each figure is the median of several rounds, with the cost of the measuring loop itself
+ * (the same loop over memory already mapped) taken off.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define PAGE 4096
+#define PAGES 256
+#define ROUNDS 7
+
+static inline uint64_t rdtsc(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+static int compare(const void* a, const void* b)
+{
+    uint64_t x = *(const uint64_t*)a, y = *(const uint64_t*)b;
+    return x < y ? -1 : x > y;
+}
+
+static uint64_t median(uint64_t* v, int n)
+{
+    qsort(v, n, sizeof *v, compare);
+    return v[n / 2];
+}
+
+static char* map(size_t bytes)
+{
+    char* p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        perror("mmap");
+        exit(1);
+    }
+    return p;
+}
+
+/* Cycles to write one word into each of `pages` pages. */
+static uint64_t touch(char* p, int pages)
+{
+    uint64_t t0 = rdtsc();
+    for (int i = 0; i < pages; i++)
+        ((volatile char*)p)[(size_t)i * PAGE] = (char)i;
+    return rdtsc() - t0;
+}
+
+static void report(const char* name, uint64_t cycles)
+{
+    printf("bench: %-34s %8llu cycles\n", name, (unsigned long long)cycles);
+}
+
+static uint64_t loop_cost(void)
+{
+    char* p = map(PAGES * PAGE);
+    touch(p, PAGES);
+    uint64_t v[ROUNDS];
+    for (int r = 0; r < ROUNDS; r++)
+        v[r] = touch(p, PAGES);
+    munmap(p, PAGES * PAGE);
+    return median(v, ROUNDS);
+}
+
+static void null_syscall(void)
+{
+    uint64_t v[ROUNDS];
+    for (int r = 0; r < ROUNDS; r++) {
+        uint64_t t0 = rdtsc();
+        for (int i = 0; i < 1000; i++)
+            syscall(SYS_getppid);
+        v[r] = (rdtsc() - t0) / 1000;
+    }
+    report("null system call (getppid)", median(v, ROUNDS));
+}
+
+static void demand_zero(uint64_t base)
+{
+    uint64_t v[ROUNDS];
+    for (int r = 0; r < ROUNDS; r++) {
+        char* p = map(PAGES * PAGE);
+        v[r] = (touch(p, PAGES) - base) / PAGES;
+        munmap(p, PAGES * PAGE);
+    }
+    report("demand-zero fault", median(v, ROUNDS));
+}
+
+static void cow(uint64_t base)
+{
+    uint64_t v[ROUNDS];
+    for (int r = 0; r < ROUNDS; r++) {
+        char* p = map(PAGES * PAGE);
+        touch(p, PAGES);
+        int gate[2];
+        if (pipe(gate) < 0)
+            exit(1);
+        pid_t child = fork();
+        if (child == 0) {               /* holds the pages shared until the parent is done */
+            char c;
+            close(gate[1]);
+            read(gate[0], &c, 1);
+            _exit(0);
+        }
+        close(gate[0]);
+        v[r] = (touch(p, PAGES) - base) / PAGES;
+        close(gate[1]);
+        waitpid(child, NULL, 0);
+        munmap(p, PAGES * PAGE);
+    }
+    report("copy-on-write fault", median(v, ROUNDS));
+}
+
+static void sole_owner(uint64_t base)
+{
+    uint64_t v[ROUNDS];
+    for (int r = 0; r < ROUNDS; r++) {
+        char* p = map(PAGES * PAGE);
+        touch(p, PAGES);
+        pid_t child = fork();           /* leaves every page read-only, then goes away */
+        if (child == 0)
+            _exit(0);
+        waitpid(child, NULL, 0);
+        v[r] = (touch(p, PAGES) - base) / PAGES;
+        munmap(p, PAGES * PAGE);
+    }
+    report("write fault, sole owner", median(v, ROUNDS));
+}
+
+static void fork_exit_wait(const char* name, size_t resident)
+{
+    char* p = resident ? map(resident) : NULL;
+    if (p)
+        touch(p, (int)(resident / PAGE));
+    uint64_t v[ROUNDS];
+    for (int r = 0; r < ROUNDS; r++) {
+        uint64_t t0 = rdtsc();
+        pid_t child = fork();
+        if (child == 0)
+            _exit(0);
+        waitpid(child, NULL, 0);
+        v[r] = rdtsc() - t0;
+    }
+    report(name, median(v, ROUNDS));
+    if (p)
+        munmap(p, resident);
+}
+
+int main(void)
+{
+    uint64_t base = loop_cost();
+    null_syscall();
+    demand_zero(base);
+    cow(base);
+    sole_owner(base);
+    fork_exit_wait("fork+exit+wait, small process", 0);
+    fork_exit_wait("fork+exit+wait, 16 MB resident", 16u << 20);
+    return 0;
+}
