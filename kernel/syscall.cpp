@@ -33,6 +33,9 @@ long sys_pipe(u32);
 long sys_pipe2(u32, u32);
 long sys_writev(int, u32, int);
 long sys_readv(int, u32, int);
+long sys_pread64(int, u32, u32, u32, u32);
+long sys_pwrite64(int, u32, u32, u32, u32);
+long sys_fsync(int);
 long sys_getrusage(int, u32);
 long sys_time(u32);
 long sys_clock_gettime(int, u32);
@@ -96,7 +99,9 @@ constexpr Entry entries[] = {
     { 116, entry<sys_sysinfo> }, { 119, entry<sys_sigreturn> }, { 120, entry<sys_clone> },
     { 122, entry<sys_uname> }, { 125, entry<sys_mprotect> }, { 132, entry<sys_getpgrp> },
     { 140, entry<sys_llseek> }, { 145, entry<sys_readv> }, { 146, entry<sys_writev> },
+    { 118, entry<sys_fsync> }, { 148, entry<sys_fsync> },
     { 158, entry<sys_sched_yield> }, { 162, entry<sys_nanosleep> },
+    { 180, entry<sys_pread64> }, { 181, entry<sys_pwrite64> },
     { 173, entry<sys_rt_sigreturn> }, { 174, entry<sys_rt_sigaction> },
     { 175, entry<sys_rt_sigprocmask> }, { 183, entry<sys_getcwd> },
     { 191, entry<sys_ugetrlimit> }, { 192, entry<sys_mmap2> }, { 195, entry<sys_stat64> },

@@ -69,6 +69,8 @@ static const struct test {
     { "shared_text", test_shared_text },
     { "stack_growth", test_stack_growth },
     { "segv_fixup", test_segv_fixup },
+    { "maps_content", test_maps_content },
+    { "private_file_mapping", test_private_file_mapping },
     { "oom_hog", test_oom_hog },
 };
 #define NTESTS (sizeof tests / sizeof tests[0])

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
@@ -510,4 +511,108 @@ void test_oom_hog(void)
     status = wait_for(by);
     if (status != 0)
         fail("the bystander %s", describe_status(status));
+}
+
+/* One line of /proc/self/maps, parsed. */
+struct map_line {
+    unsigned long start, end, offset;
+    char perms[5];
+    char name[256];
+};
+
+/* Read with read(2) into static memory: malloc must not move the break under the test. */
+static int find_map(int (*match)(const struct map_line*), struct map_line* out)
+{
+    static char text[16384];
+    int fd = open("/proc/self/maps", O_RDONLY);
+    CHECK(fd >= 0);
+    size_t len = 0;
+    ssize_t n;
+    while (len < sizeof text - 1 && (n = read(fd, text + len, sizeof text - 1 - len)) > 0)
+        len += (size_t)n;
+    close(fd);
+    text[len] = 0;
+    int found = 0;
+    for (char* line = text; !found && *line;) {
+        char* next = strchr(line, '\n');
+        if (next)
+            *next++ = 0;
+        else
+            next = line + strlen(line);
+        struct map_line m = { 0 };
+        unsigned dev_major, dev_minor;
+        unsigned long inode;
+        int n = sscanf(line, "%lx-%lx %4s %lx %x:%x %lu %255s", &m.start, &m.end, m.perms,
+                       &m.offset, &dev_major, &dev_minor, &inode, m.name);
+        if (n >= 7 && match(&m)) {
+            *out = m;
+            found = 1;
+        }
+        line = next;
+    }
+    return found;
+}
+
+static int is_text(const struct map_line* m) { return strcmp(m->perms, "r-xp") == 0 && m->name[0] == '/'; }
+static unsigned long heap_probe;
+static int is_heap(const struct map_line* m)
+{
+    return strcmp(m->name, "[heap]") == 0 && m->start <= heap_probe && heap_probe < m->end;
+}
+static int is_stack(const struct map_line* m) { return strcmp(m->name, "[stack]") == 0; }
+
+/* Text r-xp naming the program, [heap] once the break has moved, [stack] at the top. */
+void test_maps_content(void)
+{
+    struct map_line m;
+    CHECK(find_map(is_text, &m));
+    CHECK(strstr(m.name, "/tests/run") != NULL);
+    CHECK(m.start <= (unsigned long)&test_maps_content && (unsigned long)&test_maps_content < m.end);
+    char* p = (char*)syscall(SYS_brk, 0);
+    CHECK((char*)syscall(SYS_brk, p + 3 * 4096) == p + 3 * 4096);
+    p[0] = 1;
+    heap_probe = (unsigned long)p;
+    CHECK(find_map(is_heap, &m));
+    if (!(m.start <= (unsigned long)p && (unsigned long)p < m.end))
+        fail("the break (%p) is outside [heap] %#lx-%#lx", (void*)p, m.start, m.end);
+    CHECK(strcmp(m.perms, "rw-p") == 0);
+    CHECK(find_map(is_stack, &m));
+    int local;
+    CHECK(m.start <= (unsigned long)&local && (unsigned long)&local < m.end);
+    CHECK(strcmp(m.perms, "rw-p") == 0);
+}
+
+/*
+ * A private file mapping reads the file; made writable with mprotect, text included, a
+ * write changes this process's copy only: the file (and every other process) keeps the
+ * original bytes.
+ */
+void test_private_file_mapping(void)
+{
+    int fd = open(root_path("/etc/motd"), O_RDONLY);
+    CHECK(fd >= 0);
+    char* p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+    CHECK(p != MAP_FAILED);
+    CHECK(memcmp(p, "Welcome to Ferrite.\n", 20) == 0);
+    CHECK(p[20] == 0 && p[4095] == 0);          /* past the end of the file: zeros */
+    CHECK(mprotect(p, 4096, PROT_READ | PROT_WRITE) == 0);
+    p[0] = 'w';
+    char buf[8];
+    CHECK(pread(fd, buf, 1, 0) == 1 && buf[0] == 'W');
+    CHECK(munmap(p, 4096) == 0);
+    close(fd);
+
+    struct map_line text;
+    CHECK(find_map(is_text, &text));
+    unsigned char* code = (unsigned char*)text.start;
+    unsigned char original = code[0];
+    CHECK(mprotect(code, 4096, PROT_READ | PROT_WRITE | PROT_EXEC) == 0);
+    code[0] = (unsigned char)(original ^ 0xFF);
+    int exe = open(text.name, O_RDONLY);
+    CHECK(exe >= 0);
+    unsigned char on_disk;
+    CHECK(pread(exe, &on_disk, 1, (off_t)text.offset) == 1);
+    CHECK(on_disk == original);
+    close(exe);
+    code[0] = original;
 }

@@ -122,4 +122,6 @@ void test_demand_zero(void);
 void test_shared_text(void);
 void test_stack_growth(void);
 void test_segv_fixup(void);
+void test_maps_content(void);
+void test_private_file_mapping(void);
 void test_oom_hog(void);
