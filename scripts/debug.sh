@@ -19,7 +19,9 @@ if [ -n "${DISPLAY:-}" ]; then
     display=()
 fi
 
-"$qemu" -s -S -m "${QEMU_MEM:-64}" \
+# In a session of its own, so that Ctrl-C in gdb interrupts the kernel (through the stub)
+# instead of ending QEMU. setsid runs it without a fork here: $! is QEMU itself.
+setsid "$qemu" -s -S -m "${QEMU_MEM:-64}" \
     -kernel build/kernel.elf -initrd build/initrd.cpio -append "${CMDLINE:-}" \
     -serial "file:$serial" "${display[@]}" \
     -device isa-debug-exit,iobase=0xf4,iosize=0x04 -no-reboot &

@@ -15,11 +15,9 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import traceback
 from pathlib import Path
@@ -27,6 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 import ktap  # noqa: E402
+from machine import (TAIL_LINES, Machine, Qmp, free_tcp_port, read_vga_text,  # noqa: E402
+                     shown_once, tail, tcp_listening)
 
 BUILD = ROOT / "build"
 LOGS = BUILD / "test-logs"
@@ -50,14 +50,17 @@ HEADLESS = ["-display", "none", "-no-reboot"] + DEBUG_EXIT
 # What GRUB prints when it cannot boot an entry (after its error messages); it then waits
 # for a key, so there is no point waiting for the timeout.
 GRUB_FAILED = rb"Press any key to continue|Failed to boot both"
-TAIL_LINES = 25
 
 
 def expected_banner():
-    """The banner as kernel/version.h spells it: name, version and architecture."""
-    text = (ROOT / "kernel" / "version.h").read_text()
-    fields = dict(re.findall(r'#define\s+KERNEL_(NAME|VERSION|ARCH)\s+"([^"]*)"', text))
-    return f"{fields['NAME']} version {fields['VERSION']} ({fields['ARCH']})"
+    """The banner as kernel/version.h spells it: name, version and architecture. If that
+    cannot be read, a string no kernel prints, so that the banner checks fail."""
+    try:
+        text = (ROOT / "kernel" / "version.h").read_text()
+        fields = dict(re.findall(r'#define\s+KERNEL_(NAME|VERSION|ARCH)\s+"([^"]*)"', text))
+        return f"{fields['NAME']} version {fields['VERSION']} ({fields['ARCH']})"
+    except (OSError, KeyError) as e:
+        return f"<no banner: kernel/version.h: {e!r}>"
 
 
 BANNER = expected_banner()
@@ -72,15 +75,6 @@ BANNER_LINE = (rb"(?:^|[\r\n]|" + CURSOR_MOVE.encode() + rb")" + re.escape(BANNE
 
 def lines_of(text):
     return [ktap.clean(line) for line in re.sub(CURSOR_MOVE, "\n", text).splitlines()]
-
-
-def tail(text, n=TAIL_LINES, width=150):
-    """The last lines worth reading: blank ones and GRUB's box drawing left out, and
-    long ones (GRUB's menu is drawn as one) shortened to their end."""
-    lines = [ktap.clean(line).rstrip() for line in text.splitlines()]
-    lines = [re.sub(r" {4,}", "   ", line) for line in lines if line.strip(" |+-")]
-    lines = [line if len(line) <= width else "..." + line[-width:] for line in lines]
-    return lines[-n:] if lines else ["(no output)"]
 
 
 class Tally:
@@ -106,160 +100,12 @@ def resolve(details):
     return details() if callable(details) else details
 
 
-def shown_once(make_lines):
-    """Output tails are long: print one under the first failed check of a run only."""
-    shown = False
-
-    def lines():
-        nonlocal shown
-        if shown:
-            return ["(output shown above)"]
-        shown = True
-        return make_lines()
-    return lines
-
-
 tally = Tally()
-running = set()         # emulators still alive, killed on the way out whatever happens
 
 
-class Machine:
-    """An emulator run: output collected and logged as it arrives, input on request.
-
-    Output comes from the process's standard output, where the tests put the serial
-    port. The run ends at its deadline at the latest: then it is killed by its PID."""
-
-    def __init__(self, name, argv, timeout=QEMU_TIMEOUT, interactive=False):
-        self.name = name
-        self.log_path = LOGS / f"{name}.log"
-        self.deadline = time.monotonic() + timeout
-        self.timeout = timeout
-        self.timed_out = False
-        self.gave_up = False
-        self.output = bytearray()
-        self.eof = False
-        self.cond = threading.Condition()
-        (LOGS / f"{name}.cmd").write_text(shlex.join(str(a) for a in argv) + "\n")
-        self.stderr = open(LOGS / f"{name}.stderr", "wb")
-        self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(
-            [str(a) for a in argv], cwd=ROOT,
-            stdin=subprocess.PIPE if interactive else subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=self.stderr, start_new_session=True)
-        running.add(self)
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-        self.output_tail = shown_once(self._output_tail)
-
-    def _read(self):
-        fd = self.proc.stdout.fileno()
-        while True:
-            data = os.read(fd, 4096)
-            with self.cond:
-                if not data:
-                    self.eof = True
-                    self.cond.notify_all()
-                    return
-                self.output += data
-                if not self.log.closed:
-                    self.log.write(data)
-                    self.log.flush()
-                self.cond.notify_all()
-
-    def text(self):
-        with self.cond:
-            return self.output.decode(errors="replace")
-
-    def mark(self):
-        """A position in the output, to look only at what comes after it."""
-        with self.cond:
-            return len(self.output)
-
-    def expect(self, pattern, start=0, give_up=None, within=None):
-        """Wait for pattern (bytes regex) in the output after start. Returns the match,
-        or None at end of output, at the deadline (or `within` seconds from now, if
-        sooner), or when give_up appears first."""
-        want = re.compile(pattern)
-        stop = re.compile(give_up) if give_up else None
-        until = self.deadline if within is None else min(self.deadline,
-                                                         time.monotonic() + within)
-        with self.cond:
-            while True:
-                found = want.search(self.output, start)
-                if found:
-                    return found
-                if stop and stop.search(self.output, start):
-                    self.gave_up = True
-                    return None
-                now = time.monotonic()
-                if self.eof or now >= until:
-                    self.timed_out = now >= self.deadline and not self.eof
-                    return None
-                self.cond.wait(min(until - now, 0.5))
-
-    def send(self, data):
-        try:
-            self.proc.stdin.write(data)
-            self.proc.stdin.flush()
-        except (BrokenPipeError, OSError):
-            pass
-
-    def wait(self, give_up=None):
-        """Wait for the emulator to exit and return its status; None when it had to be
-        killed: at the deadline, or as soon as give_up appears in the output."""
-        stop = re.compile(give_up) if give_up else None
-        while self.proc.poll() is None:
-            if stop:
-                with self.cond:
-                    found = stop.search(self.output)
-                if found:
-                    self.gave_up = True
-                    self.kill()
-                    return None
-            if time.monotonic() >= self.deadline:
-                self.timed_out = True
-                self.kill()
-                return None
-            time.sleep(0.05)
-        self.reader.join(5)
-        self._close()
-        return self.proc.returncode
-
-    def kill(self):
-        if self.proc.poll() is None:
-            self.proc.kill()            # SIGKILL to this PID: QEMU has nothing to save
-            self.proc.wait()
-        self.reader.join(5)
-        self._close()
-
-    def _close(self):
-        running.discard(self)
-        for f in (self.log, self.stderr, self.proc.stdin):
-            if f and not f.closed:
-                try:
-                    f.close()
-                except OSError:
-                    pass
-
-    def failure_details(self, what=""):
-        """What to print under a failed check: why, and the tail of the output."""
-        def lines():
-            why = []
-            if self.timed_out:
-                why.append(f"timed out after {self.timeout} s and killed")
-            if self.gave_up:
-                why.append("stopped early: the boot had failed")
-            return why + ([what] if what else []) + self.output_tail()
-        return lines
-
-    def _output_tail(self):
-        lines = [f"last lines of {self.log_path.relative_to(ROOT)}:"]
-        lines += ["  " + line for line in tail(self.text())]
-        err = (LOGS / f"{self.name}.stderr").read_text(errors="replace").strip()
-        if err:
-            lines.append("QEMU's messages:")
-            lines += ["  " + line for line in err.splitlines()[-5:]]
-        return lines
+def boot(name, argv, interactive=False):
+    """Start an emulator run, logged as build/test-logs/NAME.*, limited to QEMU_TIMEOUT."""
+    return Machine(name, argv, LOGS, ROOT, QEMU_TIMEOUT, interactive)
 
 
 def qemu_kernel(append, *extra, memory=64, initrd=True):
@@ -294,93 +140,17 @@ def banner_line_present(text):
     return BANNER in (line.strip() for line in lines_of(text))
 
 
+def first_line(text):
+    lines = [line.strip() for line in lines_of(text) if line.strip()]
+    return lines[0] if lines else None
+
+
 def first_line_is_banner(text):
-    lines = [line for line in lines_of(text) if line.strip()]
-    return bool(lines) and lines[0].strip() == BANNER
-
-
-class Qmp:
-    """QEMU's machine protocol on a Unix socket; used for human monitor commands."""
-
-    def __init__(self, path, timeout=10):
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                self.sock = socket.socket(socket.AF_UNIX)
-                self.sock.settimeout(timeout)
-                self.sock.connect(str(path))
-                break
-            except OSError:
-                self.sock.close()
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        self.file = self.sock.makefile("rw")
-        self._reply()                                   # the greeting
-        self.execute("qmp_capabilities")
-
-    def _reply(self):
-        while True:
-            line = self.file.readline()
-            if not line:
-                raise ConnectionError("QMP connection closed")
-            msg = json.loads(line)
-            if "event" not in msg:                      # events may come at any time
-                return msg
-
-    def execute(self, command, **arguments):
-        self.file.write(json.dumps({"execute": command, "arguments": arguments}) + "\n")
-        self.file.flush()
-        reply = self._reply()
-        if "error" in reply:
-            raise RuntimeError(f"QMP {command}: {reply['error']}")
-        return reply["return"]
-
-    def hmp(self, command_line):
-        return self.execute("human-monitor-command", **{"command-line": command_line})
-
-    def close(self):
-        self.file.close()
-        self.sock.close()
-
-
-def read_vga_text(qmp):
-    """The 80x25 text screen at 0xB8000: one string per row (the character bytes)."""
-    dump = qmp.hmp("xp /2000hx 0xb8000")
-    cells = []
-    for line in dump.splitlines():
-        if ":" in line:
-            cells += [int(h, 16) for h in re.findall(r"0x([0-9a-fA-F]{4})", line.split(":", 1)[1])]
-    if len(cells) != 2000:
-        raise RuntimeError(f"read {len(cells)} screen cells, not 2000")
-    chars = "".join(chr(c & 0xFF) if 0x20 <= (c & 0xFF) < 0x7F else " " for c in cells)
-    return [chars[row * 80:(row + 1) * 80] for row in range(25)]
+    return first_line(text) == BANNER
 
 
 def screen_details(rows):
     return ["screen:"] + [f"  |{row.rstrip()}" for row in rows if row.strip()]
-
-
-def free_tcp_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def tcp_listening(port):
-    """Whether something listens on the port, read from /proc so as not to connect: a
-    gdb stub serves its first client only."""
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            with open(table) as f:
-                next(f)
-                for line in f:
-                    fields = line.split()
-                    if fields[1].endswith(f":{port:04X}") and fields[3] == "0A":
-                        return True
-        except OSError:
-            pass
-    return False
 
 
 # ---------------------------------------------------------------------------- stages
@@ -400,7 +170,7 @@ def stage_host():
                                   stderr=subprocess.STDOUT, timeout=HOST_TIMEOUT)
             status = proc.returncode
         except subprocess.TimeoutExpired:
-            status = None
+            status = f"none: killed after {HOST_TIMEOUT} s"
     output = log.read_text(errors="replace")
     try:
         data = json.loads(report.read_text())
@@ -417,7 +187,7 @@ def stage_host():
             ok = not failures and case.get("status") == "RUN"
             name = f"host: {suite['name']}.{case['name']}" + (" # SKIP" if skipped else "")
             failed += not ok
-            tally.check(name, ok, [l for f in failures for l in f.splitlines()])
+            tally.check(name, ok, [line for f in failures for line in f.splitlines()])
     if cases == 0:
         print("NOTE host: build/host/unit-tests holds no test cases", flush=True)
     if status != 0 and failed == 0:
@@ -426,11 +196,11 @@ def stage_host():
 
 
 def selftest_boot(label, memory, *extra):
-    m = Machine(label, qemu_kernel("selftest", *extra, memory=memory))
+    m = boot(label, qemu_kernel("selftest", *extra, memory=memory))
     status = m.wait()
     text = m.text()
     tally.check(f"{label}: banner is the first line", first_line_is_banner(text),
-                m.failure_details(f"expected {BANNER!r}"))
+                m.failure_details(f"expected {BANNER!r}, first line {first_line(text)!r}"))
     check_ktap(label, text, m.failure_details())
     tally.check(f"{label}: powered off with status 0 (QEMU exit 1)", status == 1,
                 m.failure_details(qemu_exit_details(status)))
@@ -449,7 +219,7 @@ def stage_selftest_icount():
 def stage_grub():
     """GRUB from the ISO: choose the self-test entry with its hotkey on the serial port."""
     label = "grub"
-    m = Machine(label, [QEMU, "-m", "64", "-cdrom", ISO, "-boot", "d", "-serial", "stdio",
+    m = boot(label, [QEMU, "-m", "64", "-cdrom", ISO, "-boot", "d", "-serial", "stdio",
                         *HEADLESS], interactive=True)
     try:
         menu = m.expect(rb"Ferrite self-tests \(press s\)")
@@ -532,7 +302,7 @@ def stage_bochs():
 def stage_usb():
     """os.iso as a USB stick on a 486 with 8 MB: the default entry reaches the banner."""
     label = "usb"
-    m = Machine(label, [QEMU, "-cpu", "486", "-m", "8",
+    m = boot(label, [QEMU, "-cpu", "486", "-m", "8",
                         "-drive", f"if=none,id=stick,format=raw,readonly=on,file={ISO}",
                         "-device", "piix3-usb-uhci,id=uhci",
                         "-device", "usb-storage,bus=uhci.0,drive=stick,bootindex=0",
@@ -551,7 +321,7 @@ SHELL_PROMPT = rb"(?:^|\n)# $"
 def console_boot(label, append, sock_dir):
     """A boot to the shell's prompt, with QMP on a socket to look at the screen."""
     qmp_path = Path(sock_dir) / f"{label}.qmp"
-    m = Machine(label, qemu_kernel(append, "-qmp", f"unix:{qmp_path},server=on,wait=off"),
+    m = boot(label, qemu_kernel(append, "-qmp", f"unix:{qmp_path},server=on,wait=off"),
                 interactive=True)
     ready = m.expect(SHELL_PROMPT)
     tally.check(f"{label}: init starts the shell, which prompts", ready, m.failure_details())
@@ -625,8 +395,10 @@ def stage_serial_console():
         m, qmp_path, ready = console_boot(label, "console=ttyS0", sock_dir)
         if not ready:
             return
-        tally.check(f"{label}: banner is the first line on serial",
-                    first_line_is_banner(m.text()), m.failure_details())
+        text = m.text()
+        tally.check(f"{label}: banner is the first line on serial", first_line_is_banner(text),
+                    m.failure_details(f"expected {BANNER!r}, first line "
+                                      f"{first_line(text)!r}"))
         qmp = Qmp(qmp_path)
         rows = read_vga_text(qmp)
         qmp.close()
@@ -683,7 +455,7 @@ def stage_mm_panics():
 def stage_oops():
     """A deliberate kernel page fault: the oops report and the panic power-off."""
     label = "oops"
-    m = Machine(label, qemu_kernel("selftest=crash.kernel_page_fault"))
+    m = boot(label, qemu_kernel("selftest=crash.kernel_page_fault"))
     status = m.wait()
     text = "\n".join(lines_of(m.text()))
     tally.check(f"{label}: 'Oops: page fault' reported",
@@ -744,7 +516,7 @@ echo @@ ktest-current\\n
 ktest-current
 echo @@ end\\n
 """)
-    m = Machine(f"{label}-qemu", [QEMU, "-m", "64", "-gdb", f"tcp:127.0.0.1:{port}", "-S",
+    m = boot(f"{label}-qemu", [QEMU, "-m", "64", "-gdb", f"tcp:127.0.0.1:{port}", "-S",
                                   "-kernel", KERNEL, "-initrd", INITRD,
                                   "-append", "selftest=timer.ticks_advance",
                                   "-serial", "stdio", *HEADLESS])
@@ -828,10 +600,10 @@ def main(argv):
                 tally.check(f"{name}: stage ran to the end", False,
                             traceback.format_exc().splitlines())
             finally:
-                for m in list(running):
+                for m in list(Machine.running):
                     m.kill()
     finally:
-        for m in list(running):
+        for m in list(Machine.running):
             m.kill()
     print(f"# logs in {LOGS.relative_to(ROOT)}/, {time.monotonic() - started:.0f} s", flush=True)
     print(f"{tally.passed} passed, {tally.failed} failed", flush=True)
