@@ -103,9 +103,9 @@ def resolve(details):
 tally = Tally()
 
 
-def boot(name, argv, interactive=False):
-    """Start an emulator run, logged as build/test-logs/NAME.*, limited to QEMU_TIMEOUT."""
-    return Machine(name, argv, LOGS, ROOT, QEMU_TIMEOUT, interactive)
+def boot(name, argv, interactive=False, timeout=QEMU_TIMEOUT):
+    """Start an emulator run, logged as build/test-logs/NAME.*, limited to `timeout` s."""
+    return Machine(name, argv, LOGS, ROOT, timeout, interactive)
 
 
 def qemu_kernel(append, *extra, memory=64, initrd=True):
@@ -414,7 +414,7 @@ def stage_serial_console():
 def stage_user():
     """The user-space suite (/tests/run as pid 1): KTAP, then power off with its status."""
     label = "user"
-    m = Machine(label, qemu_kernel("init=/tests/run console=ttyS0", memory=64), timeout=600)
+    m = boot(label, qemu_kernel("init=/tests/run console=ttyS0", memory=64), timeout=600)
     status = m.wait()
     text = m.text()
     check_ktap(label, text, m.failure_details())
@@ -427,7 +427,7 @@ def stage_memory_sizes():
     the user programs' initrd alone is bigger than some of these machines)."""
     for label, memory, extra in (("mm-m4", 4, ""), ("mm-m512", 512, ""),
                                  ("mm-mem6M", 64, " mem=6M")):
-        m = Machine(label, qemu_kernel("selftest=mm.*" + extra, memory=memory, initrd=False))
+        m = boot(label, qemu_kernel("selftest=mm.*" + extra, memory=memory, initrd=False))
         status = m.wait()
         check_ktap(label, m.text(), m.failure_details())
         tally.check(f"{label}: powered off with status 0 (QEMU exit 1)", status == 1,
@@ -444,7 +444,7 @@ def stage_mm_panics():
             ("double_kfree", r"kfree: object is already free: page 0x[0-9a-f]+ .*called from "
                              r"ktest_crash_double_kfree")):
         label = f"panic-{case}"
-        m = Machine(label, qemu_kernel(f"selftest=crash.{case}"))
+        m = boot(label, qemu_kernel(f"selftest=crash.{case}"))
         status = m.wait()
         text = "\n".join(lines_of(m.text()))
         tally.check(f"{label}: panic names the page and the caller",
