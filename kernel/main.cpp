@@ -19,6 +19,8 @@
 #include <kernel/version.h>
 #include <mm/layout.h>
 #include <mm/memory.h>
+#include <mm/swap.h>
+#include <mm/vmalloc.h>
 
 extern "C" void run_global_constructors();
 void time_init();
@@ -136,6 +138,8 @@ extern "C" [[noreturn]] void start_kernel()
     fs::init(initrd ? reinterpret_cast<const void*>(phys_to_virt(initrd->start)) : nullptr,
              initrd ? initrd->end - initrd->start : 0);
     proc_pid_init();
+    mm::vmalloc_init();
+    mm::swap_proc_init();
     printk(KERN_INFO "Timer at %u Hz, interrupts on\n", HZ);
 
     if (command_line.selftest) {

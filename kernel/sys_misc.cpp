@@ -10,6 +10,7 @@
 #include <kernel/uaccess.h>
 #include <kernel/version.h>
 #include <mm/memory.h>
+#include <mm/swap.h>
 #include <mm/vm.h>
 
 namespace {
@@ -222,6 +223,9 @@ long sys_sysinfo(u32 addr)
     info.uptime = i32(jiffies / HZ);
     info.totalram = mm::managed_pages;
     info.freeram = nr_free_pages();
+    mm::SwapTotal swap = mm::swap_totals();
+    info.totalswap = swap.pages;
+    info.freeswap = swap.pages - swap.used;
     for (Task* t : task)
         info.procs += t != nullptr;
     info.mem_unit = PAGE_SIZE;

@@ -36,6 +36,8 @@ long sys_readv(int, u32, int);
 long sys_pread64(int, u32, u32, u32, u32);
 long sys_pwrite64(int, u32, u32, u32, u32);
 long sys_fsync(int);
+long sys_swapon(u32, u32);
+long sys_swapoff(u32);
 long sys_getrusage(int, u32);
 long sys_time(u32);
 long sys_clock_gettime(int, u32);
@@ -94,8 +96,8 @@ constexpr Entry entries[] = {
     { 57, entry<sys_setpgid> }, { 60, entry<sys_umask> }, { 63, entry<sys_dup2> },
     { 64, entry<sys_getppid> }, { 65, entry<sys_getpgrp> }, { 66, entry<sys_setsid> },
     { 75, entry<sys_setrlimit> }, { 77, entry<sys_getrusage> }, { 78, entry<sys_gettimeofday> },
-    { 85, entry<sys_readlink> }, { 88, entry<sys_reboot> },
-    { 91, entry<sys_munmap> }, { 114, entry<sys_wait4> },
+    { 85, entry<sys_readlink> }, { 87, entry<sys_swapon> }, { 88, entry<sys_reboot> },
+    { 91, entry<sys_munmap> }, { 114, entry<sys_wait4> }, { 115, entry<sys_swapoff> },
     { 116, entry<sys_sysinfo> }, { 119, entry<sys_sigreturn> }, { 120, entry<sys_clone> },
     { 122, entry<sys_uname> }, { 125, entry<sys_mprotect> }, { 132, entry<sys_getpgrp> },
     { 140, entry<sys_llseek> }, { 145, entry<sys_readv> }, { 146, entry<sys_writev> },

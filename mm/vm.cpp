@@ -5,6 +5,7 @@
 #include <kernel/task.h>
 #include <mm/layout.h>
 #include <mm/memory.h>
+#include <mm/swap.h>
 #include <mm/vm.h>
 
 #include <new>
@@ -51,8 +52,9 @@ void release_pte(AddressSpace& as, Pte& pte)
         if (counted(pte.frame()))
             free_page(to_virt(pte.frame()));
         as.rss--;
+    } else if (!pte.none()) {
+        swap_free(SwapEntry::from_pte_value(pte.raw()));    /* a swapped-out page */
     }
-    /* A nonzero absent entry is a swap entry: released by the swap code once it exists. */
     pte = Pte();
 }
 
@@ -208,6 +210,8 @@ AddressSpace* AddressSpace::fork_copy()
                     }
                 }
                 child->rss++;
+            } else {
+                swap_duplicate(SwapEntry::from_pte_value(e.raw()));
             }
             to[j] = e;
         }
@@ -420,7 +424,7 @@ bool share_page(AddressSpace& as, const Region& r, u32 addr, Pte& pte)
 PageFaultResponse do_no_page(AddressSpace& as, const Region& r, u32 addr, Pte& pte)
 {
     if (!pte.none())
-        return PageFaultResponse::BusError;     /* a swap entry, and no swap yet */
+        return swap_in(as, r, addr, pte, SwapEntry::from_pte_value(pte.raw()));
 
     if (r.kind == RegionKind::File && addr < r.file_end) {
         if (addr + PAGE_SIZE <= r.file_end && share_page(as, r, addr, pte)) {

@@ -1,0 +1,444 @@
+#include <arch/i386/io.h>
+#include <drivers/timer.h>
+#include <kernel/errno.h>
+#include <kernel/printk.h>
+#include <kernel/string.h>
+#include <kernel/task.h>
+#include <mm/layout.h>
+#include <mm/memory.h>
+#include <mm/swap.h>
+#include <mm/swap_header.h>
+#include <mm/vmalloc.h>
+
+namespace mm {
+
+SwapInfo swap_info[MAX_SWAPFILES];
+int nr_swapfiles;
+
+using arch::Pte;
+
+namespace {
+
+constexpr u8 SWAP_MAP_MAX = 127;        /* a count never reaches SWAP_MAP_BAD */
+WaitQueue lock_wait;                    /* sleepers on any swap_lockmap bit */
+
+SwapInfo* area_of(SwapEntry entry)
+{
+    if (!entry || entry.type() >= u32(nr_swapfiles))
+        return nullptr;
+    SwapInfo* si = &swap_info[entry.type()];
+    return (si->flags & SWP_USED) && entry.offset() < si->pages ? si : nullptr;
+}
+
+[[noreturn]] void bad_entry(const char* who, SwapEntry entry)
+{
+    panic("%s: bad swap entry %#x (area %u, page %u)", who, entry.index(), entry.type(),
+          entry.offset());
+}
+
+bool locked(const SwapInfo& si, u32 offset)
+{
+    return si.swap_lockmap[offset / 8] & (1u << (offset % 8));
+}
+
+/* The seed's swap_lockmap: one I/O per slot at a time; others wait. */
+void lock_slot(SwapInfo& si, u32 offset)
+{
+    arch::InterruptDisabler guard;
+    while (locked(si, offset))
+        sleep_on(lock_wait);
+    si.swap_lockmap[offset / 8] |= u8(1u << (offset % 8));
+}
+
+void unlock_slot(SwapInfo& si, u32 offset)
+{
+    arch::InterruptDisabler guard;
+    si.swap_lockmap[offset / 8] &= u8(~(1u << (offset % 8)));
+    wake_up(lock_wait);
+}
+
+/* nr_swapfiles: one past the last slot in use. */
+void shrink_swapfiles()
+{
+    while (nr_swapfiles && !(swap_info[nr_swapfiles - 1].flags & SWP_USED))
+        nr_swapfiles--;
+}
+
+bool counted(PhysAddr frame)
+{
+    return frame.pfn().value() < page_allocator.nr_pages() && !mem_map[frame.pfn().value()].reserved();
+}
+
+/*
+ * The seed's stealing policy for one PTE. Returns true if a page was freed.
+ * Not present or reserved: nothing. Accessed: a second chance (the bit is cleared).
+ * Dirty: swapped out if this is its only user, the entry in the PTE before the write.
+ * Clean: dropped; the next fault reads it from the file again or zeroes it.
+ */
+bool try_to_swap_out(Task& owner, AddressSpace& as, u32 addr, Pte& pte)
+{
+    int slot = owner.slot;
+    if (!pte.present() || !counted(pte.frame()))
+        return false;
+    if (pte.accessed()) {
+        pte = Pte(pte.raw() & ~Pte::ACCESSED);
+        if (&as == current->mm)
+            arch::invlpg(addr);
+        return false;
+    }
+    PhysAddr frame = pte.frame();
+    Page& page = mem_map[frame.pfn().value()];
+    if (!pte.dirty()) {
+        bool last = page.count == 1;
+        pte = Pte();
+        if (&as == current->mm)
+            arch::invlpg(addr);
+        as.rss--;
+        free_page(to_virt(frame));
+        return last;
+    }
+    if (page.count > 1)
+        return false;                   /* a dirty shared page stays: copy-on-write needs it */
+    SwapEntry entry = get_swap_page();
+    if (!entry)
+        return false;
+    SwapInfo& si = swap_info[entry.type()];
+    Pte saved = pte;
+    pte = Pte(entry.pte_value());       /* before the write: a fault now waits for it */
+    if (&as == current->mm)
+        arch::invlpg(addr);
+    as.rss--;
+    lock_slot(si, entry.offset());
+    long err = si.device->write_page(entry.offset(), to_virt(frame).as_ptr());
+    if (err) {
+        /* The slot is bad from now on; the page stays where it was, if its owner does. */
+        printk(KERN_ERR "swap: write error on %s page %u: keeping the page in memory\n",
+               si.path, entry.offset());
+        bool alive = task[slot] == &owner && owner.mm == &as;
+        Pte* now = alive ? as.pte(addr) : nullptr;
+        bool restored = now && now->raw() == entry.pte_value();
+        if (restored) {
+            *now = saved;
+            as.rss++;
+        }
+        {
+            arch::InterruptDisabler guard;
+            u8& count = si.swap_map[entry.offset()];
+            if (restored && --count == 0)
+                si.inuse_pages--;
+            if (count == 0) {           /* nobody holds it any more: retire the slot */
+                count = SWAP_MAP_BAD;
+                si.good_pages--;
+            }
+        }
+        unlock_slot(si, entry.offset());
+        if (!restored)
+            free_page(to_virt(frame));
+        return false;
+    }
+    unlock_slot(si, entry.offset());
+    free_page(to_virt(frame));
+    return true;
+}
+
+/* Looks at present PTEs of one process from *cursor on; true once a page is freed. */
+bool scan_space(Task& t, AddressSpace& as, u32& cursor, u32& budget)
+{
+    int slot = t.slot;
+    while (cursor < TASK_SIZE && budget) {
+        Pte* pte = as.pte(cursor);
+        if (!pte) {
+            cursor = (cursor | ((4u << 20) - 1)) + 1;
+            continue;
+        }
+        u32 addr = cursor;
+        cursor += PAGE_SIZE;
+        if (!pte->present())
+            continue;
+        budget--;
+        if (try_to_swap_out(t, as, addr, *pte))
+            return true;
+        if (task[slot] != &t || t.mm != &as)
+            return false;               /* the write slept and the task went away */
+    }
+    return false;
+}
+
+/* Where swap_out left off: a task slot and an address in it. */
+int scan_slot = 1;
+u32 scan_addr;
+
+/*
+ * swap_out: walks the processes round-robin from where it stopped, looking at up to
+ * `budget` present pages, until one page is freed.
+ */
+bool swap_out(u32 budget)
+{
+    for (int tries = 0; tries <= NR_TASKS && budget; tries++) {
+        Task* t = task[scan_slot];
+        bool live = t && t->state != TaskState::Zombie && t->mm;
+        if (live && scan_space(*t, *t->mm, scan_addr, budget))
+            return true;
+        if (live && scan_addr < TASK_SIZE)
+            continue;                   /* out of budget, or the task went away: see next round */
+        scan_slot = scan_slot % (NR_TASKS - 1) + 1;
+        scan_addr = 0;
+    }
+    return false;
+}
+
+/*
+ * try_to_unuse for one process: swap_in for every PTE holding an entry of area `type`.
+ * False if it had to stop (error set for running out of memory, 0 if the task went away).
+ */
+bool unuse_entry(Task& t, u32 type, int& error)
+{
+    AddressSpace* as = t.mm;
+    int slot = t.slot;
+    for (u32 addr = 0; as && addr < TASK_SIZE;) {
+        Pte* pte = as->pte(addr);
+        if (!pte) {
+            addr = (addr | ((4u << 20) - 1)) + 1;
+            continue;
+        }
+        if (!pte->present() && !pte->none()) {
+            SwapEntry entry = SwapEntry::from_pte_value(pte->raw());
+            if (entry.type() == type) {
+                Region* r = as->find(addr);
+                Region anonymous { addr, addr + PAGE_SIZE, PROT_READ | PROT_WRITE, RegionKind::Anonymous };
+                PageFaultResponse res = swap_in(*as, r ? *r : anonymous, addr, *pte, entry);
+                if (res == PageFaultResponse::OutOfMemory) {
+                    error = -ENOMEM;
+                    return false;
+                }
+                if (task[slot] != &t || t.mm != as)
+                    return false;       /* it exited while we read */
+                if (res == PageFaultResponse::BusError) {
+                    /* Unreadable: the process cannot have that page back. */
+                    send_signal(t, SIGBUS);
+                    release_pte(*as, *pte);
+                }
+                continue;               /* look at the same PTE again */
+            }
+        }
+        addr += PAGE_SIZE;
+    }
+    return true;
+}
+
+} // namespace
+
+SwapEntry get_swap_page()
+{
+    arch::InterruptDisabler guard;
+    for (int type = 0; type < nr_swapfiles; type++) {
+        SwapInfo& si = swap_info[type];
+        if ((si.flags & SWP_WRITEOK) != SWP_WRITEOK)
+            continue;
+        for (u32 offset = si.lowest_bit; offset <= si.highest_bit; offset++) {
+            if (si.swap_map[offset] || locked(si, offset))
+                continue;
+            si.swap_map[offset] = 1;
+            si.inuse_pages++;
+            if (offset == si.lowest_bit)
+                si.lowest_bit++;
+            return SwapEntry::make(u32(type), offset);
+        }
+        si.lowest_bit = si.highest_bit + 1;     /* full until a swap_free */
+    }
+    return SwapEntry();
+}
+
+void swap_duplicate(SwapEntry entry)
+{
+    SwapInfo* si = area_of(entry);
+    if (!si)
+        bad_entry("swap_duplicate", entry);
+    u8& count = si->swap_map[entry.offset()];
+    if (count == 0 || count >= SWAP_MAP_MAX)
+        bad_entry("swap_duplicate: count out of range", entry);
+    count++;
+}
+
+void swap_free(SwapEntry entry)
+{
+    SwapInfo* si = area_of(entry);
+    if (!si)
+        bad_entry("swap_free", entry);
+    arch::InterruptDisabler guard;
+    u8& count = si->swap_map[entry.offset()];
+    if (count == SWAP_MAP_BAD)
+        return;                         /* a slot a write failed on: it stays bad */
+    if (count == 0)
+        bad_entry("swap_free: slot already free", entry);
+    if (--count == 0) {
+        si->inuse_pages--;
+        if (entry.offset() < si->lowest_bit)
+            si->lowest_bit = entry.offset();
+    }
+}
+
+PageFaultResponse swap_in(AddressSpace& as, const Region& r, u32 addr, Pte& pte, SwapEntry entry)
+{
+    SwapInfo* si = area_of(entry);
+    if (!si)
+        bad_entry("swap_in", entry);
+    VirtAddr page = __get_free_page(Gfp::User);
+    if (!page)
+        return PageFaultResponse::OutOfMemory;
+    lock_slot(*si, entry.offset());
+    /* While we waited, another path may have brought the page in (or the PTE changed). */
+    if (pte.raw() != entry.pte_value()) {
+        unlock_slot(*si, entry.offset());
+        free_page(page);
+        return PageFaultResponse::Continue;
+    }
+    long err = si->device->read_page(entry.offset(), page.as_ptr());
+    unlock_slot(*si, entry.offset());
+    if (err) {
+        printk(KERN_ERR "swap: read error on %s page %u\n", si->path, entry.offset());
+        free_page(page);
+        return PageFaultResponse::BusError;
+    }
+    if (pte.raw() != entry.pte_value()) {
+        free_page(page);
+        return PageFaultResponse::Continue;
+    }
+    u32 flags = Pte::PRESENT | Pte::DIRTY | (r.prot != PROT_NONE ? Pte::USER : 0)
+              | (r.prot & PROT_WRITE ? Pte::WRITABLE : 0);
+    pte = Pte::make(to_phys(page), flags);
+    arch::invlpg(addr);
+    as.rss++;
+    swap_free(entry);
+    if (current)
+        current->maj_flt++;
+    return PageFaultResponse::Continue;
+}
+
+u32 swap_out_space(Task& owner, AddressSpace& as)
+{
+    u32 freed = 0;
+    for (int round = 0; round < 2; round++) {   /* the first round uses up second chances */
+        u32 cursor = 0, budget = ~0u;
+        while (scan_space(owner, as, cursor, budget))
+            freed++;
+    }
+    return freed;
+}
+
+bool try_to_free_page()
+{
+    /* Rising effort, as Linux 1.0: a larger share of all pages looked at each round. */
+    for (int priority = 6; priority >= 0; priority--) {
+        u32 budget = (page_allocator.nr_pages() >> priority) + 32;
+        if (swap_out(budget))
+            return true;
+    }
+    return false;
+}
+
+long swap_enable(SwapDevice* device, u32 rdev, const char* path, int prio)
+{
+    for (int i = 0; i < nr_swapfiles; i++)
+        if ((swap_info[i].flags & SWP_USED) && swap_info[i].rdev == rdev)
+            return -EBUSY;
+    int type = 0;
+    while (type < MAX_SWAPFILES && (swap_info[type].flags & SWP_USED))
+        type++;
+    if (type == MAX_SWAPFILES)
+        return -EPERM;
+    SwapInfo& si = swap_info[type];
+    si = SwapInfo();
+    si.flags = SWP_USED;                /* the slot is ours while we read the header */
+    if (type >= nr_swapfiles)
+        nr_swapfiles = type + 1;
+
+    long err = 0;
+    VirtAddr header = get_free_page(Gfp::Kernel);
+    SwapHeader h { };
+    if (!header)
+        err = -ENOMEM;
+    if (!err)
+        err = device->read_page(0, header.as_ptr()) ? -EIO : 0;
+    if (!err)
+        err = parse_swap_header(header.as_ptr<u8>(), device->pages(), h);
+    if (!err) {
+        si.swap_map = static_cast<u8*>(vmalloc(h.nr_pages));
+        si.swap_lockmap = static_cast<u8*>(vmalloc((h.nr_pages + 7) / 8));
+        if (!si.swap_map || !si.swap_lockmap)
+            err = -ENOMEM;
+    }
+    if (!err) {
+        fill_swap_map(header.as_ptr<u8>(), h, si.swap_map, h.nr_pages);
+        si.device = device;
+        si.rdev = rdev;
+        size_t n = 0;
+        for (; path[n] && n < sizeof si.path - 1; n++)
+            si.path[n] = path[n];
+        si.pages = h.nr_pages;
+        si.lowest_bit = h.lowest_bit;
+        si.highest_bit = h.highest_bit;
+        si.good_pages = h.nr_good_pages;
+        si.prio = prio;
+        si.flags = SWP_WRITEOK;
+        page_allocator.set_reclaim_hook(try_to_free_page);
+        printk(KERN_INFO "Adding swap: %uk swap-space (priority %d) on %s\n",
+               h.nr_good_pages * (PAGE_SIZE / 1024), prio, si.path);
+    } else {
+        vfree(si.swap_map);
+        vfree(si.swap_lockmap);
+        si = SwapInfo();
+        shrink_swapfiles();
+    }
+    if (header)
+        free_page(header);
+    return err;
+}
+
+long swap_disable(u32 rdev)
+{
+    int type = 0;
+    while (type < nr_swapfiles && !((swap_info[type].flags & SWP_USED) && swap_info[type].rdev == rdev))
+        type++;
+    if (type == nr_swapfiles)
+        return -EINVAL;
+    SwapInfo& si = swap_info[type];
+    if ((si.flags & SWP_WRITEOK) != SWP_WRITEOK)
+        return -EBUSY;                  /* being turned off already */
+    si.flags = SWP_USED;                /* no new pages go there */
+    int error = 0;
+    for (int slot = 0; slot < NR_TASKS && !error; slot++)
+        if (Task* t = task[slot]; t && t->mm)
+            unuse_entry(*t, u32(type), error);
+    if (error) {
+        si.flags = SWP_WRITEOK;
+        return error;
+    }
+    if (si.inuse_pages)
+        panic("swapoff: %u pages of %s still in use after try_to_unuse", si.inuse_pages, si.path);
+    vfree(si.swap_map);
+    vfree(si.swap_lockmap);
+    SwapDevice* device = si.device;
+    si = SwapInfo();
+    shrink_swapfiles();
+    bool any = false;
+    for (int i = 0; i < nr_swapfiles; i++)
+        any |= (swap_info[i].flags & SWP_WRITEOK) == SWP_WRITEOK;
+    if (!any)
+        page_allocator.set_reclaim_hook(nullptr);
+    device->release();
+    return 0;
+}
+
+SwapTotal swap_totals()
+{
+    SwapTotal t { 0, 0 };
+    for (int i = 0; i < nr_swapfiles; i++)
+        if (swap_info[i].flags & SWP_USED) {
+            t.pages += swap_info[i].good_pages;
+            t.used += swap_info[i].inuse_pages;
+        }
+    return t;
+}
+
+} // namespace mm

@@ -1,0 +1,92 @@
+/* Swap as user space sees it: swapon/swapoff, /proc/swaps, the swap lines of meminfo. */
+#include <fs/file.h>
+#include <fs/proc.h>
+#include <kernel/errno.h>
+#include <kernel/syscall.h>
+#include <kernel/task.h>
+#include <mm/swap.h>
+
+namespace mm {
+namespace {
+
+SwapDevice* (*device_for)(u32 rdev);
+
+long generate_swaps(int, fs::TextBuffer& out)
+{
+    out.printf("Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n");
+    for (int i = 0; i < nr_swapfiles; i++) {
+        const SwapInfo& si = swap_info[i];
+        if (!(si.flags & SWP_USED))
+            continue;
+        /* Linux's layout: the name padded to 40 columns, then tab-separated kB. */
+        u32 size = si.good_pages * (PAGE_SIZE / 1024), used = si.inuse_pages * (PAGE_SIZE / 1024);
+        out.printf("%-40s%s\t%u\t%s%u\t%s%d\n", si.path, "partition", size,
+                   used < 10000000 ? "\t" : "", used, si.prio < 1000 ? "\t" : "", si.prio);
+    }
+    return 0;
+}
+
+fs::SwapTotals meminfo_totals()
+{
+    SwapTotal t = swap_totals();
+    return { t.pages, t.pages - t.used };
+}
+
+/* What a path names for swap: a block device, by its device number. */
+long swap_rdev(u32 path_addr, PathBuffer& path, u32& rdev)
+{
+    if (long err = path.from_user(path_addr))
+        return err;
+    fs::FileStat st;
+    if (long err = fs::stat(path.get(), st, true))
+        return err;
+    if ((st.mode & fs::S_IFMT) != fs::S_IFBLK)
+        return -EINVAL;                 /* swap files need a writable file system */
+    rdev = st.rdev;
+    return 0;
+}
+
+int next_prio = -1;
+
+} // namespace
+
+void swap_set_device_source(SwapDevice* (*source)(u32 rdev))
+{
+    device_for = source;
+}
+
+void swap_proc_init()
+{
+    fs::proc_register({ "swaps", generate_swaps, nullptr });
+    fs::meminfo_set_swap_source(meminfo_totals);
+}
+
+} // namespace mm
+
+long sys_swapon(u32 path_addr, u32 flags)
+{
+    constexpr u32 SWAP_FLAG_PREFER = 0x8000, SWAP_FLAG_PRIO_MASK = 0x7FFF;
+    PathBuffer path;
+    u32 rdev;
+    if (long err = mm::swap_rdev(path_addr, path, rdev))
+        return err;
+    mm::SwapDevice* device = mm::device_for ? mm::device_for(rdev) : nullptr;
+    if (!device)
+        return -ENXIO;
+    int prio = flags & SWAP_FLAG_PREFER ? int(flags & SWAP_FLAG_PRIO_MASK) : mm::next_prio;
+    long err = mm::swap_enable(device, rdev, path.get(), prio);
+    if (err)
+        device->release();
+    else if (!(flags & SWAP_FLAG_PREFER))
+        mm::next_prio--;
+    return err;
+}
+
+long sys_swapoff(u32 path_addr)
+{
+    PathBuffer path;
+    u32 rdev;
+    if (long err = mm::swap_rdev(path_addr, path, rdev))
+        return err;
+    return mm::swap_disable(rdev);
+}

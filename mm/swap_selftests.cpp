@@ -1,0 +1,256 @@
+/*
+ * Self-tests of the swap core on a RAM-backed area: the idle task borrows an address
+ * space, its pages are stolen and faulted back, across fork, swapoff and I/O errors.
+ */
+#include <arch/i386/io.h>
+#include <kernel/errno.h>
+#include <kernel/ktest.h>
+#include <kernel/task.h>
+#include <mm/layout.h>
+#include <mm/memory.h>
+#include <mm/swap.h>
+
+namespace {
+
+constexpr u32 area_pages = 64;
+constexpr u32 bad_page = 5;
+constexpr u32 base = 0x20000000;
+constexpr u32 pages = 16;
+constexpr u32 rdev = 0xFFF0;
+
+/* A swap area in pages of RAM, which can be told to fail. */
+class RamSwap final : public mm::SwapDevice {
+public:
+    bool create()
+    {
+        for (u32 i = 0; i < area_pages; i++)
+            if (!(m_pages[i] = get_free_page(Gfp::Kernel)))
+                return false;
+        /* A version 0 header: every page usable but the header and bad_page. */
+        u8* header = m_pages[0].as_ptr<u8>();
+        for (u32 p = 1; p < area_pages; p++)
+            if (p != bad_page)
+                header[p / 8] |= u8(1u << (p % 8));
+        memcpy(header + PAGE_SIZE - 10, "SWAP-SPACE", 10);
+        return true;
+    }
+    ~RamSwap() override
+    {
+        for (VirtAddr p : m_pages)
+            if (p)
+                free_page(p);
+    }
+    u32 pages() const override { return area_pages; }
+    long read_page(u32 index, void* page) override
+    {
+        if (fail_reads)
+            return -EIO;
+        memcpy(page, m_pages[index].as_ptr(), PAGE_SIZE);
+        return 0;
+    }
+    long write_page(u32 index, const void* page) override
+    {
+        if (fail_writes)
+            return -EIO;
+        writes[index]++;
+        memcpy(m_pages[index].as_ptr(), page, PAGE_SIZE);
+        return 0;
+    }
+
+    bool fail_reads = false, fail_writes = false;
+    u32 writes[area_pages] = { };
+private:
+    VirtAddr m_pages[area_pages];
+};
+
+class Borrow {
+public:
+    explicit Borrow(mm::AddressSpace* as) : m_saved(current->mm) { use(as); }
+    void use(mm::AddressSpace* as)
+    {
+        current->mm = as;
+        arch::write_cr3(as->directory_phys().value());
+    }
+    ~Borrow()
+    {
+        current->mm = m_saved;
+        arch::write_cr3(virt_to_phys(u32(swapper_pg_dir)));
+    }
+private:
+    mm::AddressSpace* m_saved;
+};
+
+volatile u32& word(u32 page) { return *reinterpret_cast<volatile u32*>(base + page * PAGE_SIZE); }
+u32 pattern(u32 page) { return 0x5A000000 + page * 0x1111; }
+
+mm::AddressSpace* filled_space()
+{
+    mm::AddressSpace* as = mm::AddressSpace::create();
+    if (as && as->map({ base, base + pages * PAGE_SIZE, mm::PROT_READ | mm::PROT_WRITE,
+                        mm::RegionKind::Anonymous })) {
+        delete as;
+        return nullptr;
+    }
+    return as;
+}
+
+u32 swapped_ptes(mm::AddressSpace& as)
+{
+    u32 n = 0;
+    for (u32 p = 0; p < pages; p++) {
+        arch::Pte* pte = as.pte(base + p * PAGE_SIZE);
+        n += pte && !pte->present() && !pte->none();
+    }
+    return n;
+}
+
+} // namespace
+
+KTEST(swap, out_and_back_across_fork)
+{
+    const u32 before = nr_free_pages();
+    RamSwap* ram = new RamSwap;
+    ASSERT_TRUE(ram->create());
+    ASSERT_EQ(mm::swap_enable(ram, rdev, "ram", 0), 0);
+    EXPECT_EQ(mm::swap_enable(ram, rdev, "ram", 0), -EBUSY);
+    EXPECT_EQ(mm::swap_totals().pages, area_pages - 2);
+    const u32 with_area = nr_free_pages();
+    mm::AddressSpace* parent = filled_space();
+    ASSERT_TRUE(parent != nullptr);
+    {
+        Borrow borrow(parent);
+        for (u32 p = 0; p < pages; p++)
+            word(p) = pattern(p);
+        u32 free_before_out = nr_free_pages();
+        EXPECT_EQ(mm::swap_out_space(*current, *parent), pages);
+        EXPECT_EQ(swapped_ptes(*parent), pages);
+        EXPECT_EQ(parent->rss, 0u);
+        EXPECT_EQ(nr_free_pages(), free_before_out + pages);
+        EXPECT_EQ(mm::swap_totals().used, pages);
+        EXPECT_EQ(ram->writes[bad_page], 0u);               /* a bad page is never written */
+        EXPECT_EQ(ram->writes[0], 0u);
+
+        /* fork while the pages are out: both sides hold each entry. */
+        mm::AddressSpace* child = parent->fork_copy();
+        ASSERT_TRUE(child != nullptr);
+        EXPECT_EQ(swapped_ptes(*child), pages);
+        EXPECT_EQ(mm::swap_totals().used, pages);           /* shared slots, counted twice */
+
+        asm volatile("" : : : "memory");
+        u32 major = current->maj_flt;
+        u32 wrong = 0;
+        for (u32 p = 0; p < pages; p++)
+            wrong += word(p) != pattern(p);
+        EXPECT_EQ(wrong, 0u);
+        asm volatile("" : : : "memory");
+        EXPECT_EQ(current->maj_flt, major + pages);
+        word(0) = 0xDEAD;                                   /* the parent's own copy */
+
+        borrow.use(child);
+        wrong = 0;
+        for (u32 p = 0; p < pages; p++)
+            wrong += word(p) != pattern(p);
+        EXPECT_EQ(wrong, 0u);
+        EXPECT_EQ(mm::swap_totals().used, 0u);              /* every slot back */
+        borrow.use(parent);
+        EXPECT_EQ(word(0), 0xDEADu);
+        delete child;
+    }
+    delete parent;
+    EXPECT_EQ(nr_free_pages(), with_area);
+    EXPECT_EQ(mm::swap_disable(rdev), 0);
+    EXPECT_EQ(mm::swap_disable(rdev), -EINVAL);
+    delete ram;
+    EXPECT_EQ(nr_free_pages(), before);
+}
+
+KTEST(swap, swapoff_brings_pages_back)
+{
+    const u32 before = nr_free_pages();
+    RamSwap* ram = new RamSwap;
+    ASSERT_TRUE(ram->create());
+    ASSERT_EQ(mm::swap_enable(ram, rdev, "ram", 0), 0);
+    mm::AddressSpace* as = filled_space();
+    ASSERT_TRUE(as != nullptr);
+    {
+        Borrow borrow(as);
+        for (u32 p = 0; p < pages; p++)
+            word(p) = pattern(p);
+        EXPECT_EQ(mm::swap_out_space(*current, *as), pages);
+        EXPECT_EQ(mm::swap_disable(rdev), 0);               /* try_to_unuse */
+        EXPECT_EQ(swapped_ptes(*as), 0u);
+        EXPECT_EQ(as->rss, pages);
+        u32 wrong = 0;
+        for (u32 p = 0; p < pages; p++)
+            wrong += word(p) != pattern(p);
+        EXPECT_EQ(wrong, 0u);
+    }
+    delete as;
+    delete ram;
+    EXPECT_EQ(nr_free_pages(), before);
+}
+
+KTEST(swap, io_errors)
+{
+    const u32 before = nr_free_pages();
+    RamSwap* ram = new RamSwap;
+    ASSERT_TRUE(ram->create());
+    ASSERT_EQ(mm::swap_enable(ram, rdev, "ram", 0), 0);
+    mm::AddressSpace* as = filled_space();
+    ASSERT_TRUE(as != nullptr);
+    {
+        Borrow borrow(as);
+        for (u32 p = 0; p < pages; p++)
+            word(p) = pattern(p);
+        /* A failed write keeps every page in memory and retires the slots it tried. */
+        ram->fail_writes = true;
+        EXPECT_EQ(mm::swap_out_space(*current, *as), 0u);
+        EXPECT_EQ(swapped_ptes(*as), 0u);
+        EXPECT_EQ(as->rss, pages);
+        EXPECT_LT(mm::swap_totals().pages, area_pages - 2);
+        EXPECT_EQ(mm::swap_totals().used, 0u);
+        u32 wrong = 0;
+        for (u32 p = 0; p < pages; p++)
+            wrong += word(p) != pattern(p);
+        EXPECT_EQ(wrong, 0u);
+        /* A failed read is a bus error for the process that needed the page. */
+        ram->fail_writes = false;
+        EXPECT_GT(mm::swap_out_space(*current, *as), 0u);
+        ram->fail_reads = true;
+        u32 addr = 0;
+        for (u32 p = 0; p < pages && !addr; p++) {
+            arch::Pte* pte = as->pte(base + p * PAGE_SIZE);
+            if (pte && !pte->present() && !pte->none())
+                addr = base + p * PAGE_SIZE;
+        }
+        ASSERT_NE(addr, 0u);
+        EXPECT_EQ(mm::do_page_fault(addr, 0), mm::PageFaultResponse::BusError);
+        ram->fail_reads = false;
+    }
+    delete as;                          /* frees the swapped entries too */
+    EXPECT_EQ(mm::swap_totals().used, 0u);
+    EXPECT_EQ(mm::swap_disable(rdev), 0);
+    delete ram;
+    EXPECT_EQ(nr_free_pages(), before);
+}
+
+KTEST(swap, bad_headers_refused)
+{
+    const u32 before = nr_free_pages();
+    RamSwap* ram = new RamSwap;
+    ASSERT_TRUE(ram->create());
+    ram->fail_reads = true;
+    EXPECT_EQ(mm::swap_enable(ram, rdev, "ram", 0), -EIO);
+    ram->fail_reads = false;
+    VirtAddr blank = get_free_page(Gfp::Kernel);
+    ASSERT_TRUE(bool(blank));
+    ram->write_page(0, blank.as_ptr());                 /* no signature */
+    EXPECT_EQ(mm::swap_enable(ram, rdev, "ram", 0), -EINVAL);
+    memcpy(blank.as_ptr<u8>() + PAGE_SIZE - 10, "SWAP-SPACE", 10);
+    ram->write_page(0, blank.as_ptr());                 /* a signature, but no usable page */
+    EXPECT_EQ(mm::swap_enable(ram, rdev, "ram", 0), -EINVAL);
+    EXPECT_EQ(mm::nr_swapfiles, 0);
+    free_page(blank);
+    delete ram;
+    EXPECT_EQ(nr_free_pages(), before);
+}
