@@ -3,7 +3,8 @@
 
     scripts/run-tests.py [STAGE...]     (all stages without arguments; --list names them)
 
-Prints PASS or FAIL and a name for each check, and last the line "N passed, N failed".
+Prints PASS, FAIL or SKIP and a name for each check, and last the line
+"N passed, N failed, N skipped" (a KTAP case that skipped counts as neither).
 Counted: each host GoogleTest case, each KTAP case of each boot, and each other check.
 Exits non-zero if anything failed. Stages are independent: one failing does not stop the
 others. Each emulator run is limited in time and killed (by its PID) when it overruns,
@@ -81,6 +82,12 @@ class Tally:
     def __init__(self):
         self.passed = 0
         self.failed = 0
+        self.skipped = 0
+
+    def skip(self, name, reason):
+        """A case that did not run here: neither a pass nor a failure."""
+        self.skipped += 1
+        print(f"SKIP {name}: {reason}", flush=True)
 
     def check(self, name, ok, details=()):
         """One counted check; details (lines, or a function returning them) are printed
@@ -128,6 +135,9 @@ def check_ktap(label, text, details):
     for Tally.check, printed if the plan was not kept."""
     result = ktap.parse(text.splitlines())
     for case in result.cases:
+        if case.ok and case.skipped:
+            tally.skip(f"{label}: {case.name}", case.directive[4:].strip())
+            continue
         name = case.name + (f" # {case.directive}" if case.directive else "")
         tally.check(f"{label}: {name}", case.ok, [d.strip() for d in case.diagnostics])
     tally.check(f"{label}: KTAP plan complete ({result.planned} planned, "
@@ -606,7 +616,7 @@ def main(argv):
         for m in list(Machine.running):
             m.kill()
     print(f"# logs in {LOGS.relative_to(ROOT)}/, {time.monotonic() - started:.0f} s", flush=True)
-    print(f"{tally.passed} passed, {tally.failed} failed", flush=True)
+    print(f"{tally.passed} passed, {tally.failed} failed, {tally.skipped} skipped", flush=True)
     return 1 if tally.failed else 0
 
 

@@ -14,15 +14,18 @@ USER_PROG_bin/cat       := user/bin/cat.c
 USER_PROG_tests/run     := user/tests/run.c user/tests/lib.c user/tests/t_proc.c \
                            user/tests/t_fault.c user/tests/t_efault.c user/tests/t_mem.c \
                            user/tests/t_files.c user/tests/t_shell.c user/tests/t_vm.c \
+                           user/tests/t_swap.c \
                            user/lib/common.c
 USER_PROG_tests/hello   := user/tests/hello.c
 USER_PROG_tests/args    := user/tests/args.c
 USER_PROG_tests/fdcheck := user/tests/fdcheck.c
 USER_PROG_sbin/mkswap   := user/mkswap.c
+USER_PROG_sbin/swapon   := user/sbin/swapon.c
+USER_PROG_sbin/swapoff  := user/sbin/swapon.c
 USER_PROG_tests/bench   := user/bench/bench.c
 
 USER_PROG_NAMES := sbin/init bin/sh bin/cat tests/run tests/hello tests/args tests/fdcheck \
-                   sbin/mkswap tests/bench
+                   sbin/mkswap sbin/swapon sbin/swapoff tests/bench
 USER_PROGS := $(addprefix $(USER_ROOT)/,$(USER_PROG_NAMES))
 
 $(USER_OBJ)/%.o: user/%.c user/user.mk

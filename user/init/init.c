@@ -10,6 +10,7 @@
 #include "common.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/reboot.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,11 +33,23 @@ static void greet(void)
 }
 
 /*
- * Swap comes here, once /sbin/swapon exists: if /dev/hda exists, run
- * `/sbin/swapon /dev/hda` and wait for it, before the shell starts.
+ * With a first disk (make run attaches build/swap.img as /dev/hda), swap on it from the
+ * start: run `/sbin/swapon /dev/hda` and wait for it, before the shell starts.
  */
 static void enable_swap(void)
 {
+    int fd = open("/dev/hda", O_RDONLY);
+    if (fd < 0)
+        return;                         /* no first disk: no swap */
+    close(fd);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char* args[] = { "/sbin/swapon", "/dev/hda", NULL };
+        execv(args[0], args);
+        _exit(127);
+    }
+    if (pid > 0)
+        waitpid(pid, NULL, 0);
 }
 
 static pid_t start_shell(int argc, char** argv)

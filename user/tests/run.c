@@ -71,6 +71,12 @@ static const struct test {
     { "segv_fixup", test_segv_fixup },
     { "maps_content", test_maps_content },
     { "private_file_mapping", test_private_file_mapping },
+    { "swap_errors", test_swap_errors },
+    { "swap_twice_ram", test_swap_twice_ram },
+    { "swap_fork", test_swap_fork },
+    { "swap_off_while_out", test_swap_off_while_out },
+    { "swap_two_areas", test_swap_two_areas },
+    { "swap_exhausted", test_swap_exhausted },
     { "oom_hog", test_oom_hog },
 };
 #define NTESTS (sizeof tests / sizeof tests[0])

@@ -125,3 +125,10 @@ void test_segv_fixup(void);
 void test_maps_content(void);
 void test_private_file_mapping(void);
 void test_oom_hog(void);
+
+void test_swap_errors(void);
+void test_swap_twice_ram(void);
+void test_swap_fork(void);
+void test_swap_off_while_out(void);
+void test_swap_two_areas(void);
+void test_swap_exhausted(void);

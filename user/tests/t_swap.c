@@ -1,0 +1,250 @@
+/*
+ * Swap, end to end. These run in a boot with disks attached (the "swap" stage of make
+ * test): /dev/hda a version 0 area made by the project's mkswap with bad pages, /dev/hdb
+ * partitioned with a version 1 area made by util-linux mkswap on /dev/hdb2, /dev/hdc
+ * blank. Without those disks (or on Linux) they skip.
+ */
+#include "tests.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/swap.h>
+#include <sys/sysinfo.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define PAGE 4096u
+
+static int disk_present(const char* path)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return 0;
+    close(fd);
+    return 1;
+}
+
+static void need_swap_disks(void)
+{
+    if (on_linux)
+        skip("swapon would change the machine running the tests");
+    if (!disk_present("/dev/hda") || !disk_present("/dev/hdb2"))
+        skip("no swap disks attached (the swap stage of make test attaches them)");
+}
+
+static unsigned long long swap_used(void)
+{
+    struct sysinfo si;
+    CHECK(sysinfo(&si) == 0);
+    return (unsigned long long)(si.totalswap - si.freeswap) * si.mem_unit;
+}
+
+static unsigned long long total_ram(void)
+{
+    struct sysinfo si;
+    CHECK(sysinfo(&si) == 0);
+    return (unsigned long long)si.totalram * si.mem_unit;
+}
+
+/* A page's contents, from its index and a seed: any page mixed up is caught. */
+static void fill_page(uint32_t* p, uint32_t index, uint32_t seed)
+{
+    uint32_t x = index * 2654435761u ^ seed;
+    for (unsigned i = 0; i < PAGE / 4; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        p[i] = x;
+    }
+}
+
+static int page_ok(const uint32_t* p, uint32_t index, uint32_t seed)
+{
+    uint32_t want[PAGE / 4];
+    fill_page(want, index, seed);
+    return memcmp(p, want, PAGE) == 0;
+}
+
+static char* big_map(size_t bytes)
+{
+    char* p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(p != MAP_FAILED);
+    return p;
+}
+
+static void swap_on(const char* dev)
+{
+    if (swapon(dev, 0) < 0)
+        fail("swapon %s: %s", dev, strerror(errno));
+}
+
+static void swap_off(const char* dev)
+{
+    if (swapoff(dev) < 0)
+        fail("swapoff %s: %s", dev, strerror(errno));
+}
+
+/* EBUSY, EINVAL, ENOENT as Linux gives them; every slot comes back after each use. */
+void test_swap_errors(void)
+{
+    need_swap_disks();
+    CHECK_ERRNO(swapon("/no/such/device", 0), ENOENT);
+    CHECK_ERRNO(swapon(root_path("/etc/motd"), 0), EINVAL);     /* not a block device */
+    CHECK_ERRNO(swapon("/dev/hdc", 0), EINVAL);                 /* no signature */
+    CHECK_ERRNO(swapoff("/dev/hda"), EINVAL);                   /* not on */
+    swap_on("/dev/hda");
+    CHECK_ERRNO(swapon("/dev/hda", 0), EBUSY);
+    int fd = open("/proc/swaps", O_RDONLY);
+    CHECK(fd >= 0);
+    char text[1024] = { 0 };
+    CHECK(read(fd, text, sizeof text - 1) > 0);
+    close(fd);
+    CHECK(strncmp(text, "Filename", 8) == 0);
+    CHECK(strstr(text, "/dev/hda") != NULL);
+    CHECK(strstr(text, "partition") != NULL);
+    swap_off("/dev/hda");
+    CHECK_ERRNO(swapoff("/dev/hda"), EINVAL);
+}
+
+/* Twice the RAM, written and read back in order and in a shuffled order. */
+void test_swap_twice_ram(void)
+{
+    need_swap_disks();
+    swap_on("/dev/hda");
+    size_t bytes = (size_t)(2 * total_ram());
+    uint32_t n = (uint32_t)(bytes / PAGE);
+    char* p = big_map(bytes);
+    for (uint32_t i = 0; i < n; i++)
+        fill_page((uint32_t*)(p + (size_t)i * PAGE), i, 1);
+    CHECK(swap_used() > 0);
+    for (uint32_t i = 0; i < n; i++)
+        if (!page_ok((uint32_t*)(p + (size_t)i * PAGE), i, 1))
+            fail("page %u wrong after the sequential pass", i);
+    uint32_t x = 12345;
+    for (uint32_t k = 0; k < n; k++) {
+        x = x * 1103515245u + 12345u;
+        uint32_t i = (x >> 8) % n;
+        if (!page_ok((uint32_t*)(p + (size_t)i * PAGE), i, 1))
+            fail("page %u wrong in the random pass", i);
+        if (k % 3 == 0)
+            fill_page((uint32_t*)(p + (size_t)i * PAGE), i, 1);
+    }
+    CHECK(munmap(p, bytes) == 0);
+    CHECK_EQ(swap_used(), 0);
+    swap_off("/dev/hda");
+}
+
+struct halves {
+    char* p;
+    uint32_t n;
+};
+
+static void child_checks(void* arg)
+{
+    const struct halves* h = arg;
+    for (uint32_t i = 0; i < h->n; i++)
+        if (!page_ok((uint32_t*)(h->p + (size_t)i * PAGE), i, 2))
+            fail("child: page %u wrong", i);
+    for (uint32_t i = 0; i < h->n; i += 2)
+        fill_page((uint32_t*)(h->p + (size_t)i * PAGE), i, 3);
+    for (uint32_t i = 0; i < h->n; i += 2)
+        if (!page_ok((uint32_t*)(h->p + (size_t)i * PAGE), i, 3))
+            fail("child: own page %u wrong", i);
+}
+
+/* fork while pages are out: both sides see their own data. */
+void test_swap_fork(void)
+{
+    need_swap_disks();
+    swap_on("/dev/hda");
+    size_t bytes = (size_t)(total_ram() * 3 / 2);
+    struct halves h = { big_map(bytes), (uint32_t)(bytes / PAGE) };
+    for (uint32_t i = 0; i < h.n; i++)
+        fill_page((uint32_t*)(h.p + (size_t)i * PAGE), i, 2);
+    CHECK(swap_used() > 0);
+    expect_success("child reading and writing swapped pages", child_checks, &h);
+    for (uint32_t i = 0; i < h.n; i++)
+        if (!page_ok((uint32_t*)(h.p + (size_t)i * PAGE), i, 2))
+            fail("parent: page %u changed", i);
+    CHECK(munmap(h.p, bytes) == 0);
+    CHECK_EQ(swap_used(), 0);
+    swap_off("/dev/hda");
+}
+
+static void hog(void* arg)
+{
+    size_t bytes = *(size_t*)arg;
+    char* p = big_map(bytes);
+    touch_pages(p, bytes);
+}
+
+/* swapoff while pages are out brings them back intact. */
+void test_swap_off_while_out(void)
+{
+    need_swap_disks();
+    swap_on("/dev/hda");
+    size_t mine = (size_t)(total_ram() / 3);
+    uint32_t n = (uint32_t)(mine / PAGE);
+    char* p = big_map(mine);
+    for (uint32_t i = 0; i < n; i++)
+        fill_page((uint32_t*)(p + (size_t)i * PAGE), i, 4);
+    size_t theirs = (size_t)total_ram();     /* pushes most of ours out */
+    expect_success("a process that needs all of RAM", hog, &theirs);
+    CHECK(swap_used() > 0);
+    swap_off("/dev/hda");                    /* everything of ours must come back first */
+    CHECK_EQ(swap_used(), 0);
+    for (uint32_t i = 0; i < n; i++)
+        if (!page_ok((uint32_t*)(p + (size_t)i * PAGE), i, 4))
+            fail("page %u wrong after swapoff", i);
+    CHECK(munmap(p, mine) == 0);
+}
+
+/* Two areas at once, the second on a partition made by util-linux mkswap (version 1). */
+void test_swap_two_areas(void)
+{
+    need_swap_disks();
+    CHECK(swapon("/dev/hda", SWAP_FLAG_PREFER | 1) == 0);
+    CHECK(swapon("/dev/hdb2", SWAP_FLAG_PREFER | 1) == 0);
+    struct sysinfo si;
+    CHECK(sysinfo(&si) == 0);
+    unsigned long long total = (unsigned long long)si.totalswap * si.mem_unit;
+    /* Fill all of the first area and then some, so both are used. */
+    size_t bytes = (size_t)(total_ram() * 3 / 2);
+    uint32_t n = (uint32_t)(bytes / PAGE);
+    char* p = big_map(bytes);
+    for (uint32_t i = 0; i < n; i++)
+        fill_page((uint32_t*)(p + (size_t)i * PAGE), i, 5);
+    int fd = open("/proc/swaps", O_RDONLY);
+    char text[1024] = { 0 };
+    CHECK(fd >= 0 && read(fd, text, sizeof text - 1) > 0);
+    close(fd);
+    CHECK(strstr(text, "/dev/hda") && strstr(text, "/dev/hdb2"));
+    diag("two areas of %llu kB in all", total / 1024);
+    for (uint32_t i = 0; i < n; i++)
+        if (!page_ok((uint32_t*)(p + (size_t)i * PAGE), i, 5))
+            fail("page %u wrong", i);
+    CHECK(munmap(p, bytes) == 0);
+    swap_off("/dev/hdb2");
+    swap_off("/dev/hda");
+}
+
+/* Neither memory nor swap left: the process that needs a page dies of SIGKILL alone. */
+void test_swap_exhausted(void)
+{
+    need_swap_disks();
+    swap_on("/dev/hdb2");
+    struct sysinfo si;
+    CHECK(sysinfo(&si) == 0);
+    size_t bytes = (size_t)((unsigned long long)(si.totalram + si.totalswap) * si.mem_unit + (8u << 20));
+    pid_t pid = spawn(hog, &bytes);
+    int status = wait_for(pid);
+    if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL)
+        fail("the hog ended %s, not killed", describe_status(status));
+    CHECK_EQ(swap_used(), 0);
+    swap_off("/dev/hdb2");
+}
