@@ -111,9 +111,14 @@ $(B)/host/unit-tests: $(HOST_OBJS)
 
 host-tests: $(B)/host/unit-tests
 
+# 64 MB of swap for make run, in the original (version 0) format: /dev/hda.
+$(B)/swap.img: $(B)/host/mkswap
+	rm -f $@
+	$(MKSWAP_HOST) $@ 16384
+
 run:
 	@scripts/setup.sh --quiet
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(B)/swap.img
 	scripts/qemu-run.sh
 
 test:

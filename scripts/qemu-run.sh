@@ -27,9 +27,12 @@ if [ -n "${DISPLAY:-}" ]; then
 fi
 
 # Disks on the IDE bus. The CD-ROM from -cdrom is the secondary master (hdc), so the
-# primary channel is free: build/swap.img goes here as the first disk (hda) once the
-# project builds it.
+# primary channel is free: build/swap.img (made by the project's mkswap) is the first
+# disk, /dev/hda, and init turns swap on there.
 disks=()
+if [ -f build/swap.img ]; then
+    disks=(-drive file=build/swap.img,format=raw,if=ide,index=0)
+fi
 
 status=0
 "$qemu" -m "$mem" \
