@@ -33,10 +33,10 @@ HOST_KERNEL_SRCS := kernel/format.cpp kernel/cmdline.cpp kernel/elf.cpp mm/bootm
 HOST_CXXFLAGS := -std=c++20 -O1 -g -Wall -Wextra -I. -MMD -MP -DFERRITE_HOST
 
 .PHONY: all run test debug bochs bench clean setup help host-tests
-all: $(B)/kernel.elf $(B)/initrd.cpio $(B)/os.iso
+all: $(B)/kernel.elf $(B)/initrd.cpio $(B)/initrd-tests.cpio $(B)/os.iso
 
 help:
-	@echo "make          build build/kernel.elf, build/initrd.cpio, build/os.iso"
+	@echo "make          build build/kernel.elf, build/initrd.cpio, build/os.iso (and the tests' initrd)"
 	@echo "make run      boot build/os.iso in QEMU, serial console on this terminal (Ctrl-A X quits)"
 	@echo "make test     every test; the last line is 'N passed, N failed'"
 	@echo "make debug    QEMU stopped at the first instruction, gdb attached"
@@ -79,11 +79,23 @@ $(B)/kernel.elf: $(KOBJS) $(B)/ksyms.o linker.ld
 include user/user.mk
 
 ROOTFS_FILES := $(shell find user/rootfs -type f 2>/dev/null)
-$(B)/initrd.cpio: $(ROOTFS_FILES) $(USER_PROGS)
+# Programs go in stripped; swapoff is swapon under another name (a symbolic link).
+define stage_programs
+	for p in $(2); do install -D -m 755 $(USER_ROOT)/$$p $(1)/$$p && $(CROSS)strip $(1)/$$p; done
+endef
+
+$(B)/initrd.cpio: $(ROOTFS_FILES) $(addprefix $(USER_ROOT)/,$(USER_SYSTEM))
 	@rm -rf $(B)/rootfs && mkdir -p $(B)/rootfs
 	cp -a user/rootfs/. $(B)/rootfs/
-	cp -a $(USER_ROOT)/. $(B)/rootfs/
+	$(call stage_programs,$(B)/rootfs,$(USER_SYSTEM))
+	ln -sf swapon $(B)/rootfs/sbin/swapoff
 	cd $(B)/rootfs && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 > ../initrd.cpio
+
+# The same system with the test programs under /tests, for the test boots.
+$(B)/initrd-tests.cpio: $(B)/initrd.cpio $(addprefix $(USER_ROOT)/,$(USER_TESTS))
+	@rm -rf $(B)/rootfs-tests && cp -a $(B)/rootfs $(B)/rootfs-tests
+	$(call stage_programs,$(B)/rootfs-tests,$(USER_TESTS))
+	cd $(B)/rootfs-tests && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 > ../initrd-tests.cpio
 
 # os.iso boots the normal entry; selftest.iso (for Bochs, which cannot type at GRUB's
 # menu) is the same image with the self-test entry as the default and no countdown.
@@ -92,12 +104,16 @@ $(B)/os.iso: $(B)/kernel.elf $(B)/initrd.cpio iso/boot/grub/grub.cfg
 	cp iso/boot/grub/grub.cfg $(B)/iso/boot/grub/
 	cp $(B)/kernel.elf $(B)/initrd.cpio $(B)/iso/boot/
 	grub-mkrescue -o $@ $(B)/iso 2> $(B)/grub-mkrescue.log || { cat $(B)/grub-mkrescue.log; exit 1; }
+	@# Whole 1 MB "cylinders" of the hybrid partition table: BIOSes that size a USB disk
+	@# by its geometry cannot read a last, partial one.
+	truncate --size=%1M $@
 
 $(B)/selftest.iso: $(B)/os.iso
 	@rm -rf $(B)/iso-selftest && cp -a $(B)/iso $(B)/iso-selftest
 	sed -i -e 's/^set default=0/set default=1/' -e 's/^set timeout=.*/set timeout=0/' \
 		$(B)/iso-selftest/boot/grub/grub.cfg
 	grub-mkrescue -o $@ $(B)/iso-selftest 2> $(B)/grub-mkrescue.log || { cat $(B)/grub-mkrescue.log; exit 1; }
+	truncate --size=%1M $@
 
 # Host unit tests of the pure parts, with GoogleTest.
 $(B)/host/%.o: %.cpp
@@ -135,7 +151,7 @@ debug:
 bench:
 	@scripts/setup.sh --quiet
 	@$(MAKE) --no-print-directory all
-	$(QEMU) -m 64 -icount shift=0,sleep=off -kernel $(B)/kernel.elf -initrd $(B)/initrd.cpio \
+	$(QEMU) -m 64 -icount shift=0,sleep=off -kernel $(B)/kernel.elf -initrd $(B)/initrd-tests.cpio \
 		-append "init=/tests/bench console=ttyS0 quiet" -serial stdio -display none \
 		-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 || [ $$? -eq 1 ]
 

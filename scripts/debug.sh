@@ -1,7 +1,7 @@
 #!/bin/bash
 # Start the kernel in QEMU stopped at the first instruction and attach gdb (`make debug`).
 #
-# QEMU loads build/kernel.elf and build/initrd.cpio itself (no GRUB, so breakpoints in the
+# QEMU loads build/kernel.elf and build/initrd-tests.cpio itself (no GRUB, so breakpoints in the
 # kernel are reached at once) with the kernel command line from $CMDLINE, e.g.
 #   make debug CMDLINE=selftest=timer.*
 # The serial console goes to build/debug-serial.log (`tail -f` it in another terminal).
@@ -22,7 +22,7 @@ fi
 # In a session of its own, so that Ctrl-C in gdb interrupts the kernel (through the stub)
 # instead of ending QEMU. setsid runs it without a fork here: $! is QEMU itself.
 setsid "$qemu" -s -S -m "${QEMU_MEM:-64}" \
-    -kernel build/kernel.elf -initrd build/initrd.cpio -append "${CMDLINE:-}" \
+    -kernel build/kernel.elf -initrd build/initrd-tests.cpio -append "${CMDLINE:-}" \
     -serial "file:$serial" "${display[@]}" \
     -device isa-debug-exit,iobase=0xf4,iosize=0x04 -no-reboot &
 qemu_pid=$!

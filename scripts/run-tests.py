@@ -33,6 +33,7 @@ BUILD = ROOT / "build"
 LOGS = BUILD / "test-logs"
 KERNEL = BUILD / "kernel.elf"
 INITRD = BUILD / "initrd.cpio"
+TEST_INITRD = BUILD / "initrd-tests.cpio"     # the same system with /tests
 ISO = BUILD / "os.iso"
 SELFTEST_ISO = BUILD / "selftest.iso"
 UNIT_TESTS = BUILD / "host" / "unit-tests"
@@ -115,10 +116,10 @@ def boot(name, argv, interactive=False, timeout=QEMU_TIMEOUT):
     return Machine(name, argv, LOGS, ROOT, timeout, interactive)
 
 
-def qemu_kernel(append, *extra, memory=64, initrd=True):
+def qemu_kernel(append, *extra, memory=64, initrd=INITRD):
     """QEMU loading the kernel and initrd itself (no firmware boot loader)."""
     return [QEMU, "-m", str(memory), "-kernel", KERNEL,
-            *(["-initrd", INITRD] if initrd else []),
+            *(["-initrd", initrd] if initrd else []),
             "-append", append, "-serial", "stdio", *HEADLESS, *extra]
 
 
@@ -424,7 +425,8 @@ def stage_serial_console():
 def stage_user():
     """The user-space suite (/tests/run as pid 1): KTAP, then power off with its status."""
     label = "user"
-    m = boot(label, qemu_kernel("init=/tests/run console=ttyS0", memory=64), timeout=600)
+    m = boot(label, qemu_kernel("init=/tests/run console=ttyS0", memory=64, initrd=TEST_INITRD),
+             timeout=600)
     status = m.wait()
     text = m.text()
     check_ktap(label, text, m.failure_details())
@@ -437,7 +439,7 @@ def stage_memory_sizes():
     the user programs' initrd alone is bigger than some of these machines)."""
     for label, memory, extra in (("mm-m4", 4, ""), ("mm-m512", 512, ""),
                                  ("mm-mem6M", 64, " mem=6M")):
-        m = boot(label, qemu_kernel("selftest=mm.*" + extra, memory=memory, initrd=False))
+        m = boot(label, qemu_kernel("selftest=mm.*" + extra, memory=memory, initrd=None))
         status = m.wait()
         check_ktap(label, m.text(), m.failure_details())
         tally.check(f"{label}: powered off with status 0 (QEMU exit 1)", status == 1,

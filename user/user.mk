@@ -21,11 +21,13 @@ USER_PROG_tests/args    := user/tests/args.c
 USER_PROG_tests/fdcheck := user/tests/fdcheck.c
 USER_PROG_sbin/mkswap   := user/mkswap.c
 USER_PROG_sbin/swapon   := user/sbin/swapon.c
-USER_PROG_sbin/swapoff  := user/sbin/swapon.c
 USER_PROG_tests/bench   := user/bench/bench.c
 
-USER_PROG_NAMES := sbin/init bin/sh bin/cat tests/run tests/hello tests/args tests/fdcheck \
-                   sbin/mkswap sbin/swapon sbin/swapoff tests/bench
+# The system (build/initrd.cpio, on the ISO) and the test programs, which only the test
+# boots carry (build/initrd-tests.cpio): the ISO's initrd must fit an 8 MB machine.
+USER_SYSTEM := sbin/init bin/sh bin/cat sbin/mkswap sbin/swapon
+USER_TESTS := tests/run tests/hello tests/args tests/fdcheck tests/bench
+USER_PROG_NAMES := $(USER_SYSTEM) $(USER_TESTS)
 USER_PROGS := $(addprefix $(USER_ROOT)/,$(USER_PROG_NAMES))
 
 $(USER_OBJ)/%.o: user/%.c user/user.mk
@@ -45,5 +47,5 @@ user: $(USER_PROGS)
 # The test suite on this machine's own kernel (Linux runs static i386 programs), from the
 # initrd's tree, as a reference for the suite itself. Ferrite-only checks skip there.
 .PHONY: user-tests-host
-user-tests-host: $(B)/initrd.cpio
-	$(B)/rootfs/tests/run
+user-tests-host: $(B)/initrd-tests.cpio
+	$(B)/rootfs-tests/tests/run
