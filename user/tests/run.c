@@ -77,6 +77,7 @@ static const struct test {
     { "swap_off_while_out", test_swap_off_while_out },
     { "swap_two_areas", test_swap_two_areas },
     { "swap_exhausted", test_swap_exhausted },
+    { "ioerr_swap", test_ioerr_swap },
     { "oom_hog", test_oom_hog },
 };
 #define NTESTS (sizeof tests / sizeof tests[0])

@@ -248,3 +248,36 @@ void test_swap_exhausted(void)
     CHECK_EQ(swap_used(), 0);
     swap_off("/dev/hdb2");
 }
+
+static void fill_and_check(void* arg)
+{
+    size_t bytes = *(size_t*)arg;
+    uint32_t n = (uint32_t)(bytes / PAGE);
+    char* p = big_map(bytes);
+    for (uint32_t i = 0; i < n; i++)
+        fill_page((uint32_t*)(p + (size_t)i * PAGE), i, 6);
+    for (uint32_t i = 0; i < n; i++)
+        if (!page_ok((uint32_t*)(p + (size_t)i * PAGE), i, 6))
+            fail("page %u wrong", i);
+}
+
+/*
+ * Run by the swap-errors stage, whose /dev/hda fails reads of its page 1 and writes of
+ * its page 2: the write error retires that slot and keeps the page in memory; the read
+ * error kills the process that needed the page with SIGBUS; the rest goes on. (A slot that
+ * could not be read is used again: the error may pass, as a retried sector often does.)
+ */
+void test_ioerr_swap(void)
+{
+    need_swap_disks();
+    swap_on("/dev/hda");
+    size_t bytes = (size_t)(total_ram() * 3 / 2);
+    int status = wait_for(spawn(fill_and_check, &bytes));
+    if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGBUS)
+        fail("a process whose page could not be read back ended %s, not of SIGBUS",
+             describe_status(status));
+    CHECK_EQ(swap_used(), 0);
+    bytes = 64 * 1024;
+    expect_success("a process after it", fill_and_check, &bytes);
+    swap_off("/dev/hda");
+}

@@ -132,3 +132,4 @@ void test_swap_fork(void);
 void test_swap_off_while_out(void);
 void test_swap_two_areas(void);
 void test_swap_exhausted(void);
+void test_ioerr_swap(void);
