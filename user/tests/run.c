@@ -70,6 +70,10 @@ static const struct test {
     { "stack_growth", test_stack_growth },
     { "segv_fixup", test_segv_fixup },
     { "oom_hog", test_oom_hog },
+
+    { "disk_file", test_disk_file },
+    { "disk_io_sleeps", test_disk_io_sleeps },
+    { "disk_mkswap", test_disk_mkswap },
 };
 #define NTESTS (sizeof tests / sizeof tests[0])
 

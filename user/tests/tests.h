@@ -123,3 +123,7 @@ void test_shared_text(void);
 void test_stack_growth(void);
 void test_segv_fixup(void);
 void test_oom_hog(void);
+
+void test_disk_file(void);
+void test_disk_io_sleeps(void);
+void test_disk_mkswap(void);
