@@ -12,6 +12,10 @@
  * Sector n of a pattern disk is 128 little-endian u32 words: n, 0xD15C0000 | tag, then
  * word k = n ^ k. Without `test_disks=1` on the command line these cases check nothing
  * and say so; with it, a missing or different disk fails them.
+ *
+ * The disk_timeout suite runs in a boot of its own, with `test_disks=slow`: hda is QEMU's
+ * null-co driver answering after 4 s, longer than the driver waits; hdb a 1 MiB pattern
+ * disk (tag 1) on the same channel.
  */
 #include <arch/i386/io.h>
 #include <drivers/ata.h>
@@ -34,18 +38,22 @@ constexpr u64 HDA_SECTORS = 16384, HDB_SECTORS = 32768, HDD_SECTORS = 2048;
 constexpr u64 HDC_SECTORS = u64(130) << 21;     /* 130 GiB */
 constexpr u64 BAD_SECTOR = 100;
 
-bool fixture_expected()
+/* Whether the command line says `test_disks=<which>`. */
+bool fixture_expected(const char* which)
 {
-    for (size_t i = 0; i < command_line.init_envc; i++)
-        if (strcmp(command_line.init_envp[i], "test_disks=1") == 0)
+    for (size_t i = 0; i < command_line.init_envc; i++) {
+        const char* word = command_line.init_envp[i];
+        if (strncmp(word, "test_disks=", 11) == 0 && strcmp(word + 11, which) == 0)
             return true;
+    }
     return false;
 }
 
-#define REQUIRE_TEST_DISKS()                                                            \
+#define REQUIRE_TEST_DISKS(which)                                                       \
     do {                                                                                \
-        if (!fixture_expected()) {                                                      \
-            console_print("    # no test disks (test_disks=1 not given): nothing checked\n"); \
+        if (!fixture_expected(which)) {                                                 \
+            console_print("    # no test disks (test_disks=" which " not given): "      \
+                          "nothing checked\n");                                         \
             return;                                                                     \
         }                                                                               \
     } while (0)
@@ -84,7 +92,7 @@ const ata::ChannelStats& stats_of(u8 position) { return ata::channel(position >>
 
 KTEST(disk, fixture_attached)
 {
-    REQUIRE_TEST_DISKS();
+    REQUIRE_TEST_DISKS("1");
     static const u64 sizes[ata::NR_POSITIONS] = { HDA_SECTORS, HDB_SECTORS, HDC_SECTORS, HDD_SECTORS };
     for (u8 p = 0; p < ata::NR_POSITIONS; p++) {
         BlockDevice* disk = ata::disk(p);
@@ -99,7 +107,7 @@ KTEST(disk, fixture_attached)
 
 KTEST(disk, sectors_hold_their_numbers)
 {
-    REQUIRE_TEST_DISKS();
+    REQUIRE_TEST_DISKS("1");
     BlockDevice* hda = ata::disk(0);
     ASSERT_TRUE(hda);
     Buffer buf;
@@ -121,7 +129,7 @@ KTEST(disk, sectors_hold_their_numbers)
 
 KTEST(disk, pages_written_at_the_end_read_back)
 {
-    REQUIRE_TEST_DISKS();
+    REQUIRE_TEST_DISKS("1");
     BlockDevice* hda = ata::disk(0);
     ASSERT_TRUE(hda);
     Buffer buf;
@@ -147,7 +155,7 @@ KTEST(disk, pages_written_at_the_end_read_back)
 
 KTEST(disk, lba48_beyond_2_28_sectors)
 {
-    REQUIRE_TEST_DISKS();
+    REQUIRE_TEST_DISKS("1");
     BlockDevice* hdc = ata::disk(2);
     ASSERT_TRUE(hdc);
     Buffer buf;
@@ -185,7 +193,7 @@ KTEST(disk, lba48_beyond_2_28_sectors)
 
 KTEST(disk, mbr_partitions_at_their_offsets)
 {
-    REQUIRE_TEST_DISKS();
+    REQUIRE_TEST_DISKS("1");
     static const struct { u32 rdev; u64 first, sectors; } parts[] = {
         { 0x0341, 2048, 4096 }, { 0x0342, 6144, 8192 }, { 0x0344, 24576, 8192 },
     };
@@ -220,7 +228,7 @@ KTEST(disk, mbr_partitions_at_their_offsets)
 
 KTEST(disk, two_disks_at_once)
 {
-    REQUIRE_TEST_DISKS();
+    REQUIRE_TEST_DISKS("1");
     BlockDevice* hda = ata::disk(0);
     BlockDevice* hdb = ata::disk(1);
     BlockDevice* hdd = ata::disk(3);
@@ -239,7 +247,7 @@ KTEST(disk, two_disks_at_once)
 
 KTEST(disk, injected_errors_are_eio_without_a_hang)
 {
-    REQUIRE_TEST_DISKS();
+    REQUIRE_TEST_DISKS("1");
     BlockDevice* hdd = ata::disk(3);
     ASSERT_TRUE(hdd);
     Buffer buf;
@@ -272,7 +280,7 @@ KTEST(disk, injected_errors_are_eio_without_a_hang)
  */
 KTEST(disk, waits_for_the_interrupt_polls_without)
 {
-    REQUIRE_TEST_DISKS();
+    REQUIRE_TEST_DISKS("1");
     BlockDevice* hda = ata::disk(0);
     ASSERT_TRUE(hda);
     ASSERT_TRUE(arch::interrupts_enabled());
@@ -299,4 +307,25 @@ KTEST(disk, waits_for_the_interrupt_polls_without)
     EXPECT_EQ(hda->read_sectors(HDA_SECTORS - 100, 1, buf.get()), 0);
     EXPECT_EQ(pattern_mismatch(buf.get(), 6000, 0), -1);
     EXPECT_EQ(stats.interrupts - interrupts, 1u);
+}
+
+KTEST(disk_timeout, slow_drive_gives_eio_after_a_reset)
+{
+    REQUIRE_TEST_DISKS("slow");
+    BlockDevice* slow = ata::disk(0);
+    BlockDevice* hdb = ata::disk(1);
+    ASSERT_TRUE(slow && hdb);
+    Buffer buf;
+    ASSERT_TRUE(buf);
+    const ata::ChannelStats& stats = stats_of(0);
+    u32 timeouts = stats.timeouts, resets = stats.resets, start = jiffies;
+    EXPECT_EQ(slow->read_sectors(5, 1, buf.get()), -EIO);
+    u32 waited = jiffies - start;
+    EXPECT_GE(waited, ata::COMMAND_TIMEOUT_TICKS);
+    EXPECT_LT(waited, ata::COMMAND_TIMEOUT_TICKS + 5 * HZ);
+    EXPECT_EQ(stats.timeouts - timeouts, 1u);
+    EXPECT_EQ(stats.resets - resets, 1u);
+    /* After the reset, the other drive of the channel works. */
+    EXPECT_EQ(hdb->read_sectors(7, 1, buf.get()), 0);
+    EXPECT_EQ(pattern_mismatch(buf.get(), 7, 1), -1);
 }

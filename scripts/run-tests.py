@@ -786,7 +786,28 @@ def stage_disks():
     tally.check(f"{label}: the injected error names the disk, LBA and error register",
                 any(re.search(r"hdd: read error at LBA 100: status 0x[0-9a-f]+, error 0x4\b", line)
                     for line in lines), m.failure_details())
+    stage_disks_timeout(label)
     stage_disks_user(label)
+
+
+def stage_disks_timeout(label):
+    """A drive slower than the driver waits (QEMU's null-co, 4 s a request): -EIO after
+    the timeout and a reset, not a hang."""
+    slow = f"{label}-timeout"
+    hdb = DISKS / "timeout-hdb.raw"
+    make_pattern_disk(hdb, 2048, 1)
+    m = Machine(slow, qemu_kernel("selftest=disk_timeout.* test_disks=slow",
+                                  "-drive", "driver=null-co,size=8M,latency-ns=4000000000,"
+                                            "if=ide,index=0",
+                                  "-drive", f"file={hdb},format=raw,if=ide,index=1"))
+    status = m.wait()
+    text = m.text()
+    check_ktap(slow, text, m.failure_details())
+    tally.check(f"{slow}: powered off with status 0 (QEMU exit 1)", status == 1,
+                m.failure_details(qemu_exit_details(status)))
+    tally.check(f"{slow}: the timeout names the disk and LBA and resets the channel",
+                re.search(r"(?m)^hda: read at LBA 5: timeout \(status 0x[0-9a-f]+\), "
+                          r"resetting ide0\r?$", text), m.failure_details())
 
 
 def stage_disks_user(label):
