@@ -60,7 +60,16 @@ void Channel::handle_interrupt()
     m_irq_status = read(reg::STATUS);
     m_interrupted = true;
     m_stats.interrupts++;
-    wake_up(m_irq_queue);
+    if (m_irq_queue.head) {
+        wake_up(m_irq_queue);
+        /*
+         * The waiter runs at the next return to user mode rather than when the running
+         * process's slice ends: a disk request costs a slice otherwise (Linux 1.x's
+         * wake_up preempts for a waiter with more of its slice left, which a task that
+         * slept has).
+         */
+        need_resched = true;
+    }
 }
 
 void Channel::install_irq()
