@@ -2,6 +2,7 @@
 #include <arch/i386/gdt.h>
 #include <arch/i386/interrupts.h>
 #include <arch/i386/io.h>
+#include <drivers/ata.h>
 #include <drivers/debugcon.h>
 #include <drivers/keyboard.h>
 #include <drivers/power.h>
@@ -137,6 +138,7 @@ extern "C" [[noreturn]] void start_kernel()
     const BootInfo::Module* initrd = boot_information.nr_modules ? &boot_information.modules[0] : nullptr;
     fs::init(initrd ? reinterpret_cast<const void*>(phys_to_virt(initrd->start)) : nullptr,
              initrd ? initrd->end - initrd->start : 0);
+    ata::init();
     proc_pid_init();
     mm::vmalloc_init();
     mm::swap_proc_init();

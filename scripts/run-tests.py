@@ -16,6 +16,8 @@ import re
 import shlex
 import shutil
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -486,6 +488,143 @@ def stage_oops():
                 m.failure_details(qemu_exit_details(status)))
 
 
+# ---------------------------------------------------------------------- disks
+
+DISKS = BUILD / "disks"
+PATTERN_TAG = 0xD15C0000
+
+
+def pattern_sectors(first, count, tag):
+    """Sectors first.. of a pattern disk (drivers/ata_selftests.cpp): 128 little-endian
+    u32 words, n, 0xD15C0000 | tag, then n ^ k."""
+    out = bytearray()
+    for n in range(first, first + count):
+        words = [n & 0xFFFFFFFF, PATTERN_TAG | tag] + [(n ^ k) & 0xFFFFFFFF for k in range(2, 128)]
+        out += struct.pack("<128I", *words)
+    return bytes(out)
+
+
+def make_pattern_disk(path, sectors, tag):
+    with open(path, "wb") as f:
+        for first in range(0, sectors, 2048):
+            f.write(pattern_sectors(first, min(2048, sectors - first), tag))
+
+
+def make_test_disks():
+    """The self-tests' disks: hda patterns, hdb patterns with an MBR from sfdisk, hdc a
+    sparse 130 GiB file, hdd patterns behind blkdebug failing sector 100. Returns the
+    QEMU arguments for them."""
+    DISKS.mkdir(parents=True, exist_ok=True)
+    hda, hdb, hdc, hdd = (DISKS / n for n in ("hda.raw", "hdb.raw", "big.raw", "errors.raw"))
+    make_pattern_disk(hda, 16384, 0)
+    make_pattern_disk(hdb, 32768, 1)
+    layout = ("label: dos\n"
+              "start=2048, size=4096, type=83\n"
+              "start=6144, size=8192, type=82\n"
+              "start=14336, size=8192, type=5\n"
+              "start=24576, size=8192, type=83\n")
+    proc = subprocess.run(["sfdisk", "--no-reread", "--no-tell-kernel", "-q", str(hdb)],
+                          input=layout, text=True, capture_output=True, timeout=30)
+    if proc.returncode:
+        raise RuntimeError(f"sfdisk: {proc.stderr.strip()}")
+    hdc.unlink(missing_ok=True)
+    with open(hdc, "wb") as f:
+        f.truncate(130 << 30)
+    make_pattern_disk(hdd, 2048, 3)
+    config = DISKS / "blkdebug.conf"
+    config.write_text('[inject-error]\nevent = "read_aio"\nerrno = "5"\nsector = "100"\n'
+                      'once = "off"\nimmediately = "off"\n')
+    drives = [f"file={hda},format=raw,if=ide,index=0",
+              f"file={hdb},format=raw,if=ide,index=1",
+              f"file={hdc},format=raw,if=ide,index=2",
+              f"file=blkdebug:{config}:{hdd},format=raw,if=ide,index=3"]
+    return [arg for d in drives for arg in ("-drive", d)]
+
+
+def sfdisk_tool():
+    return shutil.which("sfdisk") or next((p for p in ("/usr/sbin/sfdisk", "/sbin/sfdisk")
+                                           if os.path.exists(p)), None)
+
+
+def stage_disks():
+    """The ATA driver on QEMU's IDE disks: patterns, partitions, LBA48, errors; from user space too."""
+    label = "disks"
+    if not tally.check(f"{label}: sfdisk (util-linux) is installed", sfdisk_tool()):
+        return
+    os.environ["PATH"] += os.pathsep + os.path.dirname(sfdisk_tool())
+    drives = make_test_disks()
+    m = boot(label, qemu_kernel("selftest=disk.* test_disks=1", *drives))
+    status = m.wait()
+    text = m.text()
+    lines = lines_of(text)
+    check_ktap(label, text, m.failure_details())
+    tally.check(f"{label}: powered off with status 0 (QEMU exit 1)", status == 1,
+                m.failure_details(qemu_exit_details(status)))
+    found = [line.strip() for line in lines if re.match(r"\s*hd[a-d]: ", line)]
+    tally.check(f"{label}: one line per disk with model, size and addressing",
+                "hda: QEMU HARDDISK, 8 MB (16384 sectors), LBA48" in found and
+                "hdc: QEMU HARDDISK, 133120 MB (272629760 sectors), LBA48" in found,
+                ["disk lines:"] + found)
+    tally.check(f"{label}: the partition check lists hdb's partitions",
+                "hdb: hdb1 hdb2 <hdb3: extended, not read> hdb4" in found,
+                ["disk lines:"] + found)
+    tally.check(f"{label}: the injected error names the disk, LBA and error register",
+                any(re.search(r"hdd: read error at LBA 100: status 0x[0-9a-f]+, error 0x4\b", line)
+                    for line in lines), m.failure_details())
+    stage_disks_timeout(label)
+    stage_disks_user(label)
+
+
+def stage_disks_timeout(label):
+    """A drive slower than the driver waits (QEMU's null-co, 4 s a request): -EIO after
+    the timeout and a reset, not a hang."""
+    slow = f"{label}-timeout"
+    hdb = DISKS / "timeout-hdb.raw"
+    make_pattern_disk(hdb, 2048, 1)
+    m = boot(slow, qemu_kernel("selftest=disk_timeout.* test_disks=slow",
+                                  "-drive", "driver=null-co,size=8M,latency-ns=4000000000,"
+                                            "if=ide,index=0",
+                                  "-drive", f"file={hdb},format=raw,if=ide,index=1"))
+    status = m.wait()
+    text = m.text()
+    check_ktap(slow, text, m.failure_details())
+    tally.check(f"{slow}: powered off with status 0 (QEMU exit 1)", status == 1,
+                m.failure_details(qemu_exit_details(status)))
+    tally.check(f"{slow}: the timeout names the disk and LBA and resets the channel",
+                re.search(r"(?m)^hda: read at LBA 5: timeout \(status 0x[0-9a-f]+\), "
+                          r"resetting ide0\r?$", text), m.failure_details())
+
+
+def stage_disks_user(label):
+    """The user-space disk tests (/tests/run disk_*): hda holds patterns, hdb is scratch
+    for mkswap; afterwards util-linux's blkid must call hdb a swap area."""
+    hda, scratch = DISKS / "user-hda.raw", DISKS / "scratch.raw"
+    make_pattern_disk(hda, 16384, 0)
+    with open(scratch, "wb") as f:
+        f.write(b"FERRITE SCRATCH DISK\n".ljust(512, b"\0"))
+        f.truncate(4 << 20)
+    user = f"{label}-user"
+    m = boot(user, qemu_kernel("init=/tests/run console=ttyS0 -- disk_*",
+                               "-drive", f"file={hda},format=raw,if=ide,index=0",
+                               "-drive", f"file={scratch},format=raw,if=ide,index=1",
+                               initrd=TEST_INITRD),
+             timeout=120)
+    status = m.wait()
+    result = check_ktap(user, m.text(), m.failure_details())
+    tally.check(f"{user}: the disk tests ran (none skipped)", result.cases and
+                not any(c.skipped for c in result.cases), m.failure_details())
+    tally.check(f"{user}: the suite's exit status reaches QEMU (0: exit 1)", status == 1,
+                m.failure_details(qemu_exit_details(status)))
+    blkid = shutil.which("blkid") or "/usr/sbin/blkid"
+    try:
+        out = subprocess.run([blkid, "-p", "-o", "export", str(scratch)], capture_output=True,
+                             text=True, timeout=30).stdout
+    except OSError as e:
+        out = str(e)
+    tally.check(f"{user}: blkid reads the area /sbin/mkswap wrote on /dev/hdb as swap",
+                "TYPE=swap" in out, [f"blkid -p said: {out.strip() or '(nothing)'}"])
+
+
 def stage_no_cmov():
     """The kernel must run on a 486: no CMOV (a Pentium Pro instruction)."""
     try:
@@ -580,6 +719,7 @@ STAGES = [
     ("mm-sizes", stage_memory_sizes),
     ("mm-panics", stage_mm_panics),
     ("user", stage_user),
+    ("disks", stage_disks),
     ("console", stage_console),
     ("console-ttyS0", stage_serial_console),
     ("oops", stage_oops),

@@ -16,6 +16,7 @@ packages=(
     gdb cpio
     libgtest-dev g++ make python3                  # host unit tests, the build, the scripts
     util-linux                                     # blkid and mkswap, to check our swap areas
+    fdisk                                          # sfdisk, for the partitioned test disk
 )
 
 quiet=no

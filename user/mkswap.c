@@ -270,8 +270,11 @@ static void check_area(struct options* o)
 
 static void write_header(int fd, const struct options* o, const uint8_t* page)
 {
+    /* lseek and write rather than pwrite: every kernel this runs on has those two. */
+    if (lseek(fd, 0, SEEK_SET) != 0)
+        die("%s: cannot seek to the start: %s", o->file, strerror(errno));
     for (size_t done = 0; done < SWAP_PAGE_SIZE;) {
-        ssize_t n = pwrite(fd, page + done, SWAP_PAGE_SIZE - done, (off_t)done);
+        ssize_t n = write(fd, page + done, SWAP_PAGE_SIZE - done);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)

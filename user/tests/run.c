@@ -79,6 +79,10 @@ static const struct test {
     { "swap_exhausted", test_swap_exhausted },
     { "ioerr_swap", test_ioerr_swap },
     { "oom_hog", test_oom_hog },
+
+    { "disk_file", test_disk_file },
+    { "disk_io_sleeps", test_disk_io_sleeps },
+    { "disk_mkswap", test_disk_mkswap },
 };
 #define NTESTS (sizeof tests / sizeof tests[0])
 

@@ -1,0 +1,218 @@
+/* The ATA disks: probing the four positions, and reads and writes of sectors. */
+#include <arch/i386/io.h>
+#include <drivers/ata.h>
+#include <drivers/ata_channel.h>
+#include <drivers/block_file.h>
+#include <drivers/genhd.h>
+#include <kernel/printk.h>
+#include <kernel/string.h>
+
+#include <new>
+
+namespace ata {
+
+namespace {
+
+constexpr u32 MAX_SECTORS_PER_COMMAND = 256;
+
+/* IDENTIFY DEVICE words. */
+constexpr u32 ID_CONFIG = 0, ID_MODEL = 27, ID_MODEL_WORDS = 20, ID_CAPABILITIES = 49,
+              ID_LBA28_SECTORS = 60, ID_COMMAND_SETS = 83, ID_LBA48_SECTORS = 100;
+constexpr u16 ID_CONFIG_NOT_ATA = 1u << 15, ID_CAP_LBA = 1u << 9, ID_CMD_LBA48 = 1u << 10;
+
+class Disk final : public block::BlockDevice {
+public:
+    Disk(const char* name, u32 rdev, u64 sectors, Channel& channel, Drive drive,
+         const DiskInfo& info)
+        : BlockDevice(name, rdev, sectors), m_channel(channel), m_drive(drive), m_info(info) { }
+
+    const DiskInfo& info() const { return m_info; }
+
+protected:
+    long transfer(block::Direction direction, u64 sector, u32 count, void* buf) override;
+
+private:
+    Channel& m_channel;
+    Drive m_drive;
+    DiskInfo m_info;
+};
+
+Disk* disks[NR_POSITIONS];
+
+/* One command at a time holds the channel; the lock is taken per command. */
+long Disk::transfer(block::Direction direction, u64 sector, u32 count, void* buf)
+{
+    u16* words = static_cast<u16*>(buf);
+    while (count) {
+        u32 n = count < MAX_SECTORS_PER_COMMAND ? count : MAX_SECTORS_PER_COMMAND;
+        Addressing addressing = sector + n > LBA28_LIMIT ? Addressing::Lba48 : Addressing::Lba28;
+        if (addressing == Addressing::Lba48 && !m_info.lba48)
+            return -EIO;        /* the size IDENTIFY gave keeps requests below this */
+        if (!m_channel.acquire()) {
+            printk(KERN_ERR "%s: channel busy with interrupts off: request at LBA %llu refused\n",
+                   name(), sector);
+            return -EIO;
+        }
+        long err = m_channel.pio_locked(m_drive, direction, addressing, sector, n, words, name());
+        m_channel.release();
+        if (err)
+            return err;
+        sector += n;
+        count -= n;
+        words += n * (block::SECTOR_SIZE / 2);
+    }
+    return 0;
+}
+
+enum class Probe : u8 { Absent, Disk, Atapi, NotUsable };
+
+bool atapi_signature(u8 mid, u8 high)
+{
+    return (mid == 0x14 && high == 0xEB) || (mid == 0x69 && high == 0x96);
+}
+
+/*
+ * IDENTIFY DEVICE, polled, with the drive's interrupts off. An ATAPI device aborts it
+ * and shows its signature in the LBA registers.
+ */
+Probe identify(Channel& ch, Drive drive, u16 (&id)[256], const char* name)
+{
+    ch.select(drive, 0);
+    /* After the reset, a packet device shows its signature, and may show status 0. */
+    if (atapi_signature(ch.read(reg::LBA_MID), ch.read(reg::LBA_HIGH)))
+        return Probe::Atapi;
+    u8 status = ch.read(reg::STATUS);
+    if (status == 0 || status == 0xFF)
+        return Probe::Absent;
+    ch.write(reg::SECTOR_COUNT, 0);
+    ch.write(reg::LBA_LOW, 0);
+    ch.write(reg::LBA_MID, 0);
+    ch.write(reg::LBA_HIGH, 0);
+    ch.write(reg::COMMAND, u8(Command::IdentifyDevice));
+    if (ch.alt_status() == 0)
+        return Probe::Absent;
+    if (!ch.poll_not_busy(COMMAND_TIMEOUT_TICKS, status)) {
+        printk(KERN_WARNING "%s: no answer to IDENTIFY (status %#x): skipped\n", name, status);
+        ch.reset();
+        return Probe::NotUsable;
+    }
+    /* Anything but zeros here is a packet device, SATA bridge or the like. */
+    if (ch.read(reg::LBA_MID) || ch.read(reg::LBA_HIGH))
+        return atapi_signature(ch.read(reg::LBA_MID), ch.read(reg::LBA_HIGH)) ? Probe::Atapi
+                                                                             : Probe::NotUsable;
+    for (u32 i = 0; i < POLL_BUDGET && !(status & (ST_DRQ | ST_ERR)); i++)
+        status = ch.alt_status();
+    if (status & ST_ERR) {
+        ch.read(reg::STATUS);
+        return atapi_signature(ch.read(reg::LBA_MID), ch.read(reg::LBA_HIGH)) ? Probe::Atapi
+                                                                             : Probe::NotUsable;
+    }
+    if (!(status & ST_DRQ))
+        return Probe::NotUsable;
+    for (u16& w : id)
+        w = arch::inw(ch.base());
+    ch.read(reg::STATUS);
+    return Probe::Disk;
+}
+
+/* The model string: two characters a word, high byte first, padded with spaces. */
+void copy_model(const u16 (&id)[256], char (&model)[41])
+{
+    for (u32 i = 0; i < ID_MODEL_WORDS; i++) {
+        model[2 * i] = char(id[ID_MODEL + i] >> 8);
+        model[2 * i + 1] = char(id[ID_MODEL + i]);
+    }
+    model[40] = '\0';
+    for (int i = 39; i >= 0 && (model[i] == ' ' || model[i] == '\0'); i--)
+        model[i] = '\0';
+}
+
+void probe_position(u8 position)
+{
+    Channel& ch = channel(position >> 1);
+    Drive drive = position & 1 ? Drive::Slave : Drive::Master;
+    char name[4] = { 'h', 'd', char('a' + position), '\0' };
+    static u16 id[256];
+
+    switch (identify(ch, drive, id, name)) {
+    case Probe::Absent:
+    case Probe::NotUsable:
+        return;
+    case Probe::Atapi:
+        printk(KERN_INFO "%s: ATAPI device (CD-ROM or the like): not a disk, skipped\n", name);
+        return;
+    case Probe::Disk:
+        break;
+    }
+    DiskInfo info;
+    copy_model(id, info.model);
+    if ((id[ID_CONFIG] & ID_CONFIG_NOT_ATA) || !(id[ID_CAPABILITIES] & ID_CAP_LBA)) {
+        printk(KERN_WARNING "%s: %s: no LBA addressing: not supported, skipped\n", name,
+               info.model);
+        return;
+    }
+    u64 sectors = u64(id[ID_LBA28_SECTORS]) | u64(id[ID_LBA28_SECTORS + 1]) << 16;
+    /* Word 83 is valid when bit 14 is set and bit 15 clear. */
+    info.lba48 = (id[ID_COMMAND_SETS] & 0xC000) == 0x4000 && (id[ID_COMMAND_SETS] & ID_CMD_LBA48);
+    if (info.lba48) {
+        u64 sectors48 = 0;
+        for (int i = 3; i >= 0; i--)
+            sectors48 = sectors48 << 16 | id[ID_LBA48_SECTORS + i];
+        if (sectors48)
+            sectors = sectors48;
+    } else if (sectors > LBA28_LIMIT) {
+        sectors = LBA28_LIMIT;
+    }
+    u32 major = position < 2 ? block::IDE0_MAJOR : block::IDE1_MAJOR;
+    u32 minor = (position & 1) * block::MINORS_PER_DISK;
+    auto* disk = new (std::nothrow) Disk(name, block::make_dev(major, minor), sectors, ch, drive,
+                                         info);
+    if (!disk) {
+        printk(KERN_ERR "%s: no memory for the disk\n", name);
+        return;
+    }
+    printk(KERN_INFO "%s: %s, %llu MB (%llu sectors), %s\n", name, info.model, sectors >> 11,
+           sectors, info.lba48 ? "LBA48" : "LBA28");
+    disks[position] = disk;
+}
+
+void probe_channel(u8 index)
+{
+    Channel& ch = channel(index);
+    /* No controller answers on a floating bus: every register reads 0xFF. */
+    if (ch.read(reg::STATUS) == 0xFF)
+        return;
+    ch.set_drive_interrupts(false);
+    ch.reset();
+    for (u8 drive = 0; drive < 2; drive++)
+        probe_position(u8(index * 2 + drive));
+    ch.install_irq();
+    ch.set_drive_interrupts(true);
+}
+
+} // namespace
+
+void init()
+{
+    for (u8 i = 0; i < NR_CHANNELS; i++)
+        probe_channel(i);
+    if (block::register_block_major(block::IDE0_MAJOR) ||
+        block::register_block_major(block::IDE1_MAJOR))
+        printk(KERN_ERR "ata: the IDE block majors are taken\n");
+    /* The partition check reads each disk: after all are probed and the IRQs are in. */
+    for (Disk* d : disks)
+        if (d && block::add_disk(*d))
+            printk(KERN_ERR "%s: cannot register the disk\n", d->name());
+}
+
+block::BlockDevice* disk(u8 position)
+{
+    return position < NR_POSITIONS ? disks[position] : nullptr;
+}
+
+const DiskInfo* disk_info(u8 position)
+{
+    return position < NR_POSITIONS && disks[position] ? &disks[position]->info() : nullptr;
+}
+
+} // namespace ata

@@ -1,0 +1,31 @@
+/*
+ * The ATA disk driver: the four IDE positions of the two legacy channels (0x1F0, IRQ 14;
+ * 0x170, IRQ 15), master and slave. ata::init probes them at boot, skips what is not an
+ * ATA disk (ATAPI CD-ROMs, empty positions, a floating bus), prints one line per disk and
+ * adds each to the block layer as hda..hdd with its MBR partitions. Transfers are PIO,
+ * LBA28 or LBA48, interrupt-driven; errors and timeouts end in -EIO, never a hang.
+ * docs/disks.md describes the design.
+ */
+#pragma once
+
+#include <drivers/block.h>
+
+namespace ata {
+
+constexpr u8 NR_POSITIONS = 4;          /* hda, hdb, hdc, hdd */
+constexpr u64 LBA28_LIMIT = u64(1) << 28;       /* sectors LBA28 can address */
+
+/* Probes the channels and registers the disks and the IDE block majors. Once, at boot. */
+void init();
+
+/* The disk at position 0 (hda) .. 3 (hdd), or null. */
+block::BlockDevice* disk(u8 position);
+
+/* What IDENTIFY said about a disk. */
+struct DiskInfo {
+    char model[41];
+    bool lba48;
+};
+const DiskInfo* disk_info(u8 position);
+
+} // namespace ata

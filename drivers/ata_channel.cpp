@@ -1,0 +1,272 @@
+/* An IDE channel: registers, interrupt, waits with deadlines, the lock, PIO commands. */
+#include <arch/i386/interrupts.h>
+#include <arch/i386/io.h>
+#include <drivers/ata_channel.h>
+#include <drivers/timer.h>
+#include <kernel/printk.h>
+#include <kernel/task.h>
+
+namespace ata {
+
+namespace {
+
+/* The two legacy channels: command block, control block, IRQ. */
+Channel channels[NR_CHANNELS] = {
+    Channel(0x1F0, 0x3F6, 14, 0),
+    Channel(0x170, 0x376, 15, 1),
+};
+
+void primary_interrupt(TrapFrame&) { channels[0].handle_interrupt(); }
+void secondary_interrupt(TrapFrame&) { channels[1].handle_interrupt(); }
+
+constexpr u32 WORDS_PER_SECTOR = block::SECTOR_SIZE / 2;
+
+bool passed(u32 deadline) { return i32(jiffies - deadline) >= 0; }
+
+} // namespace
+
+Channel& channel(u8 index) { return channels[index]; }
+
+WaitMode wait_mode()
+{
+    if (!arch::interrupts_enabled())
+        return WaitMode::Poll;
+    if (!current || current == task[0])
+        return WaitMode::Halt;
+    return WaitMode::Sleep;
+}
+
+u8 Channel::read(u16 r) const { return arch::inb(u16(m_base + r)); }
+void Channel::write(u16 r, u8 value) const { arch::outb(u16(m_base + r), value); }
+u8 Channel::alt_status() const { return arch::inb(m_control); }
+
+void Channel::select(Drive drive, u8 low_bits) const
+{
+    write(reg::DEVICE, u8(DEV_OBSOLETE | DEV_LBA | (drive == Drive::Slave ? DEV_SLAVE : 0) |
+                          (low_bits & 0x0F)));
+    /* Reading the alternate status takes ~100 ns on ISA timing: four make the 400 ns. */
+    for (int i = 0; i < 4; i++)
+        alt_status();
+}
+
+void Channel::set_drive_interrupts(bool on)
+{
+    m_control_bits = on ? 0 : CTL_NIEN;
+    arch::outb(m_control, m_control_bits);
+}
+
+void Channel::handle_interrupt()
+{
+    m_irq_status = read(reg::STATUS);
+    m_interrupted = true;
+    m_stats.interrupts++;
+    if (m_irq_queue.head) {
+        wake_up(m_irq_queue);
+        /*
+         * The waiter runs at the next return to user mode rather than when the running
+         * process's slice ends: a disk request costs a slice otherwise (Linux 1.x's
+         * wake_up preempts for a waiter with more of its slice left, which a task that
+         * slept has).
+         */
+        need_resched = true;
+    }
+}
+
+void Channel::install_irq()
+{
+    request_irq(m_irq, m_index == 0 ? primary_interrupt : secondary_interrupt);
+}
+
+bool Channel::poll_not_busy(u32 ticks, u8& status) const
+{
+    bool clock = arch::interrupts_enabled();
+    u32 start = jiffies;
+    for (u32 i = 0;; i++) {
+        status = alt_status();
+        if (!(status & ST_BSY))
+            return true;
+        if (clock ? jiffies - start >= ticks : i >= POLL_BUDGET)
+            return false;
+    }
+}
+
+void Channel::reset()
+{
+    m_stats.resets++;
+    arch::outb(m_control, u8(m_control_bits | CTL_SRST));
+    for (int i = 0; i < 10; i++)        /* SRST must stay set for 5 us */
+        arch::io_delay();
+    arch::outb(m_control, m_control_bits);
+    for (int i = 0; i < 2000; i++)      /* and the drives get 2 ms before BSY means anything */
+        arch::io_delay();
+    u8 status;
+    if (!poll_not_busy(COMMAND_TIMEOUT_TICKS, status))
+        printk(KERN_ERR "ide%u: still busy after a reset (status %#x)\n", m_index, status);
+    m_interrupted = false;
+}
+
+bool Channel::acquire()
+{
+    WaitMode mode = wait_mode();
+    arch::InterruptDisabler guard;
+    while (m_busy) {
+        if (mode == WaitMode::Poll)
+            return false;
+        if (mode == WaitMode::Sleep) {
+            sleep_on(m_lock_queue);
+            continue;
+        }
+        /* The idle task: the holder is a process waiting for its interrupt; let it run. */
+        if (need_resched)
+            schedule();
+        else
+            asm volatile("sti; hlt; cli" : : : "memory");
+    }
+    m_busy = true;
+    return true;
+}
+
+void Channel::release()
+{
+    arch::InterruptDisabler guard;
+    m_busy = false;
+    wake_up(m_lock_queue);
+}
+
+bool Channel::wait_for_drive(WaitMode mode, u32 deadline, u8& status)
+{
+    if (deadline == 0)
+        deadline = 1;                   /* 0 means "no deadline" to sleep_on_until */
+    switch (mode) {
+    case WaitMode::Poll:
+        m_stats.polled++;
+        if (!poll_not_busy(COMMAND_TIMEOUT_TICKS, status))
+            return false;
+        status = read(reg::STATUS);
+        return true;
+    case WaitMode::Halt:
+        for (;;) {
+            arch::cli();
+            if (m_interrupted)
+                break;
+            if (passed(deadline)) {
+                arch::sti();
+                status = alt_status();
+                return false;
+            }
+            m_stats.halts++;
+            /* sti's shadow covers hlt: an interrupt after the check still wakes it. */
+            asm volatile("sti; hlt" : : : "memory");
+        }
+        m_interrupted = false;
+        status = m_irq_status;
+        arch::sti();
+        return true;
+    case WaitMode::Sleep:
+        for (;;) {
+            arch::InterruptDisabler guard;
+            if (m_interrupted) {
+                m_interrupted = false;
+                status = m_irq_status;
+                return true;
+            }
+            if (passed(deadline)) {
+                status = alt_status();
+                return false;
+            }
+            /* Interruptible: a pending signal makes this return at once, so the loop
+               spins until the interrupt instead; the transfer cannot be abandoned. */
+            m_stats.sleeps++;
+            sleep_on_until(m_irq_queue, deadline);
+        }
+    }
+    return false;
+}
+
+void Channel::issue(Command command, Addressing addressing, u64 lba, u32 count)
+{
+    if (addressing == Addressing::Lba48) {
+        m_stats.lba48_commands++;
+        /* The high-order bytes first: each register is a two-deep FIFO. */
+        write(reg::SECTOR_COUNT, u8(count >> 8));
+        write(reg::LBA_LOW, u8(lba >> 24));
+        write(reg::LBA_MID, u8(lba >> 32));
+        write(reg::LBA_HIGH, u8(lba >> 40));
+    }
+    write(reg::SECTOR_COUNT, u8(count));        /* 256 is 0 in LBA28 */
+    write(reg::LBA_LOW, u8(lba));
+    write(reg::LBA_MID, u8(lba >> 8));
+    write(reg::LBA_HIGH, u8(lba >> 16));
+    write(reg::COMMAND, u8(command));
+}
+
+long Channel::fail_locked(const char* disk_name, block::Direction direction, u64 lba,
+                          Failure failure, u8 status)
+{
+    const char* op = direction == block::Direction::Read ? "read" : "write";
+    if (failure == Failure::DeviceError) {
+        /* The drive aborted the command and is ready for the next one. */
+        printk(KERN_ERR "%s: %s error at LBA %llu: status %#x, error %#x\n", disk_name, op, lba,
+               status, read(reg::ERROR));
+        return -EIO;
+    }
+    if (failure == Failure::Timeout)
+        m_stats.timeouts++;
+    printk(KERN_ERR "%s: %s at LBA %llu: %s (status %#x), resetting ide%u\n", disk_name, op, lba,
+           failure == Failure::Timeout ? "timeout" : "no data request", status, m_index);
+    reset();
+    return -EIO;
+}
+
+long Channel::pio_locked(Drive drive, block::Direction direction, Addressing addressing,
+                         u64 lba, u32 count, u16* buf, const char* disk_name)
+{
+    using block::Direction;
+    WaitMode mode = wait_mode();
+    set_drive_interrupts(mode != WaitMode::Poll);
+    select(drive, addressing == Addressing::Lba28 ? u8(lba >> 24) : 0);
+    u8 status;
+    if (!poll_not_busy(COMMAND_TIMEOUT_TICKS, status))
+        return fail_locked(disk_name, direction, lba, Failure::Timeout, status);
+    {
+        arch::InterruptDisabler guard;
+        m_interrupted = false;
+        Command command = direction == Direction::Read
+            ? (addressing == Addressing::Lba48 ? Command::ReadSectorsExt : Command::ReadSectors)
+            : (addressing == Addressing::Lba48 ? Command::WriteSectorsExt : Command::WriteSectors);
+        issue(command, addressing, lba, count);
+    }
+    for (u32 i = 0; i < count; i++, buf += WORDS_PER_SECTOR) {
+        bool ready;
+        if (direction == Direction::Write && i == 0) {
+            /* The first sector of a write is asked for without an interrupt. */
+            ready = poll_not_busy(COMMAND_TIMEOUT_TICKS, status);
+        } else {
+            ready = wait_for_drive(mode, jiffies + COMMAND_TIMEOUT_TICKS, status);
+        }
+        if (!ready)
+            return fail_locked(disk_name, direction, lba + i, Failure::Timeout, status);
+        if (status & (ST_ERR | ST_DF))
+            return fail_locked(disk_name, direction, lba + i, Failure::DeviceError, status);
+        if (!(status & ST_DRQ))
+            return fail_locked(disk_name, direction, lba + i, Failure::NoData, status);
+        if (direction == Direction::Read) {
+            for (u32 w = 0; w < WORDS_PER_SECTOR; w++)
+                buf[w] = arch::inw(m_base);
+        } else {
+            m_interrupted = false;
+            for (u32 w = 0; w < WORDS_PER_SECTOR; w++)
+                arch::outw(m_base, buf[w]);
+        }
+    }
+    if (direction == Direction::Write) {
+        /* The interrupt after the last sector: written, or not. */
+        if (!wait_for_drive(mode, jiffies + COMMAND_TIMEOUT_TICKS, status))
+            return fail_locked(disk_name, direction, lba + count - 1, Failure::Timeout, status);
+        if (status & (ST_ERR | ST_DF))
+            return fail_locked(disk_name, direction, lba + count - 1, Failure::DeviceError, status);
+    }
+    return 0;
+}
+
+} // namespace ata

@@ -1,0 +1,331 @@
+/*
+ * Self-tests of the ATA driver on the disks of the test stage ("disks" in
+ * scripts/run-tests.py), which boots with `test_disks=1` and attaches:
+ *
+ *   hda   8 MiB raw, every sector holding its pattern (below), tag 0
+ *   hdb  16 MiB raw, patterns with tag 1, an MBR made by sfdisk: hdb1 2048+4096,
+ *        hdb2 6144+8192, hdb3 an empty extended partition at 14336+8192, hdb4 24576+8192
+ *   hdc 130 GiB sparse raw (zeros): beyond 2^28 sectors, so LBA48
+ *   hdd   1 MiB raw, patterns with tag 3, behind QEMU's blkdebug: reading sector 100
+ *         fails with EIO (and so does any access to it afterwards)
+ *
+ * Sector n of a pattern disk is 128 little-endian u32 words: n, 0xD15C0000 | tag, then
+ * word k = n ^ k. Without `test_disks=1` on the command line these cases check nothing
+ * and say so; with it, a missing or different disk fails them.
+ *
+ * The disk_timeout suite runs in a boot of its own, with `test_disks=slow`: hda is QEMU's
+ * null-co driver answering after 4 s, longer than the driver waits; hdb a 1 MiB pattern
+ * disk (tag 1) on the same channel.
+ */
+#include <arch/i386/io.h>
+#include <drivers/ata.h>
+#include <drivers/ata_channel.h>
+#include <drivers/timer.h>
+#include <fs/file.h>
+#include <kernel/cmdline.h>
+#include <kernel/console.h>
+#include <kernel/ktest.h>
+#include <kernel/string.h>
+#include <mm/memory.h>
+
+extern CommandLine command_line;
+
+namespace {
+
+using block::BlockDevice;
+
+constexpr u64 HDA_SECTORS = 16384, HDB_SECTORS = 32768, HDD_SECTORS = 2048;
+constexpr u64 HDC_SECTORS = u64(130) << 21;     /* 130 GiB */
+constexpr u64 BAD_SECTOR = 100;
+
+/* Whether the command line says `test_disks=<which>`. */
+bool fixture_expected(const char* which)
+{
+    for (size_t i = 0; i < command_line.init_envc; i++) {
+        const char* word = command_line.init_envp[i];
+        if (strncmp(word, "test_disks=", 11) == 0 && strcmp(word + 11, which) == 0)
+            return true;
+    }
+    return false;
+}
+
+#define REQUIRE_TEST_DISKS(which)                                                       \
+    do {                                                                                \
+        if (!fixture_expected(which)) {                                                 \
+            console_print("    # no test disks (test_disks=" which " not given): "      \
+                          "nothing checked\n");                                         \
+            return;                                                                     \
+        }                                                                               \
+    } while (0)
+
+/* The first mismatching word of sector n's pattern, or -1. */
+int pattern_mismatch(const void* sector, u64 n, u32 tag)
+{
+    const u32* w = static_cast<const u32*>(sector);
+    if (w[0] != u32(n))
+        return 0;
+    if (w[1] != (0xD15C0000u | tag))
+        return 1;
+    for (u32 k = 2; k < 128; k++)
+        if (w[k] != (u32(n) ^ k))
+            return int(k);
+    return -1;
+}
+
+/* A page of kernel memory for the length of a case. */
+class Buffer {
+public:
+    Buffer() : m_page(get_free_page(Gfp::Kernel)) { }
+    ~Buffer() { if (m_page) free_page(m_page); }
+    Buffer(const Buffer&) = delete;
+    Buffer& operator=(const Buffer&) = delete;
+    explicit operator bool() const { return bool(m_page); }
+    u8* get() const { return m_page.as_ptr<u8>(); }
+    u32* words() const { return m_page.as_ptr<u32>(); }
+private:
+    VirtAddr m_page;
+};
+
+const ata::ChannelStats& stats_of(u8 position) { return ata::channel(position >> 1).stats(); }
+
+} // namespace
+
+KTEST(disk, fixture_attached)
+{
+    REQUIRE_TEST_DISKS("1");
+    static const u64 sizes[ata::NR_POSITIONS] = { HDA_SECTORS, HDB_SECTORS, HDC_SECTORS, HDD_SECTORS };
+    for (u8 p = 0; p < ata::NR_POSITIONS; p++) {
+        BlockDevice* disk = ata::disk(p);
+        EXPECT_TRUE(disk);
+        if (disk)
+            EXPECT_EQ(disk->sectors(), sizes[p]);
+    }
+    const ata::DiskInfo* big = ata::disk_info(2);
+    EXPECT_TRUE(big && big->lba48);
+    EXPECT_TRUE(big && strcmp(big->model, "QEMU HARDDISK") == 0);
+}
+
+KTEST(disk, sectors_hold_their_numbers)
+{
+    REQUIRE_TEST_DISKS("1");
+    BlockDevice* hda = ata::disk(0);
+    ASSERT_TRUE(hda);
+    Buffer buf;
+    ASSERT_TRUE(buf);
+    for (u64 n : { u64(0), u64(1), u64(255), u64(256), u64(4095), HDA_SECTORS - 1 }) {
+        memset(buf.get(), 0, 512);
+        EXPECT_EQ(hda->read_sectors(n, 1, buf.get()), 0);
+        EXPECT_EQ(pattern_mismatch(buf.get(), n, 0), -1);
+    }
+    /* Eight at once, from an odd place, and a whole page. */
+    EXPECT_EQ(hda->read_sectors(1001, 8, buf.get()), 0);
+    for (u64 i = 0; i < 8; i++)
+        EXPECT_EQ(pattern_mismatch(buf.get() + i * 512, 1001 + i, 0), -1);
+    EXPECT_EQ(hda->read_page(100, buf.get()), 0);
+    for (u64 i = 0; i < 8; i++)
+        EXPECT_EQ(pattern_mismatch(buf.get() + i * 512, 800 + i, 0), -1);
+    EXPECT_EQ(hda->read_sectors(HDA_SECTORS, 1, buf.get()), -EINVAL);
+}
+
+KTEST(disk, pages_written_at_the_end_read_back)
+{
+    REQUIRE_TEST_DISKS("1");
+    BlockDevice* hda = ata::disk(0);
+    ASSERT_TRUE(hda);
+    Buffer buf;
+    ASSERT_TRUE(buf);
+    u64 last = hda->pages() - 1;
+    for (u64 page = last - 1; page <= last; page++) {
+        for (u32 i = 0; i < 1024; i++)
+            buf.words()[i] = u32(page * 0x9E3779B1u) ^ i;
+        EXPECT_EQ(hda->write_page(page, buf.get()), 0);
+    }
+    for (u64 page = last - 1; page <= last; page++) {
+        memset(buf.get(), 0, 4096);
+        EXPECT_EQ(hda->read_page(page, buf.get()), 0);
+        bool same = true;
+        for (u32 i = 0; i < 1024; i++)
+            same &= buf.words()[i] == (u32(page * 0x9E3779B1u) ^ i);
+        EXPECT_TRUE(same);
+    }
+    /* The page before them is untouched. */
+    EXPECT_EQ(hda->read_page(last - 2, buf.get()), 0);
+    EXPECT_EQ(pattern_mismatch(buf.get() + 7 * 512, (last - 2) * 8 + 7, 0), -1);
+}
+
+KTEST(disk, lba48_beyond_2_28_sectors)
+{
+    REQUIRE_TEST_DISKS("1");
+    BlockDevice* hdc = ata::disk(2);
+    ASSERT_TRUE(hdc);
+    Buffer buf;
+    ASSERT_TRUE(buf);
+    const ata::ChannelStats& stats = stats_of(2);
+
+    /* Below the limit, LBA28. */
+    u32 before = stats.lba48_commands;
+    EXPECT_EQ(hdc->read_sectors(ata::LBA28_LIMIT - 1, 1, buf.get()), 0);
+    EXPECT_EQ(stats.lba48_commands, before);
+
+    /* Across and above it, LBA48: a page straddling 2^28, one above, the last sector. */
+    for (u32 i = 0; i < 1024; i++)
+        buf.words()[i] = 0xB16D15C0u + i;
+    EXPECT_EQ(hdc->write_sectors(ata::LBA28_LIMIT - 4, 8, buf.get()), 0);
+    EXPECT_EQ(stats.lba48_commands, before + 1);
+    u64 high_page = (ata::LBA28_LIMIT >> 3) + 12345;
+    buf.words()[0] = u32(high_page);
+    EXPECT_EQ(hdc->write_page(high_page, buf.get()), 0);
+    EXPECT_EQ(stats.lba48_commands, before + 2);
+
+    memset(buf.get(), 0, 4096);
+    EXPECT_EQ(hdc->read_page(high_page, buf.get()), 0);
+    EXPECT_EQ(buf.words()[0], u32(high_page));
+    EXPECT_EQ(buf.words()[1023], 0xB16D15C0u + 1023);
+    /* Sector 2^28 itself, the first beyond LBA28, holds the straddling write's 5th. */
+    EXPECT_EQ(hdc->read_sectors(ata::LBA28_LIMIT, 1, buf.get()), 0);
+    EXPECT_EQ(buf.words()[0], 0xB16D15C0u + 4 * 128);
+    EXPECT_EQ(hdc->read_sectors(ata::LBA28_LIMIT - 1, 1, buf.get()), 0);
+    EXPECT_EQ(buf.words()[0], 0xB16D15C0u + 3 * 128);
+    EXPECT_EQ(hdc->read_sectors(HDC_SECTORS - 1, 1, buf.get()), 0);
+    EXPECT_EQ(buf.words()[0], 0u);              /* never written: the sparse file's zeros */
+    EXPECT_GE(stats.lba48_commands, before + 5);
+}
+
+KTEST(disk, mbr_partitions_at_their_offsets)
+{
+    REQUIRE_TEST_DISKS("1");
+    static const struct { u32 rdev; u64 first, sectors; } parts[] = {
+        { 0x0341, 2048, 4096 }, { 0x0342, 6144, 8192 }, { 0x0344, 24576, 8192 },
+    };
+    Buffer buf;
+    ASSERT_TRUE(buf);
+    for (const auto& p : parts) {
+        BlockDevice* part = block::find_device(p.rdev);
+        EXPECT_TRUE(part);
+        if (!part)
+            continue;
+        EXPECT_EQ(part->sectors(), p.sectors);
+        EXPECT_EQ(part->read_sectors(0, 1, buf.get()), 0);
+        EXPECT_EQ(pattern_mismatch(buf.get(), p.first, 1), -1);
+        EXPECT_EQ(part->read_sectors(p.sectors - 1, 1, buf.get()), 0);
+        EXPECT_EQ(pattern_mismatch(buf.get(), p.first + p.sectors - 1, 1), -1);
+        EXPECT_EQ(part->read_sectors(p.sectors, 1, buf.get()), -EINVAL);
+    }
+    EXPECT_STREQ(block::find_device(0x0342) ? block::find_device(0x0342)->name() : "", "hdb2");
+    /* The extended partition is listed at boot, not a device; hda has no table. */
+    EXPECT_EQ(block::find_device(0x0343), nullptr);
+    EXPECT_EQ(block::find_device(0x0301), nullptr);
+    fs::File* f = nullptr;
+    EXPECT_EQ(fs::open("/dev/hdb3", fs::O_RDONLY, f), -ENXIO);
+    ASSERT_EQ(fs::open("/dev/hdb4", fs::O_RDONLY, f), 0);
+    u32 word = 0;
+    i64 pos;
+    EXPECT_EQ(f->lseek(512 * 10, fs::SEEK_SET, pos), 0);
+    EXPECT_EQ(f->read(&word, 4), 4);
+    EXPECT_EQ(word, 24576u + 10);
+    f->put();
+}
+
+KTEST(disk, two_disks_at_once)
+{
+    REQUIRE_TEST_DISKS("1");
+    BlockDevice* hda = ata::disk(0);
+    BlockDevice* hdb = ata::disk(1);
+    BlockDevice* hdd = ata::disk(3);
+    ASSERT_TRUE(hda && hdb && hdd);
+    Buffer buf;
+    ASSERT_TRUE(buf);
+    int bad = 0;
+    for (u64 i = 0; i < 64; i++) {
+        u64 n = 3000 + i * 37;
+        bad += hda->read_sectors(n, 1, buf.get()) != 0 || pattern_mismatch(buf.get(), n, 0) != -1;
+        bad += hdb->read_sectors(n, 1, buf.get()) != 0 || pattern_mismatch(buf.get(), n, 1) != -1;
+        bad += hdd->read_sectors(i, 1, buf.get()) != 0 || pattern_mismatch(buf.get(), i, 3) != -1;
+    }
+    EXPECT_EQ(bad, 0);
+}
+
+KTEST(disk, injected_errors_are_eio_without_a_hang)
+{
+    REQUIRE_TEST_DISKS("1");
+    BlockDevice* hdd = ata::disk(3);
+    ASSERT_TRUE(hdd);
+    Buffer buf;
+    ASSERT_TRUE(buf);
+    const ata::ChannelStats& stats = stats_of(3);
+    u32 resets = stats.resets, start = jiffies;
+    EXPECT_EQ(hdd->read_sectors(BAD_SECTOR - 1, 1, buf.get()), 0);
+    EXPECT_EQ(pattern_mismatch(buf.get(), BAD_SECTOR - 1, 3), -1);
+    EXPECT_EQ(hdd->read_sectors(BAD_SECTOR, 1, buf.get()), -EIO);
+    EXPECT_EQ(hdd->read_page(BAD_SECTOR / 8, buf.get()), -EIO);
+    EXPECT_EQ(hdd->write_sectors(BAD_SECTOR, 1, buf.get()), -EIO);
+    /* The drive ended each command itself: no timeout, no reset, and it goes on working. */
+    EXPECT_EQ(hdd->read_sectors(BAD_SECTOR + 1, 1, buf.get()), 0);
+    EXPECT_EQ(pattern_mismatch(buf.get(), BAD_SECTOR + 1, 3), -1);
+    EXPECT_EQ(stats.resets, resets);
+    EXPECT_LT(jiffies - start, HZ);
+    /* Through the file layer too. */
+    fs::File* f = nullptr;
+    ASSERT_EQ(fs::open("/dev/hdd", fs::O_RDONLY, f), 0);
+    i64 pos;
+    EXPECT_EQ(f->lseek(BAD_SECTOR * 512, fs::SEEK_SET, pos), 0);
+    EXPECT_EQ(f->read(buf.get(), 4096), -EIO);
+    f->put();
+}
+
+/*
+ * The idle task waits with hlt for the drive's interrupt: the CPU is free while the
+ * drive works (a process would sleep instead; the user-space test disk_io_sleeps shows
+ * another process running then). With interrupts off, the driver polls.
+ */
+KTEST(disk, waits_for_the_interrupt_polls_without)
+{
+    REQUIRE_TEST_DISKS("1");
+    BlockDevice* hda = ata::disk(0);
+    ASSERT_TRUE(hda);
+    ASSERT_TRUE(arch::interrupts_enabled());
+    Buffer buf;
+    ASSERT_TRUE(buf);
+    const ata::ChannelStats& stats = stats_of(0);
+    u32 interrupts = stats.interrupts, halts = stats.halts, polled = stats.polled;
+    for (u64 n = 0; n < 32; n++)
+        EXPECT_EQ(hda->read_sectors(5000 + n, 1, buf.get()), 0);
+    EXPECT_EQ(stats.interrupts - interrupts, 32u);
+    EXPECT_GT(stats.halts, halts);
+    EXPECT_EQ(stats.polled, polled);
+
+    interrupts = stats.interrupts;
+    {
+        arch::InterruptDisabler off;
+        EXPECT_EQ(hda->read_sectors(6000, 8, buf.get()), 0);
+        EXPECT_EQ(hda->write_sectors(HDA_SECTORS - 100, 1, buf.get()), 0);
+    }
+    EXPECT_EQ(pattern_mismatch(buf.get() + 7 * 512, 6007, 0), -1);
+    EXPECT_EQ(stats.polled - polled, 9u);
+    EXPECT_EQ(stats.interrupts, interrupts);
+    /* And interrupts again afterwards. */
+    EXPECT_EQ(hda->read_sectors(HDA_SECTORS - 100, 1, buf.get()), 0);
+    EXPECT_EQ(pattern_mismatch(buf.get(), 6000, 0), -1);
+    EXPECT_EQ(stats.interrupts - interrupts, 1u);
+}
+
+KTEST(disk_timeout, slow_drive_gives_eio_after_a_reset)
+{
+    REQUIRE_TEST_DISKS("slow");
+    BlockDevice* slow = ata::disk(0);
+    BlockDevice* hdb = ata::disk(1);
+    ASSERT_TRUE(slow && hdb);
+    Buffer buf;
+    ASSERT_TRUE(buf);
+    const ata::ChannelStats& stats = stats_of(0);
+    u32 timeouts = stats.timeouts, resets = stats.resets, start = jiffies;
+    EXPECT_EQ(slow->read_sectors(5, 1, buf.get()), -EIO);
+    u32 waited = jiffies - start;
+    EXPECT_GE(waited, ata::COMMAND_TIMEOUT_TICKS);
+    EXPECT_LT(waited, ata::COMMAND_TIMEOUT_TICKS + 5 * HZ);
+    EXPECT_EQ(stats.timeouts - timeouts, 1u);
+    EXPECT_EQ(stats.resets - resets, 1u);
+    /* After the reset, the other drive of the channel works. */
+    EXPECT_EQ(hdb->read_sectors(7, 1, buf.get()), 0);
+    EXPECT_EQ(pattern_mismatch(buf.get(), 7, 1), -1);
+}
