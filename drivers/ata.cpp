@@ -182,12 +182,12 @@ void probe_channel(u8 index)
     /* No controller answers on a floating bus: every register reads 0xFF. */
     if (ch.read(reg::STATUS) == 0xFF)
         return;
-    ch.set_drive_interrupts(false);
+    ch.set_drive_interrupts(Channel::DriveInterrupts::Off);
     ch.reset();
     for (u8 drive = 0; drive < 2; drive++)
         probe_position(u8(index * 2 + drive));
     ch.install_irq();
-    ch.set_drive_interrupts(true);
+    ch.set_drive_interrupts(Channel::DriveInterrupts::On);
 }
 
 } // namespace

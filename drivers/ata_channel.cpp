@@ -49,9 +49,9 @@ void Channel::select(Drive drive, u8 low_bits) const
         alt_status();
 }
 
-void Channel::set_drive_interrupts(bool on)
+void Channel::set_drive_interrupts(DriveInterrupts state)
 {
-    m_control_bits = on ? 0 : CTL_NIEN;
+    m_control_bits = state == DriveInterrupts::On ? 0 : CTL_NIEN;
     arch::outb(m_control, m_control_bits);
 }
 
@@ -223,7 +223,7 @@ long Channel::pio_locked(Drive drive, block::Direction direction, Addressing add
 {
     using block::Direction;
     WaitMode mode = wait_mode();
-    set_drive_interrupts(mode != WaitMode::Poll);
+    set_drive_interrupts(mode == WaitMode::Poll ? DriveInterrupts::Off : DriveInterrupts::On);
     select(drive, addressing == Addressing::Lba28 ? u8(lba >> 24) : 0);
     u8 status;
     if (!poll_not_busy(COMMAND_TIMEOUT_TICKS, status))

@@ -49,7 +49,7 @@ enum class Addressing : u8 { Lba28, Lba48 };
 constexpr u32 COMMAND_TIMEOUT_TICKS = 3 * 100;          /* 3 s at HZ 100 */
 constexpr u32 POLL_BUDGET = 4'000'000;                  /* status reads without a clock */
 
-/* What a request saw: for the self-tests and the boot message. */
+/* How the channel's waits went, counted for the self-tests. */
 struct ChannelStats {
     u32 interrupts = 0;         /* the drive's interrupts taken */
     u32 sleeps = 0;             /* times a process slept waiting for one */
@@ -76,7 +76,8 @@ public:
     /* Selects a drive and waits the 400 ns the drive needs to show its status. */
     void select(Drive drive, u8 low_bits) const;
     /* Interrupts from the drive on or off (nIEN), kept across resets. */
-    void set_drive_interrupts(bool on);
+    enum class DriveInterrupts : u8 { Off, On };
+    void set_drive_interrupts(DriveInterrupts state);
 
     /* Called from the IRQ handler: reads the status, which acknowledges the interrupt. */
     void handle_interrupt();
