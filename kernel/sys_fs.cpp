@@ -242,7 +242,8 @@ long sys_write(int fd, u32 buf, u32 count)
     return long(total);
 }
 
-long sys_writev(int fd, u32 iov, int iovcnt)
+/* readv/writev: one transfer per iovec, stopping at the first short one. */
+long transfer_vector(long (*transfer)(int, u32, u32), int fd, u32 iov, int iovcnt)
 {
     if (iovcnt < 0 || iovcnt > 1024)
         return -EINVAL;
@@ -253,7 +254,7 @@ long sys_writev(int fd, u32 iov, int iovcnt)
             return -EFAULT;
         if (!vec[1])
             continue;
-        long n = sys_write(fd, vec[0], vec[1]);
+        long n = transfer(fd, vec[0], vec[1]);
         if (n < 0)
             return total ? total : n;
         total += n;
@@ -263,25 +264,14 @@ long sys_writev(int fd, u32 iov, int iovcnt)
     return total;
 }
 
+long sys_writev(int fd, u32 iov, int iovcnt)
+{
+    return transfer_vector(sys_write, fd, iov, iovcnt);
+}
+
 long sys_readv(int fd, u32 iov, int iovcnt)
 {
-    if (iovcnt < 0 || iovcnt > 1024)
-        return -EINVAL;
-    long total = 0;
-    for (int i = 0; i < iovcnt; i++) {
-        u32 vec[2];
-        if (copy_from_user(vec, iov + 8 * u32(i), sizeof vec))
-            return -EFAULT;
-        if (!vec[1])
-            continue;
-        long n = sys_read(fd, vec[0], vec[1]);
-        if (n < 0)
-            return total ? total : n;
-        total += n;
-        if (u32(n) < vec[1])
-            break;
-    }
-    return total;
+    return transfer_vector(sys_read, fd, iov, iovcnt);
 }
 
 long sys_open(u32 path, u32 flags, u32)

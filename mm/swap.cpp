@@ -22,6 +22,15 @@ namespace {
 constexpr u8 SWAP_MAP_MAX = 127;        /* a count never reaches SWAP_MAP_BAD */
 WaitQueue lock_wait;                    /* sleepers on any swap_lockmap bit */
 
+/*
+ * Clean pages dropped since swap last made progress (a page written out, or a slot given
+ * back). With swap full, dropping clean pages only trades one process's text for
+ * another's, which fault straight back in: past a memory's worth of such drops,
+ * try_to_free_page gives up, and the process that needs a page dies instead of all of
+ * them thrashing for ever.
+ */
+u32 clean_drops;
+
 SwapInfo* area_of(SwapEntry entry)
 {
     if (!entry || entry.type() >= u32(nr_swapfiles))
@@ -95,6 +104,7 @@ bool try_to_swap_out(Task& owner, AddressSpace& as, u32 addr, Pte& pte)
             arch::invlpg(addr);
         as.rss--;
         free_page(to_virt(frame));
+        clean_drops += last;
         return last;
     }
     if (page.count > 1)
@@ -138,6 +148,7 @@ bool try_to_swap_out(Task& owner, AddressSpace& as, u32 addr, Pte& pte)
     }
     unlock_slot(si, entry.offset());
     free_page(to_virt(frame));
+    clean_drops = 0;
     return true;
 }
 
@@ -273,6 +284,7 @@ void swap_free(SwapEntry entry)
         bad_entry("swap_free: slot already free", entry);
     if (--count == 0) {
         si->inuse_pages--;
+        clean_drops = 0;
         if (entry.offset() < si->lowest_bit)
             si->lowest_bit = entry.offset();
     }
@@ -328,6 +340,8 @@ u32 swap_out_space(Task& owner, AddressSpace& as)
 
 bool try_to_free_page()
 {
+    if (clean_drops > page_allocator.nr_pages() / 2)
+        return false;
     /* Rising effort, as Linux 1.0: a larger share of all pages looked at each round. */
     for (int priority = 6; priority >= 0; priority--) {
         u32 budget = (page_allocator.nr_pages() >> priority) + 32;

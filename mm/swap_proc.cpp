@@ -1,10 +1,13 @@
 /* Swap as user space sees it: swapon/swapoff, /proc/swaps, the swap lines of meminfo. */
+#include <drivers/block.h>
 #include <fs/file.h>
 #include <fs/proc.h>
 #include <kernel/errno.h>
 #include <kernel/syscall.h>
 #include <kernel/task.h>
 #include <mm/swap.h>
+
+#include <new>
 
 namespace mm {
 namespace {
@@ -55,10 +58,13 @@ void swap_set_device_source(SwapDevice* (*source)(u32 rdev))
     device_for = source;
 }
 
+void swap_block_init();
+
 void swap_proc_init()
 {
     fs::proc_register({ "swaps", generate_swaps, nullptr });
     fs::meminfo_set_swap_source(meminfo_totals);
+    swap_block_init();
 }
 
 } // namespace mm
@@ -90,3 +96,37 @@ long sys_swapoff(u32 path_addr)
         return err;
     return mm::swap_disable(rdev);
 }
+
+namespace mm {
+namespace {
+
+/* A swap area on a disk or partition of the block layer. */
+class BlockSwap final : public SwapDevice {
+public:
+    explicit BlockSwap(block::BlockDevice& device) : m_device(device) { }
+    u32 pages() const override
+    {
+        u64 n = m_device.pages();
+        return n > SwapEntry::MAX_OFFSET + 1u ? SwapEntry::MAX_OFFSET + 1u : u32(n);
+    }
+    long read_page(u32 index, void* page) override { return m_device.read_page(index, page); }
+    long write_page(u32 index, const void* page) override { return m_device.write_page(index, page); }
+    void release() override { delete this; }
+private:
+    block::BlockDevice& m_device;
+};
+
+SwapDevice* block_swap_device(u32 rdev)
+{
+    block::BlockDevice* device = block::find_device(rdev);
+    return device ? new (std::nothrow) BlockSwap(*device) : nullptr;
+}
+
+} // namespace
+
+void swap_block_init()
+{
+    swap_set_device_source(block_swap_device);
+}
+
+} // namespace mm

@@ -8,6 +8,7 @@
 #include <kernel/task.h>
 #include <mm/layout.h>
 #include <mm/memory.h>
+#include <mm/selftest_support.h>
 #include <mm/swap.h>
 
 namespace {
@@ -63,22 +64,6 @@ private:
     VirtAddr m_pages[area_pages];
 };
 
-class Borrow {
-public:
-    explicit Borrow(mm::AddressSpace* as) : m_saved(current->mm) { use(as); }
-    void use(mm::AddressSpace* as)
-    {
-        current->mm = as;
-        arch::write_cr3(as->directory_phys().value());
-    }
-    ~Borrow()
-    {
-        current->mm = m_saved;
-        arch::write_cr3(virt_to_phys(u32(swapper_pg_dir)));
-    }
-private:
-    mm::AddressSpace* m_saved;
-};
 
 volatile u32& word(u32 page) { return *reinterpret_cast<volatile u32*>(base + page * PAGE_SIZE); }
 u32 pattern(u32 page) { return 0x5A000000 + page * 0x1111; }
@@ -92,6 +77,15 @@ mm::AddressSpace* filled_space()
         return nullptr;
     }
     return as;
+}
+
+/* Pages of [base, base + pages) that do not hold their pattern. */
+u32 wrong_pages()
+{
+    u32 wrong = 0;
+    for (u32 p = 0; p < pages; p++)
+        wrong += word(p) != pattern(p);
+    return wrong;
 }
 
 u32 swapped_ptes(mm::AddressSpace& as)
@@ -118,7 +112,7 @@ KTEST(swap, out_and_back_across_fork)
     mm::AddressSpace* parent = filled_space();
     ASSERT_TRUE(parent != nullptr);
     {
-        Borrow borrow(parent);
+        BorrowedAddressSpace borrow(parent);
         for (u32 p = 0; p < pages; p++)
             word(p) = pattern(p);
         u32 free_before_out = nr_free_pages();
@@ -138,19 +132,13 @@ KTEST(swap, out_and_back_across_fork)
 
         asm volatile("" : : : "memory");
         u32 major = current->maj_flt;
-        u32 wrong = 0;
-        for (u32 p = 0; p < pages; p++)
-            wrong += word(p) != pattern(p);
-        EXPECT_EQ(wrong, 0u);
+        EXPECT_EQ(wrong_pages(), 0u);
         asm volatile("" : : : "memory");
         EXPECT_EQ(current->maj_flt, major + pages);
         word(0) = 0xDEAD;                                   /* the parent's own copy */
 
         borrow.use(child);
-        wrong = 0;
-        for (u32 p = 0; p < pages; p++)
-            wrong += word(p) != pattern(p);
-        EXPECT_EQ(wrong, 0u);
+        EXPECT_EQ(wrong_pages(), 0u);
         EXPECT_EQ(mm::swap_totals().used, 0u);              /* every slot back */
         borrow.use(parent);
         EXPECT_EQ(word(0), 0xDEADu);
@@ -173,17 +161,14 @@ KTEST(swap, swapoff_brings_pages_back)
     mm::AddressSpace* as = filled_space();
     ASSERT_TRUE(as != nullptr);
     {
-        Borrow borrow(as);
+        BorrowedAddressSpace borrow(as);
         for (u32 p = 0; p < pages; p++)
             word(p) = pattern(p);
         EXPECT_EQ(mm::swap_out_space(*current, *as), pages);
         EXPECT_EQ(mm::swap_disable(rdev), 0);               /* try_to_unuse */
         EXPECT_EQ(swapped_ptes(*as), 0u);
         EXPECT_EQ(as->rss, pages);
-        u32 wrong = 0;
-        for (u32 p = 0; p < pages; p++)
-            wrong += word(p) != pattern(p);
-        EXPECT_EQ(wrong, 0u);
+        EXPECT_EQ(wrong_pages(), 0u);
     }
     delete as;
     delete ram;
@@ -199,7 +184,7 @@ KTEST(swap, io_errors)
     mm::AddressSpace* as = filled_space();
     ASSERT_TRUE(as != nullptr);
     {
-        Borrow borrow(as);
+        BorrowedAddressSpace borrow(as);
         for (u32 p = 0; p < pages; p++)
             word(p) = pattern(p);
         /* A failed write keeps every page in memory and retires the slots it tried. */
@@ -209,10 +194,7 @@ KTEST(swap, io_errors)
         EXPECT_EQ(as->rss, pages);
         EXPECT_LT(mm::swap_totals().pages, area_pages - 2);
         EXPECT_EQ(mm::swap_totals().used, 0u);
-        u32 wrong = 0;
-        for (u32 p = 0; p < pages; p++)
-            wrong += word(p) != pattern(p);
-        EXPECT_EQ(wrong, 0u);
+        EXPECT_EQ(wrong_pages(), 0u);
         /* A failed read is a bus error for the process that needed the page. */
         ram->fail_writes = false;
         EXPECT_GT(mm::swap_out_space(*current, *as), 0u);

@@ -8,6 +8,7 @@
 #include <kernel/task.h>
 #include <mm/layout.h>
 #include <mm/memory.h>
+#include <mm/selftest_support.h>
 #include <mm/vm.h>
 
 namespace {
@@ -16,26 +17,6 @@ constexpr u32 base = 0x10000000;
 constexpr u32 pages = 16;
 
 /* Runs the idle task on `as` for a while; restores the kernel's own tables after. */
-class Borrow {
-public:
-    explicit Borrow(mm::AddressSpace* as) : m_saved(current->mm)
-    {
-        current->mm = as;
-        arch::write_cr3(as->directory_phys().value());
-    }
-    void switch_to(mm::AddressSpace* as)
-    {
-        current->mm = as;
-        arch::write_cr3(as->directory_phys().value());
-    }
-    ~Borrow()
-    {
-        current->mm = m_saved;
-        arch::write_cr3(virt_to_phys(u32(swapper_pg_dir)));
-    }
-private:
-    mm::AddressSpace* m_saved;
-};
 
 volatile u32& word(u32 page, u32 index = 0)
 {
@@ -64,7 +45,7 @@ KTEST(vm, demand_zero_then_copy_on_write)
     ASSERT_EQ(parent->map({ base, base + pages * PAGE_SIZE, mm::PROT_READ | mm::PROT_WRITE,
                             mm::RegionKind::Anonymous }), 0);
     {
-        Borrow borrow(parent);
+        BorrowedAddressSpace borrow(parent);
         u32 faults = minor_faults();
         EXPECT_EQ(word(3, 5), 0u);                      /* fresh memory reads zero */
         EXPECT_EQ(minor_faults(), faults + 1);
@@ -90,14 +71,14 @@ KTEST(vm, demand_zero_then_copy_on_write)
         EXPECT_EQ(page_at(*child, base).count, 1);
 
         /* The child, now sole owner, writes in place: same frame, made writable. */
-        borrow.switch_to(child);
+        borrow.use(child);
         EXPECT_EQ(word(0), 0x1000u);
         word(0) = 0xBBBB;
         EXPECT_EQ(child->pte(base)->frame(), shared);
         EXPECT_EQ(word(1), 0x1001u);                    /* unwritten pages still shared */
         EXPECT_EQ(page_at(*child, base + PAGE_SIZE).count, 2);
 
-        borrow.switch_to(parent);
+        borrow.use(parent);
         EXPECT_EQ(word(0), 0xAAAAu);
         EXPECT_EQ(word(1), 0x1001u);
         delete child;
@@ -114,7 +95,7 @@ KTEST(vm, protection_and_unmapped_addresses_refused)
     ASSERT_TRUE(as != nullptr);
     ASSERT_EQ(as->map({ base, base + 2 * PAGE_SIZE, mm::PROT_READ, mm::RegionKind::Anonymous }), 0);
     {
-        Borrow borrow(as);
+        BorrowedAddressSpace borrow(as);
         EXPECT_EQ(mm::do_page_fault(base, 0), mm::PageFaultResponse::Continue);
         EXPECT_EQ(mm::do_page_fault(base, 2), mm::PageFaultResponse::AccessError);
         EXPECT_EQ(mm::do_page_fault(base + 2 * PAGE_SIZE, 0), mm::PageFaultResponse::Segv);
@@ -142,7 +123,7 @@ KTEST(vm, fork_out_of_memory_leaks_nothing)
     ASSERT_EQ(as->map({ base, base + (4u << 20) + PAGE_SIZE, mm::PROT_READ | mm::PROT_WRITE,
                         mm::RegionKind::Anonymous }), 0);
     {
-        Borrow borrow(as);
+        BorrowedAddressSpace borrow(as);
         word(0) = 1;
         *reinterpret_cast<volatile u32*>(base + (4u << 20)) = 2;
         /* Take memory away until fork_copy fails, then check it gave everything back. */

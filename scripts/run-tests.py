@@ -625,6 +625,96 @@ def stage_disks_user(label):
                 "TYPE=swap" in out, [f"blkid -p said: {out.strip() or '(nothing)'}"])
 
 
+SWAP_BAD_PAGES = (100, 200, 300)
+SWAP_PAGE_MARK = b"NEVER WRITTEN: BAD SWAP PAGE %d\n"
+MKSWAP = BUILD / "host" / "mkswap"
+
+
+def util_linux_mkswap():
+    return next((p for p in ("/usr/sbin/mkswap", "/sbin/mkswap") if os.path.exists(p)), None)
+
+
+def make_swap_disks():
+    """hda: a version 0 area from the project's mkswap, 32 MB, with bad pages that hold a
+    mark; hdb: an MBR with hdb2 a version 1 area made by util-linux mkswap, hdb1 blank."""
+    DISKS.mkdir(parents=True, exist_ok=True)
+    hda, hdb, part = (DISKS / n for n in ("swap-hda.raw", "swap-hdb.raw", "swap-hdb2.raw"))
+    with open(hda, "wb") as f:
+        f.truncate(32 << 20)
+        for page in SWAP_BAD_PAGES:
+            f.seek(page * 4096)
+            f.write((SWAP_PAGE_MARK % page).ljust(4096, b"#"))
+    subprocess.run([str(MKSWAP), "-b", ",".join(map(str, SWAP_BAD_PAGES)), str(hda), "8192"],
+                   check=True, capture_output=True, timeout=30)
+    with open(hdb, "wb") as f:
+        f.truncate(64 << 20)
+    subprocess.run([sfdisk_tool(), "--no-reread", "--no-tell-kernel", "-q", str(hdb)],
+                   input="label: dos\nstart=2048, size=14336, type=83\n"
+                         "start=16384, size=114688, type=82\n",
+                   text=True, check=True, capture_output=True, timeout=30)
+    with open(part, "wb") as f:
+        f.truncate(114688 * 512)
+    subprocess.run([util_linux_mkswap(), "-f", str(part)], check=True, capture_output=True,
+                   timeout=30)
+    with open(hdb, "r+b") as f, open(part, "rb") as p:
+        f.seek(16384 * 512)
+        f.write(p.read())
+    return hda, hdb
+
+
+def stage_swap():
+    """Swap end to end under 16 MB: /tests/run swap_* with the swap disks attached, then
+    the bad pages of the version 0 area checked untouched."""
+    label = "swap"
+    if not tally.check(f"{label}: sfdisk and util-linux mkswap are installed",
+                       sfdisk_tool() and util_linux_mkswap()):
+        return
+    hda, hdb = make_swap_disks()
+    m = boot(label, qemu_kernel("init=/tests/run console=ttyS0 -- swap_*",
+                                "-drive", f"file={hda},format=raw,if=ide,index=0",
+                                "-drive", f"file={hdb},format=raw,if=ide,index=1",
+                                memory=16, initrd=TEST_INITRD), timeout=600)
+    status = m.wait()
+    result = check_ktap(label, m.text(), m.failure_details())
+    tally.check(f"{label}: the swap tests ran (none skipped)", result.cases and
+                not any(c.skipped for c in result.cases), m.failure_details())
+    tally.check(f"{label}: the suite's exit status reaches QEMU (0: exit 1)", status == 1,
+                m.failure_details(qemu_exit_details(status)))
+    with open(hda, "rb") as f:
+        intact = []
+        for page in SWAP_BAD_PAGES:
+            f.seek(page * 4096)
+            intact.append(f.read(4096) == (SWAP_PAGE_MARK % page).ljust(4096, b"#"))
+    tally.check(f"{label}: pages marked bad by mkswap -b were never written",
+                all(intact), [f"page {p}: {'intact' if ok else 'overwritten'}"
+                              for p, ok in zip(SWAP_BAD_PAGES, intact)])
+
+
+def stage_swap_errors():
+    """A swap disk that fails writes of its page 2 (blkdebug): the slot is retired, the
+    page kept in memory, the process's data intact."""
+    label = "swap-errors"
+    DISKS.mkdir(parents=True, exist_ok=True)
+    hda = DISKS / "swap-errors.raw"
+    hda.unlink(missing_ok=True)
+    subprocess.run([str(MKSWAP), str(hda), "8192"], check=True, capture_output=True, timeout=30)
+    config = DISKS / "swap-errors.conf"
+    config.write_text("".join(
+        f'[inject-error]\nevent = "write_aio"\nerrno = "5"\nsector = "{sector}"\n'
+        f'once = "off"\nimmediately = "off"\n' for sector in range(16, 24)))
+    m = boot(label, qemu_kernel("init=/tests/run console=ttyS0 -- ioerr_*",
+                                "-drive", f"file=blkdebug:{config}:{hda},format=raw,if=ide,index=0",
+                                memory=16, initrd=TEST_INITRD), timeout=300)
+    status = m.wait()
+    text = m.text()
+    check_ktap(label, text, m.failure_details())
+    tally.check(f"{label}: the suite's exit status reaches QEMU (0: exit 1)", status == 1,
+                m.failure_details(qemu_exit_details(status)))
+    tally.check(f"{label}: the write error is reported and the page kept",
+                re.search(r"swap: write error on /dev/hda page 2: keeping the page in memory", text),
+                m.failure_details())
+
+
 def stage_no_cmov():
     """The kernel must run on a 486: no CMOV (a Pentium Pro instruction)."""
     try:
@@ -719,6 +809,8 @@ STAGES = [
     ("mm-sizes", stage_memory_sizes),
     ("mm-panics", stage_mm_panics),
     ("user", stage_user),
+    ("swap", stage_swap),
+    ("swap-errors", stage_swap_errors),
     ("disks", stage_disks),
     ("console", stage_console),
     ("console-ttyS0", stage_serial_console),
