@@ -32,7 +32,7 @@ HOST_KERNEL_SRCS := kernel/format.cpp kernel/cmdline.cpp kernel/elf.cpp mm/bootm
                     fs/namei.cpp fs/text_buffer.cpp drivers/block.cpp drivers/partition.cpp
 HOST_CXXFLAGS := -std=c++20 -O1 -g -Wall -Wextra -I. -MMD -MP -DFERRITE_HOST
 
-.PHONY: all run test debug bochs bench clean setup help host-tests
+.PHONY: all run test debug bochs bench bench-swap clean setup help host-tests
 all: $(B)/kernel.elf $(B)/initrd.cpio $(B)/initrd-tests.cpio $(B)/os.iso
 
 help:
@@ -153,6 +153,13 @@ bench:
 	@$(MAKE) --no-print-directory all
 	$(QEMU) -m 64 -icount shift=0,sleep=off -kernel $(B)/kernel.elf -initrd $(B)/initrd-tests.cpio \
 		-append "init=/tests/bench console=ttyS0 quiet" -serial stdio -display none \
+		-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 || [ $$? -eq 1 ]
+
+# Swap costs: 3 times the RAM of a 16 MB machine written and read back through build/swap.img.
+bench-swap: all $(B)/swap.img
+	$(QEMU) -m 16 -icount shift=0,sleep=off -kernel $(B)/kernel.elf -initrd $(B)/initrd-tests.cpio \
+		-append "init=/tests/bench console=ttyS0 quiet -- swap /dev/hda 3" -serial stdio \
+		-drive file=$(B)/swap.img,format=raw,if=ide,index=0 -display none \
 		-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 || [ $$? -eq 1 ]
 
 bochs:

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/swap.h>
+#include <sys/sysinfo.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -156,8 +158,43 @@ static void fork_exit_wait(const char* name, size_t resident)
         munmap(p, resident);
 }
 
-int main(void)
+/*
+ * `bench swap DEVICE MULTIPLE`: with swap on DEVICE, writes MULTIPLE times the RAM, page
+ * by page, then reads it all back checking it: cycles per page of each pass. With the
+ * memory full, every page written costs a swap-out, every page read a swap-in and a
+ * swap-out.
+ */
+static int swap_bench(const char* device, int multiple)
 {
+    if (swapon(device, 0) < 0) {
+        perror("swapon");
+        return 1;
+    }
+    struct sysinfo si;
+    sysinfo(&si);
+    size_t pages = (size_t)si.totalram * si.mem_unit / PAGE * (size_t)multiple;
+    char* p = map(pages * PAGE);
+    uint64_t t0 = rdtsc();
+    for (size_t i = 0; i < pages; i++)
+        ((volatile uint32_t*)(p + i * PAGE))[0] = (uint32_t)i;
+    uint64_t t1 = rdtsc();
+    size_t wrong = 0;
+    for (size_t i = 0; i < pages; i++)
+        wrong += ((volatile uint32_t*)(p + i * PAGE))[0] != (uint32_t)i;
+    uint64_t t2 = rdtsc();
+    printf("bench: %zu pages (%d x RAM) in %lu kB of RAM, %zu wrong\n", pages, multiple,
+           (unsigned long)(si.totalram * si.mem_unit / 1024), wrong);
+    report("write pass, per page", (t1 - t0) / pages);
+    report("read-back pass, per page", (t2 - t1) / pages);
+    munmap(p, pages * PAGE);
+    swapoff(device);
+    return wrong != 0;
+}
+
+int main(int argc, char** argv)
+{
+    if (argc == 4 && strcmp(argv[1], "swap") == 0)
+        return swap_bench(argv[2], atoi(argv[3]));
     uint64_t base = loop_cost();
     null_syscall();
     demand_zero(base);
