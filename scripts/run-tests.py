@@ -691,27 +691,54 @@ def stage_swap():
 
 
 def stage_swap_errors():
-    """A swap disk that fails writes of its page 2 (blkdebug): the slot is retired, the
-    page kept in memory, the process's data intact."""
+    """Swap disks that fail (blkdebug). hdd fails writes of its page 2: the slot is
+    retired, the page kept in memory, the data intact (the ioerr_* user tests). Then a
+    disk whose reads all fail once it has been written to: /tests/bench, alone as pid 1,
+    swaps three times the RAM out to it and dies of SIGBUS reading it back; the kernel
+    reports it and powers off cleanly."""
     label = "swap-errors"
     DISKS.mkdir(parents=True, exist_ok=True)
-    hda = DISKS / "swap-errors.raw"
-    hda.unlink(missing_ok=True)
-    subprocess.run([str(MKSWAP), str(hda), "8192"], check=True, capture_output=True, timeout=30)
-    config = DISKS / "swap-errors.conf"
-    config.write_text("".join(
+    hdd, hda = DISKS / "swap-errors-hdd.raw", DISKS / "swap-errors-hda.raw"
+    for disk in (hdd, hda):
+        disk.unlink(missing_ok=True)
+        subprocess.run([str(MKSWAP), str(disk), "8192"], check=True, capture_output=True,
+                       timeout=30)
+    writes = DISKS / "swap-errors-writes.conf"
+    writes.write_text("".join(
         f'[inject-error]\nevent = "write_aio"\nerrno = "5"\nsector = "{sector}"\n'
         f'once = "off"\nimmediately = "off"\n' for sector in range(16, 24)))
-    m = boot(label, qemu_kernel("init=/tests/run console=ttyS0 -- ioerr_*",
-                                "-drive", f"file=blkdebug:{config}:{hda},format=raw,if=ide,index=0",
-                                memory=16, initrd=TEST_INITRD), timeout=300)
+    m = boot(label, qemu_kernel(
+        "init=/tests/run console=ttyS0 -- ioerr_*",
+        "-drive", f"file=blkdebug:{writes}:{hdd},format=raw,if=ide,index=3",
+        memory=16, initrd=TEST_INITRD), timeout=300)
     status = m.wait()
     text = m.text()
-    check_ktap(label, text, m.failure_details())
+    result = check_ktap(label, text, m.failure_details())
+    tally.check(f"{label}: the error tests ran (none skipped)", result.cases and
+                not any(c.skipped for c in result.cases), m.failure_details())
     tally.check(f"{label}: the suite's exit status reaches QEMU (0: exit 1)", status == 1,
                 m.failure_details(qemu_exit_details(status)))
     tally.check(f"{label}: the write error is reported and the page kept",
-                re.search(r"swap: write error on /dev/hda page 2: keeping the page in memory", text),
+                re.search(r"swap: write error on /dev/hdd page 2: keeping the page in memory", text),
+                m.failure_details())
+
+    reads = DISKS / "swap-errors-reads.conf"
+    reads.write_text('[set-state]\nstate = "1"\nevent = "write_aio"\nnew_state = "2"\n\n'
+                     '[inject-error]\nstate = "2"\nevent = "read_aio"\nerrno = "5"\n'
+                     'once = "off"\nimmediately = "off"\n')
+    label = "swap-read-errors"
+    m = boot(label, qemu_kernel(
+        "init=/tests/bench console=ttyS0 -- swap /dev/hda 3",
+        "-drive", f"file=blkdebug:{reads}:{hda},format=raw,if=ide,index=0",
+        memory=16, initrd=TEST_INITRD), timeout=300)
+    status = m.wait()
+    text = m.text()
+    tally.check(f"{label}: the read error is reported",
+                re.search(r"swap: read error on /dev/hda page \d+", text), m.failure_details())
+    tally.check(f"{label}: the process that needed the page died of SIGBUS (128 + 7)",
+                re.search(r"init exited with status 135: powering off", text) and
+                status == ((135 << 1) | 1) & 0xFF, m.failure_details(qemu_exit_details(status)))
+    tally.check(f"{label}: no panic", "Kernel panic" not in text and "Oops" not in text,
                 m.failure_details())
 
 

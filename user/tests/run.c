@@ -77,7 +77,7 @@ static const struct test {
     { "swap_off_while_out", test_swap_off_while_out },
     { "swap_two_areas", test_swap_two_areas },
     { "swap_exhausted", test_swap_exhausted },
-    { "ioerr_swap", test_ioerr_swap },
+    { "ioerr_write", test_ioerr_write },
     { "oom_hog", test_oom_hog },
 
     { "disk_file", test_disk_file },

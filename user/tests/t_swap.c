@@ -276,16 +276,14 @@ static void fill_and_check(void* arg)
 }
 
 /*
- * Run by the swap-errors stage, whose /dev/hda fails every write to its page 2: the
+ * Run by the swap-errors stage, whose /dev/hdd fails every write to its page 2: the
  * write error retires that slot (the area shrinks by a page) and the page stays in
- * memory, so the process sees all of its data. (A failed read, which kills the process
- * that needed the page with SIGBUS, is tested in the kernel: the first pages stolen here
- * may be any process's, pid 1's included.)
+ * memory, so the process sees all of its data.
  */
-void test_ioerr_swap(void)
+void test_ioerr_write(void)
 {
-    need_disks("/dev/hda", NULL);
-    swap_on("/dev/hda");
+    need_disks("/dev/hdd", NULL);
+    swap_on("/dev/hdd");
     struct sysinfo before, after;
     CHECK(sysinfo(&before) == 0);
     size_t bytes = (size_t)(total_ram() * 3 / 2);
@@ -294,5 +292,6 @@ void test_ioerr_swap(void)
     if (after.totalswap != before.totalswap - 1)
         fail("the area has %lu pages after the write error, %lu before: want one fewer",
              (unsigned long)after.totalswap, (unsigned long)before.totalswap);
-    swap_off("/dev/hda");
+    swap_off("/dev/hdd");
 }
+

@@ -132,7 +132,7 @@ void test_swap_fork(void);
 void test_swap_off_while_out(void);
 void test_swap_two_areas(void);
 void test_swap_exhausted(void);
-void test_ioerr_swap(void);
+void test_ioerr_write(void);
 void test_disk_file(void);
 void test_disk_io_sleeps(void);
 void test_disk_mkswap(void);
