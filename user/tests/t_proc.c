@@ -288,11 +288,16 @@ void test_two_spinners(void)
     for (int i = 0; i < 2; i++)
         CHECK_EQ(wait_for(pids[i]), 0);
 
-    /* Slots 1..8 lie inside both spinners' second, wherever in slot 0 they began. */
+    /*
+     * Slots 1..8 lie inside both spinners' second, wherever in slot 0 they began. Without
+     * preemption one spinner would have none of them; with it each has nearly all. Six of
+     * eight leaves room for the host pausing the emulator for a slot or two.
+     */
     const unsigned middle = 0x1fe;
     for (int i = 0; i < 2; i++) {
-        if ((r[i].slots & middle) != middle)
-            fail("spinner %d ran in slots %#x of 100 ms (want all of %#x), %lu iterations; "
+        int ran = __builtin_popcount(r[i].slots & middle);
+        if (ran < 6)
+            fail("spinner %d ran in slots %#x of 100 ms (want 6 of %#x), %lu iterations; "
                  "the other: slots %#x, %lu iterations",
                  i, r[i].slots, middle, r[i].iterations, r[!i].slots, r[!i].iterations);
     }
