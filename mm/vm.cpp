@@ -367,7 +367,7 @@ u32 AddressSpace::find_free(u32 len, u32 hint) const
 
 namespace {
 
-PageFaultResponse do_wp_page(AddressSpace& as, u32 addr, Pte& pte)
+PageFaultResponse do_wp_page(u32 addr, Pte& pte)
 {
     PhysAddr old = pte.frame();
     if (counted(old) && page_of(old).count == 1) {
@@ -385,7 +385,6 @@ PageFaultResponse do_wp_page(AddressSpace& as, u32 addr, Pte& pte)
     arch::invlpg(addr);
     if (counted(old))
         free_page(to_virt(old));
-    (void)as;
     current->min_flt++;
     return PageFaultResponse::Continue;
 }
@@ -475,7 +474,7 @@ Region* grow_stack(AddressSpace& as, u32 addr)
 
 PageFaultResponse do_page_fault(u32 address, u32 error_code)
 {
-    constexpr u32 PF_PRESENT = 1, PF_WRITE = 2;
+    constexpr u32 PF_WRITE = 2;     /* bit 1 of the error code: a write */
     AddressSpace* as = current ? current->mm : nullptr;
     if (!as || address >= TASK_SIZE)
         return PageFaultResponse::Segv;
@@ -493,9 +492,8 @@ PageFaultResponse do_page_fault(u32 address, u32 error_code)
         return PageFaultResponse::OutOfMemory;
     if (pte->present()) {
         if (write && !pte->writable())
-            return do_wp_page(*as, page_addr, *pte);
+            return do_wp_page(page_addr, *pte);
         /* Present and allowed: another path already resolved it, or a stale TLB entry. */
-        (void)PF_PRESENT;
         arch::invlpg(page_addr);
         return PageFaultResponse::Continue;
     }
