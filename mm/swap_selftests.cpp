@@ -79,6 +79,22 @@ mm::AddressSpace* filled_space()
     return as;
 }
 
+/* A RAM area, swapped on; nullptr (nothing left behind) if that failed. */
+RamSwap* ram_area_on()
+{
+    RamSwap* ram = new RamSwap;
+    if (ram->create() && mm::swap_enable(ram, rdev, "ram", 0) == 0)
+        return ram;
+    delete ram;
+    return nullptr;
+}
+
+void write_patterns()
+{
+    for (u32 p = 0; p < pages; p++)
+        word(p) = pattern(p);
+}
+
 /* Pages of [base, base + pages) that do not hold their pattern. */
 u32 wrong_pages()
 {
@@ -103,9 +119,8 @@ u32 swapped_ptes(mm::AddressSpace& as)
 KTEST(swap, out_and_back_across_fork)
 {
     const u32 before = nr_free_pages();
-    RamSwap* ram = new RamSwap;
-    ASSERT_TRUE(ram->create());
-    ASSERT_EQ(mm::swap_enable(ram, rdev, "ram", 0), 0);
+    RamSwap* ram = ram_area_on();
+    ASSERT_TRUE(ram != nullptr);
     EXPECT_EQ(mm::swap_enable(ram, rdev, "ram", 0), -EBUSY);
     EXPECT_EQ(mm::swap_totals().pages, area_pages - 2);
     const u32 with_area = nr_free_pages();
@@ -113,8 +128,7 @@ KTEST(swap, out_and_back_across_fork)
     ASSERT_TRUE(parent != nullptr);
     {
         BorrowedAddressSpace borrow(parent);
-        for (u32 p = 0; p < pages; p++)
-            word(p) = pattern(p);
+        write_patterns();
         u32 free_before_out = nr_free_pages();
         EXPECT_EQ(mm::swap_out_space(*current, *parent), pages);
         EXPECT_EQ(swapped_ptes(*parent), pages);
@@ -155,15 +169,13 @@ KTEST(swap, out_and_back_across_fork)
 KTEST(swap, swapoff_brings_pages_back)
 {
     const u32 before = nr_free_pages();
-    RamSwap* ram = new RamSwap;
-    ASSERT_TRUE(ram->create());
-    ASSERT_EQ(mm::swap_enable(ram, rdev, "ram", 0), 0);
+    RamSwap* ram = ram_area_on();
+    ASSERT_TRUE(ram != nullptr);
     mm::AddressSpace* as = filled_space();
     ASSERT_TRUE(as != nullptr);
     {
         BorrowedAddressSpace borrow(as);
-        for (u32 p = 0; p < pages; p++)
-            word(p) = pattern(p);
+        write_patterns();
         EXPECT_EQ(mm::swap_out_space(*current, *as), pages);
         EXPECT_EQ(mm::swap_disable(rdev), 0);               /* try_to_unuse */
         EXPECT_EQ(swapped_ptes(*as), 0u);
@@ -178,15 +190,13 @@ KTEST(swap, swapoff_brings_pages_back)
 KTEST(swap, io_errors)
 {
     const u32 before = nr_free_pages();
-    RamSwap* ram = new RamSwap;
-    ASSERT_TRUE(ram->create());
-    ASSERT_EQ(mm::swap_enable(ram, rdev, "ram", 0), 0);
+    RamSwap* ram = ram_area_on();
+    ASSERT_TRUE(ram != nullptr);
     mm::AddressSpace* as = filled_space();
     ASSERT_TRUE(as != nullptr);
     {
         BorrowedAddressSpace borrow(as);
-        for (u32 p = 0; p < pages; p++)
-            word(p) = pattern(p);
+        write_patterns();
         /* A failed write keeps every page in memory and retires the slots it tried. */
         ram->fail_writes = true;
         EXPECT_EQ(mm::swap_out_space(*current, *as), 0u);
