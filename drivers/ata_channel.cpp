@@ -107,36 +107,35 @@ void Channel::reset()
 
 bool Channel::acquire()
 {
-    WaitMode mode = wait_mode();
+    switch (wait_mode()) {
+    case WaitMode::Poll:
+        return m_lock.try_lock();
+    case WaitMode::Sleep:
+        m_lock.lock();
+        return true;
+    case WaitMode::Halt:
+        break;
+    }
+    /* The idle task cannot sleep: the holder is a process waiting for its interrupt; let it run. */
     arch::InterruptDisabler guard;
-    while (m_busy) {
-        if (mode == WaitMode::Poll)
-            return false;
-        if (mode == WaitMode::Sleep) {
-            sleep_on(m_lock_queue);
-            continue;
-        }
-        /* The idle task: the holder is a process waiting for its interrupt; let it run. */
+    while (!m_lock.try_lock()) {
         if (need_resched)
             schedule();
         else
             asm volatile("sti; hlt; cli" : : : "memory");
     }
-    m_busy = true;
     return true;
 }
 
 void Channel::release()
 {
-    arch::InterruptDisabler guard;
-    m_busy = false;
-    wake_up(m_lock_queue);
+    m_lock.unlock();
 }
 
 bool Channel::wait_for_drive(WaitMode mode, u32 deadline, u8& status)
 {
     if (deadline == 0)
-        deadline = 1;                   /* 0 means "no deadline" to sleep_on_until */
+        deadline = 1;                   /* 0 means "no deadline" to wait_event */
     switch (mode) {
     case WaitMode::Poll:
         m_stats.polled++;
@@ -162,23 +161,23 @@ bool Channel::wait_for_drive(WaitMode mode, u32 deadline, u8& status)
         status = m_irq_status;
         arch::sti();
         return true;
-    case WaitMode::Sleep:
-        for (;;) {
-            arch::InterruptDisabler guard;
-            if (m_interrupted) {
-                m_interrupted = false;
-                status = m_irq_status;
-                return true;
-            }
-            if (passed(deadline)) {
-                status = alt_status();
-                return false;
-            }
-            /* Interruptible: a pending signal makes this return at once, so the loop
-               spins until the interrupt instead; the transfer cannot be abandoned. */
-            m_stats.sleeps++;
-            sleep_on_until(m_irq_queue, deadline);
+    case WaitMode::Sleep: {
+        /* Uninterruptible: a transfer in flight cannot be abandoned for a signal. */
+        u32 tests = 0;
+        WaitResult r = wait_event(m_irq_queue, Interruptible::No, [this, &tests] {
+            tests++;
+            return m_interrupted;
+        }, deadline);
+        m_stats.sleeps += tests - 1;
+        arch::InterruptDisabler guard;
+        if (r != WaitResult::Done) {
+            status = alt_status();
+            return false;
         }
+        m_interrupted = false;
+        status = m_irq_status;
+        return true;
+    }
     }
     return false;
 }

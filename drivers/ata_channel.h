@@ -126,8 +126,7 @@ private:
     u8 m_index;
     u8 m_control_bits = 0;
 
-    volatile bool m_busy = false;
-    WaitQueue m_lock_queue;
+    Mutex m_lock;                       /* one request at a time */
 
     volatile bool m_interrupted = false;
     volatile u8 m_irq_status = 0;

@@ -60,9 +60,9 @@ public:
                 return 0;
             if (m_flags & fs::O_NONBLOCK)
                 return -EAGAIN;
-            if (signal_pending(*current))
+            if (wait_event(p.wait, Interruptible::Yes, [&p] { return p.used() || !p.writers; })
+                == WaitResult::Interrupted)
                 return -EINTR;
-            sleep_on(p.wait);
         }
     }
 
@@ -90,9 +90,9 @@ public:
             }
             if (m_flags & fs::O_NONBLOCK)
                 return done ? long(done) : -EAGAIN;
-            if (signal_pending(*current))
+            if (wait_event(p.wait, Interruptible::Yes, [&p] { return p.used() < PAGE_SIZE || !p.readers; })
+                == WaitResult::Interrupted)
                 return done ? long(done) : -EINTR;
-            sleep_on(p.wait);
         }
         return long(done);
     }

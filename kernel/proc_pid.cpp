@@ -57,7 +57,8 @@ long generate_stat(int pid, fs::TextBuffer& out)
     Task* t = find_task(pid);
     if (!t)
         return -ESRCH;
-    char state = t->state == TaskState::Zombie ? 'Z' : t->state == TaskState::Sleeping ? 'S' : 'R';
+    char state = t->state == TaskState::Zombie ? 'Z' : t->state == TaskState::Sleeping ? 'S'
+               : t->state == TaskState::DiskSleep ? 'D' : 'R';
     mm::AddressSpace* as = t->mm;
     u32 vsize = 0;
     if (as)

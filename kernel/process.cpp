@@ -15,7 +15,7 @@
 
 #include <new>
 
-extern "C" char ret_from_fork[], init_trampoline[];
+extern "C" char ret_from_fork[], init_trampoline[], kernel_thread_trampoline[];
 
 namespace {
 
@@ -33,7 +33,7 @@ int last_pid;
 int alloc_pid()
 {
     for (;;) {
-        last_pid = last_pid + 1 < PID_MAX ? last_pid + 1 : 2;
+        last_pid = last_pid + 1 < PID_MAX && last_pid >= 1 ? last_pid + 1 : 2;   /* 1 is init's */
         if (!find_task(last_pid))
             return last_pid;
     }
@@ -104,6 +104,20 @@ void close_files(Task* t)
             t->files[fd] = nullptr;
             f->put();
         }
+}
+
+/* wait4 has something to report for `pid`: a zombie among those children, or none left. */
+bool child_waitable(int pid)
+{
+    bool have_children = false;
+    for (Task* c : task) {
+        if (!c || c->parent != current || (pid > 0 && c->pid != pid))
+            continue;
+        if (c->state == TaskState::Zombie)
+            return true;
+        have_children = true;
+    }
+    return !have_children;
 }
 
 } // namespace
@@ -258,9 +272,8 @@ long sys_wait4(int pid, u32 status_addr, u32 options, u32 rusage_addr)
             return -ECHILD;
         if (options & WNOHANG)
             return 0;
-        arch::InterruptDisabler guard;
-        sleep_on(current->child_exit);
-        if (signal_pending(*current))
+        if (wait_event(current->child_exit, Interruptible::Yes, [pid] { return child_waitable(pid); })
+            == WaitResult::Interrupted)
             return -EINTR;
     }
 }
@@ -284,6 +297,40 @@ long sys_sched_yield()
 {
     schedule();
     return 0;
+}
+
+Task* kernel_thread(void (*fn)(void*), void* arg, const char* name)
+{
+    int slot = free_slot();
+    Task* t = slot < 0 ? nullptr : create_task(slot, kernel_thread_trampoline);
+    if (!t)
+        return nullptr;
+    t->pid = alloc_pid();
+    t->parent = current;
+    t->exit_signal = 0;
+    t->thread_fn = fn;
+    t->thread_arg = arg;
+    for (size_t i = 0; name[i] && i < sizeof t->comm - 1; i++)
+        t->comm[i] = name[i];
+    arch::fpu_init_state(t->fpu);
+    arch::InterruptDisabler guard;
+    task[slot] = t;
+    return t;
+}
+
+extern "C" [[noreturn]] void kernel_thread_main()
+{
+    arch::sti();
+    current->thread_fn(current->thread_arg);
+    do_exit(0);
+}
+
+bool reap_kernel_thread(Task* t)
+{
+    if (t->state != TaskState::Zombie || t->parent != current)
+        return false;
+    release_zombie(t);
+    return true;
 }
 
 /* pid 1: a task of its own, whose first act is to exec init (init_task_main). */

@@ -35,7 +35,7 @@ void load_task_state(Task* prev, Task* next)
 /* Takes t off the queue it sleeps on and makes it runnable. Interrupts off. */
 void wake_task_locked(Task* t)
 {
-    if (t->state != TaskState::Sleeping)
+    if (t->state != TaskState::Sleeping && t->state != TaskState::DiskSleep)
         return;
     if (WaitQueue* q = t->waiting_on) {
         Task** link = &q->head;
@@ -108,7 +108,7 @@ void scheduler_tick(const TrapFrame& frame)
             need_resched = true;
     }
     for (Task* s : task)
-        if (s && s->state == TaskState::Sleeping && s->timeout && i32(jiffies - s->timeout) >= 0)
+        if (s && s->timeout && i32(jiffies - s->timeout) >= 0)
             wake_task_locked(s);
 }
 
@@ -125,25 +125,30 @@ void cpu_idle()
     }
 }
 
-void sleep_on_until(WaitQueue& queue, u32 deadline)
+void sleep_on_once(WaitQueue& queue, Interruptible how, u32 deadline)
 {
-    arch::InterruptDisabler guard;
     Task* t = current;
-    t->state = TaskState::Sleeping;
+    if (t == task[0])
+        panic("sleep_on_once: the idle task cannot sleep");
+    t->state = how == Interruptible::Yes ? TaskState::Sleeping : TaskState::DiskSleep;
     t->waiting_on = &queue;
     t->wait_next = queue.head;
     queue.head = t;
     t->timeout = deadline;
-    if (signal_pending(*t)) {
-        wake_task_locked(t);
-        return;
-    }
     schedule();
 }
 
-void sleep_on(WaitQueue& queue)
+bool wait_must_end(Interruptible how, u32 deadline, WaitResult& why)
 {
-    sleep_on_until(queue, 0);
+    if (how == Interruptible::Yes && signal_pending(*current)) {
+        why = WaitResult::Interrupted;
+        return true;
+    }
+    if (deadline && i32(jiffies - deadline) >= 0) {
+        why = WaitResult::TimedOut;
+        return true;
+    }
+    return false;
 }
 
 void wake_up(WaitQueue& queue)

@@ -367,9 +367,6 @@ long sys_tkill(int tid, int sig)
 long sys_pause()
 {
     WaitQueue never;
-    while (!signal_pending(*current)) {
-        arch::InterruptDisabler guard;
-        sleep_on(never);
-    }
+    wait_event(never, Interruptible::Yes, [] { return false; });
     return -EINTR;
 }

@@ -61,13 +61,11 @@ long sleep_ticks(u32 ticks, u32& left)
 {
     WaitQueue nobody;
     u32 deadline = jiffies + ticks;
-    while (i32(jiffies - deadline) < 0) {
-        if (signal_pending(*current)) {
-            left = deadline - jiffies;
-            return -EINTR;
-        }
-        arch::InterruptDisabler guard;
-        sleep_on_until(nobody, deadline);
+    if (deadline == 0)
+        deadline = 1;                   /* 0 means "no deadline" to wait_event */
+    if (wait_event(nobody, Interruptible::Yes, [] { return false; }, deadline) == WaitResult::Interrupted) {
+        left = i32(deadline - jiffies) > 0 ? deadline - jiffies : 0;
+        return -EINTR;
     }
     left = 0;
     return 0;

@@ -18,7 +18,8 @@ constexpr u32 KERNEL_STACK_SIZE = PAGE_SIZE;
 constexpr int TIME_SLICE = 5;           /* ticks */
 constexpr size_t CWD_MAX = 256;
 
-enum class TaskState : u8 { Runnable, Sleeping, Zombie };
+/* Sleeping: an interruptible wait (`S` in ps); DiskSleep: an uninterruptible one (`D`). */
+enum class TaskState : u8 { Runnable, Sleeping, DiskSleep, Zombie };
 
 struct Task {
     u32 kernel_esp;                     /* saved by switch_to; must stay first */
@@ -65,6 +66,10 @@ struct Task {
     u32 max_rss = 0, cmax_rss = 0;      /* pages */
     u32 start_time = 0;
 
+    /* A kernel thread's work (kernel_thread); it has no user address space. */
+    void (*thread_fn)(void*) = nullptr;
+    void* thread_arg = nullptr;
+
     arch::FpuState fpu;
 
     TrapFrame& user_frame() const
@@ -90,6 +95,10 @@ void start_init(const char* path);
 [[noreturn]] void cpu_idle();
 
 Task* find_task(int pid);
+/* A task that runs fn(arg) in the kernel and exits when it returns; nullptr without memory. */
+Task* kernel_thread(void (*fn)(void*), void* arg, const char* name);
+/* Releases a kernel thread of the caller's that has exited; false if it has not. */
+bool reap_kernel_thread(Task* t);
 [[noreturn]] void do_exit(int wait_status);
 
 /* Linux's wait status encoding. */

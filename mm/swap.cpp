@@ -50,22 +50,6 @@ bool locked(const SwapInfo& si, u32 offset)
     return si.swap_lockmap[offset / 8] & (1u << (offset % 8));
 }
 
-/* The seed's swap_lockmap: one I/O per slot at a time; others wait. */
-void lock_slot(SwapInfo& si, u32 offset)
-{
-    arch::InterruptDisabler guard;
-    while (locked(si, offset))
-        sleep_on(lock_wait);
-    si.swap_lockmap[offset / 8] |= u8(1u << (offset % 8));
-}
-
-void unlock_slot(SwapInfo& si, u32 offset)
-{
-    arch::InterruptDisabler guard;
-    si.swap_lockmap[offset / 8] &= u8(~(1u << (offset % 8)));
-    wake_up(lock_wait);
-}
-
 /* nr_swapfiles: one past the last slot in use. */
 void shrink_swapfiles()
 {
@@ -238,6 +222,23 @@ bool unuse_entry(Task& t, u32 type, int& error)
 }
 
 } // namespace
+
+void lock_slot(SwapInfo& si, u32 offset)
+{
+    wait_event(lock_wait, Interruptible::No, [&si, offset] {
+        if (locked(si, offset))
+            return false;
+        si.swap_lockmap[offset / 8] |= u8(1u << (offset % 8));
+        return true;
+    });
+}
+
+void unlock_slot(SwapInfo& si, u32 offset)
+{
+    arch::InterruptDisabler guard;
+    si.swap_lockmap[offset / 8] &= u8(~(1u << (offset % 8)));
+    wake_up(lock_wait);
+}
 
 SwapEntry get_swap_page()
 {

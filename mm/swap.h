@@ -48,6 +48,13 @@ long swap_enable(SwapDevice* device, u32 rdev, const char* path, int prio);
 /* swapoff: every page brought back first (try_to_unuse). 0, -EINVAL or -ENOMEM. */
 long swap_disable(u32 rdev);
 
+/*
+ * The seed's swap_lockmap: one read or write of a slot at a time. lock_slot waits,
+ * uninterruptibly, while another holds the slot.
+ */
+void lock_slot(SwapInfo& si, u32 offset);
+void unlock_slot(SwapInfo& si, u32 offset);
+
 SwapEntry get_swap_page();
 void swap_duplicate(SwapEntry entry);
 void swap_free(SwapEntry entry);

@@ -35,3 +35,8 @@ ret_from_fork:
     .globl init_trampoline
 init_trampoline:
     call init_task_main                 /* does not return */
+
+/* A kernel thread's first code: run its function in C++, which exits the task. */
+    .globl kernel_thread_trampoline
+kernel_thread_trampoline:
+    call kernel_thread_main             /* does not return */
