@@ -67,7 +67,10 @@ bool ignored_by_default(int sig)
         || sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
 }
 
-/* A segment selector user code may hold: null, or a present DPL 3 GDT entry. */
+/*
+ * A selector user code may hold in a data segment register: null, or a present DPL 3
+ * GDT entry of a data or readable code segment. Loading anything else would fault.
+ */
 u16 safe_selector(u16 sel, u16 fallback)
 {
     if (sel == 0)
@@ -75,10 +78,10 @@ u16 safe_selector(u16 sel, u16 fallback)
     u32 index = sel >> 3;
     if ((sel & 7) != 3 || index >= GDT_ENTRIES || index == GDT_ENTRY_TSS)
         return fallback;
-    u64 d = gdt[index];
-    bool present = d & (1ull << 47);
-    u32 dpl = u32(d >> 45) & 3;
-    return present && dpl == 3 ? sel : fallback;
+    SegmentDescriptor d = SegmentDescriptor::decode(gdt[index]);
+    bool code_or_data = d.type & 0x10;
+    bool code = d.type & 0x08, readable = d.type & 0x02;
+    return d.present && d.dpl == 3 && code_or_data && (!code || readable) ? sel : fallback;
 }
 
 void fill_context(SigContext& sc, const TrapFrame& f, u64 old_mask, u32 fpstate)
@@ -102,8 +105,8 @@ bool restore_context(TrapFrame& f, u32 sc_addr, u64 mask)
         return false;
     f.gs = safe_selector(sc.gs, 0);
     f.fs = safe_selector(sc.fs, 0);
-    f.es = safe_selector(sc.es, USER_DS);
-    f.ds = safe_selector(sc.ds, USER_DS);
+    f.es = safe_selector(sc.es, 0);
+    f.ds = safe_selector(sc.ds, 0);
     f.edi = sc.edi; f.esi = sc.esi; f.ebp = sc.ebp; f.user_esp = sc.esp;
     f.ebx = sc.ebx; f.edx = sc.edx; f.ecx = sc.ecx; f.eax = sc.eax;
     f.eip = sc.eip;
@@ -111,7 +114,9 @@ bool restore_context(TrapFrame& f, u32 sc_addr, u64 mask)
     f.user_ss = USER_DS;
     f.eflags = (f.eflags & ~user_eflags_mask) | (sc.eflags & user_eflags_mask);
     if (sc.fpstate) {
-        if (copy_from_user(&current->fpu, sc.fpstate, sizeof current->fpu))
+        /* A state the FPU would refuse (#GP in fxrstor) is a bad frame, as Linux has it. */
+        if (copy_from_user(&current->fpu, sc.fpstate, sizeof current->fpu)
+            || !arch::fpu_state_valid(current->fpu))
             return false;
         arch::fpu_restore(current->fpu);
     }

@@ -83,9 +83,49 @@ common_trap:
     .globl ret_from_trap
 ret_from_trap:
     popal
+.Lpop_gs:
     popl %gs
+.Lpop_fs:
     popl %fs
+.Lpop_es:
     popl %es
+.Lpop_ds:
     popl %ds
     addl $8, %esp                       /* vector and error code */
+.Liret:
     iret
+
+/*
+ * Returning to user mode loads state user code chose: selectors whose descriptors it may
+ * have changed since (set_thread_area), and, after sigreturn, a frame it wrote. A load
+ * that faults must not be a kernel oops. A segment register that cannot be loaded gets
+ * the null selector instead, as in Linux (the process faults when it next uses it); an
+ * iret that faults (an EIP beyond the code segment's limit, say) becomes a general
+ * protection fault of the process itself: the frame it tried to return to is still on
+ * the stack, so the stub below completes it as a user trap and the process gets SIGSEGV.
+ */
+    .section .text.fixup, "ax"
+.Lbad_gs:
+    movl $0, (%esp)
+    jmp .Lpop_gs
+.Lbad_fs:
+    movl $0, (%esp)
+    jmp .Lpop_fs
+.Lbad_es:
+    movl $0, (%esp)
+    jmp .Lpop_es
+.Lbad_ds:
+    movl $0, (%esp)
+    jmp .Lpop_ds
+.Lbad_iret:
+    pushl $0                            /* error code */
+    pushl $13                           /* #GP */
+    jmp common_trap
+
+    .section __ex_table, "a"
+    .align 4
+    .long .Lpop_gs, .Lbad_gs
+    .long .Lpop_fs, .Lbad_fs
+    .long .Lpop_es, .Lbad_es
+    .long .Lpop_ds, .Lbad_ds
+    .long .Liret, .Lbad_iret

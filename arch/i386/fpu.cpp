@@ -7,6 +7,18 @@ namespace {
 bool has_fxsr;
 bool has_sse;
 FpuState initial_state;
+/* The MXCSR bits this CPU implements: fxrstor of any other raises #GP. */
+u32 mxcsr_mask;
+
+constexpr u32 MXCSR_OFFSET = 24, MXCSR_MASK_OFFSET = 28;
+constexpr u32 MXCSR_DEFAULT_MASK = 0xFFBF;     /* when the CPU leaves the field 0 */
+
+u32 field(const FpuState& state, u32 offset)
+{
+    u32 v;
+    memcpy(&v, state.bytes + offset, sizeof v);
+    return v;
+}
 
 void cpuid(u32 leaf, u32& a, u32& b, u32& c, u32& d)
 {
@@ -26,6 +38,7 @@ bool has_cpuid()
 } // namespace
 
 bool cpu_has_sse() { return has_sse; }
+bool cpu_has_fxsr() { return has_fxsr; }
 
 void fpu_init()
 {
@@ -49,6 +62,16 @@ void fpu_init()
     }
     asm volatile("fninit");
     fpu_save(initial_state);
+    if (has_fxsr) {
+        mxcsr_mask = field(initial_state, MXCSR_MASK_OFFSET);
+        if (!mxcsr_mask)
+            mxcsr_mask = MXCSR_DEFAULT_MASK;
+    }
+}
+
+bool fpu_state_valid(const FpuState& state)
+{
+    return !has_fxsr || !(field(state, MXCSR_OFFSET) & ~mxcsr_mask);
 }
 
 void fpu_init_state(FpuState& state)
@@ -68,8 +91,8 @@ void fpu_restore(const FpuState& state)
 {
     if (has_fxsr)
         asm volatile("fxrstor %0" : : "m"(state));
-    else
-        asm volatile("frstor %0" : : "m"(state));
+    else    /* frstor waits for the FPU: an exception the last state left pending must not fire here */
+        asm volatile("fnclex; frstor %0" : : "m"(state));
 }
 
 } // namespace arch

@@ -16,6 +16,9 @@ void fpu_init();                        /* CR0/CR4 set up; which save format to 
 void fpu_init_state(FpuState& state);   /* what a new program starts with */
 void fpu_save(FpuState& state);
 void fpu_restore(const FpuState& state);
+/* Whether fpu_restore can load a state user code supplied (no reserved MXCSR bit set). */
+bool fpu_state_valid(const FpuState& state);
 bool cpu_has_sse();
+bool cpu_has_fxsr();
 
 } // namespace arch

@@ -1,4 +1,5 @@
 /* Self-tests of what the boot stub and arch/i386 set up: descriptors, paging, traps. */
+#include <arch/i386/fpu.h>
 #include <arch/i386/gdt.h>
 #include <arch/i386/interrupts.h>
 #include <arch/i386/io.h>
@@ -174,6 +175,38 @@ KTEST(traps, page_fault_recovered_with_address)
     EXPECT_TRUE(arch::interrupts_enabled());
     u32 v2 = 0;
     EXPECT_TRUE(probe_read_u32(u32(&writable_word), v2));
+}
+
+/*
+ * Every instruction of the return to user mode that loads a state the process chose has
+ * an exception-table entry: the four segment pops and the iret after them.
+ */
+KTEST(traps, return_to_user_loads_have_fixups)
+{
+    extern const char ret_from_trap[];
+    u32 covered = 0;
+    /* popal (1 byte), then pop %gs, %fs (2 bytes each), %es, %ds (1 byte each). */
+    const u32 pops[] = { 1, 3, 5, 6 };
+    for (u32 offset : pops)
+        covered += search_exception_table(u32(ret_from_trap) + offset) != 0;
+    EXPECT_EQ(covered, 4u);
+    /* addl $8, %esp (3 bytes) after the pops, then iret. */
+    EXPECT_EQ(u8(ret_from_trap[10]), 0xCFu);
+    EXPECT_NE(search_exception_table(u32(ret_from_trap) + 10), 0u);
+}
+
+/* A signal frame's FPU state with a reserved MXCSR bit would make fxrstor fault. */
+KTEST(fpu, reserved_mxcsr_bits_refused)
+{
+    static arch::FpuState state;
+    arch::fpu_init_state(state);
+    EXPECT_TRUE(arch::fpu_state_valid(state));
+    u32 mxcsr;
+    memcpy(&mxcsr, state.bytes + 24, 4);
+    mxcsr |= 1u << 31;
+    memcpy(state.bytes + 24, &mxcsr, 4);
+    /* Without fxsave the area is fsave's, which has no MXCSR: anything loads. */
+    EXPECT_EQ(arch::fpu_state_valid(state), !arch::cpu_has_fxsr());
 }
 
 KTEST(ksyms, lookup_names_functions)

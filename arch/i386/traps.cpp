@@ -18,6 +18,8 @@ volatile u32 breakpoint_count;
 namespace {
 
 constexpr u32 VEC_BREAKPOINT = 3;
+constexpr u32 VEC_SEGMENT_NOT_PRESENT = 11;
+constexpr u32 VEC_STACK_SEGMENT = 12;
 constexpr u32 VEC_GENERAL_PROTECTION = 13;
 constexpr u32 VEC_PAGE_FAULT = 14;
 
@@ -128,8 +130,9 @@ extern "C" void trap_dispatch(TrapFrame& frame)
         user_exception(frame, cr2);
     } else if (frame.vector == VEC_BREAKPOINT) {
         breakpoint_count = breakpoint_count + 1;    /* a trap: EIP is already past int3 */
-    } else if (frame.vector == VEC_PAGE_FAULT || frame.vector == VEC_GENERAL_PROTECTION) {
-        kernel_fault(frame);
+    } else if (frame.vector == VEC_PAGE_FAULT || frame.vector == VEC_GENERAL_PROTECTION
+               || frame.vector == VEC_SEGMENT_NOT_PRESENT || frame.vector == VEC_STACK_SEGMENT) {
+        kernel_fault(frame);        /* the segment faults: a user selector reloaded on return */
     } else {
         oops(frame);
     }

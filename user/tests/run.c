@@ -46,6 +46,10 @@ static const struct test {
     { "segv_siginfo", test_segv_siginfo },
     { "io_port", test_io_port },
     { "efault", test_efault },
+    { "tls_cleared_under_gs", test_tls_cleared_under_gs },
+    { "sigreturn_unloadable_selector", test_sigreturn_unloadable_selector },
+    { "sigreturn_kernel_eip", test_sigreturn_kernel_eip },
+    { "fpu_exception_pending_across_switch", test_fpu_exception_pending_across_switch },
 
     /* Memory a process asks for. */
     { "brk", test_brk },

@@ -104,6 +104,11 @@ void test_io_port(void);
 
 void test_efault(void);
 
+void test_tls_cleared_under_gs(void);
+void test_sigreturn_unloadable_selector(void);
+void test_sigreturn_kernel_eip(void);
+void test_fpu_exception_pending_across_switch(void);
+
 void test_brk(void);
 void test_mmap_anon(void);
 void test_free_memory(void);
