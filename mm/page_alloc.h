@@ -29,6 +29,7 @@ public:
     void get(VirtAddr addr, const void* caller);
 
     void set_reclaim_hook(ReclaimHook hook) { m_reclaim = hook; }
+    ReclaimHook reclaim_hook() const { return m_reclaim; }
 
     u32 nr_free_pages() const { return m_nr_free; }
     u32 nr_reserve_pages() const { return m_nr_reserve; }

@@ -183,40 +183,94 @@ bool swap_out(u32 budget)
 }
 
 /*
- * try_to_unuse for one process: swap_in for every PTE holding an entry of area `type`.
+ * Reads the slot of `entry` into a new page. `still_wanted()` is asked after each sleep
+ * (the allocation, the slot's lock, the read); when it says no, or on an error, there is
+ * no page: err is 0, -ENOMEM or -EIO.
+ */
+template <typename StillWanted>
+VirtAddr read_swap_slot(SwapEntry entry, long& err, StillWanted still_wanted)
+{
+    SwapInfo* si = area_of(entry);
+    if (!si)
+        bad_entry("swap_in", entry);
+    err = 0;
+    VirtAddr page = __get_free_page(Gfp::User);
+    if (!page) {
+        err = -ENOMEM;
+        return VirtAddr();
+    }
+    lock_slot(*si, entry.offset());
+    /* While we waited, another path may have brought the page in (or the PTE changed). */
+    if (still_wanted()) {
+        err = si->device->read_page(entry.offset(), page.as_ptr()) ? -EIO : 0;
+        if (err)
+            printk(KERN_ERR "swap: read error on %s page %u\n", si->path, entry.offset());
+    }
+    unlock_slot(*si, entry.offset());
+    if (err || !still_wanted()) {
+        free_page(page);
+        return VirtAddr();
+    }
+    return page;
+}
+
+/* Maps the page read back from `entry` at the PTE that still holds the entry; drops the entry. */
+void install_swapped_page(AddressSpace& as, u32 prot, u32 addr, Pte& pte, SwapEntry entry, VirtAddr page)
+{
+    u32 flags = Pte::PRESENT | Pte::DIRTY | (prot != PROT_NONE ? Pte::USER : 0)
+              | (prot & PROT_WRITE ? Pte::WRITABLE : 0);
+    pte = Pte::make(to_phys(page), flags);
+    arch::invlpg(addr);
+    as.rss++;
+    swap_free(entry);
+}
+
+/*
+ * try_to_unuse for one process: brings back every page its PTEs hold in area `type`.
  * False if it had to stop (error set for running out of memory, 0 if the task went away).
+ * The process is another one, which may exit or unmap while we sleep: nothing read
+ * before a sleep is used after it without looking again.
  */
 bool unuse_entry(Task& t, u32 type, int& error)
 {
     AddressSpace* as = t.mm;
     int slot = t.slot;
+    auto alive = [&] { return task[slot] == &t && t.mm == as; };
     for (u32 addr = 0; as && addr < TASK_SIZE;) {
         Pte* pte = as->pte(addr);
         if (!pte) {
             addr = (addr | ((4u << 20) - 1)) + 1;
             continue;
         }
-        if (!pte->present() && !pte->none()) {
-            SwapEntry entry = SwapEntry::from_pte_value(pte->raw());
-            if (entry.type() == type) {
-                Region* r = as->find(addr);
-                Region anonymous { addr, addr + PAGE_SIZE, PROT_READ | PROT_WRITE, RegionKind::Anonymous };
-                PageFaultResponse res = swap_in(*as, r ? *r : anonymous, addr, *pte, entry);
-                if (res == PageFaultResponse::OutOfMemory) {
-                    error = -ENOMEM;
-                    return false;
-                }
-                if (task[slot] != &t || t.mm != as)
-                    return false;       /* it exited while we read */
-                if (res == PageFaultResponse::BusError) {
-                    /* Unreadable: the process cannot have that page back. */
-                    send_signal(t, SIGBUS);
-                    release_pte(*as, *pte);
-                }
-                continue;               /* look at the same PTE again */
-            }
+        if (pte->present() || pte->none() || SwapEntry::from_pte_value(pte->raw()).type() != type) {
+            addr += PAGE_SIZE;
+            continue;
         }
-        addr += PAGE_SIZE;
+        SwapEntry entry = SwapEntry::from_pte_value(pte->raw());
+        auto holds_entry = [&] {
+            Pte* now = alive() ? as->pte(addr) : nullptr;
+            return now && now->raw() == entry.pte_value();
+        };
+        long err;
+        VirtAddr page = read_swap_slot(entry, err, holds_entry);
+        if (err == -ENOMEM) {
+            error = -ENOMEM;
+            return false;
+        }
+        if (!alive()) {
+            if (page)
+                free_page(page);
+            return false;               /* it exited while we read */
+        }
+        if (page) {
+            Region* r = as->find(addr);
+            install_swapped_page(*as, r ? r->prot : PROT_READ | PROT_WRITE, addr, *as->pte(addr), entry, page);
+        } else if (err == -EIO && holds_entry()) {
+            /* Unreadable: the process cannot have that page back. */
+            send_signal(t, SIGBUS);
+            release_pte(*as, *as->pte(addr));
+        }
+        /* Look at the same PTE again. */
     }
     return true;
 }
@@ -293,36 +347,15 @@ void swap_free(SwapEntry entry)
 
 PageFaultResponse swap_in(AddressSpace& as, const Region& r, u32 addr, Pte& pte, SwapEntry entry)
 {
-    SwapInfo* si = area_of(entry);
-    if (!si)
-        bad_entry("swap_in", entry);
-    VirtAddr page = __get_free_page(Gfp::User);
-    if (!page)
-        return PageFaultResponse::OutOfMemory;
-    lock_slot(*si, entry.offset());
-    /* While we waited, another path may have brought the page in (or the PTE changed). */
-    if (pte.raw() != entry.pte_value()) {
-        unlock_slot(*si, entry.offset());
-        free_page(page);
-        return PageFaultResponse::Continue;
+    /* The faulting process cannot go away while it sleeps here: only its PTE can change. */
+    long err;
+    VirtAddr page = read_swap_slot(entry, err, [&] { return pte.raw() == entry.pte_value(); });
+    if (!page) {
+        if (err == -ENOMEM)
+            return PageFaultResponse::OutOfMemory;
+        return err ? PageFaultResponse::BusError : PageFaultResponse::Continue;
     }
-    long err = si->device->read_page(entry.offset(), page.as_ptr());
-    unlock_slot(*si, entry.offset());
-    if (err) {
-        printk(KERN_ERR "swap: read error on %s page %u\n", si->path, entry.offset());
-        free_page(page);
-        return PageFaultResponse::BusError;
-    }
-    if (pte.raw() != entry.pte_value()) {
-        free_page(page);
-        return PageFaultResponse::Continue;
-    }
-    u32 flags = Pte::PRESENT | Pte::DIRTY | (r.prot != PROT_NONE ? Pte::USER : 0)
-              | (r.prot & PROT_WRITE ? Pte::WRITABLE : 0);
-    pte = Pte::make(to_phys(page), flags);
-    arch::invlpg(addr);
-    as.rss++;
-    swap_free(entry);
+    install_swapped_page(as, r.prot, addr, pte, entry, page);
     if (current)
         current->maj_flt++;
     return PageFaultResponse::Continue;

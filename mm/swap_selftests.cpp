@@ -44,6 +44,10 @@ public:
     u32 pages() const override { return area_pages; }
     long read_page(u32 index, void* page) override
     {
+        if (void (*hook)() = on_read) {
+            on_read = nullptr;
+            hook();                     /* what happens while a real disk would be reading */
+        }
         if (fail_reads)
             return -EIO;
         memcpy(page, m_pages[index].as_ptr(), PAGE_SIZE);
@@ -59,6 +63,7 @@ public:
     }
 
     bool fail_reads = false, fail_writes = false;
+    void (*on_read)() = nullptr;        /* runs once, at the next read */
     u32 writes[area_pages] = { };
 private:
     VirtAddr m_pages[area_pages];
@@ -183,6 +188,37 @@ KTEST(swap, swapoff_brings_pages_back)
         EXPECT_EQ(wrong_pages(), 0u);
     }
     delete as;
+    delete ram;
+    EXPECT_EQ(nr_free_pages(), before);
+}
+
+/*
+ * swapoff reads a page back for a process that exits during the read: the page must
+ * not be installed into the page tables the exit freed, nor its slot freed twice.
+ */
+KTEST(swap, swapoff_while_the_owner_exits)
+{
+    const u32 before = nr_free_pages();
+    RamSwap* ram = ram_area_on();
+    ASSERT_TRUE(ram != nullptr);
+    mm::AddressSpace* as = filled_space();
+    ASSERT_TRUE(as != nullptr);
+    {
+        BorrowedAddressSpace borrow(as);
+        write_patterns();
+        EXPECT_EQ(mm::swap_out_space(*current, *as), pages);
+    }
+    /* The idle task owns it now, as far as swapoff can see, and "exits" mid-read. */
+    current->mm = as;
+    ram->on_read = [] {
+        mm::AddressSpace* gone = current->mm;
+        current->mm = nullptr;
+        delete gone;
+    };
+    EXPECT_EQ(mm::swap_disable(rdev), 0);
+    EXPECT_TRUE(current->mm == nullptr);
+    EXPECT_TRUE(ram->on_read == nullptr);
+    current->mm = nullptr;
     delete ram;
     EXPECT_EQ(nr_free_pages(), before);
 }

@@ -380,6 +380,14 @@ PageFaultResponse do_wp_page(u32 addr, Pte& pte)
     VirtAddr copy = __get_free_page(Gfp::User);
     if (!copy)
         return PageFaultResponse::OutOfMemory;
+    /*
+     * Allocating may have reclaimed: swap_out can have dropped this very PTE and freed
+     * its page. Copy only from the page still mapped; otherwise fault again.
+     */
+    if (!pte.present() || pte.frame() != old) {
+        free_page(copy);
+        return PageFaultResponse::Continue;
+    }
     memcpy(copy.as_ptr(), to_virt(old).as_ptr(), PAGE_SIZE);
     pte = Pte::make(to_phys(copy), Pte::PRESENT | Pte::USER | Pte::WRITABLE | Pte::DIRTY);
     arch::invlpg(addr);
@@ -436,9 +444,10 @@ PageFaultResponse do_no_page(AddressSpace& as, const Region& r, u32 addr, Pte& p
         if (!page)
             return PageFaultResponse::OutOfMemory;
         long got = r.file->read_page(r.offset + (addr - r.start), page.as_ptr());
-        if (got < 0) {
+        if (got < 0 || !pte.none()) {
+            /* An error, or (after the allocation and the read) the PTE is no longer empty. */
             free_page(page);
-            return PageFaultResponse::BusError;
+            return got < 0 ? PageFaultResponse::BusError : PageFaultResponse::Continue;
         }
         if (r.file_end < addr + PAGE_SIZE)     /* the bss starts inside this page */
             memset(page.as_ptr<u8>() + (r.file_end - addr), 0, addr + PAGE_SIZE - r.file_end);
@@ -448,6 +457,10 @@ PageFaultResponse do_no_page(AddressSpace& as, const Region& r, u32 addr, Pte& p
         VirtAddr page = get_free_page(Gfp::User);
         if (!page)
             return PageFaultResponse::OutOfMemory;
+        if (!pte.none()) {              /* filled while we allocated */
+            free_page(page);
+            return PageFaultResponse::Continue;
+        }
         pte = Pte::make(to_phys(page), user_pte_flags(r.prot, true));
         current->min_flt++;
     }

@@ -159,3 +159,81 @@ KTEST(vm, fork_out_of_memory_leaks_nothing)
     delete as;
     EXPECT_EQ(nr_free_pages(), before);
 }
+
+namespace {
+
+/*
+ * A reclaim step for the race below: the first time, it drops the PTE at `addr` as
+ * swap_out drops a clean page; every time, it gives back one of the pages the test holds
+ * so that the allocation that called it succeeds.
+ */
+struct ReclaimRace {
+    mm::AddressSpace* as;
+    u32 addr;
+    VirtAddr held;                      /* a chain of pages through their first word */
+    u32 calls;
+} race;
+
+bool reclaim_drops_the_faulting_pte()
+{
+    if (race.calls++ == 0) {
+        arch::Pte* p = race.as->pte(race.addr);
+        if (p && p->present()) {
+            mm::release_pte(*race.as, *p);
+            arch::invlpg(race.addr);
+        }
+    }
+    if (!race.held)
+        return false;
+    VirtAddr next(*race.held.as_ptr<uintptr_t>());
+    free_page(race.held);
+    race.held = next;
+    return true;
+}
+
+} // namespace
+
+/*
+ * do_wp_page allocates its copy, and allocating may reclaim: here the reclaim drops the
+ * very PTE being copied. The fault must then start again, not copy from and free a page
+ * it no longer maps (which freed the child's page under it and later panicked).
+ */
+KTEST(vm, copy_on_write_after_reclaim_dropped_the_pte)
+{
+    const u32 before = nr_free_pages();
+    mm::AddressSpace* parent = mm::AddressSpace::create();
+    ASSERT_TRUE(parent != nullptr);
+    ASSERT_EQ(parent->map({ base, base + PAGE_SIZE, mm::PROT_READ | mm::PROT_WRITE,
+                            mm::RegionKind::Anonymous }), 0);
+    BorrowedAddressSpace borrow(parent);
+    EXPECT_EQ(word(0), 0u);                             /* a clean page */
+    mm::AddressSpace* child = parent->fork_copy();
+    ASSERT_TRUE(child != nullptr);
+    EXPECT_EQ(page_at(*child, base).count, 2);
+
+    /* Every free page held, so that the copy's allocation has to reclaim. */
+    race = { parent, base, VirtAddr(), 0 };
+    while (VirtAddr page = __get_free_page(Gfp::Buffer)) {
+        *page.as_ptr<uintptr_t>() = race.held.value();
+        race.held = page;
+    }
+    auto saved_hook = mm::page_allocator.reclaim_hook();
+    mm::page_allocator.set_reclaim_hook(reclaim_drops_the_faulting_pte);
+    asm volatile("" : : : "memory");   /* the hook is in place before the write faults */
+    word(0) = 0x1234;
+    asm volatile("" : : : "memory");
+    mm::page_allocator.set_reclaim_hook(saved_hook);
+    EXPECT_GE(race.calls, 1u);
+    race.calls++;                       /* the rest only gives the held pages back */
+    while (race.held)
+        reclaim_drops_the_faulting_pte();
+
+    EXPECT_EQ(word(0), 0x1234u);
+    EXPECT_EQ(page_at(*child, base).count, 1);          /* the child's page is its own now */
+    borrow.use(child);
+    EXPECT_EQ(word(0), 0u);
+    borrow.use(parent);
+    delete child;
+    delete parent;
+    EXPECT_EQ(nr_free_pages(), before);
+}
