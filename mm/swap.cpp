@@ -86,7 +86,7 @@ bool try_to_swap_out(Task& owner, AddressSpace& as, u32 addr, Pte& pte)
         pte = Pte();
         if (&as == current->mm)
             arch::invlpg(addr);
-        as.rss--;
+        account_rss(as, addr, -1);
         free_page(to_virt(frame));
         clean_drops += last;
         return last;
@@ -101,7 +101,7 @@ bool try_to_swap_out(Task& owner, AddressSpace& as, u32 addr, Pte& pte)
     pte = Pte(entry.pte_value());       /* before the write: a fault now waits for it */
     if (&as == current->mm)
         arch::invlpg(addr);
-    as.rss--;
+    account_rss(as, addr, -1);
     lock_slot(si, entry.offset());
     long err = si.device->write_page(entry.offset(), to_virt(frame).as_ptr());
     if (err) {
@@ -113,7 +113,7 @@ bool try_to_swap_out(Task& owner, AddressSpace& as, u32 addr, Pte& pte)
         bool restored = now && now->raw() == entry.pte_value();
         if (restored) {
             *now = saved;
-            as.rss++;
+            account_rss(as, addr, +1);
         }
         {
             arch::InterruptDisabler guard;
@@ -136,11 +136,14 @@ bool try_to_swap_out(Task& owner, AddressSpace& as, u32 addr, Pte& pte)
     return true;
 }
 
-/* Looks at present PTEs of one process from *cursor on; true once a page is freed. */
-bool scan_space(Task& t, AddressSpace& as, u32& cursor, u32& budget)
+/*
+ * Looks at present PTEs of one process from *cursor on, at most `budget` of them (and at
+ * most `quota`, when given); true once a page is freed.
+ */
+bool scan_space(Task& t, AddressSpace& as, u32& cursor, u32& budget, u32* quota = nullptr)
 {
     int slot = t.slot;
-    while (cursor < TASK_SIZE && budget) {
+    while (cursor < TASK_SIZE && budget && (!quota || *quota)) {
         Pte* pte = as.pte(cursor);
         if (!pte) {
             cursor = (cursor | ((4u << 20) - 1)) + 1;
@@ -151,6 +154,8 @@ bool scan_space(Task& t, AddressSpace& as, u32& cursor, u32& budget)
         if (!pte->present())
             continue;
         budget--;
+        if (quota)
+            --*quota;
         if (try_to_swap_out(t, as, addr, *pte))
             return true;
         if (task[slot] != &t || t.mm != &as)
@@ -159,29 +164,37 @@ bool scan_space(Task& t, AddressSpace& as, u32& cursor, u32& budget)
     return false;
 }
 
-/* Where swap_out left off: a task slot and an address in it. */
+/* The process swap_out is visiting: the hand moves on when its quota is used up. */
 int scan_slot = 1;
-u32 scan_addr;
 
 /*
- * swap_out: walks the processes round-robin from where it stopped, looking at up to
- * `budget` present pages, until one page is freed.
+ * swap_out, as Linux 1.x: visits the processes round-robin, each from where its own scan
+ * stopped last time (swap_address), looking at a quota of its present pages in one visit
+ * (swap_cnt, a share of its rss) before the next process's turn, so that no process's
+ * memory is spared because the hand is busy elsewhere. Looks at up to `budget` pages in
+ * all, until one page is freed.
  */
 bool swap_out(u32 budget)
 {
-    for (int tries = 0; tries <= NR_TASKS && budget; tries++) {
+    for (int visits = 0; visits <= 2 * NR_TASKS && budget; visits++) {
         Task* t = task[scan_slot];
-        bool live = t && t->state != TaskState::Zombie && t->mm;
-        if (live && scan_space(*t, *t->mm, scan_addr, budget))
-            return true;
-        if (live && scan_addr < TASK_SIZE)
-            continue;                   /* out of budget, or the task went away: see next round */
+        AddressSpace* as = t && t->state != TaskState::Zombie ? t->mm : nullptr;
+        if (as && as->rss) {
+            if (!as->swap_cnt)
+                as->swap_cnt = as->rss / 8 + 16;
+            if (as->swap_address >= TASK_SIZE)
+                as->swap_address = 0;
+            if (scan_space(*t, *as, as->swap_address, budget, &as->swap_cnt))
+                return true;
+            if (task[scan_slot] == t && t->mm == as && as->swap_cnt && as->swap_address < TASK_SIZE)
+                continue;               /* out of budget: this visit goes on next time */
+            if (task[scan_slot] == t && t->mm == as)
+                as->swap_cnt = 0;
+        }
         scan_slot = scan_slot % (NR_TASKS - 1) + 1;
-        scan_addr = 0;
     }
     return false;
 }
-
 /*
  * Reads the slot of `entry` into a new page. `still_wanted()` is asked after each sleep
  * (the allocation, the slot's lock, the read); when it says no, or on an error, there is

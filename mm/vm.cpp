@@ -17,8 +17,11 @@ using arch::Pte;
 namespace {
 
 constexpr u32 USER_PDE = Pte::PRESENT | Pte::WRITABLE | Pte::USER;
+/* A page table shared copy-on-write since fork: every PTE under it is read-only through it. */
+constexpr u32 SHARED_PDE = Pte::PRESENT | Pte::USER;
 constexpr u32 FIRST_KERNEL_PDE = PAGE_OFFSET >> 22;
 constexpr u32 PGDIR_SIZE = 4u << 20;
+constexpr u32 PTRS_PER_TABLE = 1024;
 
 bool managed(PhysAddr frame) { return frame.pfn().value() < page_allocator.nr_pages(); }
 Page& page_of(PhysAddr frame) { return mem_map[frame.pfn().value()]; }
@@ -44,18 +47,69 @@ void note_rss(AddressSpace& as)
         current->max_rss = as.rss;
 }
 
+/*
+ * The seed's empty_zero_page: a read fault on untouched anonymous memory maps this one
+ * page read-only, and the first write takes a fresh page. It is part of the kernel's bss,
+ * reserved in mem_map: never counted, freed, stolen or written.
+ */
+alignas(PAGE_SIZE) u8 empty_zero_page[PAGE_SIZE];
+
+/*
+ * One table of copy_page_tables' work, done when a table shared since fork is first
+ * written through: every page gains a reference, writable ones become read-only in both
+ * tables (copy-on-write), swap entries are duplicated.
+ */
+void copy_table(Pte* from, Pte* to)
+{
+    for (u32 j = 0; j < PTRS_PER_TABLE; j++) {
+        Pte e = from[j];
+        if (e.none())
+            continue;
+        if (e.present()) {
+            if (counted(e.frame())) {
+                page_allocator.get(to_virt(e.frame()), __builtin_return_address(0));
+                if (e.writable()) {
+                    e = Pte(e.raw() & ~Pte::WRITABLE);
+                    from[j] = e;
+                }
+            }
+        } else {
+            swap_duplicate(SwapEntry::from_pte_value(e.raw()));
+        }
+        to[j] = e;
+    }
+}
+
 } // namespace
+
+PhysAddr zero_page()
+{
+    return PhysAddr(virt_to_phys(u32(empty_zero_page)));
+}
 
 void release_pte(AddressSpace& as, Pte& pte)
 {
     if (pte.present()) {
-        if (counted(pte.frame()))
+        if (counted(pte.frame())) {
             free_page(to_virt(pte.frame()));
-        as.rss--;
+            as.rss--;
+        }
     } else if (!pte.none()) {
         swap_free(SwapEntry::from_pte_value(pte.raw()));    /* a swapped-out page */
     }
     pte = Pte();
+}
+
+void account_rss(AddressSpace& as, u32 addr, int delta)
+{
+    as.rss += u32(delta);
+    Pte pde = as.directory()[arch::pgd_index(addr)];
+    if (!pde.present() || page_of(pde.frame()).count == 1)
+        return;
+    /* A table shared since fork: the page was in every sharer's memory. */
+    for (Task* t : task)
+        if (t && t->mm && t->mm != &as && t->mm->directory()[arch::pgd_index(addr)].raw() == pde.raw())
+            t->mm->rss += u32(delta);
 }
 
 AddressSpace* AddressSpace::create()
@@ -94,9 +148,59 @@ Pte* AddressSpace::pte_alloc(u32 addr)
         VirtAddr table = get_free_page(Gfp::Kernel);
         if (!table)
             return nullptr;
-        pde = Pte::make(to_phys(table), USER_PDE);
+        if (!pde.present())             /* nobody made one while we allocated */
+            pde = Pte::make(to_phys(table), USER_PDE);
+        else
+            free_page(table);
+    } else if (!pde.writable() && unshare_table(arch::pgd_index(addr))) {
+        return nullptr;
     }
     return &table_of(pde)[arch::pte_index(addr)];
+}
+
+bool AddressSpace::table_shared(u32 addr) const
+{
+    Pte pde = m_pgd[arch::pgd_index(addr)];
+    return pde.present() && page_of(pde.frame()).count > 1;
+}
+
+long AddressSpace::unshare_table(u32 index)
+{
+    Pte& pde = m_pgd[index];
+    if (!pde.present() || pde.writable())
+        return 0;
+    if (page_of(pde.frame()).count > 1) {
+        VirtAddr copy = get_free_page(Gfp::Kernel);
+        if (!copy)
+            return -ENOMEM;
+        /* The allocation may have slept, and the other sharers exited meanwhile. */
+        if (page_of(pde.frame()).count > 1) {
+            PhysAddr shared = pde.frame();
+            copy_table(table_of(pde), copy.as_ptr<Pte>());
+            pde = Pte::make(to_phys(copy), USER_PDE);
+            free_page(to_virt(shared));         /* one sharer fewer */
+            flush_if_current();
+            return 0;
+        }
+        free_page(copy);
+    }
+    pde = Pte(pde.raw() | Pte::WRITABLE);       /* the last sharer: the table is ours */
+    flush_if_current();
+    return 0;
+}
+
+long AddressSpace::unshare_range(u32 start, u32 end)
+{
+    for (u32 i = arch::pgd_index(start); i < FIRST_KERNEL_PDE && i * PGDIR_SIZE < end; i++)
+        if (long err = unshare_table(i))
+            return err;
+    return 0;
+}
+
+void AddressSpace::flush_if_current() const
+{
+    if (to_phys(VirtAddr(m_pgd)).value() == arch::read_cr3())
+        arch::flush_tlb();
 }
 
 void AddressSpace::zap_range(u32 start, u32 end)
@@ -129,19 +233,21 @@ void AddressSpace::clear()
         if (!pde.present())
             continue;
         Pte* table = table_of(pde);
-        for (u32 j = 0; j < 1024; j++)
-            if (!table[j].none())
-                release_pte(*this, table[j]);
+        /* A table others still share keeps its pages: only our share goes. */
+        if (page_of(pde.frame()).count == 1)
+            for (u32 j = 0; j < PTRS_PER_TABLE; j++)
+                if (!table[j].none())
+                    release_pte(*this, table[j]);
         free_page(VirtAddr(table));
         pde = Pte();
     }
+    rss = 0;
     while (Region* r = m_regions) {
         m_regions = r->next;
         free_region(r);
     }
     start_code = end_code = start_data = end_data = start_brk = brk = start_stack = 0;
-    if (to_phys(VirtAddr(m_pgd)).value() == arch::read_cr3())
-        arch::flush_tlb();
+    flush_if_current();
 }
 
 AddressSpace::~AddressSpace()
@@ -153,10 +259,29 @@ AddressSpace::~AddressSpace()
 }
 
 /*
- * copy_page_tables, as the seed has it: the kernel half is shared; every user page table
- * is copied; pages present and writable become read-only in both and gain a reference
- * (copy-on-write); swapped entries are duplicated. Then the parent's TLB is flushed.
+ * copy_page_tables, as the seed has it, with its per-page work put off: the kernel half
+ * is shared; every user page table is shared too, write-protected in both directories
+ * and counted in mem_map once per directory pointing at it. The first write through a
+ * shared table, or any change to its entries, gives that process its own copy
+ * (unshare_table, which does what the seed did here for each page). Then the parent's
+ * TLB is flushed. It allocates nothing, so it cannot fail half way.
  */
+void copy_page_tables(AddressSpace& from, AddressSpace& to)
+{
+    Pte* source = from.directory();
+    Pte* target = to.directory();
+    for (u32 i = 0; i < FIRST_KERNEL_PDE; i++) {
+        Pte pde = source[i];
+        if (!pde.present())
+            continue;
+        pde = Pte::make(pde.frame(), SHARED_PDE);
+        page_allocator.get(to_virt(pde.frame()), __builtin_return_address(0));
+        source[i] = target[i] = pde;
+    }
+    to.rss = from.rss;
+    from.flush_if_current();
+}
+
 AddressSpace* AddressSpace::fork_copy()
 {
     AddressSpace* child = create();
@@ -183,40 +308,7 @@ AddressSpace* AddressSpace::fork_copy()
     child->brk = brk;
     child->start_stack = start_stack;
     memcpy(child->exe_path, exe_path, sizeof exe_path);
-
-    for (u32 i = 0; i < FIRST_KERNEL_PDE; i++) {
-        Pte pde = m_pgd[i];
-        if (!pde.present())
-            continue;
-        VirtAddr table = get_free_page(Gfp::Kernel);
-        if (!table) {
-            delete child;               /* frees exactly what was copied so far */
-            arch::flush_tlb();
-            return nullptr;
-        }
-        child->m_pgd[i] = Pte::make(to_phys(table), USER_PDE);
-        Pte* from = table_of(pde);
-        Pte* to = table.as_ptr<Pte>();
-        for (u32 j = 0; j < 1024; j++) {
-            Pte e = from[j];
-            if (e.none())
-                continue;
-            if (e.present()) {
-                if (counted(e.frame())) {
-                    page_allocator.get(to_virt(e.frame()), __builtin_return_address(0));
-                    if (e.writable()) {
-                        e = Pte(e.raw() & ~Pte::WRITABLE);
-                        from[j] = e;
-                    }
-                }
-                child->rss++;
-            } else {
-                swap_duplicate(SwapEntry::from_pte_value(e.raw()));
-            }
-            to[j] = e;
-        }
-    }
-    arch::flush_tlb();
+    copy_page_tables(*this, *child);
     return child;
 }
 
@@ -309,6 +401,8 @@ long AddressSpace::split(u32 addr)
 
 long AddressSpace::unmap(u32 start, u32 end)
 {
+    if (long err = unshare_range(start, end); err)
+        return err;
     if (long err = split(start); err)
         return err;
     if (end < TASK_SIZE)
@@ -331,6 +425,8 @@ long AddressSpace::protect(u32 start, u32 end, u32 prot)
 {
     if (!range_mapped(start, end))
         return -ENOMEM;
+    if (long err = unshare_range(start, end); err)
+        return err;
     if (long err = split(start); err)
         return err;
     if (end < TASK_SIZE)
@@ -367,7 +463,7 @@ u32 AddressSpace::find_free(u32 len, u32 hint) const
 
 namespace {
 
-PageFaultResponse do_wp_page(u32 addr, Pte& pte)
+PageFaultResponse do_wp_page(AddressSpace& as, u32 addr, Pte& pte)
 {
     PhysAddr old = pte.frame();
     if (counted(old) && page_of(old).count == 1) {
@@ -377,7 +473,9 @@ PageFaultResponse do_wp_page(u32 addr, Pte& pte)
         current->min_flt++;
         return PageFaultResponse::Continue;
     }
-    VirtAddr copy = __get_free_page(Gfp::User);
+    /* The zero page is not copied: a fresh page is zero already. */
+    bool zero = old == zero_page();
+    VirtAddr copy = zero ? get_free_page(Gfp::User) : __get_free_page(Gfp::User);
     if (!copy)
         return PageFaultResponse::OutOfMemory;
     /*
@@ -388,11 +486,14 @@ PageFaultResponse do_wp_page(u32 addr, Pte& pte)
         free_page(copy);
         return PageFaultResponse::Continue;
     }
-    memcpy(copy.as_ptr(), to_virt(old).as_ptr(), PAGE_SIZE);
+    if (!zero)
+        memcpy(copy.as_ptr(), to_virt(old).as_ptr(), PAGE_SIZE);
     pte = Pte::make(to_phys(copy), Pte::PRESENT | Pte::USER | Pte::WRITABLE | Pte::DIRTY);
     arch::invlpg(addr);
     if (counted(old))
         free_page(to_virt(old));
+    else
+        note_rss(as);                   /* the zero page was not counted in rss */
     current->min_flt++;
     return PageFaultResponse::Continue;
 }
@@ -428,7 +529,7 @@ bool share_page(AddressSpace& as, const Region& r, u32 addr, Pte& pte)
     return false;
 }
 
-PageFaultResponse do_no_page(AddressSpace& as, const Region& r, u32 addr, Pte& pte)
+PageFaultResponse do_no_page(AddressSpace& as, const Region& r, u32 addr, Pte& pte, bool write)
 {
     if (!pte.none())
         return swap_in(as, r, addr, pte, SwapEntry::from_pte_value(pte.raw()));
@@ -453,6 +554,12 @@ PageFaultResponse do_no_page(AddressSpace& as, const Region& r, u32 addr, Pte& p
             memset(page.as_ptr<u8>() + (r.file_end - addr), 0, addr + PAGE_SIZE - r.file_end);
         pte = Pte::make(to_phys(page), user_pte_flags(r.prot, true));
         current->maj_flt++;
+    } else if (!write) {
+        /* A read of memory never written: the zero page, read-only, costs no RAM. */
+        pte = Pte::make(zero_page(), user_pte_flags(r.prot, false));
+        arch::invlpg(addr);
+        current->min_flt++;
+        return PageFaultResponse::Continue;
     } else {
         VirtAddr page = get_free_page(Gfp::User);
         if (!page)
@@ -505,12 +612,12 @@ PageFaultResponse do_page_fault(u32 address, u32 error_code)
         return PageFaultResponse::OutOfMemory;
     if (pte->present()) {
         if (write && !pte->writable())
-            return do_wp_page(page_addr, *pte);
+            return do_wp_page(*as, page_addr, *pte);
         /* Present and allowed: another path already resolved it, or a stale TLB entry. */
         arch::invlpg(page_addr);
         return PageFaultResponse::Continue;
     }
-    return do_no_page(*as, *r, page_addr, *pte);
+    return do_no_page(*as, *r, page_addr, *pte, write);
 }
 
 } // namespace mm

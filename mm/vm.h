@@ -61,14 +61,25 @@ public:
     u32 find_free(u32 len, u32 hint) const;
     bool range_mapped(u32 start, u32 end) const;
 
-    /* The PTE for addr, or nullptr if its page table does not exist. */
+    /* The PTE for addr, or nullptr if its page table does not exist. Read it only. */
     arch::Pte* pte(u32 addr) const;
-    /* The same, creating the page table; nullptr without memory. */
+    /*
+     * The PTE for addr in a table of this process's own, to change: the table is created,
+     * or copied if it is shared since fork (unshare_table). nullptr without memory.
+     */
     arch::Pte* pte_alloc(u32 addr);
+    /* Whether the table covering addr is shared with other processes since fork. */
+    bool table_shared(u32 addr) const;
+    /* Makes the table of directory entry `index` private (a copy if shared). 0 or -ENOMEM. */
+    long unshare_table(u32 index);
+    long unshare_range(u32 start, u32 end);
+    void flush_if_current() const;
 
     u32 start_code = 0, end_code = 0, start_data = 0, end_data = 0;
     u32 start_brk = 0, brk = 0, start_stack = 0;
-    u32 rss = 0;                        /* present user pages */
+    u32 rss = 0;                        /* present user pages (the zero page not counted) */
+    /* swap_out's hand in this space: where its scan resumes, and what is left of its visit. */
+    u32 swap_address = 0, swap_cnt = 0;
     char exe_path[128] = { };           /* the executable, named in /proc/PID/maps */
     u32 count_regions() const;
     Region* regions() const { return m_regions; }
@@ -87,7 +98,16 @@ private:
 /* The fault handler: decides, the trap layer turns the answer into a signal or fixup. */
 PageFaultResponse do_page_fault(u32 address, u32 error_code);
 
-/* Drops a present or swapped user PTE, releasing what it referenced. */
+/* Drops a present or swapped user PTE of a private table, releasing what it referenced. */
 void release_pte(AddressSpace& as, arch::Pte& pte);
+
+/* fork's page-table work: every user page table shared copy-on-write with `to`. */
+void copy_page_tables(AddressSpace& from, AddressSpace& to);
+
+/* rss += delta for the process whose PTE at addr changed, and for all sharing its table. */
+void account_rss(AddressSpace& as, u32 addr, int delta);
+
+/* The page of zeros that read faults on untouched anonymous memory map. */
+PhysAddr zero_page();
 
 } // namespace mm

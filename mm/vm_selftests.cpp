@@ -49,23 +49,33 @@ KTEST(vm, demand_zero_then_copy_on_write)
         u32 faults = minor_faults();
         EXPECT_EQ(word(3, 5), 0u);                      /* fresh memory reads zero */
         EXPECT_EQ(minor_faults(), faults + 1);
+        EXPECT_EQ(parent->pte(base + 3 * PAGE_SIZE)->frame(), mm::zero_page());
+        EXPECT_EQ(parent->rss, 0u);                     /* which costs no RAM */
         for (u32 p = 0; p < pages; p++)
             word(p) = 0x1000 + p;
         asm volatile("" : : : "memory");
         EXPECT_EQ(parent->rss, pages);
-        EXPECT_EQ(minor_faults(), faults + pages);      /* one fault per page, reads included */
+        /* One fault per page, and one more for page 3, read first, then written. */
+        EXPECT_EQ(minor_faults(), faults + pages + 1);
+        EXPECT_NE(parent->pte(base + 3 * PAGE_SIZE)->frame(), mm::zero_page());
 
         mm::AddressSpace* child = parent->fork_copy();
         ASSERT_TRUE(child != nullptr);
         EXPECT_EQ(child->rss, pages);
         PhysAddr shared = parent->pte(base)->frame();
-        EXPECT_EQ(child->pte(base)->frame(), shared);
-        EXPECT_FALSE(parent->pte(base)->writable());    /* read-only in both */
-        EXPECT_FALSE(child->pte(base)->writable());
-        EXPECT_EQ(page_at(*parent, base).count, 2);
+        /* One page table, shared: write-protected in both directories, counted twice. */
+        EXPECT_EQ(child->pte(base), parent->pte(base));
+        EXPECT_TRUE(parent->table_shared(base));
+        EXPECT_FALSE(parent->directory()[arch::pgd_index(base)].writable());
+        EXPECT_FALSE(child->directory()[arch::pgd_index(base)].writable());
+        EXPECT_EQ(page_at(*parent, base).count, 1);
 
-        /* The parent writes: it gets a copy, the child keeps the original. */
+        /* The parent writes: its own table first, then its own copy of the page. */
         word(0) = 0xAAAA;
+        EXPECT_FALSE(parent->table_shared(base));
+        EXPECT_FALSE(child->table_shared(base));
+        EXPECT_NE(child->pte(base), parent->pte(base));
+        EXPECT_FALSE(child->pte(base)->writable());     /* copy-on-write from here on */
         EXPECT_NE(parent->pte(base)->frame(), shared);
         EXPECT_TRUE(parent->pte(base)->writable());
         EXPECT_EQ(page_at(*child, base).count, 1);
@@ -164,7 +174,7 @@ namespace {
 
 /*
  * A reclaim step for the race below: the first time, it drops the PTE at `addr` as
- * swap_out drops a clean page; every time, it gives back one of the pages the test holds
+ * swap_out drops a page; every time, it gives back one of the pages the test holds
  * so that the allocation that called it succeeds.
  */
 struct ReclaimRace {
@@ -203,12 +213,14 @@ KTEST(vm, copy_on_write_after_reclaim_dropped_the_pte)
     const u32 before = nr_free_pages();
     mm::AddressSpace* parent = mm::AddressSpace::create();
     ASSERT_TRUE(parent != nullptr);
-    ASSERT_EQ(parent->map({ base, base + PAGE_SIZE, mm::PROT_READ | mm::PROT_WRITE,
+    ASSERT_EQ(parent->map({ base, base + 2 * PAGE_SIZE, mm::PROT_READ | mm::PROT_WRITE,
                             mm::RegionKind::Anonymous }), 0);
     BorrowedAddressSpace borrow(parent);
-    EXPECT_EQ(word(0), 0u);                             /* a clean page */
+    word(0) = 1;
+    word(1) = 2;
     mm::AddressSpace* child = parent->fork_copy();
     ASSERT_TRUE(child != nullptr);
+    word(1) = 3;                                        /* the parent's own table from here */
     EXPECT_EQ(page_at(*child, base).count, 2);
 
     /* Every free page held, so that the copy's allocation has to reclaim. */
@@ -231,7 +243,8 @@ KTEST(vm, copy_on_write_after_reclaim_dropped_the_pte)
     EXPECT_EQ(word(0), 0x1234u);
     EXPECT_EQ(page_at(*child, base).count, 1);          /* the child's page is its own now */
     borrow.use(child);
-    EXPECT_EQ(word(0), 0u);
+    EXPECT_EQ(word(0), 1u);
+    EXPECT_EQ(word(1), 2u);
     borrow.use(parent);
     delete child;
     delete parent;
