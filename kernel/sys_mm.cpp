@@ -32,7 +32,7 @@ long sys_brk(u32 addr)
         mm::Region heap { old_end, new_end, mm::PROT_READ | mm::PROT_WRITE, mm::RegionKind::Heap };
         mm::Region* prev = old_end > as.start_brk ? as.find(old_end - 1) : nullptr;
         if (prev && prev->kind == mm::RegionKind::Heap)
-            prev->end = new_end;
+            as.resize(prev, new_end);
         else if (as.map(heap))
             return long(as.brk);
     } else if (new_end < old_end) {

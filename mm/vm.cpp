@@ -242,8 +242,8 @@ void AddressSpace::clear()
         pde = Pte();
     }
     rss = 0;
-    while (Region* r = m_regions) {
-        m_regions = r->next;
+    while (Region* r = m_set.first()) {
+        m_set.erase(r);
         free_region(r);
     }
     start_code = end_code = start_data = end_data = start_brk = brk = start_stack = 0;
@@ -287,18 +287,15 @@ AddressSpace* AddressSpace::fork_copy()
     AddressSpace* child = create();
     if (!child)
         return nullptr;
-    Region** tail = &child->m_regions;
-    for (Region* r = m_regions; r; r = r->next) {
-        Region* copy = new (std::nothrow) Region(*r);
+    for (Region* r = m_set.first(); r; r = r->next) {
+        Region* copy = new (std::nothrow) Region(r->unlinked());
         if (!copy) {
             delete child;
             return nullptr;
         }
-        copy->next = nullptr;
         if (copy->file)
             copy->file->get();
-        *tail = copy;
-        tail = &copy->next;
+        child->m_set.insert(copy);
     }
     child->start_code = start_code;
     child->end_code = end_code;
@@ -312,36 +309,10 @@ AddressSpace* AddressSpace::fork_copy()
     return child;
 }
 
-Region* AddressSpace::find(u32 addr) const
-{
-    for (Region* r = m_regions; r && r->start <= addr; r = r->next)
-        if (r->contains(addr))
-            return r;
-    return nullptr;
-}
-
-Region* AddressSpace::find_above(u32 addr) const
-{
-    for (Region* r = m_regions; r; r = r->next)
-        if (r->end > addr)
-            return r;
-    return nullptr;
-}
-
-u32 AddressSpace::count_regions() const
-{
-    u32 n = 0;
-    for (Region* r = m_regions; r; r = r->next)
-        n++;
-    return n;
-}
-
 bool AddressSpace::range_mapped(u32 start, u32 end) const
 {
     u32 addr = start;
-    for (Region* r = m_regions; r && addr < end; r = r->next) {
-        if (r->end <= addr)
-            continue;
+    for (Region* r = m_set.find_above(start); r && addr < end; r = r->next) {
         if (r->start > addr)
             return false;
         addr = r->end;
@@ -349,36 +320,55 @@ bool AddressSpace::range_mapped(u32 start, u32 end) const
     return addr >= end;
 }
 
-/* Joins neighbouring anonymous regions with the same protection (lists are short). */
-void AddressSpace::merge_adjacent()
+namespace {
+
+bool mergeable(const Region* a, const Region* b)
 {
-    for (Region* p = m_regions; p && p->next;) {
-        Region* n = p->next;
-        if (p->end == n->start && p->kind == RegionKind::Anonymous
-            && n->kind == RegionKind::Anonymous && p->prot == n->prot) {
-            p->end = n->end;
-            p->next = n->next;
-            free_region(n);
-        } else {
-            p = n;
-        }
+    return a && b && a->end == b->start && a->kind == RegionKind::Anonymous
+        && b->kind == RegionKind::Anonymous && a->prot == b->prot;
+}
+
+} // namespace
+
+void AddressSpace::merge_around(Region* r)
+{
+    if (Region* p = r->prev; mergeable(p, r)) {
+        m_set.erase(r);
+        p->end = r->end;
+        m_set.changed(p);
+        free_region(r);
+        r = p;
+    }
+    if (Region* n = r->next; mergeable(r, n)) {
+        m_set.erase(n);
+        r->end = n->end;
+        m_set.changed(r);
+        free_region(n);
     }
 }
 
 long AddressSpace::map(const Region& shape)
 {
-    Region* r = new (std::nothrow) Region(shape);
+    Region* r = new (std::nothrow) Region(shape.unlinked());
     if (!r)
         return -ENOMEM;
     if (r->file)
         r->file->get();
-    Region** link = &m_regions;
-    while (*link && (*link)->start < r->start)
-        link = &(*link)->next;
-    r->next = *link;
-    *link = r;
-    merge_adjacent();
+    m_set.insert(r);
+    merge_around(r);
     return 0;
+}
+
+void AddressSpace::resize(Region* r, u32 end)
+{
+    r->end = end;
+    m_set.changed(r);
+}
+
+void AddressSpace::move_start(Region* r, u32 start)
+{
+    r->start = start;
+    m_set.changed(r);
 }
 
 long AddressSpace::split(u32 addr)
@@ -386,7 +376,7 @@ long AddressSpace::split(u32 addr)
     Region* r = find(addr);
     if (!r || r->start == addr)
         return 0;
-    Region* tail = new (std::nothrow) Region(*r);
+    Region* tail = new (std::nothrow) Region(r->unlinked());
     if (!tail)
         return -ENOMEM;
     if (tail->file) {
@@ -395,7 +385,8 @@ long AddressSpace::split(u32 addr)
     }
     tail->start = addr;
     r->end = addr;
-    r->next = tail;
+    m_set.changed(r);
+    m_set.insert(tail);
     return 0;
 }
 
@@ -408,15 +399,13 @@ long AddressSpace::unmap(u32 start, u32 end)
     if (end < TASK_SIZE)
         if (long err = split(end); err)
             return err;
-    Region** link = &m_regions;
-    while (Region* r = *link) {
-        if (r->start >= start && r->end <= end) {
-            zap_range(r->start, r->end);
-            *link = r->next;
-            free_region(r);
-        } else {
-            link = &r->next;
-        }
+    /* After the splits, every region meeting [start, end) lies inside it. */
+    for (Region* r = m_set.find_above(start); r && r->start < end;) {
+        Region* next = r->next;
+        zap_range(r->start, r->end);
+        m_set.erase(r);
+        free_region(r);
+        r = next;
     }
     return 0;
 }
@@ -432,7 +421,9 @@ long AddressSpace::protect(u32 start, u32 end, u32 prot)
     if (end < TASK_SIZE)
         if (long err = split(end); err)
             return err;
+    Region* last = nullptr;
     for (Region* r = find(start); r && r->start < end; r = r->next) {
+        last = r;
         r->prot = prot;
         /* Write permission is never granted here: the next write fault decides (copy-on-write). */
         for (u32 addr = r->start; addr < r->end; addr += PAGE_SIZE) {
@@ -443,22 +434,19 @@ long AddressSpace::protect(u32 start, u32 end, u32 prot)
             arch::invlpg(addr);
         }
     }
-    merge_adjacent();
+    /* The changed regions may now join each other and their neighbours. */
+    for (Region* r = last; r && r->end > start;) {
+        Region* prev = r->prev;
+        merge_around(r);
+        r = prev;
+    }
     return 0;
 }
 
 u32 AddressSpace::find_free(u32 len, u32 hint) const
 {
-    u32 addr = hint >= MMAP_BASE ? page_align_down(hint) : MMAP_BASE;
-    const u32 limit = STACK_TOP - STACK_LIMIT - PAGE_SIZE;
-    for (Region* r = m_regions; r; r = r->next) {
-        if (r->end <= addr)
-            continue;
-        if (r->start >= addr + len)
-            break;
-        addr = r->end;
-    }
-    return addr + len <= limit && addr + len > addr ? addr : 0;
+    u32 low = hint >= MMAP_BASE ? page_align_down(hint) : MMAP_BASE;
+    return m_set.find_gap(len, low, STACK_TOP - STACK_LIMIT - PAGE_SIZE);
 }
 
 namespace {
@@ -583,10 +571,9 @@ Region* grow_stack(AddressSpace& as, u32 addr)
     if (!above || above->kind != RegionKind::Stack || addr < STACK_TOP - STACK_LIMIT)
         return nullptr;
     u32 new_start = page_align_down(addr);
-    for (Region* r = as.regions(); r && r != above; r = r->next)
-        if (r->end + PAGE_SIZE > new_start)
-            return nullptr;
-    above->start = new_start;
+    if (above->prev && above->prev->end + PAGE_SIZE > new_start)
+        return nullptr;
+    as.move_start(above, new_start);
     return above;
 }
 

@@ -6,9 +6,8 @@
 
 #include <arch/i386/paging.h>
 #include <kernel/types.h>
+#include <mm/region.h>
 #include <mm/types.h>
-
-namespace fs { class File; }
 
 namespace mm {
 
@@ -16,21 +15,6 @@ constexpr u32 PROT_NONE = 0, PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
 constexpr u32 STACK_TOP = 0xC0000000;
 constexpr u32 STACK_LIMIT = 8u << 20;           /* RLIMIT_STACK */
 constexpr u32 MMAP_BASE = 0x40000000;           /* where mmap looks first, as Linux i386 */
-
-enum class RegionKind : u8 { Anonymous, File, Heap, Stack };
-
-struct Region {
-    u32 start, end;                     /* [start, end), page aligned */
-    u32 prot;
-    RegionKind kind;
-    fs::File* file = nullptr;           /* File: the backing file (one reference held) */
-    u32 offset = 0;                     /* File: file offset of `start` */
-    u32 file_end = 0;                   /* File: data ends at this address; zero after */
-    u32 dev = 0, ino = 0;               /* File: identity, for share_page */
-    Region* next = nullptr;
-
-    bool contains(u32 addr) const { return addr >= start && addr < end; }
-};
 
 enum class PageFaultResponse { Continue, Segv, AccessError, OutOfMemory, BusError };
 
@@ -48,9 +32,9 @@ public:
     PhysAddr directory_phys() const;
     arch::Pte* directory() const { return m_pgd; }
 
-    Region* find(u32 addr) const;
+    Region* find(u32 addr) const { return m_set.find(addr); }
     /* The first region ending above addr (the one containing it, or the next). */
-    Region* find_above(u32 addr) const;
+    Region* find_above(u32 addr) const { return m_set.find_above(addr); }
     /* Adds a region over [start, end), which must be free. 0 or -ENOMEM. */
     long map(const Region& shape);
     /* Removes [start, end) from every region, freeing its pages. 0 or -ENOMEM. */
@@ -81,18 +65,24 @@ public:
     /* swap_out's hand in this space: where its scan resumes, and what is left of its visit. */
     u32 swap_address = 0, swap_cnt = 0;
     char exe_path[128] = { };           /* the executable, named in /proc/PID/maps */
-    u32 count_regions() const;
-    Region* regions() const { return m_regions; }
+    u32 count_regions() const { return m_set.count(); }
+    /* The first region; the others follow through `next`, in address order. */
+    Region* regions() const { return m_set.first(); }
+    /* Moves the end of r (brk), which must stay below the next region. */
+    void resize(Region* r, u32 end);
+    /* Moves the start of r down (the stack growing), above the region before it. */
+    void move_start(Region* r, u32 start);
 
 private:
     AddressSpace() = default;
     long split(u32 addr);               /* makes addr a region boundary */
-    void merge_adjacent();
+    /* Joins r with its neighbours where they are alike (anonymous, same protection). */
+    void merge_around(Region* r);
     void zap_range(u32 start, u32 end); /* unmaps the pages, keeps regions */
     void free_region(Region* r);
 
     arch::Pte* m_pgd = nullptr;         /* kernel virtual address of the directory page */
-    Region* m_regions = nullptr;        /* sorted by address, non-overlapping */
+    RegionSet m_set;                    /* non-overlapping, by address */
 };
 
 /* The fault handler: decides, the trap layer turns the answer into a signal or fixup. */
