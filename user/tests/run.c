@@ -58,6 +58,11 @@ static const struct test {
     { "initrd_files", test_initrd_files },
     { "kernel_files", test_kernel_files },
 
+    /* Time. */
+    { "sleep_invalid_times", test_sleep_invalid_times },
+    { "sleep_past_absolute", test_sleep_past_absolute },
+    { "sleep_huge_times", test_sleep_huge_times },
+
     /* The initrd's programs. */
     { "shell", test_shell },
 

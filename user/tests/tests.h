@@ -113,6 +113,10 @@ void test_close_on_exec(void);
 void test_initrd_files(void);
 void test_kernel_files(void);
 
+void test_sleep_invalid_times(void);
+void test_sleep_past_absolute(void);
+void test_sleep_huge_times(void);
+
 void test_shell(void);
 
 void test_cow_fork(void);
