@@ -112,6 +112,7 @@ void test_pipe_fds(void);
 void test_close_on_exec(void);
 void test_initrd_files(void);
 void test_kernel_files(void);
+void test_proc_listing_stats(void);
 
 void test_sleep_invalid_times(void);
 void test_sleep_past_absolute(void);
