@@ -531,6 +531,35 @@ def stage_user():
                 m.failure_details(qemu_exit_details(status)))
 
 
+def stage_cmdline_limits():
+    """Too long a command line, too many words for init: each cut reported, the kernel runs.
+
+    The line is longer than the kernel keeps and has more arguments and environment words
+    for init than it passes."""
+    label = "cmdline-limits"
+    args = " ".join(f"arg{i}" for i in range(40))
+    envs = " ".join(f"ENV{i}=1" for i in range(40))
+    padding = "PAD=" + "x" * 1200
+    append = f"selftest=cmdline.glob {args} {envs} {padding}"
+    m = boot(label, qemu_kernel(append, initrd=None))
+    status = m.wait()
+    text = "\n".join(lines_of(m.text()))
+    # QEMU puts the kernel's path in front of the line: at least len(append) bytes.
+    cut = re.search(r"(?m)^Kernel command line too long \((\d+) bytes\): truncated to 1023$",
+                    text)
+    tally.check(f"{label}: the long line is reported cut to 1023 bytes",
+                cut and int(cut.group(1)) > len(append), m.failure_details())
+    tally.check(f"{label}: the init arguments left out are reported",
+                re.search(r"(?m)^Too many boot init vars at `arg31': 9 left out$", text),
+                m.failure_details())
+    tally.check(f"{label}: the environment words left out are reported",
+                re.search(r"(?m)^Too many boot env vars at `ENV31=1': 10 left out$", text),
+                m.failure_details())
+    check_ktap(label, text, m.failure_details())
+    tally.check(f"{label}: powered off with status 0 (QEMU exit 1)", status == 1,
+                m.failure_details(qemu_exit_details(status)))
+
+
 def stage_memory_sizes():
     """The self-tests of physical memory on small, large and clipped machines (no initrd:
     the user programs' initrd alone is bigger than some of these machines)."""
@@ -930,6 +959,7 @@ STAGES = [
     ("bochs", stage_bochs),
     ("usb", stage_usb),
     ("mm-sizes", stage_memory_sizes),
+    ("cmdline-limits", stage_cmdline_limits),
     ("mm-panics", stage_mm_panics),
     ("user", stage_user),
     ("swap", stage_swap),
