@@ -10,8 +10,8 @@
  *         fails with EIO (and so does any access to it afterwards)
  *
  * Sector n of a pattern disk is 128 little-endian u32 words: n, 0xD15C0000 | tag, then
- * word k = n ^ k. Without `test_disks=1` on the command line these cases check nothing
- * and say so; with it, a missing or different disk fails them.
+ * word k = n ^ k. Without `test_disks=1` on the command line these cases skip; with it, a
+ * missing or different disk fails them.
  *
  * The disk_timeout suite runs in a boot of its own, with `test_disks=slow`: hda is QEMU's
  * null-co driver answering after 4 s, longer than the driver waits; hdb a 1 MiB pattern
@@ -51,11 +51,8 @@ bool fixture_expected(const char* which)
 
 #define REQUIRE_TEST_DISKS(which)                                                       \
     do {                                                                                \
-        if (!fixture_expected(which)) {                                                 \
-            console_print("    # no test disks (test_disks=" which " not given): "      \
-                          "nothing checked\n");                                         \
-            return;                                                                     \
-        }                                                                               \
+        if (!fixture_expected(which))                                                   \
+            KTEST_SKIP("no test disks (test_disks=" which " not given)");                \
     } while (0)
 
 /* The first mismatching word of sector n's pattern, or -1. */

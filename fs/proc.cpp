@@ -327,7 +327,8 @@ bool ProcRoot::read_child(int, u64 cursor, DirEntryInfo& out) const
     u64 from = cursor < PID_CURSOR_BASE ? 0 : cursor - PID_CURSOR_BASE;
     if (from > 0x7fffffff)
         return false;
-    int pid = processes.next(int(from) - 1);
+    /* From pid 1: the idle task (pid 0) has no directory, as lookup says. */
+    int pid = processes.next(from > 0 ? int(from) - 1 : 0);
     if (pid < 0)
         return false;
     out.name_length = kfmt::snprintf(out.scratch, sizeof out.scratch, "%d", pid);

@@ -12,9 +12,12 @@ using namespace fs;
 
 namespace {
 
+/* Booted without one (QEMU's -kernel alone): skip; the test stages all give one. */
 #define REQUIRE_INITRD()                                                                \
-    KTEST_CHECK_(mount_info().initrd, return,                                           \
-                 "no initrd was mounted: boot with -initrd build/initrd.cpio")
+    do {                                                                                \
+        if (!mount_info().initrd)                                                       \
+            KTEST_SKIP("no initrd was mounted: boot with -initrd build/initrd.cpio");   \
+    } while (0)
 
 /* Buffers live here, not on the 8 KB kernel stack. */
 char path_buf[PATH_MAX + 64];

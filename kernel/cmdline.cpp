@@ -26,11 +26,25 @@ bool contains(const char* s, char c)
     return false;
 }
 
+/* Appends word, keeping a NULL at the end; false (nothing stored) when the list is full. */
 template<size_t N>
-void push(const char* (&list)[N], size_t& count, const char* word)
+bool push(const char* (&list)[N], size_t& count, const char* word)
 {
-    if (count + 1 < N)
-        list[count++] = word;
+    if (count + 1 >= N)
+        return false;
+    list[count++] = word;
+    return true;
+}
+
+/* Linux panics on too many words for init ("Too many boot init vars"); we keep what fits. */
+template<size_t N>
+void push_or_count(const char* (&list)[N], size_t& count, const char* word,
+                   const char*& first_dropped, size_t& nr_dropped)
+{
+    if (push(list, count, word))
+        return;
+    if (!nr_dropped++)
+        first_dropped = word;
 }
 
 bool is_parameter(const char* word)
@@ -106,6 +120,9 @@ void parse_command_line(const char* text, CommandLine& cmd, CommandLine::ImageNa
     for (; text[n] && n + 1 < CommandLine::max_length; n++)
         cmd.buffer[n] = text[n] == '\t' || text[n] == '\n' ? ' ' : text[n];
     cmd.buffer[n] = '\0';
+    cmd.length = n;
+    while (text[cmd.length])
+        cmd.length++;
 
     bool first = true;
     bool after_dashes = false;
@@ -129,7 +146,7 @@ void parse_command_line(const char* text, CommandLine& cmd, CommandLine::ImageNa
 
         const char* value;
         if (after_dashes) {
-            push(cmd.init_argv, cmd.init_argc, word);
+            push_or_count(cmd.init_argv, cmd.init_argc, word, cmd.dropped_arg, cmd.nr_dropped_args);
         } else if (equal(word, "--")) {
             after_dashes = true;
         } else if (starts_with(word, "init=", value) || starts_with(word, "rdinit=", value)) {
@@ -165,9 +182,9 @@ void parse_command_line(const char* text, CommandLine& cmd, CommandLine::ImageNa
             else
                 push(cmd.bad, cmd.nr_bad, word);
         } else if (contains(word, '=')) {
-            push(cmd.init_envp, cmd.init_envc, word);
+            push_or_count(cmd.init_envp, cmd.init_envc, word, cmd.dropped_env, cmd.nr_dropped_envs);
         } else {
-            push(cmd.init_argv, cmd.init_argc, word);
+            push_or_count(cmd.init_argv, cmd.init_argc, word, cmd.dropped_arg, cmd.nr_dropped_args);
         }
     }
     /* A console= naming nothing we have falls back to both, so messages are never lost. */

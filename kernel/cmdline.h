@@ -27,6 +27,14 @@ struct CommandLine {
     /* Words that looked like a known parameter but whose value was wrong, for a warning. */
     const char* bad[max_args] = { };
     size_t nr_bad = 0;
+    /* What did not fit, for a warning: the first word and how many. */
+    const char* dropped_arg = nullptr;
+    size_t nr_dropped_args = 0;
+    const char* dropped_env = nullptr;
+    size_t nr_dropped_envs = 0;
+    size_t length = 0;                  /* of the text given; from max_length on, cut */
+
+    bool truncated() const { return length >= max_length; }
 
     char buffer[max_length] = { };
 };

@@ -78,7 +78,7 @@ unsigned run(const char* glob)
     }
 
     console_print("KTAP version 1\n1..%u\n", planned);
-    unsigned index = 0, failed = 0;
+    unsigned index = 0, failed = 0, skipped = 0;
     for (size_t i = 0; i < count; i++) {
         const Case* c = sorted[i];
         full_name(*c, name);
@@ -87,10 +87,21 @@ unsigned run(const char* glob)
         Context ctx;
         c->run(ctx);
         index++;
-        failed += ctx.failed;
-        console_print("%sok %u %s\n", ctx.failed ? "not " : "", index, name);
+        if (ctx.failed) {
+            failed++;
+            console_print("not ok %u %s\n", index, name);
+        } else if (ctx.skip_reason) {
+            skipped++;
+            console_print("ok %u %s # SKIP %s\n", index, name, ctx.skip_reason);
+        } else {
+            console_print("ok %u %s\n", index, name);
+        }
     }
-    console_print("# selftest: %u passed, %u failed\n", index - failed, failed);
+    if (failed)
+        console_print("# selftest: %u passed, %u failed, %u skipped\n", index - failed - skipped,
+                      failed, skipped);
+    else
+        console_print("# selftest: all passed, %u skipped\n", skipped);
     return failed;
 }
 

@@ -2,9 +2,11 @@
  * In-kernel self-tests. KTEST(suite, case) { ... } defines a test and registers it in the
  * .ktests section; `selftest` or `selftest=GLOB` on the command line runs them (all, or
  * those whose "suite.case" matches), prints KTAP version 1 and powers off with status 0
- * if every case passed, 1 otherwise.
+ * if no case failed, 1 otherwise.
  *
- * EXPECT_* records a failure and carries on; ASSERT_* also ends the case.
+ * EXPECT_* records a failure and carries on; ASSERT_* also ends the case. KTEST_SKIP
+ * ends a case that cannot run on this machine (no disks attached, no initrd): KTAP's
+ * `ok N name # SKIP reason`, counted as neither a pass nor a failure.
  * EXPECT_READ_FAULTS / EXPECT_WRITE_FAULTS check that an access at an address takes a
  * page fault there (recovered through the exception table).
  */
@@ -20,6 +22,7 @@ namespace ktest {
 
 struct Context {
     bool failed = false;
+    const char* skip_reason = nullptr;  /* a string literal: set by KTEST_SKIP */
 };
 
 struct Case {
@@ -83,6 +86,13 @@ unsigned run(const char* glob);
                           ktest::printable(ktest_b_), ktest::printable(ktest_b_));      \
             on_fail;                                                                    \
         }                                                                               \
+    } while (0)
+
+/* A failure recorded before the skip still fails the case. */
+#define KTEST_SKIP(reason)                                                              \
+    do {                                                                                \
+        ktest_ctx.skip_reason = (reason);                                               \
+        return;                                                                         \
     } while (0)
 
 #define EXPECT_TRUE(c)      KTEST_CHECK_((c), (void)0, "expected %s", #c)

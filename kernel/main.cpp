@@ -64,6 +64,22 @@ void console_init()
     debugcon::init();
 }
 
+/* Says what of the command line was left out, where Linux would stop or cut silently. */
+void report_command_line(const CommandLine& cmd)
+{
+    for (size_t i = 0; i < cmd.nr_bad; i++)
+        printk(KERN_WARNING "Ignoring bad parameter '%s'\n", cmd.bad[i]);
+    if (cmd.truncated())
+        printk(KERN_WARNING "Kernel command line too long (%zu bytes): truncated to %zu\n",
+               cmd.length, CommandLine::max_length - 1);
+    if (cmd.nr_dropped_args)
+        printk(KERN_WARNING "Too many boot init vars at `%s': %zu left out\n", cmd.dropped_arg,
+               cmd.nr_dropped_args);
+    if (cmd.nr_dropped_envs)
+        printk(KERN_WARNING "Too many boot env vars at `%s': %zu left out\n", cmd.dropped_env,
+               cmd.nr_dropped_envs);
+}
+
 /*
  * Prints what the loader told us and keeps the memory map and module ranges in
  * boot_information: once mm::init reuses low memory, the loader's structures are gone.
@@ -78,8 +94,7 @@ void take_boot_information(const MultibootInfo* mbi, BootInfo& boot)
     if (mbi->flags & MultibootInfo::HAS_LOADER_NAME)
         if (const char* name = boot_pointer<char>(mbi->boot_loader_name))
             printk(KERN_INFO "Loaded by %s\n", name);
-    for (size_t i = 0; i < command_line.nr_bad; i++)
-        printk(KERN_WARNING "Ignoring bad parameter '%s'\n", command_line.bad[i]);
+    report_command_line(command_line);
 
     if (mbi->flags & MultibootInfo::HAS_MMAP) {
         printk(KERN_INFO "BIOS-provided physical RAM map:\n");

@@ -56,7 +56,16 @@ Timespec now(int clock)
     return { sec, nsec };
 }
 
-/* Sleeps for `ticks`; -EINTR (and the time left) if a signal comes first. */
+constexpr i32 NSEC_PER_SEC = 1000000000;
+constexpr u32 NSEC_PER_TICK = NSEC_PER_SEC / HZ;
+
+/* Linux's timespec64_valid: what both nanosleeps accept, relative or absolute. */
+bool valid(const Timespec& t)
+{
+    return t.sec >= 0 && t.nsec >= 0 && t.nsec < NSEC_PER_SEC;
+}
+
+/* Sleeps for `ticks` (< 2^31); -EINTR (and the ticks left) if a signal comes first. */
 long sleep_ticks(u32 ticks, u32& left)
 {
     WaitQueue nobody;
@@ -71,23 +80,66 @@ long sleep_ticks(u32 ticks, u32& left)
     return 0;
 }
 
+/*
+ * Sleeps sec seconds and nsec nanoseconds, rounded up to whole ticks plus one: never less
+ * than asked. Any valid time is slept in full: up to 2^31 seconds is 2^37 ticks, more than
+ * a jiffies deadline can hold, so the seconds go in pieces that can. On -EINTR, *left
+ * (if given) holds the time that remained.
+ */
+long sleep_for(u32 sec, u32 nsec, Timespec* left)
+{
+    constexpr u32 max_piece_sec = 1u << 20;             /* 2^20 * HZ ticks < 2^31 */
+    u32 ticks = (nsec + NSEC_PER_TICK - 1) / NSEC_PER_TICK + 1;
+    do {
+        u32 piece = sec < max_piece_sec ? sec : max_piece_sec;
+        sec -= piece;
+        u32 ticks_left;
+        if (sleep_ticks(piece * HZ + ticks, ticks_left)) {
+            if (left) {
+                u32 s = sec + ticks_left / HZ;
+                *left = { s > u32(INT32_MAX) ? INT32_MAX : i32(s),
+                          i32((ticks_left % HZ) * NSEC_PER_TICK) };
+            }
+            return -EINTR;
+        }
+        ticks = 0;
+    } while (sec);
+    return 0;
+}
+
 long nanosleep_common(u32 req_addr, u32 rem_addr)
 {
     Timespec req;
     if (copy_from_user(&req, req_addr, sizeof req))
         return -EFAULT;
-    if (req.sec < 0 || req.nsec < 0 || req.nsec >= 1000000000)
+    if (!valid(req))
         return -EINVAL;
-    /* Round up to whole ticks, plus one: never sleep less than asked. */
-    u32 ticks = u32(req.sec) * HZ + (u32(req.nsec) + 9999999) / 10000000 + 1;
-    u32 left;
-    long err = sleep_ticks(ticks, left);
-    if (err && rem_addr) {
-        Timespec rem { i32(left / HZ), i32((left % HZ) * 10000000) };
-        if (copy_to_user(rem_addr, &rem, sizeof rem))
-            return -EFAULT;
-    }
+    Timespec rem;
+    long err = sleep_for(u32(req.sec), u32(req.nsec), &rem);
+    if (err && rem_addr && copy_to_user(rem_addr, &rem, sizeof rem))
+        return -EFAULT;
     return err;
+}
+
+/* TIMER_ABSTIME: sleeps until `until` on the clock; a time already past returns at once. */
+long sleep_until(int clock, u32 until_addr)
+{
+    Timespec until;
+    if (copy_from_user(&until, until_addr, sizeof until))
+        return -EFAULT;
+    if (!valid(until))
+        return -EINVAL;
+    Timespec n = now(clock == 0 ? 0 : 1);
+    /* 64 bits: the difference of two i32 seconds does not fit in one. */
+    i64 sec = i64(until.sec) - n.sec;
+    i32 nsec = until.nsec - n.nsec;
+    if (nsec < 0) {
+        nsec += NSEC_PER_SEC;
+        sec--;
+    }
+    if (sec < 0 || (sec == 0 && nsec == 0))
+        return 0;
+    return sleep_for(u32(sec), u32(nsec), nullptr);
 }
 
 } // namespace
@@ -174,21 +226,8 @@ long sys_clock_nanosleep(int clock, int flags, u32 req, u32 rem)
 {
     if (clock < 0 || clock > 7)
         return -EINVAL;
-    if (flags & 1) {                    /* TIMER_ABSTIME: sleep until then */
-        Timespec until;
-        if (copy_from_user(&until, req, sizeof until))
-            return -EFAULT;
-        Timespec n = now(clock == 0 ? 0 : 1);
-        i32 sec = until.sec - n.sec, nsec = until.nsec - n.nsec;
-        if (nsec < 0) {
-            nsec += 1000000000;
-            sec--;
-        }
-        if (sec < 0 || (sec == 0 && nsec == 0))
-            return 0;
-        u32 left;
-        return sleep_ticks(u32(sec) * HZ + u32(nsec) / (1000000000 / HZ) + 1, left);
-    }
+    if (flags & 1)                      /* TIMER_ABSTIME */
+        return sleep_until(clock, req);
     return nanosleep_common(req, rem);
 }
 

@@ -5,8 +5,10 @@
 
 Everything before the first "KTAP version 1" line is ignored (firmware, loader and boot
 messages), and so is any later line that is not KTAP. Prints each failed case with its
-diagnostic lines, then "N passed, N failed". Cases the plan announced but that never
-reported count as failed. Exits 0 only if every case passed and the plan was complete.
+diagnostic lines, then "N passed, N failed, N skipped". A case that skipped (`ok N name
+# SKIP reason`) counts as skipped, never as passed; `not ok` is a failure whatever its
+directive. Cases the plan announced but that never reported count as failed. Exits 0
+only if no case failed and the plan was complete.
 
 The test runner imports this file: parse() takes the lines and returns a Result.
 """
@@ -32,7 +34,15 @@ class Case:
 
     @property
     def skipped(self):
-        return self.directive.upper().startswith("SKIP")
+        return self.ok and self.directive.upper().startswith("SKIP")
+
+    @property
+    def passed(self):
+        return self.ok and not self.skipped
+
+    @property
+    def skip_reason(self):
+        return self.directive[4:].strip() if self.skipped else ""
 
 
 @dataclass
@@ -44,7 +54,11 @@ class Result:
 
     @property
     def passed(self):
-        return [c for c in self.cases if c.ok]
+        return [c for c in self.cases if c.passed]
+
+    @property
+    def skipped(self):
+        return [c for c in self.cases if c.skipped]
 
     @property
     def failed(self):
@@ -120,15 +134,17 @@ def parse(lines):
     return result
 
 
-def report(result, out=sys.stdout):
-    """Print the failures and the problems with the stream; returns (passed, failed)."""
+def report(result, out=None):
+    """Print the failures and the problems with the stream; returns (passed, failed,
+    skipped)."""
+    out = out or sys.stdout
     for case in result.failed:
         print(f"not ok {case.number} {case.name}", file=out)
         for line in case.diagnostics:
             print(f"    {line.strip()}", file=out)
     for error in result.errors:
         print(f"KTAP: {error}", file=out)
-    return len(result.passed), len(result.failed) + result.missing
+    return len(result.passed), len(result.failed) + result.missing, len(result.skipped)
 
 
 def main(argv):
@@ -140,8 +156,8 @@ def main(argv):
             result = parse(f)
     else:
         result = parse(sys.stdin)
-    passed, failed = report(result)
-    print(f"{passed} passed, {failed} failed")
+    passed, failed, skipped = report(result)
+    print(f"{passed} passed, {failed} failed, {skipped} skipped")
     return 0 if result.ok else 1
 
 

@@ -4,12 +4,16 @@
     scripts/run-tests.py [STAGE...]     (all stages without arguments; --list names them)
 
 Prints PASS, FAIL or SKIP and a name for each check, and last the line
-"N passed, N failed, N skipped" (a KTAP case that skipped counts as neither).
-Counted: each host GoogleTest case, each KTAP case of each boot, and each other check.
+"N passed, N failed, N skipped". A case that skipped (KTAP's "# SKIP", GoogleTest's
+GTEST_SKIP) counts as skipped, never as passed; where a stage gives a case what it needs
+(the disk and swap stages attach the disks) it may not skip, and a skip there is a failure.
+Counted: each host GoogleTest case, each case of the scripts' own Python tests, each KTAP
+case of each boot, and each other check.
 Exits non-zero if anything failed. Stages are independent: one failing does not stop the
 others. Each emulator run is limited in time and killed (by its PID) when it overruns,
 which is a failure. Logs of every run are in build/test-logs/.
 """
+import fnmatch
 import json
 import os
 import re
@@ -23,6 +27,7 @@ import sys
 import tempfile
 import time
 import traceback
+import unittest
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -133,20 +138,44 @@ def qemu_exit_details(status):
     return f"QEMU exit status {status}: not a power off through isa-debug-exit"
 
 
-def check_ktap(label, text, details):
-    """Count each KTAP case of one boot, and check that the plan was kept. details: as
-    for Tally.check, printed if the plan was not kept."""
+# The cases that skip for want of something a boot may not give them: the test disks
+# (selftest stages without them), the initrd (a bare -kernel boot), swap disks and disks
+# (the user suite's boot without them).
+SKIP_WITHOUT_DISKS = ("disk.*", "disk_timeout.*")
+SKIP_WITHOUT_INITRD = ("fs.*",)
+SKIP_WITHOUT_USER_DISKS = ("swap_*", "ioerr_*", "disk_*")
+
+
+def check_ktap(label, text, details, may_skip=()):
+    """Count each KTAP case of one boot, and check that the plan was kept. A skipped case
+    counts as skipped if its name matches a glob of may_skip, else as a failure: this boot
+    gave it what it needs. details: as for Tally.check, printed if the plan was not kept."""
     result = ktap.parse(text.splitlines())
     for case in result.cases:
-        if case.ok and case.skipped:
-            tally.skip(f"{label}: {case.name}", case.directive[4:].strip())
+        if case.skipped and any(fnmatch.fnmatchcase(case.name, g) for g in may_skip):
+            tally.skip(f"{label}: {case.name}", case.skip_reason)
             continue
         name = case.name + (f" # {case.directive}" if case.directive else "")
+        if case.skipped:
+            tally.check(f"{label}: {name}", False,
+                        ["skipped where nothing it needs is missing: a failure here"] +
+                        [d.strip() for d in case.diagnostics])
+            continue
         tally.check(f"{label}: {name}", case.ok, [d.strip() for d in case.diagnostics])
     tally.check(f"{label}: KTAP plan complete ({result.planned} planned, "
                 f"{len(result.cases)} reported)", result.plan_matched,
                 lambda: [f"KTAP: {e}" for e in result.errors] + resolve(details))
     return result
+
+
+def check_selftest_summary(label, text, result, details):
+    """The kernel's last line agrees with its KTAP: "all passed, N skipped" when nothing
+    failed, else "N passed, N failed, N skipped"."""
+    passed, failed, skipped = len(result.passed), len(result.failed), len(result.skipped)
+    want = (f"# selftest: all passed, {skipped} skipped" if not failed else
+            f"# selftest: {passed} passed, {failed} failed, {skipped} skipped")
+    tally.check(f"{label}: summary line '{want}'",
+                want in (line.strip() for line in lines_of(text)), details)
 
 
 def banner_line_present(text):
@@ -168,8 +197,33 @@ def screen_details(rows):
 
 # ---------------------------------------------------------------------------- stages
 
+def gtest_outcomes(data):
+    """The cases of a GoogleTest JSON report (--gtest_output=json): (name, outcome,
+    details) with outcome "pass", "fail" or "skip". GTEST_SKIP is result SKIPPED; a
+    DISABLED_ case is never run (status NOTRUN): both skipped, unless a failure was
+    recorded first."""
+    out = []
+    for suite in data.get("testsuites", []):
+        for case in suite.get("testsuite", []):
+            name = f"{suite['name']}.{case['name']}"
+            failures = [line for f in case.get("failures", []) for line in f["failure"].splitlines()]
+            if failures:
+                out.append((name, "fail", failures))
+            elif case.get("result") == "SKIPPED" or case.get("status") == "NOTRUN":
+                reason = "; ".join(s.get("message", "") for s in case.get("skipped", []))
+                out.append((name, "skip", reason or ("disabled" if case.get("status") == "NOTRUN"
+                                                     else "GTEST_SKIP")))
+            elif case.get("status") == "RUN":
+                out.append((name, "pass", []))
+            else:
+                out.append((name, "fail", [f"status {case.get('status')!r}, "
+                                           f"result {case.get('result')!r}"]))
+    return out
+
+
 def stage_host():
-    """Host unit tests: each GoogleTest case counts."""
+    """Host unit tests: each GoogleTest case counts, and each case of the scripts' tests."""
+    stage_host_python()
     report = LOGS / "host-unit-tests.json"
     report.unlink(missing_ok=True)
     log = LOGS / "host-unit-tests.log"
@@ -191,37 +245,76 @@ def stage_host():
         tally.check("host: unit-tests ran", False,
                     [f"no JSON report ({e}); exit status {status}"] + tail(output))
         return
-    cases = failed = 0
-    for suite in data.get("testsuites", []):
-        for case in suite.get("testsuite", []):
-            cases += 1
-            failures = [f["failure"] for f in case.get("failures", [])]
-            skipped = case.get("result") == "SKIPPED"
-            ok = not failures and case.get("status") == "RUN"
-            name = f"host: {suite['name']}.{case['name']}" + (" # SKIP" if skipped else "")
-            failed += not ok
-            tally.check(name, ok, [line for f in failures for line in f.splitlines()])
-    if cases == 0:
+    cases = gtest_outcomes(data)
+    for name, outcome, details in cases:
+        if outcome == "skip":
+            tally.skip(f"host: {name}", details)
+        else:
+            tally.check(f"host: {name}", outcome == "pass", details)
+    if not cases:
         print("NOTE host: build/host/unit-tests holds no test cases", flush=True)
-    if status != 0 and failed == 0:
+    if status != 0 and not any(outcome == "fail" for _, outcome, _ in cases):
         tally.check("host: unit-tests exit status", False,
-                    [f"exit status {status} with every case passed"] + tail(output))
+                    [f"exit status {status} with no case failed"] + tail(output))
 
 
-def selftest_boot(label, memory, *extra):
-    m = boot(label, qemu_kernel("selftest", *extra, memory=memory))
+class TallyResult(unittest.TestResult):
+    """Counts each case of a unittest run in the tally as it ends."""
+
+    def addSuccess(self, test):
+        super().addSuccess(test)
+        tally.check(f"host: {test.id()}", True)
+
+    def addFailure(self, test, err):
+        super().addFailure(test, err)
+        tally.check(f"host: {test.id()}", False, self._exc_info_to_string(err, test).splitlines())
+
+    def addError(self, test, err):
+        super().addError(test, err)
+        tally.check(f"host: {test.id()}", False, self._exc_info_to_string(err, test).splitlines())
+
+    def addSkip(self, test, reason):
+        super().addSkip(test, reason)
+        tally.skip(f"host: {test.id()}", reason)
+
+
+def stage_host_python():
+    """The scripts' own tests (tests/*_test.py, Python's unittest), run in this process."""
+    suite = unittest.defaultTestLoader.discover(str(ROOT / "tests"), pattern="*_test.py",
+                                                top_level_dir=str(ROOT / "tests"))
+    result = TallyResult()
+    suite.run(result)
+    tally.check("host: the scripts' Python tests were found and ran", result.testsRun > 0,
+                [f"no test case in {ROOT / 'tests'}/*_test.py"])
+
+
+def selftest_boot(label, memory, *extra, initrd=INITRD, may_skip=SKIP_WITHOUT_DISKS):
+    m = boot(label, qemu_kernel("selftest", *extra, memory=memory, initrd=initrd))
     status = m.wait()
     text = m.text()
     tally.check(f"{label}: banner is the first line", first_line_is_banner(text),
                 m.failure_details(f"expected {BANNER!r}, first line {first_line(text)!r}"))
-    check_ktap(label, text, m.failure_details())
+    result = check_ktap(label, text, m.failure_details(), may_skip)
+    check_selftest_summary(label, text, result, m.failure_details())
     tally.check(f"{label}: powered off with status 0 (QEMU exit 1)", status == 1,
                 m.failure_details(qemu_exit_details(status)))
+    return result
 
 
 def stage_selftest():
     """The self-tests booted by QEMU's own Multiboot loader."""
     selftest_boot("qemu", 64)
+
+
+def stage_selftest_no_initrd():
+    """The self-tests from -kernel alone, no initrd: the file system's cases skip."""
+    label = "qemu-no-initrd"
+    result = selftest_boot(label, 64, initrd=None,
+                           may_skip=SKIP_WITHOUT_DISKS + SKIP_WITHOUT_INITRD)
+    fs_cases = [c for c in result.cases if c.name.startswith("fs.")]
+    tally.check(f"{label}: the file system's cases that read the initrd skip",
+                any(c.skipped for c in fs_cases),
+                [f"{c.name}: {'skipped' if c.skipped else 'ran'}" for c in fs_cases])
 
 
 def stage_selftest_icount():
@@ -243,7 +336,8 @@ def stage_grub():
         text = m.text()
         tally.check(f"{label}: kernel banner after GRUB", banner_line_present(text),
                     m.failure_details(f"expected a line {BANNER!r}"))
-        check_ktap(label, text, m.failure_details())
+        result = check_ktap(label, text, m.failure_details(), SKIP_WITHOUT_DISKS)
+        check_selftest_summary(label, text, result, m.failure_details())
         tally.check(f"{label}: powered off with status 0 (QEMU exit 1)", status == 1,
                     m.failure_details(qemu_exit_details(status)))
     finally:
@@ -308,7 +402,8 @@ def stage_bochs():
     tally.check(f"{label}: banner on port 0xE9", banner_line_present(e9),
                 lambda: [f"last lines of {e9_path.relative_to(ROOT)}:"] +
                 ["  " + line for line in tail(e9, 8)] + details())
-    check_ktap(label, serial, details)
+    result = check_ktap(label, serial, details, SKIP_WITHOUT_DISKS)
+    check_selftest_summary(label, serial, result, details)
     tally.check(f"{label}: the kernel shut Bochs down (port 0x8900)", status == 0, details)
 
 
@@ -431,8 +526,37 @@ def stage_user():
              timeout=600)
     status = m.wait()
     text = m.text()
-    check_ktap(label, text, m.failure_details())
+    check_ktap(label, text, m.failure_details(), SKIP_WITHOUT_USER_DISKS)
     tally.check(f"{label}: the suite's exit status reaches QEMU (0: exit 1)", status == 1,
+                m.failure_details(qemu_exit_details(status)))
+
+
+def stage_cmdline_limits():
+    """Too long a command line, too many words for init: each cut reported, the kernel runs.
+
+    The line is longer than the kernel keeps and has more arguments and environment words
+    for init than it passes."""
+    label = "cmdline-limits"
+    args = " ".join(f"arg{i}" for i in range(40))
+    envs = " ".join(f"ENV{i}=1" for i in range(40))
+    padding = "PAD=" + "x" * 1200
+    append = f"selftest=cmdline.glob {args} {envs} {padding}"
+    m = boot(label, qemu_kernel(append, initrd=None))
+    status = m.wait()
+    text = "\n".join(lines_of(m.text()))
+    # QEMU puts the kernel's path in front of the line: at least len(append) bytes.
+    cut = re.search(r"(?m)^Kernel command line too long \((\d+) bytes\): truncated to 1023$",
+                    text)
+    tally.check(f"{label}: the long line is reported cut to 1023 bytes",
+                cut and int(cut.group(1)) > len(append), m.failure_details())
+    tally.check(f"{label}: the init arguments left out are reported",
+                re.search(r"(?m)^Too many boot init vars at `arg31': 9 left out$", text),
+                m.failure_details())
+    tally.check(f"{label}: the environment words left out are reported",
+                re.search(r"(?m)^Too many boot env vars at `ENV31=1': 10 left out$", text),
+                m.failure_details())
+    check_ktap(label, text, m.failure_details())
+    tally.check(f"{label}: powered off with status 0 (QEMU exit 1)", status == 1,
                 m.failure_details(qemu_exit_details(status)))
 
 
@@ -830,10 +954,12 @@ STAGES = [
     ("host", stage_host),
     ("selftest", stage_selftest),
     ("selftest-icount", stage_selftest_icount),
+    ("selftest-no-initrd", stage_selftest_no_initrd),
     ("grub", stage_grub),
     ("bochs", stage_bochs),
     ("usb", stage_usb),
     ("mm-sizes", stage_memory_sizes),
+    ("cmdline-limits", stage_cmdline_limits),
     ("mm-panics", stage_mm_panics),
     ("user", stage_user),
     ("swap", stage_swap),

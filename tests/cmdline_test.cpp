@@ -125,6 +125,40 @@ TEST(CommandLine, TooManyArgumentsAreDroppedNotOverflowed)
     auto cmd = parse(text.c_str());
     EXPECT_EQ(cmd->init_argc, CommandLine::max_args - 1);
     EXPECT_EQ(cmd->init_argv[CommandLine::max_args - 1], nullptr);
+    /* Counted for the warning: the first word left out and how many. */
+    ASSERT_NE(cmd->dropped_arg, nullptr);
+    EXPECT_STREQ(cmd->dropped_arg, ("w" + std::to_string(CommandLine::max_args - 1)).c_str());
+    EXPECT_EQ(cmd->nr_dropped_args, 100 - (CommandLine::max_args - 1));
+    EXPECT_EQ(cmd->nr_dropped_envs, 0u);
+    EXPECT_FALSE(cmd->truncated());
+}
+
+TEST(CommandLine, TooManyEnvironmentWordsAreCounted)
+{
+    std::string text = "init=/bin/sh";
+    for (int i = 0; i < 40; i++)
+        text += " E" + std::to_string(i) + "=1";
+    text += " -- a b";
+    auto cmd = parse(text.c_str());
+    EXPECT_EQ(cmd->init_envc, CommandLine::max_args - 1);
+    EXPECT_EQ(cmd->init_envp[CommandLine::max_args - 1], nullptr);
+    ASSERT_NE(cmd->dropped_env, nullptr);
+    EXPECT_STREQ(cmd->dropped_env, ("E" + std::to_string(CommandLine::max_args - 1) + "=1").c_str());
+    EXPECT_EQ(cmd->nr_dropped_envs, 40 - (CommandLine::max_args - 1));
+    EXPECT_EQ(cmd->init_argc, 2u);
+    EXPECT_EQ(cmd->nr_dropped_args, 0u);
+    EXPECT_EQ(cmd->dropped_arg, nullptr);
+}
+
+TEST(CommandLine, JustEnoughIsNotDropped)
+{
+    std::string text = "--";
+    for (size_t i = 0; i < CommandLine::max_args - 1; i++)
+        text += " a" + std::to_string(i);
+    auto cmd = parse(text.c_str());
+    EXPECT_EQ(cmd->init_argc, CommandLine::max_args - 1);
+    EXPECT_EQ(cmd->nr_dropped_args, 0u);
+    EXPECT_EQ(cmd->dropped_arg, nullptr);
 }
 
 TEST(CommandLine, LongLineTruncatedSafely)
@@ -133,6 +167,18 @@ TEST(CommandLine, LongLineTruncatedSafely)
     auto cmd = parse(text.c_str());
     ASSERT_EQ(cmd->init_argc, 1u);
     EXPECT_EQ(std::string(cmd->init_argv[0]).size(), CommandLine::max_length - 1);
+    EXPECT_TRUE(cmd->truncated());
+    EXPECT_EQ(cmd->length, 5000u);
+}
+
+TEST(CommandLine, LongestLineThatFitsIsNotTruncated)
+{
+    std::string fits(CommandLine::max_length - 1, 'x');
+    auto cmd = parse(fits.c_str());
+    EXPECT_FALSE(cmd->truncated());
+    EXPECT_EQ(cmd->length, CommandLine::max_length - 1);
+    EXPECT_TRUE(parse((fits + "y").c_str())->truncated());
+    EXPECT_FALSE(parse("quiet")->truncated());
 }
 
 TEST(Glob, Matches)

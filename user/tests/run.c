@@ -61,6 +61,12 @@ static const struct test {
     { "close_on_exec", test_close_on_exec },
     { "initrd_files", test_initrd_files },
     { "kernel_files", test_kernel_files },
+    { "proc_listing_stats", test_proc_listing_stats },
+
+    /* Time. */
+    { "sleep_invalid_times", test_sleep_invalid_times },
+    { "sleep_past_absolute", test_sleep_past_absolute },
+    { "sleep_huge_times", test_sleep_huge_times },
 
     /* The initrd's programs. */
     { "shell", test_shell },

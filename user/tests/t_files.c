@@ -367,3 +367,36 @@ void test_kernel_files(void)
     if (!found)
         fail("/proc does not list pid %s", self);
 }
+
+/* Every name /proc lists can be looked up (ls stats each one): none for the idle task. */
+void test_proc_listing_stats(void)
+{
+    DIR* d = opendir("/proc");
+    CHECK(d != NULL);
+    struct dirent* e;
+    int names = 0, pids = 0;
+    while ((e = readdir(d))) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        names++;
+        char path[300];
+        snprintf(path, sizeof path, "/proc/%s", e->d_name);
+        char* end;
+        long pid = strtol(e->d_name, &end, 10);
+        int numeric = *e->d_name && !*end;
+        pids += numeric;
+        if (numeric && pid == 0)
+            fail("/proc lists \"%s\"", e->d_name);
+        struct stat st;
+        if (lstat(path, &st) == 0)
+            continue;
+        /* A process that exited since readdir is gone for good: not an error. */
+        if (numeric && errno == ENOENT && kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+            continue;
+        fail("lstat %s: %s", path, strerror(errno));
+    }
+    closedir(d);
+    diag("%d names in /proc, %d of them processes", names, pids);
+    CHECK(pids > 0);
+    CHECK(names > pids);
+}

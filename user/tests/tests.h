@@ -117,6 +117,11 @@ void test_pipe_fds(void);
 void test_close_on_exec(void);
 void test_initrd_files(void);
 void test_kernel_files(void);
+void test_proc_listing_stats(void);
+
+void test_sleep_invalid_times(void);
+void test_sleep_past_absolute(void);
+void test_sleep_huge_times(void);
 
 void test_shell(void);
 
