@@ -282,3 +282,84 @@ KTEST(swap, bad_headers_refused)
     delete ram;
     EXPECT_EQ(nr_free_pages(), before);
 }
+
+namespace {
+
+/* A task that only holds an address space, so that swap_out and rss see a second process. */
+struct Holder {
+    volatile bool done = false;
+    WaitQueue queue;
+} holder;
+
+void hold(void*)
+{
+    wait_event(holder.queue, Interruptible::No, [] { return holder.done; });
+}
+
+u32 swap_count(mm::AddressSpace& as, u32 addr)
+{
+    SwapEntry e = SwapEntry::from_pte_value(as.pte(addr)->raw());
+    return mm::swap_info[e.type()].swap_map[e.offset()];
+}
+
+} // namespace
+
+/*
+ * Page tables shared since fork, with swap: a page the shared table alone holds goes out
+ * into that table (every sharer's rss drops), its slot is counted once for the table,
+ * and the first sharer to fault it back first takes a private table of its own.
+ */
+KTEST(swap, shared_tables_after_fork)
+{
+    const u32 before = nr_free_pages();
+    RamSwap* ram = ram_area_on();
+    ASSERT_TRUE(ram != nullptr);
+    mm::AddressSpace* parent = filled_space();
+    ASSERT_TRUE(parent != nullptr);
+    holder = { };
+    Task* other = kernel_thread(hold, nullptr, "holder");
+    ASSERT_TRUE(other != nullptr);
+    {
+        BorrowedAddressSpace borrow(parent);
+        write_patterns();
+        mm::AddressSpace* child = parent->fork_copy();
+        ASSERT_TRUE(child != nullptr);
+        other->mm = child;
+        ASSERT_TRUE(parent->table_shared(base));
+        EXPECT_EQ(child->rss, pages);
+
+        /* Count 1 in a shared table is the table's own: the pages may go. */
+        EXPECT_EQ(mm::swap_out_space(*current, *parent), pages);
+        EXPECT_EQ(swapped_ptes(*child), pages);         /* the same table */
+        EXPECT_EQ(parent->rss, 0u);
+        EXPECT_EQ(child->rss, 0u);
+        EXPECT_EQ(swap_count(*parent, base), 1u);       /* one table, one count */
+
+        /* The child faults one back: its own table first, then the page. */
+        borrow.use(child);
+        EXPECT_EQ(word(1), pattern(1));
+        EXPECT_FALSE(child->table_shared(base));
+        EXPECT_EQ(child->rss, 1u);
+        EXPECT_EQ(parent->rss, 0u);
+        EXPECT_EQ(swapped_ptes(*parent), pages);
+        EXPECT_EQ(swap_count(*parent, base + 2 * PAGE_SIZE), 2u);  /* both tables hold it */
+        EXPECT_EQ(wrong_pages(), 0u);
+
+        /* swapoff meets the parent's table, now its alone, and brings the rest back. */
+        borrow.use(parent);
+        EXPECT_EQ(mm::swap_disable(rdev), 0);
+        EXPECT_EQ(swapped_ptes(*parent), 0u);
+        EXPECT_EQ(parent->rss, pages);
+        EXPECT_EQ(wrong_pages(), 0u);
+        other->mm = nullptr;
+        delete child;
+    }
+    delete parent;
+    holder.done = true;
+    wake_up(holder.queue);
+    for (int i = 0; i < 4; i++)
+        schedule();
+    EXPECT_TRUE(reap_kernel_thread(other));
+    delete ram;
+    EXPECT_EQ(nr_free_pages(), before);
+}
