@@ -370,10 +370,12 @@ long sys_set_thread_area(u32 addr)
     bool not_present = d.bits & 32, useable = d.bits & 64;
     u32 contents = (d.bits >> 1) & 3;
     u64 desc = 0;
-    bool empty = !d.base_addr && !d.limit && read_exec_only && not_present;
+    /* Linux's two ways to clear an entry: its "empty" descriptor, or all zero. */
+    bool empty = !d.base_addr && !d.limit && ((read_exec_only && not_present) || !(d.bits & 0x7F));
     if (!empty) {
-        if (contents == 3)
-            return -EINVAL;             /* conforming code: never for user TLS */
+        /* Present data segments only, as Linux allows: nothing a return could not load. */
+        if (contents > 1 || not_present)
+            return -EINVAL;
         u32 type = 0x10 | (contents << 2) | (read_exec_only ? 0 : 2) | 1;    /* accessed already */
         desc = u64(d.limit & 0xFFFF) | u64(d.base_addr & 0xFFFFFF) << 16 | u64(type) << 40
              | u64(3) << 45 | u64(not_present ? 0 : 1) << 47 | u64((d.limit >> 16) & 0xF) << 48

@@ -74,20 +74,23 @@ void test_tls_cleared_under_gs(void)
     expect_success("set_thread_area empties the entry %gs holds", clear_own_tls, NULL);
 }
 
-/* A TLS entry made an execute-only code segment: no data segment register can hold it. */
-static unsigned execute_only_selector(void)
+/* TLS entries are present data segments: set_thread_area refuses others, as Linux does. */
+void test_tls_bad_descriptors_refused(void)
 {
     struct user_desc_bits d;
     memset(&d, 0, sizeof d);
     d.entry_number = (unsigned)-1;
     d.limit = 0xFFFFF;
     d.seg_32bit = 1;
+    d.limit_in_pages = 1;
     d.contents = 2;                     /* code */
     d.read_exec_only = 1;
-    d.limit_in_pages = 1;
-    if (raw_syscall1(SYS_set_thread_area, (long)&d) != 0)
-        fail("set_thread_area(code segment): %ld", raw_syscall1(SYS_set_thread_area, (long)&d));
-    return (d.entry_number << 3) | 3;
+    CHECK_EQ(raw_syscall1(SYS_set_thread_area, (long)&d), -EINVAL);
+    d.contents = 0;
+    d.read_exec_only = 0;
+    d.base_addr = 0x10000;
+    d.seg_not_present = 1;
+    CHECK_EQ(raw_syscall1(SYS_set_thread_area, (long)&d), -EINVAL);
 }
 
 static unsigned bad_ds;
@@ -102,7 +105,7 @@ static void put_bad_ds(int sig, siginfo_t* info, void* ucv)
 static void sigreturn_bad_ds(void* arg)
 {
     (void)arg;
-    bad_ds = execute_only_selector();
+    bad_ds = 0xFFFF;                    /* the last LDT entry: there is no LDT */
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = put_bad_ds;
@@ -118,10 +121,10 @@ static void sigreturn_bad_ds(void* arg)
     raw_exit(ds == 0 ? 0 : 7);
 }
 
-/* rt_sigreturn with an execute-only code selector for %ds: a null %ds, not an oops. */
+/* rt_sigreturn with a selector no segment register can hold: a null %ds, not an oops. */
 void test_sigreturn_unloadable_selector(void)
 {
-    expect_success("rt_sigreturn restores an execute-only %ds", sigreturn_bad_ds, NULL);
+    expect_success("rt_sigreturn restores %ds = 0xffff", sigreturn_bad_ds, NULL);
 }
 
 static void put_kernel_eip(int sig, siginfo_t* info, void* ucv)

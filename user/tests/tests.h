@@ -104,7 +104,11 @@ void test_io_port(void);
 
 void test_efault(void);
 
+void test_fork_16mb_1000_times(void);
+void test_zero_page_reads(void);
+
 void test_tls_cleared_under_gs(void);
+void test_tls_bad_descriptors_refused(void);
 void test_sigreturn_unloadable_selector(void);
 void test_sigreturn_kernel_eip(void);
 void test_fpu_exception_pending_across_switch(void);
