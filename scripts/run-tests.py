@@ -576,13 +576,14 @@ def stage_disks():
 
 
 def stage_disks_timeout(label):
-    """A drive slower than the driver waits (QEMU's null-co, 4 s a request): -EIO after
-    the timeout and a reset, not a hang."""
+    """A drive slower than the driver waits (QEMU's null-co, 1.5 s a request, against
+    the 1 s the cases set as the timeout): -EIO after the timeout, a reset and the
+    retries, not a hang; a lost interrupt retried after a reset."""
     slow = f"{label}-timeout"
     hdb = DISKS / "timeout-hdb.raw"
     make_pattern_disk(hdb, 2048, 1)
     m = boot(slow, qemu_kernel("selftest=disk_timeout.* test_disks=slow",
-                                  "-drive", "driver=null-co,size=8M,latency-ns=4000000000,"
+                                  "-drive", "driver=null-co,size=8M,latency-ns=1500000000,"
                                             "if=ide,index=0",
                                   "-drive", f"file={hdb},format=raw,if=ide,index=1"))
     status = m.wait()
@@ -593,6 +594,10 @@ def stage_disks_timeout(label):
     tally.check(f"{slow}: the timeout names the disk and LBA and resets the channel",
                 re.search(r"(?m)^hda: read at LBA 5: timeout \(status 0x[0-9a-f]+\), "
                           r"resetting ide0\r?$", text), m.failure_details())
+    tally.check(f"{slow}: the retries are announced, and the failure after the last",
+                re.search(r"(?m)^hda: retrying the read at LBA 5 \(retry 2 of 2\)\r?$", text) and
+                re.search(r"(?m)^hda: read of 1 sectors at LBA 5 failed after 2 retries\r?$",
+                          text), m.failure_details())
 
 
 def stage_disks_user(label):
