@@ -4,6 +4,7 @@
 #include <drivers/ata_channel.h>
 #include <drivers/timer.h>
 #include <kernel/printk.h>
+#include <kernel/syscall.h>
 #include <kernel/task.h>
 
 namespace ata {
@@ -27,6 +28,16 @@ bool passed(u32 deadline) { return i32(jiffies - deadline) >= 0; }
 u32 ms_to_jiffies(u32 ms) { return (ms * HZ + 999) / 1000; }
 
 constexpr u32 SRST_SETTLE_MS = 2;       /* after SRST, before the status means anything */
+
+/*
+ * Interrupt waits count jiffies, and a timeout also needs this many seconds on the CMOS
+ * clock (one less than asked: it ticks in whole seconds). On hardware the two agree.
+ * Under QEMU's -icount with sleep=off they do not: the guest's clock jumps to the next
+ * tick whenever the CPU halts, so jiffies race through a 30 s timeout in a fraction of a
+ * second of the host's while the drive's request waits for a busy host; the CMOS clock
+ * follows the host. Below 2 s the floor is 0 and the clock is not read.
+ */
+u32 wall_clock_floor(u32 timeout_ms) { return timeout_ms >= 2000 ? timeout_ms / 1000 - 1 : 0; }
 
 const char* operation(block::Direction direction)
 {
@@ -168,6 +179,19 @@ void Channel::release()
     m_lock.unlock();
 }
 
+bool Channel::wall_clock_agrees(u32& deadline) const
+{
+    u32 floor = wall_clock_floor(m_command_timeout_ms);
+    i32 elapsed = floor ? i32(read_rtc() - m_command_started) : 0;
+    /* A clock set back says nothing: the jiffies decide then. */
+    if (elapsed < 0 || u32(elapsed) >= floor)
+        return true;
+    deadline = jiffies + HZ;
+    if (deadline == 0)
+        deadline = 1;
+    return false;
+}
+
 bool Channel::wait_for_drive(WaitMode mode, u8& status)
 {
     u32 deadline = jiffies + ms_to_jiffies(m_command_timeout_ms);
@@ -185,7 +209,7 @@ bool Channel::wait_for_drive(WaitMode mode, u8& status)
             arch::cli();
             if (m_interrupted)
                 break;
-            if (passed(deadline)) {
+            if (passed(deadline) && wall_clock_agrees(deadline)) {
                 arch::sti();
                 status = alt_status();
                 return false;
@@ -201,10 +225,13 @@ bool Channel::wait_for_drive(WaitMode mode, u8& status)
     case WaitMode::Sleep: {
         /* Uninterruptible: a transfer in flight cannot be abandoned for a signal. */
         u32 tests = 0;
-        WaitResult r = wait_event(m_irq_queue, Interruptible::No, [this, &tests] {
-            tests++;
-            return m_interrupted;
-        }, deadline);
+        WaitResult r;
+        do {
+            r = wait_event(m_irq_queue, Interruptible::No, [this, &tests] {
+                tests++;
+                return m_interrupted;
+            }, deadline);
+        } while (r == WaitResult::TimedOut && !wall_clock_agrees(deadline));
         m_stats.sleeps += tests - 1;
         arch::InterruptDisabler guard;
         if (r != WaitResult::Done) {
@@ -284,6 +311,8 @@ Channel::Outcome Channel::pio_once_locked(Drive drive, block::Direction directio
 {
     using block::Direction;
     WaitMode mode = wait_mode();
+    if (mode != WaitMode::Poll && wall_clock_floor(m_command_timeout_ms))
+        m_command_started = read_rtc();
     set_drive_interrupts(mode == WaitMode::Poll ? DriveInterrupts::Off : DriveInterrupts::On);
     select(drive, addressing == Addressing::Lba28 ? u8(lba >> 24) : 0);
     u8 status;

@@ -138,6 +138,11 @@ public:
 private:
     /* Waits for the next interrupt, or polls; false on timeout. status: the drive's. */
     bool wait_for_drive(WaitMode mode, u8& status);
+    /*
+     * Whether the CMOS clock, too, says the command has had its timeout (less a second,
+     * the clock's resolution) since it began; if not, moves the deadline a second on.
+     */
+    bool wall_clock_agrees(u32& deadline) const;
     /* Writes the task file and the command; the drive is selected already. */
     void issue(Command command, Addressing addressing, u64 lba, u32 count);
     /* How one try of a command ended: done, failed for good, or timed out and reset. */
@@ -156,6 +161,7 @@ private:
     u8 m_control_bits = 0;
     u8 m_attached = 1;                  /* until the probe knows better: the master */
     u32 m_command_timeout_ms = COMMAND_TIMEOUT_MS;
+    u32 m_command_started = 0;          /* by the CMOS clock, when it is consulted */
     u32 m_commands_losing_interrupt = 0;
     volatile bool m_lose_interrupt = false;     /* the running command's next one */
 

@@ -13,6 +13,9 @@
  * word k = n ^ k. Without `test_disks=1` on the command line these cases check nothing
  * and say so; with it, a missing or different disk fails them.
  *
+ * The disk_clock suite runs under QEMU's -icount with sleep=off (the loaded-host stage),
+ * with the disks of `test_disks=1`.
+ *
  * The disk_timeout suite runs in a boot of its own, with `test_disks=slow`: hda is QEMU's
  * null-co driver answering after 1.5 s, longer than the 1 s the cases set as the channel's
  * command timeout; hdb a 1 MiB pattern disk (tag 1) on the same channel.
@@ -316,9 +319,9 @@ KTEST(disk, waits_for_the_interrupt_polls_without)
  */
 class ShortTimeout {
 public:
-    explicit ShortTimeout(ata::Channel& channel) : m_channel(channel)
+    explicit ShortTimeout(ata::Channel& channel, u32 ms = TIMEOUT_MS) : m_channel(channel)
     {
-        m_channel.set_command_timeout_ms(TIMEOUT_MS);
+        m_channel.set_command_timeout_ms(ms);
     }
     ~ShortTimeout() { m_channel.set_command_timeout_ms(ata::COMMAND_TIMEOUT_MS); }
     ShortTimeout(const ShortTimeout&) = delete;
@@ -426,4 +429,30 @@ KTEST(disk_timeout, lost_interrupt_retried_after_a_reset)
     channel.lose_interrupts(0);
     EXPECT_EQ(hdb->read_sectors(13, 1, buf.get()), 0);
     EXPECT_EQ(pattern_mismatch(buf.get(), 13, 1), -1);
+}
+
+/*
+ * Under -icount with sleep=off jiffies race ahead while the CPU halts: a 3 s timeout
+ * would pass in milliseconds of the host's time, before a busy host has served the
+ * request. The timeout also waits for the CMOS clock, which follows the host: a lost
+ * interrupt costs at least 2 s of it before the reset and the retry.
+ */
+KTEST(disk_clock, timeout_waits_for_the_wall_clock)
+{
+    REQUIRE_TEST_DISKS("1");
+    BlockDevice* hda = ata::disk(0);
+    ASSERT_TRUE(hda);
+    Buffer buf;
+    ASSERT_TRUE(buf);
+    ata::Channel& channel = ata::channel(0);
+    ShortTimeout shorter(channel, 3000);
+    const ata::ChannelStats& stats = stats_of(0);
+    u32 retries = stats.retries;
+    channel.lose_interrupts(1);
+    u32 start = read_rtc();
+    EXPECT_EQ(hda->read_sectors(21, 1, buf.get()), 0);
+    u32 waited = read_rtc() - start;
+    EXPECT_EQ(pattern_mismatch(buf.get(), 21, 0), -1);
+    EXPECT_EQ(stats.retries - retries, 1u);
+    EXPECT_GE(waited, 2u);
 }
