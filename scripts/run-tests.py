@@ -721,7 +721,8 @@ def stage_loaded_host():
     """Disks on a busy host: under -icount sleep=off the guest's clock races ahead while
     it waits for a disk, so a few ms of host time can be seconds to the driver. With a
     second emulator spinning beside them, 30 boots (two at a time) must each find all
-    four test disks and read hdb's partition table; then the swap suite runs once."""
+    four test disks and read hdb's partition table; a timeout must wait for the CMOS
+    clock too (disk_clock.*); then the swap suite runs once."""
     label = "loaded-host"
     if not tally.check(f"{label}: sfdisk and util-linux mkswap are installed",
                        sfdisk_tool() and util_linux_mkswap()):
@@ -758,9 +759,15 @@ def stage_loaded_host():
             return out
         tally.check(f"{label}: {LOADED_BOOTS} boots under -icount beside a busy emulator each "
                     f"find all four disks and hdb's partitions", not bad, details)
+        clock = f"{label}-clock"
+        m = boot(clock, qemu_kernel("selftest=disk_clock.* test_disks=1", *ICOUNT, *drives))
+        status = m.wait()
+        check_ktap(clock, m.text(), m.failure_details())
+        tally.check(f"{clock}: powered off with status 0 (QEMU exit 1)", status == 1,
+                    m.failure_details(qemu_exit_details(status)))
+        swap_suite(f"{label}-swap", *ICOUNT)
         tally.check(f"{label}: the loader was running throughout", loader.proc.poll() is None,
                     loader.failure_details("the loading emulator had exited"))
-        swap_suite(f"{label}-swap", *ICOUNT)
     finally:
         loader.kill()
     print(f"NOTE {label}: stage took {time.monotonic() - started:.0f} s", flush=True)
