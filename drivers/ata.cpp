@@ -4,6 +4,7 @@
 #include <drivers/ata_channel.h>
 #include <drivers/block_file.h>
 #include <drivers/genhd.h>
+#include <drivers/timer.h>
 #include <kernel/printk.h>
 #include <kernel/string.h>
 
@@ -38,6 +39,7 @@ private:
 };
 
 Disk* disks[NR_POSITIONS];
+u32 probe_took;
 
 /* One command at a time holds the channel; the lock is taken per command. */
 long Disk::transfer(block::Direction direction, u64 sector, u32 count, void* buf)
@@ -230,8 +232,10 @@ void probe_channel(u8 index)
 
 void init()
 {
+    u32 start = jiffies;
     for (u8 i = 0; i < NR_CHANNELS; i++)
         probe_channel(i);
+    probe_took = jiffies - start;
     if (block::register_block_major(block::IDE0_MAJOR) ||
         block::register_block_major(block::IDE1_MAJOR))
         printk(KERN_ERR "ata: the IDE block majors are taken\n");
@@ -245,6 +249,8 @@ block::BlockDevice* disk(u8 position)
 {
     return position < NR_POSITIONS ? disks[position] : nullptr;
 }
+
+u32 probe_ticks() { return probe_took; }
 
 const DiskInfo* disk_info(u8 position)
 {

@@ -29,4 +29,7 @@ struct DiskInfo {
 };
 const DiskInfo* disk_info(u8 position);
 
+/* Jiffies the probe of the channels took: an empty position must cost no reset timeout. */
+u32 probe_ticks();
+
 } // namespace ata
