@@ -149,6 +149,7 @@ bool Channel::reset()
         }
     }
     m_interrupted = false;
+    m_lose_interrupt = false;           /* meant for the command the reset ended */
     return ready;
 }
 

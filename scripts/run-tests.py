@@ -576,14 +576,14 @@ def stage_disks():
 
 
 def stage_disks_timeout(label):
-    """A drive slower than the driver waits (QEMU's null-co, 1.5 s a request, against
-    the 1 s the cases set as the timeout): -EIO after the timeout, a reset and the
+    """A drive slower than the driver waits (QEMU's null-co, 3 s a request, against
+    the 0.5 s the cases set as the timeout): -EIO after the timeout, a reset and the
     retries, not a hang; a lost interrupt retried after a reset."""
     slow = f"{label}-timeout"
     hdb = DISKS / "timeout-hdb.raw"
     make_pattern_disk(hdb, 2048, 1)
     m = boot(slow, qemu_kernel("selftest=disk_timeout.* test_disks=slow",
-                                  "-drive", "driver=null-co,size=8M,latency-ns=1500000000,"
+                                  "-drive", "driver=null-co,size=8M,latency-ns=3000000000,"
                                             "if=ide,index=0",
                                   "-drive", f"file={hdb},format=raw,if=ide,index=1"))
     status = m.wait()
