@@ -40,7 +40,7 @@ void init()
     request_irq(0, tick);
 }
 
-Stopwatch::Stopwatch() : m_last(read_counter()) { }
+Stopwatch::Stopwatch() : m_last(read_counter()), m_start_jiffies(jiffies) { }
 
 u32 Stopwatch::elapsed_ms()
 {
@@ -52,7 +52,10 @@ u32 Stopwatch::elapsed_ms()
     m_rest += counts * 1000;
     m_ms += m_rest / PIT_FREQUENCY;
     m_rest %= PIT_FREQUENCY;
-    return m_ms;
+    /* Whole ticks seen, less the one the start may have been late in. */
+    u32 ticks = jiffies - m_start_jiffies;
+    u32 by_ticks = ticks ? (ticks - 1) * (1000 / HZ) : 0;
+    return m_ms > by_ticks ? m_ms : by_ticks;
 }
 
 } // namespace timer
