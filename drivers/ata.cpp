@@ -4,6 +4,7 @@
 #include <drivers/ata_channel.h>
 #include <drivers/block_file.h>
 #include <drivers/genhd.h>
+#include <drivers/timer.h>
 #include <kernel/printk.h>
 #include <kernel/string.h>
 
@@ -38,6 +39,7 @@ private:
 };
 
 Disk* disks[NR_POSITIONS];
+u32 probe_took;
 
 /* One command at a time holds the channel; the lock is taken per command. */
 long Disk::transfer(block::Direction direction, u64 sector, u32 count, void* buf)
@@ -72,26 +74,50 @@ bool atapi_signature(u8 mid, u8 high)
 }
 
 /*
- * IDENTIFY DEVICE, polled, with the drive's interrupts off. An ATAPI device aborts it
- * and shows its signature in the LBA registers.
+ * Whether a drive answers at the position: its task file keeps what is written to it
+ * (Linux's ata_devchk). An empty position on a live channel reads back 0 or the other
+ * drive's status, never both patterns. Before the reset, so that the reset waits only
+ * for drives that are there.
+ */
+bool answers(Channel& ch, Drive drive)
+{
+    ch.select(drive, 0);
+    ch.write(reg::SECTOR_COUNT, 0x55);
+    ch.write(reg::LBA_LOW, 0xAA);
+    ch.write(reg::SECTOR_COUNT, 0xAA);
+    ch.write(reg::LBA_LOW, 0x55);
+    ch.write(reg::SECTOR_COUNT, 0x55);
+    ch.write(reg::LBA_LOW, 0xAA);
+    return ch.read(reg::SECTOR_COUNT) == 0x55 && ch.read(reg::LBA_LOW) == 0xAA;
+}
+
+/*
+ * IDENTIFY DEVICE, polled, with the drive's interrupts off, after the reset and its wait
+ * for BSY. An ATAPI device shows its signature after the reset, or aborts IDENTIFY and
+ * shows it then.
  */
 Probe identify(Channel& ch, Drive drive, u16 (&id)[256], const char* name)
 {
     ch.select(drive, 0);
-    /* After the reset, a packet device shows its signature, and may show status 0. */
+    /* A packet device may show status 0 after the reset: the signature first. */
     if (atapi_signature(ch.read(reg::LBA_MID), ch.read(reg::LBA_HIGH)))
         return Probe::Atapi;
-    u8 status = ch.read(reg::STATUS);
-    if (status == 0 || status == 0xFF)
+    /* The reset waited RESET_TIMEOUT_MS for BSY to clear, and said so if it did not. */
+    u8 status = ch.alt_status();
+    if (status == 0xFF)
         return Probe::Absent;
+    if (status & ST_BSY)
+        return Probe::NotUsable;
     ch.write(reg::SECTOR_COUNT, 0);
     ch.write(reg::LBA_LOW, 0);
     ch.write(reg::LBA_MID, 0);
     ch.write(reg::LBA_HIGH, 0);
     ch.write(reg::COMMAND, u8(Command::IdentifyDevice));
+    ch.select_delay();
+    /* 400 ns after a command a drive shows BSY or its answer; all zeros: no drive took it. */
     if (ch.alt_status() == 0)
         return Probe::Absent;
-    if (!ch.poll_not_busy(COMMAND_TIMEOUT_TICKS, status)) {
+    if (!ch.poll_not_busy(ch.command_timeout_ms(), status)) {
         printk(KERN_WARNING "%s: no answer to IDENTIFY (status %#x): skipped\n", name, status);
         ch.reset();
         return Probe::NotUsable;
@@ -100,8 +126,8 @@ Probe identify(Channel& ch, Drive drive, u16 (&id)[256], const char* name)
     if (ch.read(reg::LBA_MID) || ch.read(reg::LBA_HIGH))
         return atapi_signature(ch.read(reg::LBA_MID), ch.read(reg::LBA_HIGH)) ? Probe::Atapi
                                                                              : Probe::NotUsable;
-    for (u32 i = 0; i < POLL_BUDGET && !(status & (ST_DRQ | ST_ERR)); i++)
-        status = ch.alt_status();
+    /* The data request may follow BSY's end a little later. */
+    ch.poll_not_busy(ch.command_timeout_ms(), status, ST_DRQ | ST_ERR);
     if (status & ST_ERR) {
         ch.read(reg::STATUS);
         return atapi_signature(ch.read(reg::LBA_MID), ch.read(reg::LBA_HIGH)) ? Probe::Atapi
@@ -179,13 +205,25 @@ void probe_position(u8 position)
 void probe_channel(u8 index)
 {
     Channel& ch = channel(index);
-    /* No controller answers on a floating bus: every register reads 0xFF. */
+    /* No controller answers on a floating bus: every register reads 0xFF. Quickly. */
     if (ch.read(reg::STATUS) == 0xFF)
         return;
     ch.set_drive_interrupts(Channel::DriveInterrupts::Off);
+    /* A drive still busy (with what the firmware asked of it) does not take writes. */
+    u8 status;
+    if (!ch.poll_not_busy(RESET_TIMEOUT_MS, status) && status == 0xFF)
+        return;
+    u8 attached = 0;
+    for (u8 drive = 0; drive < 2; drive++)
+        if (answers(ch, drive ? Drive::Slave : Drive::Master))
+            attached |= u8(1u << drive);
+    if (!attached)
+        return;
+    ch.set_attached(attached);
     ch.reset();
     for (u8 drive = 0; drive < 2; drive++)
-        probe_position(u8(index * 2 + drive));
+        if (attached & (1u << drive))
+            probe_position(u8(index * 2 + drive));
     ch.install_irq();
     ch.set_drive_interrupts(Channel::DriveInterrupts::On);
 }
@@ -194,8 +232,10 @@ void probe_channel(u8 index)
 
 void init()
 {
+    u32 start = jiffies;
     for (u8 i = 0; i < NR_CHANNELS; i++)
         probe_channel(i);
+    probe_took = jiffies - start;
     if (block::register_block_major(block::IDE0_MAJOR) ||
         block::register_block_major(block::IDE1_MAJOR))
         printk(KERN_ERR "ata: the IDE block majors are taken\n");
@@ -209,6 +249,8 @@ block::BlockDevice* disk(u8 position)
 {
     return position < NR_POSITIONS ? disks[position] : nullptr;
 }
+
+u32 probe_ticks() { return probe_took; }
 
 const DiskInfo* disk_info(u8 position)
 {

@@ -3,7 +3,8 @@
  * 0x170, IRQ 15), master and slave. ata::init probes them at boot, skips what is not an
  * ATA disk (ATAPI CD-ROMs, empty positions, a floating bus), prints one line per disk and
  * adds each to the block layer as hda..hdd with its MBR partitions. Transfers are PIO,
- * LBA28 or LBA48, interrupt-driven; errors and timeouts end in -EIO, never a hang.
+ * LBA28 or LBA48, interrupt-driven; a timed-out command is retried after a reset;
+ * errors, and timeouts after the retries, end in -EIO, never a hang.
  * docs/disks.md describes the design.
  */
 #pragma once
@@ -27,5 +28,8 @@ struct DiskInfo {
     bool lba48;
 };
 const DiskInfo* disk_info(u8 position);
+
+/* Jiffies the probe of the channels took: an empty position must cost no reset timeout. */
+u32 probe_ticks();
 
 } // namespace ata

@@ -4,6 +4,7 @@
 #include <drivers/ata_channel.h>
 #include <drivers/timer.h>
 #include <kernel/printk.h>
+#include <kernel/syscall.h>
 #include <kernel/task.h>
 
 namespace ata {
@@ -22,6 +23,26 @@ void secondary_interrupt(TrapFrame&) { channels[1].handle_interrupt(); }
 constexpr u32 WORDS_PER_SECTOR = block::SECTOR_SIZE / 2;
 
 bool passed(u32 deadline) { return i32(jiffies - deadline) >= 0; }
+
+/* Whole ticks, rounded up: a wait is never shorter than asked. */
+u32 ms_to_jiffies(u32 ms) { return (ms * HZ + 999) / 1000; }
+
+constexpr u32 SRST_SETTLE_MS = 2;       /* after SRST, before the status means anything */
+
+/*
+ * Interrupt waits count jiffies, and a timeout also needs this many seconds on the CMOS
+ * clock (one less than asked: it ticks in whole seconds). On hardware the two agree.
+ * Under QEMU's -icount with sleep=off they do not: the guest's clock jumps to the next
+ * tick whenever the CPU halts, so jiffies race through a 30 s timeout in a fraction of a
+ * second of the host's while the drive's request waits for a busy host; the CMOS clock
+ * follows the host. Below 2 s the floor is 0 and the clock is not read.
+ */
+u32 wall_clock_floor(u32 timeout_ms) { return timeout_ms >= 2000 ? timeout_ms / 1000 - 1 : 0; }
+
+const char* operation(block::Direction direction)
+{
+    return direction == block::Direction::Read ? "read" : "write";
+}
 
 } // namespace
 
@@ -44,6 +65,11 @@ void Channel::select(Drive drive, u8 low_bits) const
 {
     write(reg::DEVICE, u8(DEV_OBSOLETE | DEV_LBA | (drive == Drive::Slave ? DEV_SLAVE : 0) |
                           (low_bits & 0x0F)));
+    select_delay();
+}
+
+void Channel::select_delay() const
+{
     /* Reading the alternate status takes ~100 ns on ISA timing: four make the 400 ns. */
     for (int i = 0; i < 4; i++)
         alt_status();
@@ -57,7 +83,12 @@ void Channel::set_drive_interrupts(DriveInterrupts state)
 
 void Channel::handle_interrupt()
 {
-    m_irq_status = read(reg::STATUS);
+    u8 status = read(reg::STATUS);
+    if (m_lose_interrupt) {
+        m_lose_interrupt = false;
+        return;
+    }
+    m_irq_status = status;
     m_interrupted = true;
     m_stats.interrupts++;
     if (m_irq_queue.head) {
@@ -77,32 +108,49 @@ void Channel::install_irq()
     request_irq(m_irq, m_index == 0 ? primary_interrupt : secondary_interrupt);
 }
 
-bool Channel::poll_not_busy(u32 ticks, u8& status) const
+bool Channel::poll_not_busy(u32 timeout_ms, u8& status, u8 any_of) const
 {
-    bool clock = arch::interrupts_enabled();
-    u32 start = jiffies;
-    for (u32 i = 0;; i++) {
+    timer::Stopwatch watch;
+    for (;;) {
         status = alt_status();
-        if (!(status & ST_BSY))
+        if (status == 0xFF)
+            return false;
+        if (!(status & ST_BSY) && (!any_of || (status & any_of)))
             return true;
-        if (clock ? jiffies - start >= ticks : i >= POLL_BUDGET)
+        if (watch.elapsed_ms() >= timeout_ms)
             return false;
     }
 }
 
-void Channel::reset()
+bool Channel::reset()
 {
     m_stats.resets++;
     arch::outb(m_control, u8(m_control_bits | CTL_SRST));
     for (int i = 0; i < 10; i++)        /* SRST must stay set for 5 us */
         arch::io_delay();
     arch::outb(m_control, m_control_bits);
-    for (int i = 0; i < 2000; i++)      /* and the drives get 2 ms before BSY means anything */
-        arch::io_delay();
-    u8 status;
-    if (!poll_not_busy(COMMAND_TIMEOUT_TICKS, status))
-        printk(KERN_ERR "ide%u: still busy after a reset (status %#x)\n", m_index, status);
+    timer::Stopwatch settle;
+    while (settle.elapsed_ms() < SRST_SETTLE_MS)
+        ;
+    /*
+     * The drives may take their time (QEMU finishes a reset in its main loop, later when
+     * the host is busy): each attached one gets the full budget to leave BSY.
+     */
+    bool ready = true;
+    for (u8 d = 0; d < 2; d++) {
+        if (!(m_attached & (1u << d)))
+            continue;
+        select(d ? Drive::Slave : Drive::Master, 0);
+        u8 status;
+        if (!poll_not_busy(RESET_TIMEOUT_MS, status)) {
+            printk(KERN_ERR "ide%u: %s still busy after a reset (status %#x)\n", m_index,
+                   d ? "slave" : "master", status);
+            ready = false;
+        }
+    }
     m_interrupted = false;
+    m_lose_interrupt = false;           /* meant for the command the reset ended */
+    return ready;
 }
 
 bool Channel::acquire()
@@ -132,14 +180,28 @@ void Channel::release()
     m_lock.unlock();
 }
 
-bool Channel::wait_for_drive(WaitMode mode, u32 deadline, u8& status)
+bool Channel::wall_clock_agrees(u32& deadline) const
 {
+    u32 floor = wall_clock_floor(m_command_timeout_ms);
+    i32 elapsed = floor ? i32(read_rtc() - m_command_started) : 0;
+    /* A clock set back says nothing: the jiffies decide then. */
+    if (elapsed < 0 || u32(elapsed) >= floor)
+        return true;
+    deadline = jiffies + HZ;
+    if (deadline == 0)
+        deadline = 1;
+    return false;
+}
+
+bool Channel::wait_for_drive(WaitMode mode, u8& status)
+{
+    u32 deadline = jiffies + ms_to_jiffies(m_command_timeout_ms);
     if (deadline == 0)
         deadline = 1;                   /* 0 means "no deadline" to wait_event */
     switch (mode) {
     case WaitMode::Poll:
         m_stats.polled++;
-        if (!poll_not_busy(COMMAND_TIMEOUT_TICKS, status))
+        if (!poll_not_busy(m_command_timeout_ms, status))
             return false;
         status = read(reg::STATUS);
         return true;
@@ -148,7 +210,7 @@ bool Channel::wait_for_drive(WaitMode mode, u32 deadline, u8& status)
             arch::cli();
             if (m_interrupted)
                 break;
-            if (passed(deadline)) {
+            if (passed(deadline) && wall_clock_agrees(deadline)) {
                 arch::sti();
                 status = alt_status();
                 return false;
@@ -164,10 +226,13 @@ bool Channel::wait_for_drive(WaitMode mode, u32 deadline, u8& status)
     case WaitMode::Sleep: {
         /* Uninterruptible: a transfer in flight cannot be abandoned for a signal. */
         u32 tests = 0;
-        WaitResult r = wait_event(m_irq_queue, Interruptible::No, [this, &tests] {
-            tests++;
-            return m_interrupted;
-        }, deadline);
+        WaitResult r;
+        do {
+            r = wait_event(m_irq_queue, Interruptible::No, [this, &tests] {
+                tests++;
+                return m_interrupted;
+            }, deadline);
+        } while (r == WaitResult::TimedOut && !wall_clock_agrees(deadline));
         m_stats.sleeps += tests - 1;
         arch::InterruptDisabler guard;
         if (r != WaitResult::Done) {
@@ -199,37 +264,68 @@ void Channel::issue(Command command, Addressing addressing, u64 lba, u32 count)
     write(reg::COMMAND, u8(command));
 }
 
-long Channel::fail_locked(const char* disk_name, block::Direction direction, u64 lba,
-                          Failure failure, u8 status)
+Channel::Outcome Channel::fail_locked(const char* disk_name, block::Direction direction,
+                                      u64 lba, Failure failure, u8 status)
 {
-    const char* op = direction == block::Direction::Read ? "read" : "write";
+    const char* op = operation(direction);
     if (failure == Failure::DeviceError) {
-        /* The drive aborted the command and is ready for the next one. */
+        /* The drive aborted the command and is ready for the next one: trying again
+           would only fail again. */
         printk(KERN_ERR "%s: %s error at LBA %llu: status %#x, error %#x\n", disk_name, op, lba,
                status, read(reg::ERROR));
-        return -EIO;
+        return Outcome::Failed;
     }
     if (failure == Failure::Timeout)
         m_stats.timeouts++;
     printk(KERN_ERR "%s: %s at LBA %llu: %s (status %#x), resetting ide%u\n", disk_name, op, lba,
            failure == Failure::Timeout ? "timeout" : "no data request", status, m_index);
     reset();
-    return -EIO;
+    return Outcome::Reset;
 }
 
 long Channel::pio_locked(Drive drive, block::Direction direction, Addressing addressing,
                          u64 lba, u32 count, u16* buf, const char* disk_name)
 {
+    for (u32 retry = 1;; retry++) {
+        switch (pio_once_locked(drive, direction, addressing, lba, count, buf, disk_name)) {
+        case Outcome::Done:
+            return 0;
+        case Outcome::Failed:
+            return -EIO;
+        case Outcome::Reset:
+            break;
+        }
+        if (retry > COMMAND_RETRIES) {
+            printk(KERN_ERR "%s: %s of %u sectors at LBA %llu failed after %u retries\n",
+                   disk_name, operation(direction), count, lba, COMMAND_RETRIES);
+            return -EIO;
+        }
+        m_stats.retries++;
+        printk(KERN_WARNING "%s: retrying the %s at LBA %llu (retry %u of %u)\n", disk_name,
+               operation(direction), lba, retry, COMMAND_RETRIES);
+    }
+}
+
+Channel::Outcome Channel::pio_once_locked(Drive drive, block::Direction direction,
+                                          Addressing addressing, u64 lba, u32 count, u16* buf,
+                                          const char* disk_name)
+{
     using block::Direction;
     WaitMode mode = wait_mode();
+    if (mode != WaitMode::Poll && wall_clock_floor(m_command_timeout_ms))
+        m_command_started = read_rtc();
     set_drive_interrupts(mode == WaitMode::Poll ? DriveInterrupts::Off : DriveInterrupts::On);
     select(drive, addressing == Addressing::Lba28 ? u8(lba >> 24) : 0);
     u8 status;
-    if (!poll_not_busy(COMMAND_TIMEOUT_TICKS, status))
+    if (!poll_not_busy(m_command_timeout_ms, status))
         return fail_locked(disk_name, direction, lba, Failure::Timeout, status);
     {
         arch::InterruptDisabler guard;
         m_interrupted = false;
+        if (m_commands_losing_interrupt) {
+            m_commands_losing_interrupt--;
+            m_lose_interrupt = true;
+        }
         Command command = direction == Direction::Read
             ? (addressing == Addressing::Lba48 ? Command::ReadSectorsExt : Command::ReadSectors)
             : (addressing == Addressing::Lba48 ? Command::WriteSectorsExt : Command::WriteSectors);
@@ -239,9 +335,9 @@ long Channel::pio_locked(Drive drive, block::Direction direction, Addressing add
         bool ready;
         if (direction == Direction::Write && i == 0) {
             /* The first sector of a write is asked for without an interrupt. */
-            ready = poll_not_busy(COMMAND_TIMEOUT_TICKS, status);
+            ready = poll_not_busy(m_command_timeout_ms, status);
         } else {
-            ready = wait_for_drive(mode, jiffies + COMMAND_TIMEOUT_TICKS, status);
+            ready = wait_for_drive(mode, status);
         }
         if (!ready)
             return fail_locked(disk_name, direction, lba + i, Failure::Timeout, status);
@@ -260,12 +356,12 @@ long Channel::pio_locked(Drive drive, block::Direction direction, Addressing add
     }
     if (direction == Direction::Write) {
         /* The interrupt after the last sector: written, or not. */
-        if (!wait_for_drive(mode, jiffies + COMMAND_TIMEOUT_TICKS, status))
+        if (!wait_for_drive(mode, status))
             return fail_locked(disk_name, direction, lba + count - 1, Failure::Timeout, status);
         if (status & (ST_ERR | ST_DF))
             return fail_locked(disk_name, direction, lba + count - 1, Failure::DeviceError, status);
     }
-    return 0;
+    return Outcome::Done;
 }
 
 } // namespace ata

@@ -5,8 +5,9 @@
  *
  * Every wait ends: at the drive's interrupt (the caller sleeps on a wait queue, or halts
  * when it is the idle task, which must not sleep), when the status shows the drive ready
- * (polling, with interrupts off), or at a deadline, after which the channel is reset and
- * the request fails with -EIO.
+ * (polling, timed by the PIT's counter, which runs with interrupts off too), or at a
+ * deadline, after which the channel is reset and the command tried again; after the
+ * last retry the request fails with -EIO.
  */
 #pragma once
 
@@ -45,9 +46,16 @@ WaitMode wait_mode();
 
 enum class Addressing : u8 { Lba28, Lba48 };
 
-/* Wait budgets. */
-constexpr u32 COMMAND_TIMEOUT_TICKS = 3 * 100;          /* 3 s at HZ 100 */
-constexpr u32 POLL_BUDGET = 4'000'000;                  /* status reads without a clock */
+/*
+ * Wait budgets, the ATA specification's and Linux's: a drive may stay busy for 31 s after
+ * a reset (Linux's ATA_TMOUT_BOOT), a command gets 30 s (the SCSI default). Generous on
+ * purpose: a clock that jumps ahead while the CPU halts (QEMU's -icount with sleep=off)
+ * turns a few milliseconds of a busy host into seconds; a short budget fails good disks.
+ */
+constexpr u32 RESET_TIMEOUT_MS = 31'000;
+constexpr u32 COMMAND_TIMEOUT_MS = 30'000;
+/* A command that timed out is tried again after the reset, this many times (as Linux's EH). */
+constexpr u32 COMMAND_RETRIES = 2;
 
 /* How the channel's waits went, counted for the self-tests. */
 struct ChannelStats {
@@ -57,6 +65,7 @@ struct ChannelStats {
     u32 polled = 0;             /* waits done by polling */
     u32 timeouts = 0;
     u32 resets = 0;
+    u32 retries = 0;            /* commands issued again after a timeout and a reset */
     u32 lba48_commands = 0;
 };
 
@@ -70,11 +79,25 @@ public:
     u8 index() const { return m_index; }
     const ChannelStats& stats() const { return m_stats; }
 
+    /* The command timeout, COMMAND_TIMEOUT_MS unless set (as Linux's device/timeout). */
+    u32 command_timeout_ms() const { return m_command_timeout_ms; }
+    void set_command_timeout_ms(u32 ms) { m_command_timeout_ms = ms; }
+    /*
+     * Fault injection for the self-tests: each of the next `commands` commands loses its
+     * first interrupt (acknowledged, then ignored), so that its wait times out.
+     */
+    void lose_interrupts(u32 commands) { m_commands_losing_interrupt = commands; }
+
+    /* The drives that answered the probe (bit 0 master, bit 1 slave): reset waits for them. */
+    void set_attached(u8 drives) { m_attached = drives; }
+
     u8 read(u16 r) const;
     void write(u16 r, u8 value) const;
     u8 alt_status() const;
     /* Selects a drive and waits the 400 ns the drive needs to show its status. */
     void select(Drive drive, u8 low_bits) const;
+    /* The 400 ns after a selection or a command, before the status is the drive's. */
+    void select_delay() const;
     /* Interrupts from the drive on or off (nIEN), kept across resets. */
     enum class DriveInterrupts : u8 { Off, On };
     void set_drive_interrupts(DriveInterrupts state);
@@ -84,10 +107,10 @@ public:
     void install_irq();
 
     /*
-     * Soft reset of both drives (SRST), then a wait for the master to leave BSY.
-     * Leaves drive interrupts as they were.
+     * Soft reset of both drives (SRST), then a wait of up to RESET_TIMEOUT_MS for each
+     * attached drive to leave BSY; false if one did not. Leaves drive interrupts as they were.
      */
-    void reset();
+    bool reset();
 
     /*
      * The channel's lock: one request at a time. acquire sleeps (or halts) while another
@@ -99,32 +122,48 @@ public:
     /*
      * One PIO command of 1..256 sectors at lba, to or from buf (count * 256 words). The
      * caller holds the channel. 0, or -EIO after a printk naming disk_name, the LBA and
-     * the error register (an error or device fault), or a timeout (and a reset).
+     * the error register (an error or device fault: not retried), or after a timeout,
+     * a reset and COMMAND_RETRIES more tries that timed out too.
      */
     long pio_locked(Drive drive, block::Direction direction, Addressing addressing, u64 lba,
                     u32 count, u16* buf, const char* disk_name);
 
     /*
-     * Waits for BSY to clear by polling the alternate status; false at the deadline.
-     * `ticks` applies with interrupts on; without them the poll budget does.
+     * Polls the alternate status until BSY is clear and, if any_of is given, one of those
+     * bits set; false after timeout_ms (by the PIT, with or without interrupts), or at
+     * once on 0xFF, which no drive shows: nothing is there.
      */
-    bool poll_not_busy(u32 ticks, u8& status) const;
+    bool poll_not_busy(u32 timeout_ms, u8& status, u8 any_of = 0) const;
 
 private:
     /* Waits for the next interrupt, or polls; false on timeout. status: the drive's. */
-    bool wait_for_drive(WaitMode mode, u32 deadline, u8& status);
+    bool wait_for_drive(WaitMode mode, u8& status);
+    /*
+     * Whether the CMOS clock, too, says the command has had its timeout (less a second,
+     * the clock's resolution) since it began; if not, moves the deadline a second on.
+     */
+    bool wall_clock_agrees(u32& deadline) const;
     /* Writes the task file and the command; the drive is selected already. */
     void issue(Command command, Addressing addressing, u64 lba, u32 count);
+    /* How one try of a command ended: done, failed for good, or timed out and reset. */
+    enum class Outcome : u8 { Done, Failed, Reset };
+    Outcome pio_once_locked(Drive drive, block::Direction direction, Addressing addressing,
+                            u64 lba, u32 count, u16* buf, const char* disk_name);
     enum class Failure : u8 { DeviceError, Timeout, NoData };
-    /* Reports, resets the channel unless the drive ended the command itself; -EIO. */
-    long fail_locked(const char* disk_name, block::Direction direction, u64 lba, Failure failure,
-                     u8 status);
+    /* Reports, resets the channel unless the drive ended the command itself. */
+    Outcome fail_locked(const char* disk_name, block::Direction direction, u64 lba,
+                        Failure failure, u8 status);
 
     u16 m_base;
     u16 m_control;
     u8 m_irq;
     u8 m_index;
     u8 m_control_bits = 0;
+    u8 m_attached = 1;                  /* until the probe knows better: the master */
+    u32 m_command_timeout_ms = COMMAND_TIMEOUT_MS;
+    u32 m_command_started = 0;          /* by the CMOS clock, when it is consulted */
+    u32 m_commands_losing_interrupt = 0;
+    volatile bool m_lose_interrupt = false;     /* the running command's next one */
 
     Mutex m_lock;                       /* one request at a time */
 

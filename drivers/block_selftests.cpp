@@ -4,6 +4,7 @@
  * ata_selftests.cpp).
  */
 #include <drivers/ata.h>
+#include <drivers/timer.h>
 #include <drivers/block.h>
 #include <drivers/partition.h>
 #include <fs/node.h>
@@ -206,6 +207,15 @@ KTEST(block, dev_file_is_byte_granular)
 }
 
 /* Whatever was found: each disk is registered under its name and Linux's number. */
+/*
+ * Only drives that answered get the reset's 31 s to leave BSY: a floating bus or an empty
+ * position is known at once, so a machine without disks boots without waiting.
+ */
+KTEST(ata, probe_is_quick)
+{
+    EXPECT_LT(ata::probe_ticks(), HZ);
+}
+
 KTEST(ata, probed_disks_are_registered)
 {
     static const struct { const char* name; const char* path; u32 rdev; } positions[] = {

@@ -23,26 +23,6 @@ u8 cmos(u8 reg)
     return arch::inb(0x71);
 }
 
-u32 read_rtc()
-{
-    while (cmos(0x0A) & 0x80) { }       /* an update is in progress */
-    u32 sec = cmos(0x00), min = cmos(0x02), hour = cmos(0x04);
-    u32 day = cmos(0x07), mon = cmos(0x08), year = cmos(0x09);
-    if (!(cmos(0x0B) & 0x04)) {         /* BCD */
-        auto bin = [](u32 v) { return (v & 0x0F) + (v >> 4) * 10; };
-        sec = bin(sec); min = bin(min); hour = bin(hour & 0x7F) | (hour & 0x80);
-        day = bin(day); mon = bin(mon); year = bin(year);
-    }
-    year += 2000;
-    /* Days since 1970-01-01 (civil-from-days, inverted). */
-    u32 y = mon <= 2 ? year - 1 : year;
-    u32 era = y / 400, yoe = y - era * 400;
-    u32 doy = (153 * (mon > 2 ? mon - 3 : mon + 9) + 2) / 5 + day - 1;
-    u32 doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    u32 days = era * 146097 + doe - 719468;
-    return days * 86400 + (hour & 0x7F) * 3600 + min * 60 + sec;
-}
-
 struct Timespec {
     i32 sec, nsec;
 };
@@ -143,6 +123,26 @@ long sleep_until(int clock, u32 until_addr)
 }
 
 } // namespace
+
+u32 read_rtc()
+{
+    while (cmos(0x0A) & 0x80) { }       /* an update is in progress */
+    u32 sec = cmos(0x00), min = cmos(0x02), hour = cmos(0x04);
+    u32 day = cmos(0x07), mon = cmos(0x08), year = cmos(0x09);
+    if (!(cmos(0x0B) & 0x04)) {         /* BCD */
+        auto bin = [](u32 v) { return (v & 0x0F) + (v >> 4) * 10; };
+        sec = bin(sec); min = bin(min); hour = bin(hour & 0x7F) | (hour & 0x80);
+        day = bin(day); mon = bin(mon); year = bin(year);
+    }
+    year += 2000;
+    /* Days since 1970-01-01 (civil-from-days, inverted). */
+    u32 y = mon <= 2 ? year - 1 : year;
+    u32 era = y / 400, yoe = y - era * 400;
+    u32 doy = (153 * (mon > 2 ? mon - 3 : mon + 9) + 2) / 5 + day - 1;
+    u32 doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    u32 days = era * 146097 + doe - 719468;
+    return days * 86400 + (hour & 0x7F) * 3600 + min * 60 + sec;
+}
 
 void time_init()
 {

@@ -29,6 +29,8 @@ namespace fs { class File; }
 long make_pipe(fs::File* ends[2]);
 u32 cpu_hwcap();
 u32 arch_entropy();
+/* Seconds since 1970 by the CMOS clock, read now (the boot time comes from it too). */
+u32 read_rtc();
 
 /* Processes. */
 [[noreturn]] long sys_exit(int code);
