@@ -141,7 +141,7 @@ def qemu_exit_details(status):
 # The cases that skip for want of something a boot may not give them: the test disks
 # (selftest stages without them), the initrd (a bare -kernel boot), swap disks and disks
 # (the user suite's boot without them).
-SKIP_WITHOUT_DISKS = ("disk.*", "disk_timeout.*")
+SKIP_WITHOUT_DISKS = ("disk.*", "disk_timeout.*", "disk_clock.*")
 SKIP_WITHOUT_INITRD = ("fs.*",)
 SKIP_WITHOUT_USER_DISKS = ("swap_*", "ioerr_*", "disk_*")
 
