@@ -22,6 +22,7 @@ constexpr u32 SHARED_PDE = Pte::PRESENT | Pte::USER;
 constexpr u32 FIRST_KERNEL_PDE = PAGE_OFFSET >> 22;
 constexpr u32 PGDIR_SIZE = 4u << 20;
 constexpr u32 PTRS_PER_TABLE = 1024;
+static_assert(FIRST_KERNEL_PDE == 768, "AddressSpace::m_tables covers the user half");
 
 bool managed(PhysAddr frame) { return frame.pfn().value() < page_allocator.nr_pages(); }
 Page& page_of(PhysAddr frame) { return mem_map[frame.pfn().value()]; }
@@ -55,13 +56,30 @@ void note_rss(AddressSpace& as)
 alignas(PAGE_SIZE) u8 empty_zero_page[PAGE_SIZE];
 
 /*
+ * Calls fn(first, last) for each run [first, last) of entry indices of table `index`
+ * that regions cover: entries outside every region are always empty (a PTE is only ever
+ * made inside a region, and munmap clears what it unmaps), so walks of a table look at
+ * these runs only, as Linux walks the page tables of each vm_area.
+ */
+template <typename Fn>
+void for_each_mapped_run(const RegionSet& set, u32 index, Fn fn)
+{
+    u32 base = index * PGDIR_SIZE, limit = base + (PGDIR_SIZE - 1);
+    for (Region* r = set.find_above(base); r && r->start <= limit; r = r->next) {
+        u32 first = r->start > base ? arch::pte_index(r->start) : 0;
+        u32 last = r->end - 1 < limit ? arch::pte_index(r->end - 1) + 1 : PTRS_PER_TABLE;
+        fn(first, last);
+    }
+}
+
+/*
  * One table of copy_page_tables' work, done when a table shared since fork is first
  * written through: every page gains a reference, writable ones become read-only in both
- * tables (copy-on-write), swap entries are duplicated.
+ * tables (copy-on-write), swap entries are duplicated. Entries first..last-1.
  */
-void copy_table(Pte* from, Pte* to)
+void copy_entries(Pte* from, Pte* to, u32 first, u32 last)
 {
-    for (u32 j = 0; j < PTRS_PER_TABLE; j++) {
+    for (u32 j = first; j < last; j++) {
         Pte e = from[j];
         if (e.none())
             continue;
@@ -148,10 +166,12 @@ Pte* AddressSpace::pte_alloc(u32 addr)
         VirtAddr table = get_free_page(Gfp::Kernel);
         if (!table)
             return nullptr;
-        if (!pde.present())             /* nobody made one while we allocated */
+        if (!pde.present()) {           /* nobody made one while we allocated */
             pde = Pte::make(to_phys(table), USER_PDE);
-        else
+            note_table(arch::pgd_index(addr));
+        } else {
             free_page(table);
+        }
     } else if (!pde.writable() && unshare_table(arch::pgd_index(addr))) {
         return nullptr;
     }
@@ -176,7 +196,9 @@ long AddressSpace::unshare_table(u32 index)
         /* The allocation may have slept, and the other sharers exited meanwhile. */
         if (page_of(pde.frame()).count > 1) {
             PhysAddr shared = pde.frame();
-            copy_table(table_of(pde), copy.as_ptr<Pte>());
+            Pte* from = table_of(pde);
+            Pte* to = copy.as_ptr<Pte>();
+            for_each_mapped_run(m_set, index, [&](u32 first, u32 last) { copy_entries(from, to, first, last); });
             pde = Pte::make(to_phys(copy), USER_PDE);
             free_page(to_virt(shared));         /* one sharer fewer */
             flush_if_current();
@@ -191,10 +213,12 @@ long AddressSpace::unshare_table(u32 index)
 
 long AddressSpace::unshare_range(u32 start, u32 end)
 {
-    for (u32 i = arch::pgd_index(start); i < FIRST_KERNEL_PDE && i * PGDIR_SIZE < end; i++)
-        if (long err = unshare_table(i))
-            return err;
-    return 0;
+    long err = 0;
+    for_each_table([&](u32 i) {
+        if (!err && i >= arch::pgd_index(start) && i * PGDIR_SIZE < end)
+            err = unshare_table(i);
+    });
+    return err;
 }
 
 void AddressSpace::flush_if_current() const
@@ -228,19 +252,28 @@ void AddressSpace::free_region(Region* r)
 
 void AddressSpace::clear()
 {
-    for (u32 i = 0; i < FIRST_KERNEL_PDE; i++) {
-        Pte& pde = m_pgd[i];
-        if (!pde.present())
-            continue;
-        Pte* table = table_of(pde);
-        /* A table others still share keeps its pages: only our share goes. */
-        if (page_of(pde.frame()).count == 1)
-            for (u32 j = 0; j < PTRS_PER_TABLE; j++)
-                if (!table[j].none())
-                    release_pte(*this, table[j]);
-        free_page(VirtAddr(table));
-        pde = Pte();
+    /* The pages first, region by region, in the tables that are ours alone. */
+    for (Region* r = m_set.first(); r; r = r->next) {
+        for (u32 addr = r->start; addr < r->end;) {
+            u32 table_end = (addr | (PGDIR_SIZE - 1)) + 1;
+            u32 stop = table_end - 1 < r->end - 1 ? table_end : r->end;
+            Pte pde = m_pgd[arch::pgd_index(addr)];
+            if (pde.present() && page_of(pde.frame()).count == 1) {
+                Pte* table = table_of(pde);
+                for (u32 j = arch::pte_index(addr), last = arch::pte_index(stop - 1); j <= last; j++)
+                    if (!table[j].none())
+                        release_pte(*this, table[j]);
+            }
+            addr = stop;
+        }
     }
+    /* Then the tables: a shared one loses only our share. */
+    for_each_table([&](u32 i) {
+        free_page(to_virt(m_pgd[i].frame()));
+        m_pgd[i] = Pte();
+    });
+    for (u32& word : m_tables)
+        word = 0;
     rss = 0;
     while (Region* r = m_set.first()) {
         m_set.erase(r);
@@ -270,14 +303,12 @@ void copy_page_tables(AddressSpace& from, AddressSpace& to)
 {
     Pte* source = from.directory();
     Pte* target = to.directory();
-    for (u32 i = 0; i < FIRST_KERNEL_PDE; i++) {
-        Pte pde = source[i];
-        if (!pde.present())
-            continue;
-        pde = Pte::make(pde.frame(), SHARED_PDE);
+    from.for_each_table([&](u32 i) {
+        Pte pde = Pte::make(source[i].frame(), SHARED_PDE);
         page_allocator.get(to_virt(pde.frame()), __builtin_return_address(0));
         source[i] = target[i] = pde;
-    }
+        to.note_table(i);
+    });
     to.rss = from.rss;
     from.flush_if_current();
 }

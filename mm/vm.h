@@ -59,6 +59,16 @@ public:
     long unshare_range(u32 start, u32 end);
     void flush_if_current() const;
 
+    /* Calls fn(i) for each directory entry i of the user half that has a table. */
+    template <typename Fn>
+    void for_each_table(Fn fn) const
+    {
+        for (u32 w = 0; w < TABLE_WORDS; w++)
+            for (u32 bits = m_tables[w]; bits; bits &= bits - 1)
+                fn(w * 32 + u32(__builtin_ctz(bits)));
+    }
+    void note_table(u32 index) { m_tables[index / 32] |= 1u << (index % 32); }
+
     u32 start_code = 0, end_code = 0, start_data = 0, end_data = 0;
     u32 start_brk = 0, brk = 0, start_stack = 0;
     u32 rss = 0;                        /* present user pages (the zero page not counted) */
@@ -83,6 +93,9 @@ private:
 
     arch::Pte* m_pgd = nullptr;         /* kernel virtual address of the directory page */
     RegionSet m_set;                    /* non-overlapping, by address */
+    /* Which user directory entries have a table: the walks of all tables skip the rest. */
+    static constexpr u32 TABLE_WORDS = 768 / 32;        /* the user half: 3 GB */
+    u32 m_tables[TABLE_WORDS] = { };
 };
 
 /* The fault handler: decides, the trap layer turns the answer into a signal or fixup. */
