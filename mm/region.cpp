@@ -186,9 +186,11 @@ void RegionSet::insert(Region* r)
     (r->prev ? r->prev->next : m_first) = r;
     (next ? next->prev : m_last) = r;
     r->left = r->right = nullptr;
+    /*
+     * Only next's gap changed, and next, r's successor, is an ancestor of the new leaf:
+     * the insertion path recomputes it on the way up.
+     */
     m_root = tree_insert(m_root, r);
-    if (next)
-        refresh(m_root, next->start);
     m_count++;
 }
 
@@ -198,9 +200,11 @@ void RegionSet::erase(Region* r)
         m_cache = nullptr;
     (r->prev ? r->prev->next : m_first) = r->next;
     (r->next ? r->next->prev : m_last) = r->prev;
+    /*
+     * Only next's gap changed, and next is on the erase path: r's ancestor, or the least
+     * node of r's right subtree, which take_min walks to and puts in r's place.
+     */
     m_root = tree_erase(m_root, r->start);
-    if (r->next)
-        refresh(m_root, r->next->start);
     r->next = r->prev = r->left = r->right = nullptr;
     m_count--;
 }

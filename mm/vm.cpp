@@ -414,15 +414,18 @@ long AddressSpace::split(u32 addr)
         tail->file->get();
         tail->offset += addr - r->start;
     }
+    /* r's own gap is unchanged, and its successor's is as before once tail is in. */
     tail->start = addr;
     r->end = addr;
-    m_set.changed(r);
     m_set.insert(tail);
     return 0;
 }
 
 long AddressSpace::unmap(u32 start, u32 end)
 {
+    Region* first = m_set.find_above(start);
+    if (!first || first->start >= end)
+        return 0;                       /* nothing there: no region, so no PTE either */
     if (long err = unshare_range(start, end); err)
         return err;
     if (long err = split(start); err)
