@@ -16,99 +16,6 @@ void update(Region* n)
     n->max_gap = larger(n->gap_before(), larger(max_gap(n->left), max_gap(n->right)));
 }
 
-Region* rotate_right(Region* y)
-{
-    Region* x = y->left;
-    y->left = x->right;
-    x->right = y;
-    update(y);
-    update(x);
-    return x;
-}
-
-Region* rotate_left(Region* x)
-{
-    Region* y = x->right;
-    x->right = y->left;
-    y->left = x;
-    update(x);
-    update(y);
-    return y;
-}
-
-/* Restores the AVL balance at n (children differ in height by at most one). */
-Region* balance(Region* n)
-{
-    update(n);
-    int skew = int(height(n->left)) - int(height(n->right));
-    if (skew > 1) {
-        if (height(n->left->left) < height(n->left->right))
-            n->left = rotate_left(n->left);
-        return rotate_right(n);
-    }
-    if (skew < -1) {
-        if (height(n->right->right) < height(n->right->left))
-            n->right = rotate_right(n->right);
-        return rotate_left(n);
-    }
-    return n;
-}
-
-Region* tree_insert(Region* n, Region* r)
-{
-    if (!n) {
-        update(r);
-        return r;
-    }
-    if (r->start < n->start)
-        n->left = tree_insert(n->left, r);
-    else
-        n->right = tree_insert(n->right, r);
-    return balance(n);
-}
-
-Region* take_min(Region* n, Region*& min)
-{
-    if (!n->left) {
-        min = n;
-        return n->right;
-    }
-    n->left = take_min(n->left, min);
-    return balance(n);
-}
-
-Region* tree_erase(Region* n, u32 key)
-{
-    if (key < n->start) {
-        n->left = tree_erase(n->left, key);
-    } else if (key > n->start) {
-        n->right = tree_erase(n->right, key);
-    } else {
-        Region* left = n->left;
-        Region* right = n->right;
-        if (!right)
-            return left;
-        Region* min;
-        right = take_min(right, min);
-        min->left = left;
-        min->right = right;
-        n = min;
-    }
-    return balance(n);
-}
-
-/* Recomputes the path down to the node starting at key (its gap changed). */
-void refresh(Region* n, u32 key)
-{
-    if (!n)
-        return;
-    if (key < n->start)
-        refresh(n->left, key);
-    else if (key > n->start)
-        refresh(n->right, key);
-    update(n);
-}
-
 /* The leftmost region starting above key with at least len free before it. */
 Region* leftmost_fit(Region* n, u32 key, u32 len)
 {
@@ -123,12 +30,12 @@ Region* leftmost_fit(Region* n, u32 key, u32 len)
     return leftmost_fit(n->right, key, len);
 }
 
-bool subtree_valid(const Region* n, u32& count)
+bool subtree_valid(const Region* n, const Region* parent, u32& count)
 {
     if (!n)
         return true;
     count++;
-    if (!subtree_valid(n->left, count) || !subtree_valid(n->right, count))
+    if (n->parent != parent || !subtree_valid(n->left, n, count) || !subtree_valid(n->right, n, count))
         return false;
     if ((n->left && n->left->start >= n->start) || (n->right && n->right->start <= n->start))
         return false;
@@ -139,10 +46,79 @@ bool subtree_valid(const Region* n, u32& count)
 
 } // namespace
 
+/* Puts `to` where `from` hangs (its parent's child link, or the root). */
+void RegionSet::replace_child(Region* parent, Region* from, Region* to)
+{
+    if (!parent)
+        m_root = to;
+    else if (parent->left == from)
+        parent->left = to;
+    else
+        parent->right = to;
+    if (to)
+        to->parent = parent;
+}
+
+/* The rotations: y's left child x takes y's place (right), and the mirror. */
+Region* RegionSet::rotate_right(Region* y)
+{
+    Region* x = y->left;
+    replace_child(y->parent, y, x);
+    y->left = x->right;
+    if (y->left)
+        y->left->parent = y;
+    x->right = y;
+    y->parent = x;
+    update(y);
+    update(x);
+    return x;
+}
+
+Region* RegionSet::rotate_left(Region* x)
+{
+    Region* y = x->right;
+    replace_child(x->parent, x, y);
+    x->right = y->left;
+    if (x->right)
+        x->right->parent = x;
+    y->left = x;
+    x->parent = y;
+    update(x);
+    update(y);
+    return y;
+}
+
+/*
+ * Walks up from n, recomputing each node and restoring the AVL balance, until a node
+ * comes out as it was (same height and gap, no rotation): above it nothing changed.
+ * An insertion or a removal costs the descent and, on average, a few steps of this.
+ */
+void RegionSet::fix_up(Region* n)
+{
+    while (n) {
+        u32 old_height = n->height, old_gap = n->max_gap;
+        update(n);
+        int skew = int(height(n->left)) - int(height(n->right));
+        bool rotated = skew > 1 || skew < -1;
+        if (skew > 1) {
+            if (height(n->left->left) < height(n->left->right))
+                rotate_left(n->left);
+            n = rotate_right(n);
+        } else if (skew < -1) {
+            if (height(n->right->right) < height(n->right->left))
+                rotate_right(n->right);
+            n = rotate_left(n);
+        }
+        if (!rotated && n->height == old_height && n->max_gap == old_gap)
+            return;
+        n = n->parent;
+    }
+}
+
 Region Region::unlinked() const
 {
     Region r = *this;
-    r.next = r.prev = r.left = r.right = nullptr;
+    r.next = r.prev = r.left = r.right = r.parent = nullptr;
     r.height = r.max_gap = 0;
     return r;
 }
@@ -179,18 +155,26 @@ Region* RegionSet::find_above(u32 addr) const
 
 void RegionSet::insert(Region* r)
 {
-    /* The list first: the gap of r, computed as it enters the tree, needs its prev. */
+    /* The list first: the gap of r, and of its successor, come from the list. */
     Region* next = find_above(r->start);
     r->next = next;
     r->prev = next ? next->prev : m_last;
     (r->prev ? r->prev->next : m_first) = r;
     (next ? next->prev : m_last) = r;
+
+    Region* parent = nullptr;
+    Region** link = &m_root;
+    while (*link) {
+        parent = *link;
+        link = r->start < parent->start ? &parent->left : &parent->right;
+    }
+    *link = r;
+    r->parent = parent;
     r->left = r->right = nullptr;
-    /*
-     * Only next's gap changed, and next, r's successor, is an ancestor of the new leaf:
-     * the insertion path recomputes it on the way up.
-     */
-    m_root = tree_insert(m_root, r);
+    update(r);
+    fix_up(parent);
+    if (next)
+        fix_up(next);                   /* its gap shrank */
     m_count++;
 }
 
@@ -198,22 +182,49 @@ void RegionSet::erase(Region* r)
 {
     if (m_cache == r)
         m_cache = nullptr;
+    Region* next = r->next;
     (r->prev ? r->prev->next : m_first) = r->next;
     (r->next ? r->next->prev : m_last) = r->prev;
-    /*
-     * Only next's gap changed, and next is on the erase path: r's ancestor, or the least
-     * node of r's right subtree, which take_min walks to and puts in r's place.
-     */
-    m_root = tree_erase(m_root, r->start);
-    r->next = r->prev = r->left = r->right = nullptr;
+
+    /* A node with two children trades places with its successor, which has no left child. */
+    Region* from;                       /* where the tree changed: fix up from there */
+    Region* moved = nullptr;            /* the successor, now in r's place */
+    if (r->left && r->right) {
+        Region* s = r->right;
+        while (s->left)
+            s = s->left;
+        from = s->parent == r ? s : s->parent;
+        if (s->parent != r) {
+            replace_child(s->parent, s, s->right);
+            s->right = r->right;
+            s->right->parent = s;
+        }
+        replace_child(r->parent, r, s);
+        s->left = r->left;
+        s->left->parent = s;
+        /* What r's parent last saw of its child, so that the walk compares against it. */
+        s->height = r->height;
+        s->max_gap = r->max_gap;
+        moved = s;
+    } else {
+        from = r->parent;
+        replace_child(r->parent, r, r->left ? r->left : r->right);
+    }
+    /* The walk from below may stop short of the moved node, whose children are new. */
+    fix_up(from);
+    if (moved)
+        fix_up(moved);
+    if (next)
+        fix_up(next);                   /* its gap grew */
+    r->next = r->prev = r->left = r->right = r->parent = nullptr;
     m_count--;
 }
 
 void RegionSet::changed(Region* r)
 {
-    refresh(m_root, r->start);
+    fix_up(r);
     if (r->next)
-        refresh(m_root, r->next->start);
+        fix_up(r->next);
 }
 
 u32 RegionSet::find_gap(u32 len, u32 low, u32 high) const
@@ -238,7 +249,7 @@ u32 RegionSet::find_gap(u32 len, u32 low, u32 high) const
 bool RegionSet::valid() const
 {
     u32 in_tree = 0, in_list = 0;
-    if (!subtree_valid(m_root, in_tree))
+    if (!subtree_valid(m_root, nullptr, in_tree))
         return false;
     const Region* prev = nullptr;
     for (const Region* r = m_first; r; prev = r, r = r->next, in_list++)

@@ -30,6 +30,7 @@ struct Region {
     Region* prev = nullptr;
     Region* left = nullptr;             /* the tree */
     Region* right = nullptr;
+    Region* parent = nullptr;
     u32 height = 0;
     u32 max_gap = 0;                    /* the largest gap before a region of this subtree */
 
@@ -62,6 +63,11 @@ public:
     bool valid() const;
 
 private:
+    void replace_child(Region* parent, Region* from, Region* to);
+    Region* rotate_right(Region* y);
+    Region* rotate_left(Region* x);
+    void fix_up(Region* n);
+
     Region* m_root = nullptr;
     Region* m_first = nullptr;
     Region* m_last = nullptr;

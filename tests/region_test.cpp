@@ -146,7 +146,7 @@ TEST_F(Regions, RandomAgainstModel)
             set.changed(r);
         }
         ASSERT_EQ(set.count(), model.size());
-        if (step % 64 == 0) {
+        if (step % 4 == 0) {
             ASSERT_TRUE(set.valid()) << "step " << step;
         }
         u32 addr = (rng() % 4200) * PAGE + rng() % PAGE;
