@@ -6,7 +6,8 @@
 # Leaves in DIR: vmlinuz, modules/ with the modules that find an IDE disk on QEMU's PC
 # (ata_piix and sd_mod with everything modules.dep says they need) and modules.list, their
 # paths inside the initrd in loading order. Safe to run again: it does nothing once
-# DIR/modules.list is there. Not as root, it prints the commands to run instead.
+# DIR/modules.list is there. Not as root, it prints what root must run first (adding
+# the i386 architecture, apt-get update, installing kmod), if anything.
 set -euo pipefail
 
 dir=${1:-build/linux}
@@ -14,27 +15,36 @@ wanted=(kernel/drivers/ata/ata_piix.ko kernel/drivers/scsi/sd_mod.ko)
 
 [ -s "$dir/modules.list" ] && [ -s "$dir/vmlinuz" ] && exit 0
 
-if [ "$(id -u)" -ne 0 ]; then
-    echo "fetch-linux: not root; run these, then make bench again:"
-    echo "sudo dpkg --add-architecture i386"
-    echo "sudo apt-get update"
-    echo "sudo apt-get install -y kmod"
-    echo "(cd $dir && apt-get download linux-image-686:i386 \$(apt-cache depends linux-image-686:i386 | awk '/Depends: linux-image-/ {print \$2}'))"
-    exit 1
-fi
+# depmod is in /sbin, which a user's PATH may lack.
+have_depmod() { command -v depmod >/dev/null || [ -x /sbin/depmod ]; }
 
-dpkg --print-foreign-architectures | grep -qx i386 || dpkg --add-architecture i386
-command -v depmod >/dev/null || { apt-get update && apt-get install -y --no-install-recommends kmod </dev/null; }
+# What needs root is done here as root; otherwise it is printed, for root to do first.
+root=$([ "$(id -u)" -eq 0 ] && echo yes || echo no)
+for_root=()
+
+if ! dpkg --print-foreign-architectures | grep -qx i386; then
+    if [ $root = yes ]; then dpkg --add-architecture i386; else for_root+=("dpkg --add-architecture i386"); fi
+fi
 
 # linux-image-686 is a metapackage: the kernel is in the one it depends on.
 image_package() {
     apt-cache depends linux-image-686:i386 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}'
 }
 package=$(image_package)
-if [ -z "$package" ]; then
+if [ -z "$package" ] || ! have_depmod; then
     # An index that failed to download (a mirror in sync) leaves the others usable.
-    apt-get update || true
+    if [ $root = yes ]; then apt-get update || true; else for_root+=("apt-get update"); fi
     package=$(image_package)
+fi
+# depmod, to make modules.dep.
+if ! have_depmod; then
+    if [ $root = yes ]; then apt-get install -y --no-install-recommends kmod </dev/null
+    else for_root+=("apt-get install -y kmod"); fi
+fi
+if [ ${#for_root[@]} -ne 0 ]; then
+    echo "fetch-linux: not root; run these, then make bench again:"
+    printf 'sudo %s\n' "${for_root[@]}"
+    exit 1
 fi
 [ -n "$package" ] || { echo "fetch-linux: apt knows no linux-image-686:i386" >&2; exit 1; }
 
@@ -47,7 +57,7 @@ dpkg-deb -x "$dir"/deb/*.deb "$dir/root"
 release=$(ls "$dir/root/lib/modules")
 # The package has no modules.dep (its postinst makes one): make it as the installed
 # system would.
-depmod -b "$dir/root" "$release"
+"$(command -v depmod || echo /sbin/depmod)" -b "$dir/root" "$release"
 moddir="$dir/root/lib/modules/$release"
 cp "$dir/root/boot/vmlinuz-$release" "$dir/vmlinuz"
 
