@@ -41,7 +41,7 @@ help:
 	@echo "make test     every test; the last line is 'N passed, N failed'"
 	@echo "make debug    QEMU stopped at the first instruction, gdb attached"
 	@echo "make bochs    boot build/os.iso in Bochs"
-	@echo "make bench    fault, fork and system-call costs in guest cycles"
+	@echo "make bench    fault, fork, exec, region and swap costs: Ferrite against Debian's Linux"
 
 setup:
 	@scripts/setup.sh
@@ -147,20 +147,35 @@ debug:
 	@$(MAKE) --no-print-directory all
 	scripts/debug.sh
 
-# The costs of faults, fork and system calls in guest cycles (-icount: repeatable).
+# Ferrite against Debian's Linux on the same machine, the same /tests/bench, the same disk:
+# guest cycles under -icount, then wall time (scripts/bench.py, docs/performance.md).
 bench:
 	@scripts/setup.sh --quiet
-	@$(MAKE) --no-print-directory all
-	$(QEMU) -m 64 -icount shift=0,sleep=off -kernel $(B)/kernel.elf -initrd $(B)/initrd-tests.cpio \
-		-append "init=/tests/bench console=ttyS0 quiet" -serial stdio -display none \
-		-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 || [ $$? -eq 1 ]
+	@scripts/fetch-linux.sh $(B)/linux
+	@$(MAKE) --no-print-directory all $(B)/initrd-linux.cpio
+	$(PYTHON) scripts/bench.py
 
-# Swap costs: 3 times the RAM of a 16 MB machine written and read back through build/swap.img.
+# Swap costs alone, on this kernel: 3 times the RAM of a 16 MB machine written and read
+# back through build/swap.img.
 bench-swap: all $(B)/swap.img
 	$(QEMU) -m 16 -icount shift=0,sleep=off -kernel $(B)/kernel.elf -initrd $(B)/initrd-tests.cpio \
 		-append "init=/tests/bench console=ttyS0 quiet -- swap /dev/hda 3" -serial stdio \
 		-drive file=$(B)/swap.img,format=raw,if=ide,index=0 -display none \
 		-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 || [ $$? -eq 1 ]
+
+$(B)/linux/modules.list:
+	scripts/fetch-linux.sh $(B)/linux
+
+# Linux's initrd for make bench: the init that loads the disk's modules, and the very
+# /tests/bench of initrd-tests.cpio. scripts/fetch-linux.sh makes $(B)/linux.
+$(B)/initrd-linux.cpio: $(B)/initrd-tests.cpio $(USER_ROOT)/bench/linux-init $(B)/linux/modules.list
+	@rm -rf $(B)/rootfs-linux && mkdir -p $(B)/rootfs-linux/tests $(B)/rootfs-linux/lib/modules
+	install -m 755 $(USER_ROOT)/bench/linux-init $(B)/rootfs-linux/init
+	$(CROSS)strip $(B)/rootfs-linux/init
+	cp $(B)/rootfs-tests/tests/bench $(B)/rootfs-linux/tests/bench
+	cp $(B)/linux/modules/*.ko $(B)/rootfs-linux/lib/modules/
+	cp $(B)/linux/modules.list $(B)/rootfs-linux/modules.list
+	cd $(B)/rootfs-linux && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 > ../initrd-linux.cpio
 
 bochs:
 	@scripts/setup.sh --quiet

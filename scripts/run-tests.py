@@ -32,6 +32,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
+import bench  # noqa: E402
 import ktap  # noqa: E402
 from machine import (TAIL_LINES, Machine, Qmp, free_tcp_port, read_vga_text,  # noqa: E402
                      shown_once, tail, tcp_listening)
@@ -560,6 +561,34 @@ def stage_cmdline_limits():
                 m.failure_details(qemu_exit_details(status)))
 
 
+def stage_bench():
+    """/tests/bench on this kernel prints every figure `make bench` tabulates, and
+    scripts/bench.py reads them; it reads a serial log of Debian's Linux running the same
+    binary too (tests/bench/linux-serial.log: make test does not boot Linux)."""
+    label = "bench"
+    m = boot(label, qemu_kernel("init=/tests/bench console=ttyS0 quiet", "-icount",
+                                "shift=0,sleep=off", memory=64, initrd=TEST_INITRD),
+             timeout=300)
+    status = m.wait()
+    figures = bench.parse(m.text())
+    tally.check(f"{label}: /tests/bench ends with status 0", status == 1,
+                m.failure_details(qemu_exit_details(status)))
+    missing = [name for name in bench.FIGURES if not figures.get(name)]
+    tally.check(f"{label}: every figure printed and above 0", not missing,
+                m.failure_details(f"missing or 0: {missing}"))
+
+    canned = (ROOT / "tests" / "bench" / "linux-serial.log").read_text()
+    linux = bench.parse(canned)
+    tally.check(f"{label}: a Linux serial log gives every figure, swap passes included",
+                list(linux) == bench.ALL_FIGURES, [f"parsed: {linux}"])
+    spoiled = bench.parse(re.sub(r", 0 wrong", ", 3 wrong", canned))
+    tally.check(f"{label}: swap passes that read back wrong data are left out",
+                list(spoiled) == bench.FIGURES, [f"parsed: {spoiled}"])
+    row = bench.table("t", "u", {"demand-zero fault": 3000}, {"demand-zero fault": 1500})
+    tally.check(f"{label}: the table gives Ferrite/Linux",
+                "| demand-zero fault | 3000 | 1500 | 2.00 |" in row.splitlines(), [row])
+
+
 def stage_memory_sizes():
     """The self-tests of physical memory on small, large and clipped machines (no initrd:
     the user programs' initrd alone is bigger than some of these machines)."""
@@ -1045,6 +1074,7 @@ STAGES = [
     ("cmdline-limits", stage_cmdline_limits),
     ("mm-panics", stage_mm_panics),
     ("user", stage_user),
+    ("bench", stage_bench),
     ("swap", stage_swap),
     ("swap-errors", stage_swap_errors),
     ("loaded-host", stage_loaded_host),

@@ -5,7 +5,16 @@
  *
  * Each figure is the median of several rounds, with the cost of the measuring loop itself
  * (the same loop over memory already mapped) taken off.
+ *
+ *   bench                          the fault, fork, exec, system-call and region figures
+ *   bench swap DEVICE MULTIPLE     swap costs (below)
+ *   bench all DEVICE MULTIPLE      both, in one boot
+ *
+ * The same binary runs on Linux too (scripts/bench.py compares the two kernels), so it
+ * uses only what both provide; the swap device is an argument because the first IDE disk
+ * is /dev/hda here and /dev/sda on Linux.
  */
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +29,7 @@
 #define PAGE 4096
 #define PAGES 256
 #define ROUNDS 7
+#define SELF "/tests/bench"             /* what fork+execve runs: this program, told to exit */
 
 static inline uint64_t rdtsc(void)
 {
@@ -158,6 +168,106 @@ static void fork_exit_wait(const char* name, size_t resident)
         munmap(p, resident);
 }
 
+static void fork_exec_exit_wait(void)
+{
+    uint64_t v[ROUNDS];
+    for (int r = 0; r < ROUNDS; r++) {
+        uint64_t t0 = rdtsc();
+        pid_t child = fork();
+        if (child == 0) {
+            char* argv[] = { SELF, "exit", NULL };
+            char* envp[] = { NULL };
+            execve(SELF, argv, envp);
+            _exit(127);
+        }
+        int status;
+        waitpid(child, &status, 0);
+        v[r] = rdtsc() - t0;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            fprintf(stderr, "bench: %s exit: status %#x\n", SELF, status);
+            exit(1);
+        }
+    }
+    report("fork+execve+exit+wait", median(v, ROUNDS));
+}
+
+/* The number of regions (lines of /proc/self/maps) of this process. */
+static int count_regions(void)
+{
+    int fd = open("/proc/self/maps", O_RDONLY);
+    if (fd < 0) {
+        perror("/proc/self/maps");
+        exit(1);
+    }
+    char buf[4096];
+    ssize_t n;
+    int lines = 0;
+    while ((n = read(fd, buf, sizeof buf)) > 0)
+        for (ssize_t i = 0; i < n; i++)
+            lines += buf[i] == '\n';
+    close(fd);
+    return lines;
+}
+
+/*
+ * Adds one-page read-only regions, a hole after each so that none merges with the next,
+ * until the process has `regions` - 1: the mapping a figure then makes is the last.
+ * Returns the filler's start; *bytes gets its size.
+ */
+static char* fill_regions(int regions, size_t* bytes)
+{
+    int more = regions - 1 - count_regions();
+    if (more < 1) {
+        fprintf(stderr, "bench: already %d regions\n", regions - 1 - more);
+        exit(1);
+    }
+    *bytes = (size_t)more * 2 * PAGE;
+    char* p = mmap(NULL, *bytes, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        perror("mmap");
+        exit(1);
+    }
+    for (int i = 0; i < more; i++)
+        if (munmap(p + (size_t)(2 * i + 1) * PAGE, PAGE) < 0) {
+            perror("munmap");
+            exit(1);
+        }
+    return p;
+}
+
+static void many_regions(int regions, uint64_t base)
+{
+    size_t bytes;
+    char* filler = fill_regions(regions, &bytes);
+    char name[64];
+
+    snprintf(name, sizeof name, "demand-zero fault, %d regions", regions);
+    uint64_t v[ROUNDS];
+    for (int r = 0; r < ROUNDS; r++) {
+        char* p = map(PAGES * PAGE);
+        v[r] = (touch(p, PAGES) - base) / PAGES;
+        munmap(p, PAGES * PAGE);
+    }
+    report(name, median(v, ROUNDS));
+
+    snprintf(name, sizeof name, "mmap+munmap, %d regions", regions);
+    for (int r = 0; r < ROUNDS; r++) {
+        uint64_t t0 = rdtsc();
+        for (int i = 0; i < 100; i++)
+            munmap(map(PAGE), PAGE);
+        v[r] = (rdtsc() - t0) / 100;
+    }
+    report(name, median(v, ROUNDS));
+
+    if (regions >= 4096) {
+        snprintf(name, sizeof name, "fork+exit+wait, %d regions", regions);
+        char* p = map(PAGE);            /* the last region, as in the figures above */
+        fork_exit_wait(name, 0);
+        munmap(p, PAGE);
+    }
+    munmap(filler, bytes);
+}
+
 /*
  * `bench swap DEVICE MULTIPLE`: with swap on DEVICE, writes MULTIPLE times the RAM, page
  * by page, then reads it all back checking it: cycles per page of each pass. With the
@@ -191,10 +301,8 @@ static int swap_bench(const char* device, int multiple)
     return wrong != 0;
 }
 
-int main(int argc, char** argv)
+static void basic_figures(void)
 {
-    if (argc == 4 && strcmp(argv[1], "swap") == 0)
-        return swap_bench(argv[2], atoi(argv[3]));
     uint64_t base = loop_cost();
     null_syscall();
     demand_zero(base);
@@ -202,5 +310,26 @@ int main(int argc, char** argv)
     sole_owner(base);
     fork_exit_wait("fork+exit+wait, small process", 0);
     fork_exit_wait("fork+exit+wait, 16 MB resident", 16u << 20);
+    fork_exec_exit_wait();
+    many_regions(16, base);
+    many_regions(4096, base);
+}
+
+int main(int argc, char** argv)
+{
+    if (argc == 2 && strcmp(argv[1], "exit") == 0)
+        return 0;
+    if (argc == 4 && strcmp(argv[1], "swap") == 0)
+        return swap_bench(argv[2], atoi(argv[3]));
+    if (argc == 4 && strcmp(argv[1], "all") == 0) {
+        basic_figures();
+        fflush(stdout);
+        return swap_bench(argv[2], atoi(argv[3]));
+    }
+    if (argc != 1) {
+        fprintf(stderr, "usage: bench [swap|all DEVICE MULTIPLE]\n");
+        return 2;
+    }
+    basic_figures();
     return 0;
 }
