@@ -32,7 +32,7 @@ struct Region {
     bool contains(u32 addr) const { return addr >= start && addr < end; }
 };
 
-enum class PageFaultResponse { Continue, Segv, AccessError, OutOfMemory, BusError };
+enum class PageFaultResponse : u8 { Continue, Segv, AccessError, OutOfMemory, BusError };
 
 class AddressSpace {
 public:

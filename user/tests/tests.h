@@ -104,6 +104,13 @@ void test_io_port(void);
 
 void test_efault(void);
 
+void test_cmov_conditions(void);
+void test_cmov_tls_and_nops(void);
+void test_cmov_fault(void);
+void test_fcomi_fcmov(void);
+void test_cpu_truth(void);
+void test_emulated_count(void);
+
 void test_brk(void);
 void test_mmap_anon(void);
 void test_free_memory(void);
