@@ -116,6 +116,20 @@ $(B)/selftest.iso: $(B)/os.iso
 	grub-mkrescue -o $@ $(B)/iso-selftest 2> $(B)/grub-mkrescue.log || { cat $(B)/grub-mkrescue.log; exit 1; }
 	truncate --size=%1M $@
 
+# The user-space tests for Bochs, which cannot be given a command line: the tests' initrd
+# and one entry that runs /tests/run with BOCHS_TESTS (globs) as pid 1.
+BOCHS_TESTS ?= *
+$(B)/bochs-tests.iso: $(B)/kernel.elf $(B)/initrd-tests.cpio Makefile
+	@rm -rf $(B)/iso-bochs-tests && mkdir -p $(B)/iso-bochs-tests/boot/grub
+	cp $(B)/kernel.elf $(B)/iso-bochs-tests/boot/
+	cp $(B)/initrd-tests.cpio $(B)/iso-bochs-tests/boot/initrd.cpio
+	printf '%s\n' 'serial --unit=0 --speed=115200' 'terminal_input serial console' \
+		'terminal_output serial console' 'set timeout=0' 'menuentry "Ferrite user tests" {' \
+		"    multiboot /boot/kernel.elf init=/tests/run console=ttyS0 -- $(BOCHS_TESTS)" \
+		'    module /boot/initrd.cpio initrd' '    boot' '}' \
+		> $(B)/iso-bochs-tests/boot/grub/grub.cfg
+	grub-mkrescue -o $@ $(B)/iso-bochs-tests 2> $(B)/grub-mkrescue.log || { cat $(B)/grub-mkrescue.log; exit 1; }
+
 # Host unit tests of the pure parts, with GoogleTest.
 $(B)/host/%.o: %.cpp
 	@mkdir -p $(dir $@)
@@ -140,7 +154,7 @@ run:
 
 test:
 	@scripts/setup.sh --quiet
-	@$(MAKE) --no-print-directory all $(B)/selftest.iso host-tests
+	@$(MAKE) --no-print-directory all $(B)/selftest.iso $(B)/bochs-tests.iso host-tests
 	@$(PYTHON) scripts/run-tests.py
 
 debug:

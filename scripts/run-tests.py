@@ -38,6 +38,7 @@ INITRD = BUILD / "initrd.cpio"
 TEST_INITRD = BUILD / "initrd-tests.cpio"     # the same system with /tests
 ISO = BUILD / "os.iso"
 SELFTEST_ISO = BUILD / "selftest.iso"
+BOCHS_TESTS_ISO = BUILD / "bochs-tests.iso"     # /tests/run as init, for Bochs
 UNIT_TESTS = BUILD / "host" / "unit-tests"
 
 QEMU = os.environ.get("QEMU", "qemu-system-i386")
@@ -250,16 +251,18 @@ def stage_grub():
         m.kill()
 
 
-def stage_bochs():
-    """Bochs (a Pentium) boots selftest.iso, whose default entry runs the self-tests."""
-    label = "bochs"
-    out = LOGS / "bochs"
+def run_bochs(label, iso, stop_at=None):
+    """Boots iso in Bochs through scripts/bochs-run.sh (logs under build/test-logs/LABEL).
+    Stops it early when GRUB fails, or when the serial output matches stop_at (bytes
+    regex). Returns the script's exit status, the serial and port 0xE9 output, and a
+    function giving failure details."""
+    out = LOGS / label
     script = ROOT / "scripts" / "bochs-run.sh"
-    log = LOGS / "bochs.log"
+    log = LOGS / f"{label}.log"
     com1 = out / "com1.log"
     com1.unlink(missing_ok=True)
-    argv = [script, "--timeout", str(BOCHS_TIMEOUT), "--out", out, "--quiet", SELFTEST_ISO]
-    (LOGS / "bochs.cmd").write_text(shlex.join(str(a) for a in argv) + "\n")
+    argv = [script, "--timeout", str(BOCHS_TIMEOUT), "--out", out, "--quiet", iso]
+    (LOGS / f"{label}.cmd").write_text(shlex.join(str(a) for a in argv) + "\n")
     with open(log, "wb") as f:
         proc = subprocess.Popen([str(a) for a in argv], cwd=ROOT, stdin=subprocess.DEVNULL,
                                 stdout=f, stderr=subprocess.STDOUT, start_new_session=True)
@@ -267,11 +270,12 @@ def stage_bochs():
     # GRUB has failed: it would wait for a key until the timeout. Bochs ignores SIGTERM;
     # a SIGINT to the script is passed on to the Bochs it started.
     deadline = time.monotonic() + BOCHS_TIMEOUT + 30
-    gave_up = stopping = False
+    gave_up = stopping = reached = False
     try:
         while proc.poll() is None:
             serial = com1.read_bytes() if com1.exists() else b""
-            if not stopping and (re.search(GRUB_FAILED, serial) or
+            reached = reached or bool(stop_at and re.search(stop_at, serial))
+            if not stopping and (re.search(GRUB_FAILED, serial) or reached or
                                  time.monotonic() > deadline):
                 gave_up = re.search(GRUB_FAILED, serial) is not None
                 proc.send_signal(signal.SIGINT)
@@ -293,7 +297,8 @@ def stage_bochs():
     e9_path = out / "e9.log"
     e9 = e9_path.read_text(errors="replace") if e9_path.exists() else ""
     why = {0: "", 124: f"timed out after {BOCHS_TIMEOUT} s and stopped",
-           130: "stopped: GRUB failed" if gave_up else "stopped"}.get(
+           130: "stopped: GRUB failed" if gave_up else
+           "stopped where expected" if reached else "stopped"}.get(
                status, f"bochs-run.sh exit status {status}")
     script_output = log.read_text(errors="replace").strip()
     output_tail = shown_once(lambda: [f"last lines of {com1.relative_to(ROOT)}:"] +
@@ -304,12 +309,42 @@ def stage_bochs():
 
     def details():
         return ([why] if why else []) + output_tail()
+    return status, serial, e9, e9_path, details
+
+
+def stage_bochs():
+    """Bochs (a Pentium) boots selftest.iso, whose default entry runs the self-tests."""
+    label = "bochs"
+    status, serial, e9, e9_path, details = run_bochs(label, SELFTEST_ISO)
     tally.check(f"{label}: banner on the serial port", banner_line_present(serial), details)
     tally.check(f"{label}: banner on port 0xE9", banner_line_present(e9),
                 lambda: [f"last lines of {e9_path.relative_to(ROOT)}:"] +
                 ["  " + line for line in tail(e9, 8)] + details())
     check_ktap(label, serial, details)
     tally.check(f"{label}: the kernel shut Bochs down (port 0x8900)", status == 0, details)
+
+
+def stage_bochs_user():
+    """The whole user-space suite on Bochs's Pentium (no CMOV: emulated), then the
+    system's own init and shell from os.iso."""
+    label = "bochs-user"
+    status, serial, _, _, details = run_bochs(label, BOCHS_TESTS_ISO)
+    check_ktap(label, serial, details)
+    check_emulated(label, serial, details)
+    tally.check(f"{label}: the suite passed and init powered off (status 0)",
+                status == 0 and re.search(r"init exited with status 0: powering off", serial),
+                details)
+    label = "bochs-shell"
+    status, serial, _, _, details = run_bochs(label, ISO, stop_at=SHELL_PROMPT)
+    tally.check(f"{label}: /sbin/init starts /bin/sh, which prompts (Pentium, os.iso)",
+                re.search(SHELL_PROMPT, serial.encode()) and "init exited" not in serial,
+                details)
+
+
+def check_emulated(label, text, details):
+    """The suite's emulated_count test says whether CMOV was emulated."""
+    tally.check(f"{label}: the CPU lacks CMOV and the kernel emulated it",
+                re.search(r"(?m)^# CMOV emulated: \d+ emulated instructions", text), details)
 
 
 def stage_usb():
@@ -434,6 +469,32 @@ def stage_user():
     check_ktap(label, text, m.failure_details())
     tally.check(f"{label}: the suite's exit status reaches QEMU (0: exit 1)", status == 1,
                 m.failure_details(qemu_exit_details(status)))
+
+
+def stage_user_486():
+    """The user-space suite, and init with the shell, on a 486 (QEMU -cpu 486: no CMOV,
+    no FCOMI: the kernel emulates them for Debian's i686 glibc)."""
+    label = "user-486"
+    m = boot(label, qemu_kernel("init=/tests/run console=ttyS0", "-cpu", "486", memory=64,
+                                initrd=TEST_INITRD), timeout=600)
+    status = m.wait()
+    text = m.text()
+    check_ktap(label, text, m.failure_details())
+    check_emulated(label, text, m.failure_details())
+    tally.check(f"{label}: the suite's exit status reaches QEMU (0: exit 1)", status == 1,
+                m.failure_details(qemu_exit_details(status)))
+
+    label = "shell-486"
+    m = boot(label, qemu_kernel("console=ttyS0", "-cpu", "486", memory=8), interactive=True)
+    try:
+        ready = m.expect(SHELL_PROMPT)
+        tally.check(f"{label}: /sbin/init starts /bin/sh, which prompts (486, 8 MB)", ready,
+                    m.failure_details())
+        if ready:
+            ran = run_command(m, "cat /etc/motd", rb"Welcome to Ferrite\.")
+            tally.check(f"{label}: the shell runs cat", ran, m.failure_details())
+    finally:
+        m.kill()
 
 
 def stage_memory_sizes():
@@ -832,10 +893,12 @@ STAGES = [
     ("selftest-icount", stage_selftest_icount),
     ("grub", stage_grub),
     ("bochs", stage_bochs),
+    ("bochs-user", stage_bochs_user),
     ("usb", stage_usb),
     ("mm-sizes", stage_memory_sizes),
     ("mm-panics", stage_mm_panics),
     ("user", stage_user),
+    ("user-486", stage_user_486),
     ("swap", stage_swap),
     ("swap-errors", stage_swap_errors),
     ("disks", stage_disks),
