@@ -116,19 +116,23 @@ $(B)/selftest.iso: $(B)/os.iso
 	grub-mkrescue -o $@ $(B)/iso-selftest 2> $(B)/grub-mkrescue.log || { cat $(B)/grub-mkrescue.log; exit 1; }
 	truncate --size=%1M $@
 
-# The user-space tests for Bochs, which cannot be given a command line: the tests' initrd
-# and one entry that runs /tests/run with BOCHS_TESTS (globs) as pid 1.
-BOCHS_TESTS ?= *
-$(B)/bochs-tests.iso: $(B)/kernel.elf $(B)/initrd-tests.cpio Makefile
-	@rm -rf $(B)/iso-bochs-tests && mkdir -p $(B)/iso-bochs-tests/boot/grub
-	cp $(B)/kernel.elf $(B)/iso-bochs-tests/boot/
-	cp $(B)/initrd-tests.cpio $(B)/iso-bochs-tests/boot/initrd.cpio
+# ISOs for Bochs, which cannot be given a command line: the tests' initrd and one entry
+# with the command line $(2). bochs-tests.iso runs /tests/run with BOCHS_TESTS (globs) as
+# pid 1; bochs-init-fails.iso an init that exits with status 1 (cat of a missing file).
+define bochs_iso
+$(B)/$(1).iso: $(B)/kernel.elf $(B)/initrd-tests.cpio Makefile
+	@rm -rf $(B)/iso-$(1) && mkdir -p $(B)/iso-$(1)/boot/grub
+	cp $(B)/kernel.elf $(B)/iso-$(1)/boot/
+	cp $(B)/initrd-tests.cpio $(B)/iso-$(1)/boot/initrd.cpio
 	printf '%s\n' 'serial --unit=0 --speed=115200' 'terminal_input serial console' \
-		'terminal_output serial console' 'set timeout=0' 'menuentry "Ferrite user tests" {' \
-		"    multiboot /boot/kernel.elf init=/tests/run console=ttyS0 -- $(BOCHS_TESTS)" \
-		'    module /boot/initrd.cpio initrd' '    boot' '}' \
-		> $(B)/iso-bochs-tests/boot/grub/grub.cfg
-	grub-mkrescue -o $@ $(B)/iso-bochs-tests 2> $(B)/grub-mkrescue.log || { cat $(B)/grub-mkrescue.log; exit 1; }
+		'terminal_output serial console' 'set timeout=0' 'menuentry "Ferrite" {' \
+		"    multiboot /boot/kernel.elf $(2)" \
+		'    module /boot/initrd.cpio initrd' '    boot' '}' > $(B)/iso-$(1)/boot/grub/grub.cfg
+	grub-mkrescue -o $$@ $(B)/iso-$(1) 2> $(B)/grub-mkrescue.log || { cat $(B)/grub-mkrescue.log; exit 1; }
+endef
+BOCHS_TESTS ?= *
+$(eval $(call bochs_iso,bochs-tests,init=/tests/run console=ttyS0 -- $(BOCHS_TESTS)))
+$(eval $(call bochs_iso,bochs-init-fails,init=/bin/cat console=ttyS0 -- /no/such/file))
 
 # Host unit tests of the pure parts, with GoogleTest.
 $(B)/host/%.o: %.cpp
@@ -154,7 +158,8 @@ run:
 
 test:
 	@scripts/setup.sh --quiet
-	@$(MAKE) --no-print-directory all $(B)/selftest.iso $(B)/bochs-tests.iso host-tests
+	@$(MAKE) --no-print-directory all $(B)/selftest.iso $(B)/bochs-tests.iso \
+		$(B)/bochs-init-fails.iso host-tests
 	@$(PYTHON) scripts/run-tests.py
 
 debug:

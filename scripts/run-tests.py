@@ -39,6 +39,7 @@ TEST_INITRD = BUILD / "initrd-tests.cpio"     # the same system with /tests
 ISO = BUILD / "os.iso"
 SELFTEST_ISO = BUILD / "selftest.iso"
 BOCHS_TESTS_ISO = BUILD / "bochs-tests.iso"     # /tests/run as init, for Bochs
+BOCHS_INIT_FAILS_ISO = BUILD / "bochs-init-fails.iso"   # an init that exits with status 1
 UNIT_TESTS = BUILD / "host" / "unit-tests"
 
 QEMU = os.environ.get("QEMU", "qemu-system-i386")
@@ -339,6 +340,11 @@ def stage_bochs_user():
     tally.check(f"{label}: /sbin/init starts /bin/sh, which prompts (Pentium, os.iso)",
                 re.search(SHELL_PROMPT, serial.encode()) and "init exited" not in serial,
                 details)
+    # What `make bochs` runs must fail when init does.
+    label = "bochs-init-fails"
+    status, serial, _, _, details = run_bochs(label, BOCHS_INIT_FAILS_ISO)
+    tally.check(f"{label}: bochs-run.sh exits 1 when init exits with status 1",
+                status == 1 and "init exited with status 1: powering off" in serial, details)
 
 
 def check_emulated(label, text, details):
