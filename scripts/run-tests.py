@@ -826,6 +826,23 @@ def stage_no_cmov():
                  if proc.returncode else []) + cmovs[:10])
 
 
+def stage_scan_i686():
+    """scripts/scan-i686.py: every instruction newer than the 486 in the test initrd's
+    programs is emulated, or explained as safe on a 486 and a Pentium."""
+    label = "scan-i686"
+    try:
+        proc = subprocess.run([sys.executable, ROOT / "scripts" / "scan-i686.py",
+                               BUILD / "rootfs-tests"], cwd=ROOT, capture_output=True,
+                              text=True, timeout=300)
+        out, status = proc.stdout + proc.stderr, proc.returncode
+    except (OSError, subprocess.TimeoutExpired) as e:
+        out, status = str(e), None
+    (LOGS / "scan-i686.log").write_text(out)
+    tally.check(f"{label}: every i686 instruction in the initrd is emulated or explained",
+                status == 0 and re.search(r"(?m)^/sbin/init\n  emulated: cmov", out),
+                [f"exit status {status}"] + tail(out))
+
+
 def stage_gdb():
     """gdb on QEMU's stub, with scripts/gdbinit: breakpoints, backtraces, a helper."""
     label = "gdb"
@@ -912,6 +929,7 @@ STAGES = [
     ("console-ttyS0", stage_serial_console),
     ("oops", stage_oops),
     ("no-cmov", stage_no_cmov),
+    ("scan-i686", stage_scan_i686),
     ("gdb", stage_gdb),
 ]
 
