@@ -153,8 +153,8 @@ long build_stack(TrapFrame& frame, const ArgStrings& args, u32 argc, const ElfIm
     if (push(sp, random, sizeof random))
         return -EFAULT;
     u32 at_random = sp;
-    static const char platform[] = "i686";
-    if (push(sp, platform, sizeof platform))
+    const char* platform = cpu_platform();
+    if (push(sp, platform, strlen(platform) + 1))
         return -EFAULT;
     u32 at_platform = sp;
     size_t fn_len = strlen(execfn) + 1;
@@ -303,16 +303,36 @@ long do_execve(const char* path, ArgStrings& args, u32 argc)
 
 } // namespace
 
-u32 cpu_hwcap()
+namespace {
+
+/* CPUID leaf 1's EAX (signature) and EDX (features); false on a 486 without CPUID. */
+bool cpuid_leaf1(u32& signature, u32& features)
 {
-    u32 a, b, c, d;
-    u32 before, after;
+    u32 before, after, b, c;
     asm volatile("pushfl; popl %0; movl %0, %1; xorl $0x200000, %1; pushl %1; popfl;"
                  "pushfl; popl %1; pushl %0; popfl" : "=&r"(before), "=&r"(after));
     if (!((before ^ after) & 0x200000))
-        return 0;
-    asm volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
-    return d;
+        return false;
+    asm volatile("cpuid" : "=a"(signature), "=b"(b), "=c"(c), "=d"(features) : "a"(1), "c"(0));
+    return true;
+}
+
+} // namespace
+
+/* What the CPU says, CMOV (bit 15) included: emulating it does not make it fast. */
+u32 cpu_hwcap()
+{
+    u32 signature, features;
+    return cpuid_leaf1(signature, features) ? features : 0;
+}
+
+const char* cpu_platform()
+{
+    u32 signature, features;
+    if (!cpuid_leaf1(signature, features))
+        return "i486";
+    u32 family = (signature >> 8) & 0xF;
+    return family <= 4 ? "i486" : family == 5 ? "i586" : "i686";
 }
 
 long kernel_execve(const char* path)

@@ -1,4 +1,4 @@
-/* The per-process files of /proc: maps, stat, pagemap (CONTRACT §7), in Linux's formats. */
+/* The per-process files of /proc: maps, stat, status, pagemap (CONTRACT §7), in Linux's formats. */
 #include <drivers/timer.h>
 #include <fs/proc.h>
 #include <kernel/format.h>
@@ -75,6 +75,24 @@ long generate_stat(int pid, fs::TextBuffer& out)
     return 0;
 }
 
+/*
+ * The first lines of Linux's status, and the count of i686 instructions the kernel
+ * emulated for the process (docs/old-cpus.md), which Linux does not have.
+ */
+long generate_status(int pid, fs::TextBuffer& out)
+{
+    Task* t = find_task(pid);
+    if (!t)
+        return -ESRCH;
+    const char* state = t->state == TaskState::Zombie ? "Z (zombie)"
+                      : t->state == TaskState::Sleeping ? "S (sleeping)" : "R (running)";
+    int ppid = t->parent ? t->parent->pid : 0;
+    u32 rss_kb = t->mm ? t->mm->rss * (PAGE_SIZE / 1024) : 0;
+    out.printf("Name:\t%s\nState:\t%s\nPid:\t%d\nPPid:\t%d\nVmRSS:\t%8u kB\n"
+               "EmulatedInsns:\t%u\n", t->comm, state, t->pid, ppid, rss_kb, t->emulated_insns);
+    return 0;
+}
+
 /* 8 bytes per virtual page: present, swapped, exclusive, and the frame number. */
 long read_pagemap(int pid, u64 offset, void* buf, size_t n)
 {
@@ -127,5 +145,6 @@ void proc_pid_init()
     fs::proc_set_process_directory({ pid_exists, next_pid, self_pid });
     fs::proc_register_per_process({ "maps", generate_maps, nullptr });
     fs::proc_register_per_process({ "stat", generate_stat, nullptr });
+    fs::proc_register_per_process({ "status", generate_status, nullptr });
     fs::proc_register_per_process({ "pagemap", nullptr, read_pagemap });
 }

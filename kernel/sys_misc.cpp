@@ -240,7 +240,7 @@ long sys_uname(u32 addr)
     memcpy(u[1], "ferrite", 8);
     memcpy(u[2], KERNEL_VERSION, sizeof KERNEL_VERSION);
     memcpy(u[3], "#1", 3);
-    memcpy(u[4], "i686", 5);
+    memcpy(u[4], cpu_platform(), 5);
     memcpy(u[5], "(none)", 7);
     return copy_to_user(addr, u, sizeof u) ? -EFAULT : 0;
 }

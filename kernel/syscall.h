@@ -28,6 +28,8 @@ namespace fs { class File; }
 /* A pipe's two ends: [0] reads, [1] writes. */
 long make_pipe(fs::File* ends[2]);
 u32 cpu_hwcap();
+/* The machine as Linux names it (uname, AT_PLATFORM): i486, i586 or i686 by CPU family. */
+const char* cpu_platform();
 u32 arch_entropy();
 /* Seconds since 1970 by the CMOS clock, read now (the boot time comes from it too). */
 u32 read_rtc();

@@ -65,6 +65,7 @@ struct Task {
     u32 cmin_flt = 0, cmaj_flt = 0;
     u32 max_rss = 0, cmax_rss = 0;      /* pages */
     u32 start_time = 0;
+    u32 emulated_insns = 0;             /* i686 instructions the #UD trap carried out */
 
     /* A kernel thread's work (kernel_thread); it has no user address space. */
     void (*thread_fn)(void*) = nullptr;

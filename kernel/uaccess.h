@@ -16,10 +16,17 @@ struct ExceptionTableEntry {
 /* The fixup for a faulting kernel instruction, or 0. */
 u32 search_exception_table(u32 eip);
 
-/* The last fault that a fixup recovered: its vector and CR2 (for page faults). */
+namespace mm { enum class PageFaultResponse : u8; }
+
+/*
+ * The last fault that a fixup recovered: its vector, CR2 and the memory manager's
+ * decision (for page faults), so that a copy on behalf of a user instruction can end in
+ * the signal the instruction itself would have raised.
+ */
 struct RecoveredFault {
     u32 vector;
     u32 address;
+    mm::PageFaultResponse response;
 };
 extern RecoveredFault last_recovered_fault;
 

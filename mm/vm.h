@@ -16,7 +16,7 @@ constexpr u32 STACK_TOP = 0xC0000000;
 constexpr u32 STACK_LIMIT = 8u << 20;           /* RLIMIT_STACK */
 constexpr u32 MMAP_BASE = 0x40000000;           /* where mmap looks first, as Linux i386 */
 
-enum class PageFaultResponse { Continue, Segv, AccessError, OutOfMemory, BusError };
+enum class PageFaultResponse : u8 { Continue, Segv, AccessError, OutOfMemory, BusError };
 
 class AddressSpace {
 public:

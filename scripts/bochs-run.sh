@@ -12,8 +12,9 @@
 # Bochs quits by itself when the kernel writes "Shutdown" to port 0x8900. Ctrl-C, a
 # SIGINT or SIGTERM to this script, or the timeout stop it earlier.
 #
-# Exit status: 0 when the guest shut Bochs down, 124 on timeout, 130 when stopped by a
-# signal, 1 otherwise.
+# Exit status: 0 when the guest shut Bochs down after init exited with status 0 (or
+# after the self-tests), 124 on timeout, 130 when stopped by a signal, 1 otherwise:
+# when init died or failed, too (the kernel's "init exited with status N" line).
 set -euo pipefail
 
 usage() {
@@ -143,6 +144,12 @@ if [ "$timed_out" = yes ]; then
 elif [ "$stopped" = yes ]; then
     exit 130
 elif grep -q "shutdown requested" "$out/stderr.log" "$out/bochs.log" 2>/dev/null; then
+    status=$(sed -n 's/.*init exited with status \([0-9]*\): powering off.*/\1/p' \
+             "$out/com1.log" | tail -n 1)
+    if [ -n "$status" ] && [ "$status" != 0 ]; then
+        echo "$0: init exited with status $status" >&2
+        exit 1
+    fi
     exit 0
 fi
 echo "$0: Bochs stopped without a shutdown request; see $out/stderr.log" >&2

@@ -44,6 +44,8 @@ INITRD = BUILD / "initrd.cpio"
 TEST_INITRD = BUILD / "initrd-tests.cpio"     # the same system with /tests
 ISO = BUILD / "os.iso"
 SELFTEST_ISO = BUILD / "selftest.iso"
+BOCHS_TESTS_ISO = BUILD / "bochs-tests.iso"     # /tests/run as init, for Bochs
+BOCHS_INIT_FAILS_ISO = BUILD / "bochs-init-fails.iso"   # an init that exits with status 1
 UNIT_TESTS = BUILD / "host" / "unit-tests"
 
 QEMU = os.environ.get("QEMU", "qemu-system-i386")
@@ -345,16 +347,18 @@ def stage_grub():
         m.kill()
 
 
-def stage_bochs():
-    """Bochs (a Pentium) boots selftest.iso, whose default entry runs the self-tests."""
-    label = "bochs"
-    out = LOGS / "bochs"
+def run_bochs(label, iso, stop_at=None):
+    """Boots iso in Bochs through scripts/bochs-run.sh (logs under build/test-logs/LABEL).
+    Stops it early when GRUB fails, or when the serial output matches stop_at (bytes
+    regex). Returns the script's exit status, the serial and port 0xE9 output, and a
+    function giving failure details."""
+    out = LOGS / label
     script = ROOT / "scripts" / "bochs-run.sh"
-    log = LOGS / "bochs.log"
+    log = LOGS / f"{label}.log"
     com1 = out / "com1.log"
     com1.unlink(missing_ok=True)
-    argv = [script, "--timeout", str(BOCHS_TIMEOUT), "--out", out, "--quiet", SELFTEST_ISO]
-    (LOGS / "bochs.cmd").write_text(shlex.join(str(a) for a in argv) + "\n")
+    argv = [script, "--timeout", str(BOCHS_TIMEOUT), "--out", out, "--quiet", iso]
+    (LOGS / f"{label}.cmd").write_text(shlex.join(str(a) for a in argv) + "\n")
     with open(log, "wb") as f:
         proc = subprocess.Popen([str(a) for a in argv], cwd=ROOT, stdin=subprocess.DEVNULL,
                                 stdout=f, stderr=subprocess.STDOUT, start_new_session=True)
@@ -362,11 +366,12 @@ def stage_bochs():
     # GRUB has failed: it would wait for a key until the timeout. Bochs ignores SIGTERM;
     # a SIGINT to the script is passed on to the Bochs it started.
     deadline = time.monotonic() + BOCHS_TIMEOUT + 30
-    gave_up = stopping = False
+    gave_up = stopping = reached = False
     try:
         while proc.poll() is None:
             serial = com1.read_bytes() if com1.exists() else b""
-            if not stopping and (re.search(GRUB_FAILED, serial) or
+            reached = reached or bool(stop_at and re.search(stop_at, serial))
+            if not stopping and (re.search(GRUB_FAILED, serial) or reached or
                                  time.monotonic() > deadline):
                 gave_up = re.search(GRUB_FAILED, serial) is not None
                 proc.send_signal(signal.SIGINT)
@@ -388,7 +393,8 @@ def stage_bochs():
     e9_path = out / "e9.log"
     e9 = e9_path.read_text(errors="replace") if e9_path.exists() else ""
     why = {0: "", 124: f"timed out after {BOCHS_TIMEOUT} s and stopped",
-           130: "stopped: GRUB failed" if gave_up else "stopped"}.get(
+           130: "stopped: GRUB failed" if gave_up else
+           "stopped where expected" if reached else "stopped"}.get(
                status, f"bochs-run.sh exit status {status}")
     script_output = log.read_text(errors="replace").strip()
     output_tail = shown_once(lambda: [f"last lines of {com1.relative_to(ROOT)}:"] +
@@ -399,6 +405,13 @@ def stage_bochs():
 
     def details():
         return ([why] if why else []) + output_tail()
+    return status, serial, e9, e9_path, details
+
+
+def stage_bochs():
+    """Bochs (a Pentium) boots selftest.iso, whose default entry runs the self-tests."""
+    label = "bochs"
+    status, serial, e9, e9_path, details = run_bochs(label, SELFTEST_ISO)
     tally.check(f"{label}: banner on the serial port", banner_line_present(serial), details)
     tally.check(f"{label}: banner on port 0xE9", banner_line_present(e9),
                 lambda: [f"last lines of {e9_path.relative_to(ROOT)}:"] +
@@ -406,6 +419,34 @@ def stage_bochs():
     result = check_ktap(label, serial, details, SKIP_WITHOUT_DISKS)
     check_selftest_summary(label, serial, result, details)
     tally.check(f"{label}: the kernel shut Bochs down (port 0x8900)", status == 0, details)
+
+
+def stage_bochs_user():
+    """The whole user-space suite on Bochs's Pentium (no CMOV: emulated), then the
+    system's own init and shell from os.iso."""
+    label = "bochs-user"
+    status, serial, _, _, details = run_bochs(label, BOCHS_TESTS_ISO)
+    check_ktap(label, serial, details, SKIP_WITHOUT_USER_DISKS)
+    check_emulated(label, serial, details)
+    tally.check(f"{label}: the suite passed and init powered off (status 0)",
+                status == 0 and re.search(r"init exited with status 0: powering off", serial),
+                details)
+    label = "bochs-shell"
+    status, serial, _, _, details = run_bochs(label, ISO, stop_at=SHELL_PROMPT)
+    tally.check(f"{label}: /sbin/init starts /bin/sh, which prompts (Pentium, os.iso)",
+                re.search(SHELL_PROMPT, serial.encode()) and "init exited" not in serial,
+                details)
+    # What `make bochs` runs must fail when init does.
+    label = "bochs-init-fails"
+    status, serial, _, _, details = run_bochs(label, BOCHS_INIT_FAILS_ISO)
+    tally.check(f"{label}: bochs-run.sh exits 1 when init exits with status 1",
+                status == 1 and "init exited with status 1: powering off" in serial, details)
+
+
+def check_emulated(label, text, details):
+    """The suite's emulated_count test says whether CMOV was emulated."""
+    tally.check(f"{label}: the CPU lacks CMOV and the kernel emulated it",
+                re.search(r"(?m)^# CMOV emulated: \d+ emulated instructions", text), details)
 
 
 def stage_usb():
@@ -587,6 +628,32 @@ def stage_bench():
     row = bench.table("t", "u", {"demand-zero fault": 3000}, {"demand-zero fault": 1500})
     tally.check(f"{label}: the table gives Ferrite/Linux",
                 "| demand-zero fault | 3000 | 1500 | 2.00 |" in row.splitlines(), [row])
+
+
+def stage_user_486():
+    """The user-space suite, and init with the shell, on a 486 (QEMU -cpu 486: no CMOV,
+    no FCOMI: the kernel emulates them for Debian's i686 glibc)."""
+    label = "user-486"
+    m = boot(label, qemu_kernel("init=/tests/run console=ttyS0", "-cpu", "486", memory=64,
+                                initrd=TEST_INITRD), timeout=600)
+    status = m.wait()
+    text = m.text()
+    check_ktap(label, text, m.failure_details(), SKIP_WITHOUT_USER_DISKS)
+    check_emulated(label, text, m.failure_details())
+    tally.check(f"{label}: the suite's exit status reaches QEMU (0: exit 1)", status == 1,
+                m.failure_details(qemu_exit_details(status)))
+
+    label = "shell-486"
+    m = boot(label, qemu_kernel("console=ttyS0", "-cpu", "486", memory=8), interactive=True)
+    try:
+        ready = m.expect(SHELL_PROMPT)
+        tally.check(f"{label}: /sbin/init starts /bin/sh, which prompts (486, 8 MB)", ready,
+                    m.failure_details())
+        if ready:
+            ran = run_command(m, "cat /etc/motd", rb"Welcome to Ferrite\.")
+            tally.check(f"{label}: the shell runs cat", ran, m.failure_details())
+    finally:
+        m.kill()
 
 
 def stage_memory_sizes():
@@ -995,6 +1062,23 @@ def stage_no_cmov():
                  if proc.returncode else []) + cmovs[:10])
 
 
+def stage_scan_i686():
+    """scripts/scan-i686.py: every instruction newer than the 486 in the test initrd's
+    programs is emulated, or explained as safe on a 486 and a Pentium."""
+    label = "scan-i686"
+    try:
+        proc = subprocess.run([sys.executable, ROOT / "scripts" / "scan-i686.py",
+                               BUILD / "rootfs-tests"], cwd=ROOT, capture_output=True,
+                              text=True, timeout=300)
+        out, status = proc.stdout + proc.stderr, proc.returncode
+    except (OSError, subprocess.TimeoutExpired) as e:
+        out, status = str(e), None
+    (LOGS / "scan-i686.log").write_text(out)
+    tally.check(f"{label}: every i686 instruction in the initrd is emulated or explained",
+                status == 0 and re.search(r"(?m)^/sbin/init\n  emulated: cmov", out),
+                [f"exit status {status}"] + tail(out))
+
+
 def stage_gdb():
     """gdb on QEMU's stub, with scripts/gdbinit: breakpoints, backtraces, a helper."""
     label = "gdb"
@@ -1069,12 +1153,14 @@ STAGES = [
     ("selftest-no-initrd", stage_selftest_no_initrd),
     ("grub", stage_grub),
     ("bochs", stage_bochs),
+    ("bochs-user", stage_bochs_user),
     ("usb", stage_usb),
     ("mm-sizes", stage_memory_sizes),
     ("cmdline-limits", stage_cmdline_limits),
     ("mm-panics", stage_mm_panics),
     ("user", stage_user),
     ("bench", stage_bench),
+    ("user-486", stage_user_486),
     ("swap", stage_swap),
     ("swap-errors", stage_swap_errors),
     ("loaded-host", stage_loaded_host),
@@ -1083,6 +1169,7 @@ STAGES = [
     ("console-ttyS0", stage_serial_console),
     ("oops", stage_oops),
     ("no-cmov", stage_no_cmov),
+    ("scan-i686", stage_scan_i686),
     ("gdb", stage_gdb),
 ]
 

@@ -12,7 +12,7 @@ USER_PROG_sbin/init     := user/init/init.c user/lib/common.c
 USER_PROG_bin/sh        := user/sh/sh.c user/sh/builtins.c user/lib/common.c
 USER_PROG_bin/cat       := user/bin/cat.c
 USER_PROG_tests/run     := user/tests/run.c user/tests/lib.c user/tests/t_proc.c \
-                           user/tests/t_fault.c user/tests/t_efault.c user/tests/t_mem.c \
+                           user/tests/t_fault.c user/tests/t_efault.c user/tests/t_cmov.c user/tests/t_mem.c \
                            user/tests/t_files.c user/tests/t_shell.c user/tests/t_vm.c \
                            user/tests/t_swap.c user/tests/t_return.c user/tests/t_fork.c \
                            user/tests/t_disk.c user/tests/t_time.c \

@@ -1,6 +1,7 @@
 /* Exceptions: recovery through the exception table, breakpoints, and the oops report. */
 #include <arch/i386/interrupts.h>
 #include <arch/i386/io.h>
+#include <arch/i386/traps.h>
 #include <drivers/power.h>
 #include <kernel/console.h>
 #include <kernel/ksyms.h>
@@ -67,11 +68,12 @@ namespace {
 void kernel_fault(TrapFrame& frame)
 {
     u32 cr2 = frame.vector == VEC_PAGE_FAULT ? arch::read_cr2() : 0;
+    mm::PageFaultResponse r = mm::PageFaultResponse::Segv;
     if (frame.vector == VEC_PAGE_FAULT && cr2 < TASK_SIZE && current && current->mm) {
         bool was_enabled = frame.eflags & arch::EFLAGS_IF;
         if (was_enabled)
             arch::sti();
-        mm::PageFaultResponse r = mm::do_page_fault(cr2, frame.error_code);
+        r = mm::do_page_fault(cr2, frame.error_code);
         if (r == mm::PageFaultResponse::Continue)
             return;
         if (r == mm::PageFaultResponse::OutOfMemory) {
@@ -80,12 +82,33 @@ void kernel_fault(TrapFrame& frame)
         }
     }
     if (u32 fixup = search_exception_table(frame.eip)) {
-        last_recovered_fault = { frame.vector, cr2 };
+        last_recovered_fault = { frame.vector, cr2, r };
         frame.eip = fixup;
         return;
     }
     oops(frame);
 }
+
+} // namespace
+
+void user_access_refused(mm::PageFaultResponse response, u32 address)
+{
+    int sig = SIGSEGV;
+    FaultInfo info { 0, address };
+    switch (response) {
+    case mm::PageFaultResponse::Continue: return;
+    case mm::PageFaultResponse::Segv: info.code = 1 /* SEGV_MAPERR */; break;
+    case mm::PageFaultResponse::AccessError: info.code = 2 /* SEGV_ACCERR */; break;
+    case mm::PageFaultResponse::BusError: sig = SIGBUS; info.code = 2 /* BUS_ADRERR */; break;
+    case mm::PageFaultResponse::OutOfMemory:
+        printk(KERN_ERR "Out of memory: killed process %d (%s)\n", current->pid, current->comm);
+        send_signal(*current, SIGKILL);
+        return;
+    }
+    force_fault_signal(*current, sig, info);
+}
+
+namespace {
 
 /* An exception in user mode becomes a signal, as Linux maps them. */
 void user_exception(TrapFrame& frame, u32 cr2)
@@ -95,22 +118,17 @@ void user_exception(TrapFrame& frame, u32 cr2)
     switch (frame.vector) {
     case 0: sig = SIGFPE; info = { 1 /* FPE_INTDIV */, frame.eip }; break;
     case 1: case 3: sig = SIGTRAP; info = { 1, frame.eip }; break;
-    case 6: sig = SIGILL; info = { 2 /* ILL_ILLOPN */, frame.eip }; break;
+    case 6:
+        if (emulate_invalid_opcode(frame))
+            return;
+        sig = SIGILL;
+        info = { 2 /* ILL_ILLOPN */, frame.eip };
+        break;
     case 16: case 19: sig = SIGFPE; info = { 0, frame.eip }; break;
     case 17: sig = SIGBUS; info = { 1 /* BUS_ADRALN */, cr2 }; break;
-    case 14: {
-        switch (mm::do_page_fault(cr2, frame.error_code)) {
-        case mm::PageFaultResponse::Continue: return;
-        case mm::PageFaultResponse::Segv: info = { 1 /* SEGV_MAPERR */, cr2 }; break;
-        case mm::PageFaultResponse::AccessError: info = { 2 /* SEGV_ACCERR */, cr2 }; break;
-        case mm::PageFaultResponse::BusError: sig = SIGBUS; info = { 2 /* BUS_ADRERR */, cr2 }; break;
-        case mm::PageFaultResponse::OutOfMemory:
-            printk(KERN_ERR "Out of memory: killed process %d (%s)\n", current->pid, current->comm);
-            send_signal(*current, SIGKILL);
-            return;
-        }
-        break;
-    }
+    case 14:
+        user_access_refused(mm::do_page_fault(cr2, frame.error_code), cr2);
+        return;
     default: break;                     /* #GP and the rest: SIGSEGV, as Linux */
     }
     force_fault_signal(*current, sig, info);

@@ -269,6 +269,36 @@ static void many_regions(int regions, uint64_t base)
 }
 
 /*
+ * One CMOV, less a MOV in the same place: on a CPU without CMOV (QEMU's -cpu 486), what
+ * the kernel's invalid-opcode trap and emulation cost (docs/old-cpus.md).
+ */
+#define CMOV_LOOP(insn, operand)                                                      \
+    ({                                                                                \
+        uint32_t d = 0;                                                               \
+        uint64_t t0 = rdtsc();                                                        \
+        for (int i = 0; i < 1000; i++)                                                \
+            __asm__ volatile("cmpl $0, %1\n\t" insn " %2, %0"                         \
+                             : "+r"(d) : "r"(i), operand : "cc");                     \
+        (rdtsc() - t0) / 1000;                                                        \
+    })
+
+static void cmov_cost(void)
+{
+    static uint32_t word = 1;
+    uint64_t reg[ROUNDS], mem[ROUNDS];
+    for (int r = 0; r < ROUNDS; r++) {
+        uint64_t mov = CMOV_LOOP("movl", "r"(word));
+        uint64_t cmov = CMOV_LOOP("cmovel", "r"(word));
+        reg[r] = cmov > mov ? cmov - mov : 0;
+        mov = CMOV_LOOP("movl", "m"(word));
+        cmov = CMOV_LOOP("cmovel", "m"(word));
+        mem[r] = cmov > mov ? cmov - mov : 0;
+    }
+    report("CMOV, register operand", median(reg, ROUNDS));
+    report("CMOV, memory operand", median(mem, ROUNDS));
+}
+
+/*
  * `bench swap DEVICE MULTIPLE`: with swap on DEVICE, writes MULTIPLE times the RAM, page
  * by page, then reads it all back checking it: cycles per page of each pass. With the
  * memory full, every page written costs a swap-out, every page read a swap-in and a
@@ -313,6 +343,7 @@ static void basic_figures(void)
     fork_exec_exit_wait();
     many_regions(16, base);
     many_regions(4096, base);
+    cmov_cost();
 }
 
 int main(int argc, char** argv)

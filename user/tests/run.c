@@ -1,7 +1,7 @@
 /*
- * /tests/run [GLOB]: the user-space test suite.
+ * /tests/run [GLOB...]: the user-space test suite.
  *
- * Runs every test whose name matches GLOB (all without one), each in a child process of
+ * Runs every test whose name matches one of the GLOBs (all without one), each in a child process of
  * its own, and prints KTAP version 1 on stdout. A test passes when its child exits 0; it
  * skips when the child exits SKIP_STATUS, having written the reason to the report pipe.
  * Exits 0 if every test passed or skipped, 1 otherwise.
@@ -53,6 +53,12 @@ static const struct test {
     { "sigreturn_unloadable_selector", test_sigreturn_unloadable_selector },
     { "sigreturn_kernel_eip", test_sigreturn_kernel_eip },
     { "fpu_exception_pending_across_switch", test_fpu_exception_pending_across_switch },
+    { "cmov_conditions", test_cmov_conditions },
+    { "cmov_tls_and_nops", test_cmov_tls_and_nops },
+    { "cmov_fault", test_cmov_fault },
+    { "fcomi_fcmov", test_fcomi_fcmov },
+    { "cpu_truth", test_cpu_truth },
+    { "emulated_count", test_emulated_count },
 
     /* Memory a process asks for. */
     { "brk", test_brk },
@@ -242,6 +248,14 @@ static void warm_up(void)
         run_test(&noop, reason, sizeof reason);
 }
 
+static int chosen(const char* name, int nglobs, char** globs)
+{
+    for (int g = 0; g < nglobs; g++)
+        if (fnmatch(globs[g], name, 0) == 0)
+            return 1;
+    return nglobs == 0;
+}
+
 int main(int argc, char** argv)
 {
     ensure_std_fds();
@@ -254,10 +268,9 @@ int main(int argc, char** argv)
         setrlimit(RLIMIT_CORE, &no_core);
     }
 
-    const char* glob = argc > 1 ? argv[1] : "*";
     size_t planned = 0;
     for (size_t i = 0; i < NTESTS; i++)
-        planned += fnmatch(glob, tests[i].name, 0) == 0;
+        planned += chosen(tests[i].name, argc - 1, argv + 1);
 
     printf("KTAP version 1\n");
     printf("1..%zu\n", planned);
@@ -266,7 +279,7 @@ int main(int argc, char** argv)
     int number = 0, passed = 0, failed = 0, skipped = 0;
     for (size_t i = 0; i < NTESTS; i++) {
         const struct test* t = &tests[i];
-        if (fnmatch(glob, t->name, 0) != 0)
+        if (!chosen(t->name, argc - 1, argv + 1))
             continue;
         char reason[256];
         enum result r = run_test(t, reason, sizeof reason);

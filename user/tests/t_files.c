@@ -308,6 +308,16 @@ static size_t read_file(const char* path, char* buf, size_t size)
 }
 
 /* The kB value of a "Name:   123 kB" line of /proc/meminfo, or -1 without one. */
+/* Whether text holds `line` as a whole line. */
+static int has_line(const char* text, const char* line)
+{
+    size_t len = strlen(line);
+    for (const char* l = text; l && *l; l = strchr(l, '\n'), l += !!l)
+        if (strncmp(l, line, len) == 0 && (l[len] == '\n' || l[len] == '\0'))
+            return 1;
+    return 0;
+}
+
 static long long meminfo_value(const char* text, const char* name)
 {
     size_t len = strlen(name);
@@ -348,6 +358,21 @@ void test_kernel_files(void)
         CHECK_EQ(stat("/dev/hda", &st), 0);     /* always there, disk or not */
         CHECK(S_ISBLK(st.st_mode));
     }
+
+    /* /proc/PID/status: Linux's first lines, for this process and its parent. */
+    char path[64], pid_line[32], ppid_line[32];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)getpid());
+    read_file(path, text, sizeof text);
+    snprintf(pid_line, sizeof pid_line, "Pid:\t%d", (int)getpid());
+    snprintf(ppid_line, sizeof ppid_line, "PPid:\t%d", (int)getppid());
+    const char* lines[] = { "Name:\trun", "State:\tR (running)", pid_line, ppid_line };
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
+        if (!has_line(text, lines[i]))
+            fail("%s has no line \"%s\": \"%.120s\"", path, lines[i], text);
+    CHECK(meminfo_value(text, "VmRSS") > 0);
+    snprintf(path, sizeof path, "/proc/%d/status", (int)getppid());
+    read_file(path, text, sizeof text);
+    CHECK(has_line(text, "State:\tS (sleeping)"));
 
     /* Content checked by the memory tests; here only that it reads as text lines. */
     size_t len = read_file("/proc/self/maps", text, sizeof text);

@@ -113,6 +113,13 @@ void test_sigreturn_unloadable_selector(void);
 void test_sigreturn_kernel_eip(void);
 void test_fpu_exception_pending_across_switch(void);
 
+void test_cmov_conditions(void);
+void test_cmov_tls_and_nops(void);
+void test_cmov_fault(void);
+void test_fcomi_fcmov(void);
+void test_cpu_truth(void);
+void test_emulated_count(void);
+
 void test_brk(void);
 void test_mmap_anon(void);
 void test_free_memory(void);
