@@ -220,6 +220,44 @@ void RegionSet::erase(Region* r)
     m_count--;
 }
 
+/* A balanced tree of the next `count` regions of the list at cursor, in order. */
+Region* RegionSet::build(Region*& cursor, u32 count, Region* parent)
+{
+    if (!count)
+        return nullptr;
+    u32 left_count = (count - 1) / 2;
+    Region* left = build(cursor, left_count, nullptr);
+    Region* n = cursor;
+    cursor = cursor->next;
+    n->parent = parent;
+    n->left = left;
+    if (left)
+        left->parent = n;
+    n->right = build(cursor, count - 1 - left_count, n);
+    update(n);
+    return n;
+}
+
+void RegionSet::adopt_sorted(Region* first, u32 count)
+{
+    Region* prev = nullptr;
+    for (Region* r = first; r; prev = r, r = r->next)
+        r->prev = prev;
+    m_first = first;
+    m_last = prev;
+    m_count = count;
+    Region* cursor = first;
+    m_root = build(cursor, count, nullptr);
+}
+
+Region* RegionSet::take_all()
+{
+    Region* first = m_first;
+    m_root = m_first = m_last = m_cache = nullptr;
+    m_count = 0;
+    return first;
+}
+
 void RegionSet::changed(Region* r)
 {
     fix_up(r);

@@ -55,6 +55,13 @@ public:
     void insert(Region* r);
     /* Unlinks r (the caller frees it). */
     void erase(Region* r);
+    /*
+     * Links in, in O(n), regions already in address order through `next` (a copy for fork);
+     * the set must be empty.
+     */
+    void adopt_sorted(Region* first, u32 count);
+    /* Unlinks every region at once and returns the first; the rest follow through `next`. */
+    Region* take_all();
     /* r's start or end moved, keeping it between its neighbours: the gaps are refreshed. */
     void changed(Region* r);
     /* The lowest address >= low where len bytes are free and end by `high`, or 0. */
@@ -67,6 +74,7 @@ private:
     Region* rotate_right(Region* y);
     Region* rotate_left(Region* x);
     void fix_up(Region* n);
+    Region* build(Region*& cursor, u32 count, Region* parent);
 
     Region* m_root = nullptr;
     Region* m_first = nullptr;

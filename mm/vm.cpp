@@ -275,9 +275,10 @@ void AddressSpace::clear()
     for (u32& word : m_tables)
         word = 0;
     rss = 0;
-    while (Region* r = m_set.first()) {
-        m_set.erase(r);
+    for (Region* r = m_set.take_all(); r;) {
+        Region* next = r->next;
         free_region(r);
+        r = next;
     }
     start_code = end_code = start_data = end_data = start_brk = brk = start_stack = 0;
     flush_if_current();
@@ -318,16 +319,25 @@ AddressSpace* AddressSpace::fork_copy()
     AddressSpace* child = create();
     if (!child)
         return nullptr;
+    /* The regions, copied in order and then made a balanced tree at once: O(n). */
+    Region* copies = nullptr;
+    Region** tail = &copies;
     for (Region* r = m_set.first(); r; r = r->next) {
         Region* copy = new (std::nothrow) Region(r->unlinked());
         if (!copy) {
+            while (Region* c = copies) {
+                copies = c->next;
+                free_region(c);
+            }
             delete child;
             return nullptr;
         }
         if (copy->file)
             copy->file->get();
-        child->m_set.insert(copy);
+        *tail = copy;
+        tail = &copy->next;
     }
+    child->m_set.adopt_sorted(copies, m_set.count());
     child->start_code = start_code;
     child->end_code = end_code;
     child->start_data = start_data;

@@ -170,3 +170,37 @@ TEST_F(Regions, BalancedWhenFilledInOrder)
 }
 
 } // namespace
+
+namespace {
+
+/* fork's copy: regions in address order become a balanced set at once; exit takes them all. */
+TEST(RegionSetBulk, AdoptSortedThenTakeAll)
+{
+    for (u32 n : { 0u, 1u, 2u, 3u, 7u, 100u, 4096u }) {
+        std::vector<Region> nodes(n);
+        Region* head = nullptr;
+        for (u32 i = n; i-- > 0;) {
+            nodes[i] = Region { 0x1000 + i * 3 * PAGE, 0x1000 + i * 3 * PAGE + PAGE, 3, RegionKind::Anonymous };
+            nodes[i].next = head;
+            head = &nodes[i];
+        }
+        RegionSet set;
+        set.adopt_sorted(head, n);
+        ASSERT_TRUE(set.valid()) << n;
+        EXPECT_EQ(set.count(), n);
+        if (n) {
+            EXPECT_EQ(set.find(0x1000 + (n - 1) * 3 * PAGE), &nodes[n - 1]);
+            EXPECT_EQ(set.find_gap(2 * PAGE, 0, 0xB0000000), 0x1000u + PAGE);
+        }
+        if (n >= 2) {
+            set.erase(&nodes[n / 2]);
+            EXPECT_TRUE(set.valid());
+        }
+        Region* all = set.take_all();
+        EXPECT_EQ(all, n ? &nodes[0] : nullptr);
+        EXPECT_EQ(set.count(), 0u);
+        EXPECT_EQ(set.first(), nullptr);
+    }
+}
+
+} // namespace

@@ -35,8 +35,10 @@ ret_from_fork:
     .globl init_trampoline
 init_trampoline:
     call init_task_main                 /* does not return */
+    ud2                                 /* keeps the return address in this function */
 
 /* A kernel thread's first code: run its function in C++, which exits the task. */
     .globl kernel_thread_trampoline
 kernel_thread_trampoline:
     call kernel_thread_main             /* does not return */
+    ud2
