@@ -32,7 +32,7 @@ HOST_KERNEL_SRCS := kernel/format.cpp kernel/cmdline.cpp kernel/elf.cpp mm/bootm
                     fs/namei.cpp fs/text_buffer.cpp drivers/block.cpp drivers/partition.cpp
 HOST_CXXFLAGS := -std=c++20 -O1 -g -Wall -Wextra -I. -MMD -MP -DFERRITE_HOST
 
-.PHONY: all run test debug bochs bench bench-swap clean setup help host-tests
+.PHONY: all run test debug bochs bench bench-swap fuzz clean setup help host-tests
 all: $(B)/kernel.elf $(B)/initrd.cpio $(B)/initrd-tests.cpio $(B)/os.iso
 
 help:
@@ -42,6 +42,7 @@ help:
 	@echo "make debug    QEMU stopped at the first instruction, gdb attached"
 	@echo "make bochs    boot build/os.iso in Bochs"
 	@echo "make bench    fault, fork and system-call costs in guest cycles"
+	@echo "make fuzz     random system calls: SEED=N CALLS=M [FAIL_PAGE_ALLOC=...] [FUZZFLAGS=-v]"
 
 setup:
 	@scripts/setup.sh
@@ -161,6 +162,20 @@ bench-swap: all $(B)/swap.img
 		-append "init=/tests/bench console=ttyS0 quiet -- swap /dev/hda 3" -serial stdio \
 		-drive file=$(B)/swap.img,format=raw,if=ide,index=0 -display none \
 		-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 || [ $$? -eq 1 ]
+
+# The system-call fuzzer as init, with build/swap.img as its swap; the seed comes first
+# in the output. Succeeds when the fuzzer powers off with status 0 (QEMU exit 1).
+SEED ?= 1
+CALLS ?= 20000
+FUZZ_TIMEOUT ?= 3600
+fuzz:
+	@scripts/setup.sh --quiet
+	@$(MAKE) --no-print-directory all $(B)/swap.img
+	timeout --foreground $(FUZZ_TIMEOUT) $(QEMU) -m 64 -kernel $(B)/kernel.elf \
+		-initrd $(B)/initrd-tests.cpio -drive file=$(B)/swap.img,format=raw,if=ide,index=0 \
+		-append "init=/tests/fuzz console=ttyS0 quiet $(if $(FAIL_PAGE_ALLOC),fail_page_alloc=$(FAIL_PAGE_ALLOC)) -- -s /dev/hda $(FUZZFLAGS) $(SEED) $(CALLS)" \
+		-serial stdio -display none -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04; \
+		status=$$?; [ $$status -eq 1 ] || { echo "make fuzz: QEMU exit status $$status (1 is a pass)"; exit 1; }
 
 bochs:
 	@scripts/setup.sh --quiet

@@ -23,11 +23,12 @@ USER_PROG_tests/fdcheck := user/tests/fdcheck.c
 USER_PROG_sbin/mkswap   := user/mkswap.c
 USER_PROG_sbin/swapon   := user/sbin/swapon.c
 USER_PROG_tests/bench   := user/bench/bench.c
+USER_PROG_tests/fuzz    := user/fuzz/fuzz.c user/fuzz/calls.c user/lib/common.c
 
 # The system (build/initrd.cpio, on the ISO) and the test programs, which only the test
 # boots carry (build/initrd-tests.cpio): the ISO's initrd must fit an 8 MB machine.
 USER_SYSTEM := sbin/init bin/sh bin/cat sbin/mkswap sbin/swapon
-USER_TESTS := tests/run tests/hello tests/args tests/fdcheck tests/bench
+USER_TESTS := tests/run tests/hello tests/args tests/fdcheck tests/bench tests/fuzz
 USER_PROG_NAMES := $(USER_SYSTEM) $(USER_TESTS)
 USER_PROGS := $(addprefix $(USER_ROOT)/,$(USER_PROG_NAMES))
 
