@@ -197,6 +197,8 @@ void do_exit(int wait_status)
     for (Task* c : task)
         if (c && c->parent == t) {
             c->parent = init;
+            /* As Linux: a clone's own exit signal was meant for its parent, not init. */
+            c->exit_signal = SIGCHLD;
             orphaned_zombie |= c->state == TaskState::Zombie;
         }
     if (orphaned_zombie && init)

@@ -83,6 +83,9 @@ static const struct test {
     { "disk_file", test_disk_file },
     { "disk_io_sleeps", test_disk_io_sleeps },
     { "disk_mkswap", test_disk_mkswap },
+
+    /* Bugs the fuzzer and fault injection found. */
+    { "orphan_exit_signal", test_orphan_exit_signal },
 };
 #define NTESTS (sizeof tests / sizeof tests[0])
 

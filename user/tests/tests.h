@@ -136,3 +136,5 @@ void test_ioerr_write(void);
 void test_disk_file(void);
 void test_disk_io_sleeps(void);
 void test_disk_mkswap(void);
+
+void test_orphan_exit_signal(void);
