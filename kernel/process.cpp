@@ -154,6 +154,7 @@ long do_fork(u32 flags, u32 child_stack, u32 parent_tid, u32 child_tid)
     if (flags & CLONE_CHILD_CLEARTID)
         t->clear_child_tid = child_tid;
     if ((flags & CLONE_PARENT_SETTID) && copy_to_user(parent_tid, &t->pid, sizeof t->pid)) {
+        close_files(t);
         delete t->mm;
         destroy_task(t);
         return -EFAULT;

@@ -85,6 +85,7 @@ static const struct test {
     { "disk_mkswap", test_disk_mkswap },
 
     /* Bugs the fuzzer and fault injection found. */
+    { "clone_fault_files", test_clone_fault_files },
     { "orphan_exit_signal", test_orphan_exit_signal },
 };
 #define NTESTS (sizeof tests / sizeof tests[0])

@@ -137,4 +137,5 @@ void test_disk_file(void);
 void test_disk_io_sleeps(void);
 void test_disk_mkswap(void);
 
+void test_clone_fault_files(void);
 void test_orphan_exit_signal(void);
