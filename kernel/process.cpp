@@ -3,6 +3,7 @@
 #include <drivers/power.h>
 #include <drivers/timer.h>
 #include <fs/file.h>
+#include <kernel/cmdline.h>
 #include <kernel/errno.h>
 #include <kernel/printk.h>
 #include <kernel/string.h>
@@ -16,6 +17,7 @@
 #include <new>
 
 extern "C" char ret_from_fork[], init_trampoline[];
+extern CommandLine command_line;
 
 namespace {
 
@@ -316,6 +318,9 @@ extern "C" [[noreturn]] void init_task_main()
     if (err)
         panic("No working init found: %s: error %ld. Try passing init= option to the kernel.",
               init_path, -err);
+    /* Injected failures start once init runs: booting and exec'ing it are spared. */
+    if (command_line.fail_page_alloc)
+        mm::start_fail_page_alloc(command_line.fail_page_alloc);
     TrapFrame* frame = &current->user_frame();
     asm volatile("movl %0, %%esp; jmp ret_from_trap" : : "r"(frame) : "memory");
     __builtin_unreachable();
