@@ -1,5 +1,5 @@
 /*
- * /tests/run [GLOB]: the user-space test suite.
+ * /tests/run [-t SECONDS] [GLOB]: the user-space test suite.
  *
  * Runs every test whose name matches GLOB (all without one), each in a child process of
  * its own, and prints KTAP version 1 on stdout. A test passes when its child exits 0; it
@@ -12,7 +12,12 @@
  *
  * On Ferrite, free RAM is counted before each test's fork and after its wait: a test
  * that leaves the count different has leaked (or lost track of) pages. Linux's count moves
- * with everything else the machine does, so there the check is left out.
+ * with everything else the machine does, so there the check is left out. The count before
+ * the first test and after the last is printed as a comment line ("# free RAM: ...").
+ *
+ * With -t, a test that runs longer than SECONDS is killed (and fails); that is for runs
+ * with injected allocation failures (fail_page_alloc=), where a test may wait forever for
+ * a helper process that died.
  */
 #include "common.h"
 #include "tests.h"
@@ -20,11 +25,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static const struct test {
@@ -106,14 +113,43 @@ static void find_test_root(void)
     }
 }
 
+/* -t SECONDS: the limit of one test, 0 for none (the suite under injected failures). */
+static int time_limit;
+
+/*
+ * A test over the time limit is killed, and as pid 1 everything it left running too:
+ * a test whose helper died of an injected allocation failure may wait for it forever.
+ */
+static void kill_late_test(pid_t pid)
+{
+    printf("# timed out after %d s: killed\n", time_limit);
+    kill(pid, SIGKILL);
+    if (getpid() == 1)
+        kill(-1, SIGKILL);
+}
+
 /* Waits for the test child, reaping orphans that arrive meanwhile. */
 static int wait_test(pid_t pid)
 {
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    int polling = time_limit > 0;
     for (;;) {
         int status;
-        pid_t r = waitpid(-1, &status, 0);
+        pid_t r = waitpid(-1, &status, polling ? WNOHANG : 0);
         if (r == pid)
             return status;
+        if (r == 0) {
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            if (now.tv_sec - start.tv_sec >= time_limit) {
+                kill_late_test(pid);
+                polling = 0;
+            } else {
+                struct timespec tick = { 0, 10 * 1000 * 1000 };
+                nanosleep(&tick, NULL);
+            }
+            continue;
+        }
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
@@ -218,7 +254,12 @@ int main(int argc, char** argv)
         setrlimit(RLIMIT_CORE, &no_core);
     }
 
-    const char* glob = argc > 1 ? argv[1] : "*";
+    int arg = 1;
+    if (argc > 2 && strcmp(argv[1], "-t") == 0) {
+        time_limit = atoi(argv[2]);
+        arg = 3;
+    }
+    const char* glob = argc > arg ? argv[arg] : "*";
     size_t planned = 0;
     for (size_t i = 0; i < NTESTS; i++)
         planned += fnmatch(glob, tests[i].name, 0) == 0;
@@ -226,6 +267,9 @@ int main(int argc, char** argv)
     printf("KTAP version 1\n");
     printf("1..%zu\n", planned);
     warm_up();
+    if (!on_linux)
+        fault_in_everything();
+    unsigned long long ram_before = free_ram();
 
     int number = 0, passed = 0, failed = 0, skipped = 0;
     for (size_t i = 0; i < NTESTS; i++) {
@@ -245,6 +289,13 @@ int main(int argc, char** argv)
             printf("not ok %d %s\n", number, t->name);
             failed++;
         }
+    }
+    /* What the whole suite left behind: the count must be back (failed tests included). */
+    reap_strays();
+    if (!on_linux) {
+        fault_in_everything();
+        printf("# free RAM: %llu kB before the tests, %llu kB after\n", ram_before / 1024,
+               free_ram() / 1024);
     }
     printf("# %d passed, %d failed, %d skipped\n", passed, failed, skipped);
     fflush(stdout);
