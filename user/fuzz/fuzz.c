@@ -12,7 +12,8 @@
  * progress for WATCHDOG_MS; a blocking call (pause, a read of an empty pipe) ends a child
  * that way. After each child it kills and reaps every other process, faults its own pages
  * in, and counts free pages and free swap slots: they must be what they were before the
- * first child, exactly. A process that outlives SIGKILL by GONE_MS is a hang.
+ * first child, exactly. One child in four is also killed at a random moment. A process
+ * that outlives SIGKILL by GONE_MS is a hang.
  *
  * Prints "fuzz: seed N calls M" first, "fuzz: PASS" or "fuzz: FAIL" last; exits 0 or 1.
  */
@@ -242,6 +243,7 @@ struct outcome {
     int calls;                          /* calls begun */
     int status;
     int watchdog;                       /* killed for want of progress */
+    int early;                          /* killed at a random moment, mid-call or not */
 };
 
 static void no_op(int sig)
@@ -284,7 +286,12 @@ static int run_batch(uint32_t batch, int calls, struct outcome* out)
         child_main(batch, calls, p[1]);
     }
     close(p[1]);
-    uint64_t last = now_ms(), killed_at = 0;
+    /* One child in four is killed after a random 0..19 ms, wherever it is: in a call,
+     * between two, or in fork, exec and exit; what it held must come back all the same. */
+    struct rng kill_rng;
+    rng_seed(&kill_rng, ~seed, batch);
+    int kill_after = rng_below(&kill_rng, 4) == 0 ? (int)rng_below(&kill_rng, 20) : -1;
+    uint64_t last = now_ms(), killed_at = 0, started = last;
     for (;;) {
         char buf[256];
         ssize_t n;
@@ -300,7 +307,11 @@ static int run_batch(uint32_t batch, int calls, struct outcome* out)
             break;
         }
         uint64_t t = now_ms();
-        if (!killed_at && t - last > WATCHDOG_MS) {
+        if (!killed_at && kill_after >= 0 && t - started >= (uint64_t)kill_after) {
+            kill(pid, SIGKILL);
+            out->early = 1;
+            killed_at = t;
+        } else if (!killed_at && t - last > WATCHDOG_MS) {
             kill(pid, SIGKILL);
             out->watchdog = 1;
             killed_at = t;
@@ -311,7 +322,7 @@ static int run_batch(uint32_t batch, int calls, struct outcome* out)
             close(p[0]);
             return -1;
         }
-        sleep_ms(POLL_MS);
+        sleep_ms(kill_after >= 0 && !killed_at ? 1 : POLL_MS);
     }
     close(p[0]);
     return 0;
@@ -406,7 +417,7 @@ int main(int argc, char** argv)
     struct counts expect = before;
 
     long done = 0;
-    int children = 0, watchdog = 0, signalled = 0;
+    int children = 0, watchdog = 0, early = 0, signalled = 0;
     uint32_t batch = first;
     while (done < total) {
         int calls = total - done < BATCH_CALLS ? (int)(total - done) : BATCH_CALLS;
@@ -416,7 +427,8 @@ int main(int argc, char** argv)
         }
         children++;
         watchdog += out.watchdog;
-        signalled += !out.watchdog && WIFSIGNALED(out.status);
+        early += out.early;
+        signalled += !out.watchdog && !out.early && WIFSIGNALED(out.status);
         done += out.calls ? out.calls : 1;
         struct counts now = count_memory();
         if (now.free_pages != expect.free_pages || now.free_swap != expect.free_swap) {
@@ -431,8 +443,9 @@ int main(int argc, char** argv)
         batch++;
     }
     struct counts after = count_memory();
-    printf("fuzz: %ld calls in %d children (%d stopped by the watchdog, %d killed by a "
-           "signal), batches %u..%u\n", done, children, watchdog, signalled, first, batch - 1);
+    printf("fuzz: %ld calls in %d children (%d stopped by the watchdog, %d killed at a random "
+           "moment, %d died of a signal), batches %u..%u\n", done, children, watchdog, early,
+           signalled, first, batch - 1);
     printf("fuzz: free pages %lu before, %lu after; free swap slots %lu before, %lu after\n",
            before.free_pages, after.free_pages, before.free_swap, after.free_swap);
     if (after.free_pages != before.free_pages || after.free_swap != before.free_swap)
