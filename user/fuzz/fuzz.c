@@ -214,18 +214,24 @@ static void log_call(uint32_t batch, int i, const struct call* c)
     raw_write(FD_LOG, line, len + 1);
 }
 
-static _Noreturn void child_main(uint32_t batch, int calls, int progress)
+/* The lowest stack address the memory calls must leave alone: 64 pages below here. */
+static uintptr_t stack_low(void)
+{
+    char here;
+    return ((uintptr_t)&here & ~0xFFFu) - 64 * 4096;
+}
+
+static _Noreturn void child_main(uint32_t batch, int calls, int progress, uintptr_t low)
 {
     child_files(progress);
     int own_pid = getpid();
-    uintptr_t stack_low = ((uintptr_t)&own_pid & ~0xFFFu) - 64 * 4096;
     struct rng r;
     rng_seed(&r, seed, batch);
     /* From here on only raw system calls: the fuzzed ones may change what glibc needs. */
     for (int i = 0; i < calls; i++) {
         struct call c;
         generate_call(&r, &c);
-        sanitize_call(&c, own_pid, stack_low);
+        sanitize_call(&c, own_pid, low);
         if (verbose)
             log_call(batch, i, &c);
         raw_write(FD_PROGRESS, "", 1);
@@ -252,14 +258,18 @@ static void no_op(int sig)
 }
 
 /* The call child `pid` of batch `batch` was in when it stopped: drawn again. */
-static void name_call(uint32_t batch, int index, int pid)
+static void name_call(uint32_t batch, int index, int pid, uintptr_t low)
 {
+    if (index < 0) {
+        printf("fuzz:   before its first call\n");
+        return;
+    }
     struct rng r;
     struct call c;
     rng_seed(&r, seed, batch);
     for (int i = 0; i <= index; i++)
         generate_call(&r, &c);
-    sanitize_call(&c, pid, 0);
+    sanitize_call(&c, pid, low);
     char line[160];
     describe_call(&c, line, sizeof line);
     printf("fuzz:   in call %u.%d: %s\n", batch, index, line);
@@ -274,6 +284,7 @@ static int run_batch(uint32_t batch, int calls, struct outcome* out)
         return -1;
     }
     fflush(stdout);
+    uintptr_t low = stack_low();
     pid_t pid = fork();
     if (pid < 0) {
         printf("fuzz: fork: %s\n", strerror(errno));
@@ -283,7 +294,7 @@ static int run_batch(uint32_t batch, int calls, struct outcome* out)
     }
     if (pid == 0) {
         close(p[0]);
-        child_main(batch, calls, p[1]);
+        child_main(batch, calls, p[1], low);
     }
     close(p[1]);
     /* One child in four is killed after a random 0..19 ms, wherever it is: in a call,
@@ -318,7 +329,7 @@ static int run_batch(uint32_t batch, int calls, struct outcome* out)
         } else if (killed_at && t - killed_at > GONE_MS) {
             printf("fuzz: FAIL: child %d of batch %u still there %d ms after SIGKILL\n", pid,
                    batch, GONE_MS);
-            name_call(batch, out->calls - 1, pid);
+            name_call(batch, out->calls - 1, pid, low);
             close(p[0]);
             return -1;
         }
