@@ -764,6 +764,9 @@ def fuzz_boot(label, seed, calls, memory, fail=None, timeout=180):
     text = m.text()
     lines = [line.strip() for line in lines_of(text)]
     fuzz_lines = [line for line in lines if line.startswith("fuzz: ")]
+    for line in fuzz_lines:
+        if "going on without swap" in line:
+            print(f"NOTE {label}: {line}", flush=True)
     tally.check(f"{label}: the fuzzer prints its seed first",
                 fuzz_lines[:1] == [f"fuzz: seed {seed} calls {calls}"], m.failure_details())
     tally.check(f"{label}: no kernel panic or oops", not PANIC.search(text), m.failure_details())
