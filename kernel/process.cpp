@@ -32,21 +32,43 @@ constexpr int PID_MAX = 32768;
 
 int last_pid;
 
-int alloc_pid()
+/*
+ * The pid of each slot a fork in progress holds, 0 for none: fork may sleep for memory
+ * between choosing its slot and pid and installing the task, and meanwhile another fork
+ * must choose others.
+ */
+int forking_pid[NR_TASKS];
+
+bool pid_taken(int pid)
 {
-    for (;;) {
-        last_pid = last_pid + 1 < PID_MAX ? last_pid + 1 : 2;
-        if (!find_task(last_pid))
-            return last_pid;
-    }
+    if (find_task(pid))
+        return true;
+    for (int p : forking_pid)
+        if (p == pid)
+            return true;
+    return false;
 }
 
-int free_slot()
+/* A free slot and a fresh pid, held until release_slot or the task's install; -1 if full. */
+int reserve_slot(int& pid)
 {
-    for (int slot = 1; slot < NR_TASKS; slot++)
-        if (!task[slot])
-            return slot;
+    arch::InterruptDisabler guard;
+    for (int slot = 1; slot < NR_TASKS; slot++) {
+        if (task[slot] || forking_pid[slot])
+            continue;
+        do
+            last_pid = last_pid + 1 < PID_MAX ? last_pid + 1 : 2;
+        while (pid_taken(last_pid));
+        pid = forking_pid[slot] = last_pid;
+        return slot;
+    }
     return -1;
+}
+
+void release_slot(int slot)
+{
+    arch::InterruptDisabler guard;
+    forking_pid[slot] = 0;
 }
 
 /*
@@ -116,19 +138,23 @@ long do_fork(u32 flags, u32 child_stack, u32 parent_tid, u32 child_tid)
         return -EINVAL;
     if (flags & CLONE_VFORK)
         flags &= ~CLONE_VFORK;          /* a plain fork is a correct (slower) vfork */
-    int slot = free_slot();
+    int pid;
+    int slot = reserve_slot(pid);
     if (slot < 0)
         return -EAGAIN;
     Task* parent = current;
     Task* t = create_task(slot, ret_from_fork);
-    if (!t)
+    if (!t) {
+        release_slot(slot);
         return -ENOMEM;
+    }
     t->mm = parent->mm->fork_copy();
     if (!t->mm) {
         destroy_task(t);
+        release_slot(slot);
         return -ENOMEM;
     }
-    t->pid = alloc_pid();
+    t->pid = pid;
     t->parent = parent;
     memcpy(t->comm, parent->comm, sizeof t->comm);
     memcpy(t->cwd, parent->cwd, sizeof t->cwd);
@@ -159,11 +185,12 @@ long do_fork(u32 flags, u32 child_stack, u32 parent_tid, u32 child_tid)
         close_files(t);
         delete t->mm;
         destroy_task(t);
+        release_slot(slot);
         return -EFAULT;
     }
-    int pid = t->pid;
     arch::InterruptDisabler guard;
     task[slot] = t;
+    forking_pid[slot] = 0;
     return pid;
 }
 

@@ -81,6 +81,7 @@ static const struct test {
     { "swap_errors", test_swap_errors },
     { "swap_twice_ram", test_swap_twice_ram },
     { "swap_fork", test_swap_fork },
+    { "swap_fork_race", test_swap_fork_race },
     { "swap_off_while_out", test_swap_off_while_out },
     { "swap_two_areas", test_swap_two_areas },
     { "swap_exhausted", test_swap_exhausted },

@@ -129,6 +129,7 @@ void test_oom_hog(void);
 void test_swap_errors(void);
 void test_swap_twice_ram(void);
 void test_swap_fork(void);
+void test_swap_fork_race(void);
 void test_swap_off_while_out(void);
 void test_swap_two_areas(void);
 void test_swap_exhausted(void);
