@@ -28,12 +28,13 @@ $(KOBJS): Makefile
 
 HOST_TEST_SRCS := $(wildcard tests/*.cpp)
 HOST_KERNEL_SRCS := kernel/format.cpp kernel/cmdline.cpp kernel/elf.cpp mm/bootmem.cpp mm/page_alloc.cpp \
+                    mm/fault_inject.cpp \
                     mm/slab.cpp mm/swap_header.cpp mm/region.cpp fs/cpio.cpp fs/device.cpp fs/file.cpp fs/initrd.cpp \
                     fs/namei.cpp fs/text_buffer.cpp drivers/block.cpp drivers/partition.cpp \
                     arch/i386/insn_emulate.cpp
 HOST_CXXFLAGS := -std=c++20 -O1 -g -Wall -Wextra -I. -MMD -MP -DFERRITE_HOST
 
-.PHONY: all run test debug bochs bench bench-swap clean setup help host-tests
+.PHONY: all run test debug bochs bench bench-swap fuzz clean setup help host-tests
 all: $(B)/kernel.elf $(B)/initrd.cpio $(B)/initrd-tests.cpio $(B)/os.iso
 
 help:
@@ -43,6 +44,7 @@ help:
 	@echo "make debug    QEMU stopped at the first instruction, gdb attached"
 	@echo "make bochs    boot build/os.iso in Bochs"
 	@echo "make bench    fault, fork, exec, region and swap costs: Ferrite against Debian's Linux"
+	@echo "make fuzz     random system calls: SEED=N CALLS=M [FAIL_PAGE_ALLOC=...] [FUZZFLAGS=-v]"
 
 setup:
 	@scripts/setup.sh
@@ -200,6 +202,7 @@ $(B)/initrd-linux.cpio: $(B)/initrd-tests.cpio $(USER_ROOT)/bench/linux-init $(B
 	cp $(B)/linux/modules/*.ko $(B)/rootfs-linux/lib/modules/
 	cp $(B)/linux/modules.list $(B)/rootfs-linux/modules.list
 	cd $(B)/rootfs-linux && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 > ../initrd-linux.cpio
+	@echo "make fuzz     random system calls: SEED=N CALLS=M [FAIL_PAGE_ALLOC=...] [FUZZFLAGS=-v]"
 
 bochs:
 	@scripts/setup.sh --quiet

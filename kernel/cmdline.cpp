@@ -1,4 +1,5 @@
 #include <kernel/cmdline.h>
+#include <mm/fault_inject.h>
 
 namespace {
 
@@ -179,6 +180,12 @@ void parse_command_line(const char* text, CommandLine& cmd, CommandLine::ImageNa
             u64 level;
             if (parse_size(value, level) && level <= 15)
                 cmd.loglevel = int(level);
+            else
+                push(cmd.bad, cmd.nr_bad, word);
+        } else if (starts_with(word, "fail_page_alloc=", value)) {
+            mm::FaultAttr attr;
+            if (mm::FaultAttr::parse(value, attr))
+                cmd.fail_page_alloc = value;
             else
                 push(cmd.bad, cmd.nr_bad, word);
         } else if (contains(word, '=')) {

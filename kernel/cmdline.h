@@ -20,6 +20,7 @@ struct CommandLine {
     bool selftest = false;
     const char* selftest_glob = "*";
     int loglevel = 7;                   /* console shows messages below this level */
+    const char* fail_page_alloc = nullptr;  /* a valid INTERVAL,PROBABILITY,SPACE,TIMES */
     const char* init_argv[max_args] = { };  /* argv[1..], NULL-terminated */
     size_t init_argc = 0;
     const char* init_envp[max_args] = { };

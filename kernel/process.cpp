@@ -3,6 +3,7 @@
 #include <drivers/power.h>
 #include <drivers/timer.h>
 #include <fs/file.h>
+#include <kernel/cmdline.h>
 #include <kernel/errno.h>
 #include <kernel/printk.h>
 #include <kernel/string.h>
@@ -16,6 +17,7 @@
 #include <new>
 
 extern "C" char ret_from_fork[], init_trampoline[], kernel_thread_trampoline[];
+extern CommandLine command_line;
 
 namespace {
 
@@ -30,21 +32,43 @@ constexpr int PID_MAX = 32768;
 
 int last_pid;
 
-int alloc_pid()
+/*
+ * The pid of each slot a fork in progress holds, 0 for none: fork may sleep for memory
+ * between choosing its slot and pid and installing the task, and meanwhile another fork
+ * must choose others.
+ */
+int forking_pid[NR_TASKS];
+
+bool pid_taken(int pid)
 {
-    for (;;) {
-        last_pid = last_pid + 1 < PID_MAX && last_pid >= 1 ? last_pid + 1 : 2;   /* 1 is init's */
-        if (!find_task(last_pid))
-            return last_pid;
-    }
+    if (find_task(pid))
+        return true;
+    for (int p : forking_pid)
+        if (p == pid)
+            return true;
+    return false;
 }
 
-int free_slot()
+/* A free slot and a fresh pid, held until release_slot or the task's install; -1 if full. */
+int reserve_slot(int& pid)
 {
-    for (int slot = 1; slot < NR_TASKS; slot++)
-        if (!task[slot])
-            return slot;
+    arch::InterruptDisabler guard;
+    for (int slot = 1; slot < NR_TASKS; slot++) {
+        if (task[slot] || forking_pid[slot])
+            continue;
+        do      /* 1 is init's, even before init runs (kernel threads of the self-tests) */
+            last_pid = last_pid + 1 < PID_MAX && last_pid >= 1 ? last_pid + 1 : 2;
+        while (pid_taken(last_pid));
+        pid = forking_pid[slot] = last_pid;
+        return slot;
+    }
     return -1;
+}
+
+void release_slot(int slot)
+{
+    arch::InterruptDisabler guard;
+    forking_pid[slot] = 0;
 }
 
 /*
@@ -128,19 +152,23 @@ long do_fork(u32 flags, u32 child_stack, u32 parent_tid, u32 child_tid)
         return -EINVAL;
     if (flags & CLONE_VFORK)
         flags &= ~CLONE_VFORK;          /* a plain fork is a correct (slower) vfork */
-    int slot = free_slot();
+    int pid;
+    int slot = reserve_slot(pid);
     if (slot < 0)
         return -EAGAIN;
     Task* parent = current;
     Task* t = create_task(slot, ret_from_fork);
-    if (!t)
+    if (!t) {
+        release_slot(slot);
         return -ENOMEM;
+    }
     t->mm = parent->mm->fork_copy();
     if (!t->mm) {
         destroy_task(t);
+        release_slot(slot);
         return -ENOMEM;
     }
-    t->pid = alloc_pid();
+    t->pid = pid;
     t->parent = parent;
     memcpy(t->comm, parent->comm, sizeof t->comm);
     memcpy(t->cwd, parent->cwd, sizeof t->cwd);
@@ -168,13 +196,15 @@ long do_fork(u32 flags, u32 child_stack, u32 parent_tid, u32 child_tid)
     if (flags & CLONE_CHILD_CLEARTID)
         t->clear_child_tid = child_tid;
     if ((flags & CLONE_PARENT_SETTID) && copy_to_user(parent_tid, &t->pid, sizeof t->pid)) {
+        close_files(t);
         delete t->mm;
         destroy_task(t);
+        release_slot(slot);
         return -EFAULT;
     }
-    int pid = t->pid;
     arch::InterruptDisabler guard;
     task[slot] = t;
+    forking_pid[slot] = 0;
     return pid;
 }
 
@@ -211,6 +241,8 @@ void do_exit(int wait_status)
     for (Task* c : task)
         if (c && c->parent == t) {
             c->parent = init;
+            /* As Linux: a clone's own exit signal was meant for its parent, not init. */
+            c->exit_signal = SIGCHLD;
             orphaned_zombie |= c->state == TaskState::Zombie;
         }
     if (orphaned_zombie && init)
@@ -301,11 +333,15 @@ long sys_sched_yield()
 
 Task* kernel_thread(void (*fn)(void*), void* arg, const char* name)
 {
-    int slot = free_slot();
+    int pid;
+    int slot = reserve_slot(pid);
     Task* t = slot < 0 ? nullptr : create_task(slot, kernel_thread_trampoline);
-    if (!t)
+    if (!t) {
+        if (slot >= 0)
+            release_slot(slot);
         return nullptr;
-    t->pid = alloc_pid();
+    }
+    t->pid = pid;
     t->parent = current;
     t->exit_signal = 0;
     t->thread_fn = fn;
@@ -315,6 +351,7 @@ Task* kernel_thread(void (*fn)(void*), void* arg, const char* name)
     arch::fpu_init_state(t->fpu);
     arch::InterruptDisabler guard;
     task[slot] = t;
+    forking_pid[slot] = 0;
     return t;
 }
 
@@ -360,6 +397,9 @@ extern "C" [[noreturn]] void init_task_main()
     if (err)
         panic("No working init found: %s: error %ld. Try passing init= option to the kernel.",
               init_path, -err);
+    /* Injected failures start once init runs: booting and exec'ing it are spared. */
+    if (command_line.fail_page_alloc)
+        mm::start_fail_page_alloc(command_line.fail_page_alloc);
     TrapFrame* frame = &current->user_frame();
     asm volatile("movl %0, %%esp; jmp ret_from_trap" : : "r"(frame) : "memory");
     __builtin_unreachable();

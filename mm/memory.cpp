@@ -2,8 +2,11 @@
 #include <arch/i386/io.h>
 #include <arch/i386/paging.h>
 #include <kernel/ksyms.h>
+#include <kernel/irq.h>
 #include <kernel/printk.h>
+#include <kernel/task.h>
 #include <mm/bootmem.h>
+#include <mm/fault_inject.h>
 #include <mm/layout.h>
 #include <mm/memory.h>
 
@@ -182,6 +185,36 @@ void init(const BootInfo& boot)
     paging_init();
     mem_init();
     print_boot_map();
+}
+
+namespace {
+
+FaultAttr fail_page_alloc_attr;
+
+/*
+ * Init (and the idle task, and interrupts that find no process) are spared, as Linux's
+ * task-filter spares the tasks not chosen: init is the test runner or the fuzzer, which
+ * must live to count free pages at the end.
+ */
+bool fail_page_alloc_hook()
+{
+    if (!current || current->pid <= 1)
+        return false;
+    IrqGuard guard;
+    return fail_page_alloc_attr.should_fail(PAGE_SIZE);
+}
+
+} // namespace
+
+void start_fail_page_alloc(const char* setting)
+{
+    if (!FaultAttr::parse(setting, fail_page_alloc_attr))
+        return;
+    printk(KERN_NOTICE "fail_page_alloc: interval %u, probability %u%%, space %u, times %d: "
+           "page allocations for processes other than init may fail\n",
+           fail_page_alloc_attr.interval, fail_page_alloc_attr.probability,
+           fail_page_alloc_attr.space, fail_page_alloc_attr.times);
+    page_allocator.set_fail_hook(fail_page_alloc_hook);
 }
 
 size_t boot_map(const MapItem*& out)

@@ -32,6 +32,12 @@ struct MapItem {
 };
 size_t boot_map(const MapItem*& items);
 
+/*
+ * fail_page_alloc=SETTING (already checked by the command-line parser): from now on, page
+ * allocations made for processes other than init fail as SETTING says (mm/fault_inject.h).
+ */
+void start_fail_page_alloc(const char* setting);
+
 } // namespace mm
 
 /* A zeroed page (kernel virtual address), or null. */

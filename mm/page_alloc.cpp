@@ -94,6 +94,8 @@ Pfn PageAllocator::take_locked(Gfp gfp, bool reserve_allowed, const void* caller
 VirtAddr PageAllocator::allocate(Gfp gfp, Zero zero)
 {
     const void* caller = __builtin_return_address(0);
+    if (m_fail && m_fail())
+        return VirtAddr();
     bool may_reclaim = gfp == Gfp::User || gfp == Gfp::Kernel;
     Pfn pfn(NO_PAGE);
     int fruitless = 0;

@@ -16,6 +16,8 @@ public:
     static constexpr u32 RESERVE_PAGES = 20;
     /* try_to_free_page: true if it freed a page (swap fills this in). */
     using ReclaimHook = bool (*)();
+    /* Fault injection: true makes this allocation fail at once (fail_page_alloc=). */
+    using FailHook = bool (*)();
 
     /* Takes over map[0..nr_pages), every page Reserved; page pfn lives at base + pfn * 4 KB. */
     void init(Page* map, u32 nr_pages, uintptr_t base);
@@ -30,6 +32,7 @@ public:
 
     void set_reclaim_hook(ReclaimHook hook) { m_reclaim = hook; }
     ReclaimHook reclaim_hook() const { return m_reclaim; }
+    void set_fail_hook(FailHook hook) { m_fail = hook; }
 
     u32 nr_free_pages() const { return m_nr_free; }
     u32 nr_reserve_pages() const { return m_nr_reserve; }
@@ -61,6 +64,7 @@ private:
     u32 m_nr_free = 0;
     u32 m_nr_reserve = 0;
     ReclaimHook m_reclaim = nullptr;
+    FailHook m_fail = nullptr;
 };
 
 } // namespace mm

@@ -176,3 +176,26 @@ TEST_F(SimulatedMemoryDeathTest, CorruptFreeListIsFatal)
     map[1].state = PageState::InUse;      /* the head of the list, as a stray write might leave it */
     EXPECT_DEATH(alloc.allocate(Gfp::Kernel, Zero::No), "not free");
 }
+
+namespace {
+int fail_calls;
+bool fail_every_second()
+{
+    return ++fail_calls % 2 == 0;
+}
+} // namespace
+
+TEST_F(SimulatedMemory, FailHookFailsWithoutTouchingTheLists)
+{
+    u32 free_before = alloc.nr_free_pages();
+    alloc.set_fail_hook(fail_every_second);
+    fail_calls = 0;
+    VirtAddr first = alloc.allocate(Gfp::Kernel, Zero::No);
+    VirtAddr second = alloc.allocate(Gfp::Atomic, Zero::No);
+    EXPECT_TRUE(first);
+    EXPECT_FALSE(second);
+    EXPECT_EQ(alloc.nr_free_pages(), free_before - 1);
+    alloc.set_fail_hook(nullptr);
+    alloc.free(first, nullptr);
+    EXPECT_EQ(alloc.nr_free_pages(), free_before);
+}

@@ -15,7 +15,7 @@ USER_PROG_tests/run     := user/tests/run.c user/tests/lib.c user/tests/t_proc.c
                            user/tests/t_fault.c user/tests/t_efault.c user/tests/t_cmov.c user/tests/t_mem.c \
                            user/tests/t_files.c user/tests/t_shell.c user/tests/t_vm.c \
                            user/tests/t_swap.c user/tests/t_return.c user/tests/t_fork.c \
-                           user/tests/t_disk.c user/tests/t_time.c \
+                           user/tests/t_disk.c user/tests/t_time.c user/tests/t_robust.c \
                            user/lib/common.c
 USER_PROG_tests/hello   := user/tests/hello.c
 USER_PROG_tests/args    := user/tests/args.c
@@ -24,6 +24,7 @@ USER_PROG_sbin/mkswap   := user/mkswap.c
 USER_PROG_sbin/swapon   := user/sbin/swapon.c
 USER_PROG_tests/bench   := user/bench/bench.c
 USER_PROG_bench/linux-init := user/bench/linux-init.c
+USER_PROG_tests/fuzz    := user/fuzz/fuzz.c user/fuzz/calls.c user/lib/common.c
 
 # The system (build/initrd.cpio, on the ISO) and the test programs, which only the test
 # boots carry (build/initrd-tests.cpio): the ISO's initrd must fit an 8 MB machine.
@@ -32,6 +33,8 @@ USER_TESTS := tests/run tests/hello tests/args tests/fdcheck tests/bench
 # The init of the initrd that boots Linux for `make bench` (in neither of the above).
 USER_BENCH := bench/linux-init
 USER_PROG_NAMES := $(USER_SYSTEM) $(USER_TESTS) $(USER_BENCH)
+USER_TESTS := tests/run tests/hello tests/args tests/fdcheck tests/bench tests/fuzz
+USER_PROG_NAMES := $(USER_SYSTEM) $(USER_TESTS)
 USER_PROGS := $(addprefix $(USER_ROOT)/,$(USER_PROG_NAMES))
 
 $(USER_OBJ)/%.o: user/%.c user/user.mk

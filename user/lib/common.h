@@ -12,3 +12,9 @@ void ensure_std_fds(void);
 
 /* 1 when uname() says the kernel is Linux: tests that check Ferrite-only facts skip then. */
 int running_on_linux(void);
+
+/*
+ * Reads every page this process maps, so that none of its own pages is in swap or dropped
+ * while free memory is counted (the test runner and the fuzzer count it exactly).
+ */
+void fault_in_everything(void);

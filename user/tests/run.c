@@ -1,5 +1,5 @@
 /*
- * /tests/run [GLOB...]: the user-space test suite.
+ * /tests/run [-t SECONDS] [GLOB...]: the user-space test suite.
  *
  * Runs every test whose name matches one of the GLOBs (all without one), each in a child process of
  * its own, and prints KTAP version 1 on stdout. A test passes when its child exits 0; it
@@ -12,7 +12,12 @@
  *
  * On Ferrite, free RAM is counted before each test's fork and after its wait: a test
  * that leaves the count different has leaked (or lost track of) pages. Linux's count moves
- * with everything else the machine does, so there the check is left out.
+ * with everything else the machine does, so there the check is left out. The count before
+ * the first test and after the last is printed as a comment line ("# free RAM: ...").
+ *
+ * With -t, a test that runs longer than SECONDS is killed (and fails); that is for runs
+ * with injected allocation failures (fail_page_alloc=), where a test may wait forever for
+ * a helper process that died.
  */
 #include "common.h"
 #include "tests.h"
@@ -20,11 +25,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static const struct test {
@@ -93,6 +100,7 @@ static const struct test {
     { "swap_errors", test_swap_errors },
     { "swap_twice_ram", test_swap_twice_ram },
     { "swap_fork", test_swap_fork },
+    { "swap_fork_race", test_swap_fork_race },
     { "swap_off_while_out", test_swap_off_while_out },
     { "swap_two_areas", test_swap_two_areas },
     { "swap_exhausted", test_swap_exhausted },
@@ -102,6 +110,10 @@ static const struct test {
     { "disk_file", test_disk_file },
     { "disk_io_sleeps", test_disk_io_sleeps },
     { "disk_mkswap", test_disk_mkswap },
+
+    /* Bugs the fuzzer and fault injection found. */
+    { "clone_fault_files", test_clone_fault_files },
+    { "orphan_exit_signal", test_orphan_exit_signal },
 };
 #define NTESTS (sizeof tests / sizeof tests[0])
 
@@ -121,14 +133,43 @@ static void find_test_root(void)
     }
 }
 
+/* -t SECONDS: the limit of one test, 0 for none (the suite under injected failures). */
+static int time_limit;
+
+/*
+ * A test over the time limit is killed, and as pid 1 everything it left running too:
+ * a test whose helper died of an injected allocation failure may wait for it forever.
+ */
+static void kill_late_test(pid_t pid)
+{
+    printf("# timed out after %d s: killed\n", time_limit);
+    kill(pid, SIGKILL);
+    if (getpid() == 1)
+        kill(-1, SIGKILL);
+}
+
 /* Waits for the test child, reaping orphans that arrive meanwhile. */
 static int wait_test(pid_t pid)
 {
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    int polling = time_limit > 0;
     for (;;) {
         int status;
-        pid_t r = waitpid(-1, &status, 0);
+        pid_t r = waitpid(-1, &status, polling ? WNOHANG : 0);
         if (r == pid)
             return status;
+        if (r == 0) {
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            if (now.tv_sec - start.tv_sec >= time_limit) {
+                kill_late_test(pid);
+                polling = 0;
+            } else {
+                struct timespec tick = { 0, 10 * 1000 * 1000 };
+                nanosleep(&tick, NULL);
+            }
+            continue;
+        }
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
@@ -145,33 +186,6 @@ static void reap_strays(void)
     pid_t r;
     while ((r = waitpid(-1, &status, WNOHANG)) > 0)
         printf("# reaped stray process %d (%s)\n", r, describe_status(status));
-}
-
-/*
- * Reads every page this process maps, so that none of its own pages is in swap or
- * dropped when free memory is counted: a test that makes the system swap steals the
- * runner's pages too, and they must be back for the counts before and after to compare.
- */
-static void fault_in_everything(void)
-{
-    static char maps[16384];
-    int fd = open("/proc/self/maps", O_RDONLY);
-    if (fd < 0)
-        return;
-    ssize_t len = 0, n;
-    while (len < (ssize_t)sizeof maps - 1 && (n = read(fd, maps + len, sizeof maps - 1 - len)) > 0)
-        len += n;
-    close(fd);
-    maps[len] = 0;
-    for (char* line = maps; *line;) {
-        unsigned long start, end;
-        char perms[5];
-        if (sscanf(line, "%lx-%lx %4s", &start, &end, perms) == 3 && perms[0] == 'r')
-            for (unsigned long a = start; a < end; a += 4096)
-                (void)*(volatile const char*)a;
-        char* next = strchr(line, '\n');
-        line = next ? next + 1 : line + strlen(line);
-    }
 }
 
 enum result { PASS, FAIL, SKIP };
@@ -268,18 +282,26 @@ int main(int argc, char** argv)
         setrlimit(RLIMIT_CORE, &no_core);
     }
 
+    int arg = 1;
+    if (argc > 2 && strcmp(argv[1], "-t") == 0) {
+        time_limit = atoi(argv[2]);
+        arg = 3;
+    }
     size_t planned = 0;
     for (size_t i = 0; i < NTESTS; i++)
-        planned += chosen(tests[i].name, argc - 1, argv + 1);
+        planned += chosen(tests[i].name, argc - arg, argv + arg);
 
     printf("KTAP version 1\n");
     printf("1..%zu\n", planned);
     warm_up();
+    if (!on_linux)
+        fault_in_everything();
+    unsigned long long ram_before = free_ram();
 
     int number = 0, passed = 0, failed = 0, skipped = 0;
     for (size_t i = 0; i < NTESTS; i++) {
         const struct test* t = &tests[i];
-        if (!chosen(t->name, argc - 1, argv + 1))
+        if (!chosen(t->name, argc - arg, argv + arg))
             continue;
         char reason[256];
         enum result r = run_test(t, reason, sizeof reason);
@@ -294,6 +316,13 @@ int main(int argc, char** argv)
             printf("not ok %d %s\n", number, t->name);
             failed++;
         }
+    }
+    /* What the whole suite left behind: the count must be back (failed tests included). */
+    reap_strays();
+    if (!on_linux) {
+        fault_in_everything();
+        printf("# free RAM: %llu kB before the tests, %llu kB after\n", ram_before / 1024,
+               free_ram() / 1024);
     }
     printf("# %d passed, %d failed, %d skipped\n", passed, failed, skipped);
     fflush(stdout);

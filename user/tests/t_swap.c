@@ -299,3 +299,54 @@ void test_ioerr_write(void)
     swap_off("/dev/hdd");
 }
 
+
+static void churner(void* arg)
+{
+    size_t bytes = *(size_t*)arg;
+    char* p = big_map(bytes);
+    for (;;)
+        touch_pages(p, bytes);
+}
+
+static void forker(void* arg)
+{
+    int rounds = *(int*)arg;
+    for (int i = 0; i < rounds; i++) {
+        pid_t pid = fork();
+        CHECK(pid >= 0);
+        if (pid == 0)
+            _exit(i & 0x7F);
+        int status;
+        pid_t r = waitpid(pid, &status, 0);
+        if (r != pid)
+            fail("round %d: waitpid(%d) returned %d (%s): the child was lost", i, pid, r,
+                 strerror(errno));
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == (i & 0x7F));
+    }
+}
+
+/*
+ * Forks that sleep for memory (reclaim writes to swap) at the same time: each must get a
+ * process table slot and a pid of its own. Both were chosen before the sleep and only
+ * taken after it, so two forks could install their children in one slot, the second
+ * overwriting the first, whose parent then found no child to wait for.
+ */
+void test_swap_fork_race(void)
+{
+    need_swap_disks();
+    swap_on("/dev/hda");
+    size_t bytes = (size_t)total_ram();
+    pid_t churn = spawn(churner, &bytes);
+    int rounds = 150;
+    pid_t forkers[4];
+    for (int i = 0; i < 4; i++)
+        forkers[i] = spawn(forker, &rounds);
+    for (int i = 0; i < 4; i++) {
+        int status = wait_for(forkers[i]);
+        if (status != 0)
+            fail("forker %d %s", i, describe_status(status));
+    }
+    kill(churn, SIGKILL);
+    wait_for(churn);
+    swap_off("/dev/hda");
+}

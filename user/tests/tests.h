@@ -150,6 +150,7 @@ void test_oom_hog(void);
 void test_swap_errors(void);
 void test_swap_twice_ram(void);
 void test_swap_fork(void);
+void test_swap_fork_race(void);
 void test_swap_off_while_out(void);
 void test_swap_two_areas(void);
 void test_swap_exhausted(void);
@@ -157,3 +158,6 @@ void test_ioerr_write(void);
 void test_disk_file(void);
 void test_disk_io_sleeps(void);
 void test_disk_mkswap(void);
+
+void test_clone_fault_files(void);
+void test_orphan_exit_signal(void);
