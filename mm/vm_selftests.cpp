@@ -250,3 +250,60 @@ KTEST(vm, copy_on_write_after_reclaim_dropped_the_pte)
     delete parent;
     EXPECT_EQ(nr_free_pages(), before);
 }
+
+/*
+ * Everything that changes entries of a table shared since fork first gives that process
+ * its own table: munmap, mprotect and brk's shrinking in the child leave the parent's view
+ * alone; exec (clear) of one sharer leaves the other's pages; the last sharer's table is
+ * freed with its pages, and nothing is left over.
+ */
+KTEST(vm, shared_tables_unshare_on_change)
+{
+    const u32 before = nr_free_pages();
+    mm::AddressSpace* parent = mm::AddressSpace::create();
+    ASSERT_TRUE(parent != nullptr);
+    ASSERT_EQ(parent->map({ base, base + pages * PAGE_SIZE, mm::PROT_READ | mm::PROT_WRITE,
+                            mm::RegionKind::Anonymous }), 0);
+    {
+        BorrowedAddressSpace borrow(parent);
+        for (u32 p = 0; p < pages; p++)
+            word(p) = 0x2000 + p;
+        mm::AddressSpace* child = parent->fork_copy();
+        ASSERT_TRUE(child != nullptr);
+        mm::AddressSpace* grandchild = child->fork_copy();
+        ASSERT_TRUE(grandchild != nullptr);
+        EXPECT_EQ(page_at(*parent, base).count, 1);             /* one table, three sharers */
+        EXPECT_EQ(mm::mem_map[parent->directory()[arch::pgd_index(base)].frame().pfn().value()].count, 3);
+
+        /* munmap and mprotect in the child: its own table, the others untouched. */
+        borrow.use(child);
+        EXPECT_EQ(child->unmap(base, base + 2 * PAGE_SIZE), 0);
+        EXPECT_EQ(child->protect(base + 2 * PAGE_SIZE, base + 4 * PAGE_SIZE, mm::PROT_READ), 0);
+        EXPECT_FALSE(child->table_shared(base));
+        EXPECT_TRUE(parent->table_shared(base));               /* with the grandchild */
+        EXPECT_READ_FAULTS(base);
+        EXPECT_WRITE_FAULTS(base + 2 * PAGE_SIZE);
+        EXPECT_EQ(word(5), 0x2005u);
+        EXPECT_EQ(child->rss, pages - 2);
+        borrow.use(parent);
+        EXPECT_EQ(word(0), 0x2000u);
+        word(2) = 0xAAAA;                                       /* writable for the parent still */
+        EXPECT_FALSE(parent->table_shared(base));
+        EXPECT_EQ(page_at(*parent, base + 5 * PAGE_SIZE).count, 3);
+
+        /* exec of the grandchild (clear): the last user of the original table frees it. */
+        grandchild->clear();
+        EXPECT_EQ(grandchild->rss, 0u);
+        EXPECT_EQ(page_at(*parent, base + 5 * PAGE_SIZE).count, 2);
+        borrow.use(child);
+        EXPECT_EQ(word(2), 0x2002u);
+        borrow.use(parent);
+        delete grandchild;
+        delete child;
+        EXPECT_EQ(page_at(*parent, base + 5 * PAGE_SIZE).count, 1);
+        EXPECT_EQ(word(15), 0x200Fu);
+        EXPECT_EQ(word(2), 0xAAAAu);
+    }
+    delete parent;
+    EXPECT_EQ(nr_free_pages(), before);
+}
