@@ -450,17 +450,38 @@ def check_emulated(label, text, details):
 
 
 def stage_usb():
-    """os.iso as a USB stick on a 486 with 8 MB: the default entry reaches the banner."""
+    """os.iso as a USB stick on a 486 with 8 MB and an IDE disk of swap: GRUB boots the
+    default entry, init turns swap on and starts the shell, which runs a command and then
+    swapdemo, a program needing more memory than the machine has."""
     label = "usb"
+    DISKS.mkdir(parents=True, exist_ok=True)
+    swap = DISKS / "usb-swap.raw"
+    with open(swap, "wb") as f:
+        f.truncate(32 << 20)
+    subprocess.run([str(MKSWAP), str(swap)], check=True, capture_output=True, timeout=30)
     m = boot(label, [QEMU, "-cpu", "486", "-m", "8",
                         "-drive", f"if=none,id=stick,format=raw,readonly=on,file={ISO}",
                         "-device", "piix3-usb-uhci,id=uhci",
                         "-device", "usb-storage,bus=uhci.0,drive=stick,bootindex=0",
-                        "-serial", "stdio", *HEADLESS])
+                        "-drive", f"file={swap},format=raw,if=ide,index=0",
+                        "-serial", "stdio", *HEADLESS], interactive=True, timeout=240)
     try:
         found = m.expect(BANNER_LINE, give_up=GRUB_FAILED)
         tally.check(f"{label}: boots from a USB stick to the banner (486, 8 MB)", found,
                     m.failure_details(f"expected a line {BANNER!r}"))
+        if not found:
+            return
+        ready = m.expect(SHELL_PROMPT)
+        tally.check(f"{label}: init turns swap on and the shell prompts",
+                    ready and re.search(r"Adding swap: \d+k swap-space", m.text()),
+                    m.failure_details())
+        if not ready:
+            return
+        tally.check(f"{label}: the shell runs cat",
+                    run_command(m, "cat /etc/motd", rb"Welcome to Ferrite\."), m.failure_details())
+        tally.check(f"{label}: swapdemo writes and reads back 12 MB on the 8 MB machine",
+                    run_command(m, "swapdemo 12", rb"swapdemo: 12 MB written and read back, 0 pages wrong",
+                                within=180), m.failure_details())
     finally:
         m.kill()
 
