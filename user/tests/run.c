@@ -55,6 +55,7 @@ static const struct test {
     { "efault", test_efault },
     { "fork_16mb_1000_times", test_fork_16mb_1000_times },
     { "zero_page_reads", test_zero_page_reads },
+    { "zero_page_pagemap", test_zero_page_pagemap },
     { "tls_cleared_under_gs", test_tls_cleared_under_gs },
     { "tls_bad_descriptors_refused", test_tls_bad_descriptors_refused },
     { "sigreturn_unloadable_selector", test_sigreturn_unloadable_selector },

@@ -616,3 +616,28 @@ void test_private_file_mapping(void)
     close(exe);
     code[0] = original;
 }
+
+/*
+ * Pages read but never written are the one zero page: present in pagemap, the same frame
+ * for both, not exclusively mapped; the first write gives a page of the process's own.
+ */
+void test_zero_page_pagemap(void)
+{
+    volatile char* p = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(p != MAP_FAILED);
+    CHECK(p[0] == 0 && p[PAGE] == 0);
+    uint64_t a = pagemap(0, (const void*)p), b = pagemap(0, (const void*)(p + PAGE));
+    CHECK(a & PM_PRESENT);
+    CHECK(b & PM_PRESENT);
+    CHECK(!(a & PM_EXCLUSIVE));
+    if (pfns_visible())
+        CHECK_EQ(a & PM_PFN_MASK, b & PM_PFN_MASK);
+    p[0] = 1;
+    uint64_t written = pagemap(0, (const void*)p);
+    CHECK(written & PM_PRESENT);
+    CHECK(written & PM_EXCLUSIVE);
+    if (pfns_visible())
+        CHECK((written & PM_PFN_MASK) != (b & PM_PFN_MASK));
+    CHECK(p[PAGE] == 0);
+    CHECK(munmap((void*)p, 2 * PAGE) == 0);
+}

@@ -106,6 +106,7 @@ void test_efault(void);
 
 void test_fork_16mb_1000_times(void);
 void test_zero_page_reads(void);
+void test_zero_page_pagemap(void);
 
 void test_tls_cleared_under_gs(void);
 void test_tls_bad_descriptors_refused(void);
