@@ -40,7 +40,7 @@ all: $(B)/kernel.elf $(B)/initrd.cpio $(B)/initrd-tests.cpio $(B)/os.iso
 help:
 	@echo "make          build build/kernel.elf, build/initrd.cpio, build/os.iso (and the tests' initrd)"
 	@echo "make run      boot build/os.iso in QEMU, serial console on this terminal (Ctrl-A X quits)"
-	@echo "make test     every test; the last line is 'N passed, N failed'"
+	@echo "make test     every test; the last line is 'N passed, N failed, N skipped'"
 	@echo "make debug    QEMU stopped at the first instruction, gdb attached"
 	@echo "make bochs    boot build/os.iso in Bochs"
 	@echo "make bench    fault, fork, exec, region and swap costs: Ferrite against Debian's Linux"
