@@ -181,7 +181,7 @@ bool swap_out(u32 budget)
         AddressSpace* as = t && t->state != TaskState::Zombie ? t->mm : nullptr;
         if (as && as->rss) {
             if (!as->swap_cnt)
-                as->swap_cnt = as->rss / 8 + 16;
+                as->swap_cnt = as->rss / 8 + 1;
             if (as->swap_address >= TASK_SIZE)
                 as->swap_address = 0;
             if (scan_space(*t, *as, as->swap_address, budget, &as->swap_cnt))
