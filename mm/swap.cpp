@@ -64,6 +64,8 @@ bool counted(PhysAddr frame)
 
 /*
  * The seed's stealing policy for one PTE. Returns true if a page was freed.
+ * Every change is followed by invlpg, whichever process the PTE belongs to: the running one
+ * may share the page table (fork), and its TLB must not keep what the table no longer says.
  * Not present or reserved: nothing. Accessed: a second chance (the bit is cleared).
  * Dirty: swapped out if this is its only user, the entry in the PTE before the write.
  * Clean: dropped; the next fault reads it from the file again or zeroes it.
@@ -75,8 +77,7 @@ bool try_to_swap_out(Task& owner, AddressSpace& as, u32 addr, Pte& pte)
         return false;
     if (pte.accessed()) {
         pte = Pte(pte.raw() & ~Pte::ACCESSED);
-        if (&as == current->mm)
-            arch::invlpg(addr);
+        arch::invlpg(addr);
         return false;
     }
     PhysAddr frame = pte.frame();
@@ -84,8 +85,7 @@ bool try_to_swap_out(Task& owner, AddressSpace& as, u32 addr, Pte& pte)
     if (!pte.dirty()) {
         bool last = page.count == 1;
         pte = Pte();
-        if (&as == current->mm)
-            arch::invlpg(addr);
+        arch::invlpg(addr);
         account_rss(as, addr, -1);
         free_page(to_virt(frame));
         clean_drops += last;
@@ -99,8 +99,7 @@ bool try_to_swap_out(Task& owner, AddressSpace& as, u32 addr, Pte& pte)
     SwapInfo& si = swap_info[entry.type()];
     Pte saved = pte;
     pte = Pte(entry.pte_value());       /* before the write: a fault now waits for it */
-    if (&as == current->mm)
-        arch::invlpg(addr);
+    arch::invlpg(addr);
     account_rss(as, addr, -1);
     lock_slot(si, entry.offset());
     long err = si.device->write_page(entry.offset(), to_virt(frame).as_ptr());

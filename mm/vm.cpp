@@ -554,6 +554,7 @@ bool share_page(AddressSpace& as, const Region& r, u32 addr, Pte& pte)
                 continue;
             page_allocator.get(to_virt(theirs->frame()), __builtin_return_address(0));
             *theirs = Pte(theirs->raw() & ~Pte::WRITABLE);
+            arch::invlpg(their_addr);   /* their table may be ours too (shared since fork) */
             pte = Pte::make(theirs->frame(), user_pte_flags(r.prot, false));
             return true;
         }
