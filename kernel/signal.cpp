@@ -354,6 +354,12 @@ long sys_kill(int pid, int sig)
     Task* t = find_task(pid);
     if (!t || t->state == TaskState::Zombie)
         return t ? 0 : -ESRCH;
+    /*
+     * init gets only the signals it has a handler for, as on Linux: its death powers the
+     * machine off, and no process may do that by kill(1, SIGTERM) or even SIGKILL.
+     */
+    if (sig && t->pid == 1 && t->actions[sig - 1].handler == SIG_DFL)
+        return 0;
     if (sig)
         send_signal(*t, sig);
     return 0;

@@ -43,6 +43,7 @@ static const struct test {
     { "args_env_auxv", test_args_env_auxv },
     { "exit_status", test_exit_status },
     { "signal_status", test_signal_status },
+    { "init_unkillable", test_init_unkillable },
     { "wait_variants", test_wait_variants },
     { "two_spinners", test_two_spinners },
     { "many_processes", test_many_processes },

@@ -390,3 +390,20 @@ void test_process_table_full(void)
     /* The table has room again. */
     CHECK_EQ(wait_for(spawn(exit_with, (void*)3)), 3 << 8);
 }
+
+/*
+ * init gets only the signals it has a handler for, as on Linux: SIGTERM and even SIGKILL
+ * sent to pid 1 by a process do nothing (init's exit would power the machine off).
+ * On the build machine pid 1 is its real init: not something to send signals to.
+ */
+void test_init_unkillable(void)
+{
+    if (on_linux)
+        skip("pid 1 is the build machine's own init");
+    CHECK_EQ(kill(1, SIGTERM), 0);
+    CHECK_EQ(kill(1, SIGKILL), 0);
+    CHECK_EQ(kill(1, SIGHUP), 0);
+    struct timespec pause = { 0, 100 * 1000 * 1000 };
+    nanosleep(&pause, NULL);
+    CHECK_EQ(kill(1, 0), 0);            /* and we are still here: the machine is on */
+}

@@ -93,6 +93,7 @@ void test_exec_hello(void);
 void test_args_env_auxv(void);
 void test_exit_status(void);
 void test_signal_status(void);
+void test_init_unkillable(void);
 void test_wait_variants(void);
 void test_two_spinners(void);
 void test_many_processes(void);
