@@ -327,6 +327,7 @@ KTEST(swap, shared_tables_after_fork)
         other->mm = child;
         ASSERT_TRUE(parent->table_shared(base));
         EXPECT_EQ(child->rss, pages);
+        EXPECT_EQ(word(0), pattern(0));                 /* sets ACCESSED in the parent's PDE */
 
         /* Count 1 in a shared table is the table's own: the pages may go. */
         EXPECT_EQ(mm::swap_out_space(*current, *parent), pages);

@@ -125,9 +125,12 @@ void account_rss(AddressSpace& as, u32 addr, int delta)
     if (!pde.present() || page_of(pde.frame()).count == 1)
         return;
     /* A table shared since fork: the page was in every sharer's memory. */
-    for (Task* t : task)
-        if (t && t->mm && t->mm != &as && t->mm->directory()[arch::pgd_index(addr)].raw() == pde.raw())
+    /* By frame: the CPU sets the ACCESSED bit of each sharer's directory entry on its own. */
+    for (Task* t : task) {
+        Pte theirs = t && t->mm && t->mm != &as ? t->mm->directory()[arch::pgd_index(addr)] : Pte();
+        if (theirs.present() && theirs.frame() == pde.frame())
             t->mm->rss += u32(delta);
+    }
 }
 
 AddressSpace* AddressSpace::create()
