@@ -104,6 +104,21 @@ class Parse(unittest.TestCase):
         self.assertEqual(counts(text), ((1, 0, 0), True))
         self.assertEqual(len(result.cases[0].diagnostics), 4)
 
+    def test_bail_out_ends_the_stream(self):
+        text = "KTAP version 1\n1..3\nok 1 a\nBail out! disk gone\nok 2 b\n"
+        result = parse(text)
+        self.assertEqual(counts(text), ((1, 2, 0), False))
+        self.assertIn("bailed out: disk gone", result.errors)
+        self.assertEqual([c.name for c in result.cases], ["a"])
+
+    def test_bail_out_of_a_subtest_is_a_diagnostic(self):
+        text = ("KTAP version 1\n1..1\n    KTAP version 1\n    1..1\n    Bail out! inner\n"
+                "not ok 1 outer\n")
+        result = parse(text)
+        self.assertEqual(counts(text), ((0, 1, 0), False))
+        self.assertEqual(result.errors, [])
+        self.assertIn("    Bail out! inner", result.cases[0].diagnostics)
+
 
 class Main(unittest.TestCase):
     def run_main(self, text):
