@@ -121,6 +121,10 @@ trap stop_bochs INT TERM
 timed_out=no
 elapsed=0
 while kill -0 "$bochs_pid" 2>/dev/null; do
+    # A busy Bochs may miss a SIGINT: ask again every few seconds until it has gone.
+    if [ "$stopped" = yes ] && [ $((elapsed % 5)) -eq 4 ]; then
+        kill -INT "$bochs_pid" 2>/dev/null || true
+    fi
     if [ "$timeout" -gt 0 ] && [ "$elapsed" -ge "$timeout" ]; then
         # Again every few seconds, in case Bochs was busy when the first one came.
         if [ "$timed_out" = no ] || [ $(((elapsed - timeout) % 5)) -eq 0 ]; then

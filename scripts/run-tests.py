@@ -34,8 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 import bench  # noqa: E402
 import ktap  # noqa: E402
-from machine import (TAIL_LINES, Machine, Qmp, free_tcp_port, read_vga_text,  # noqa: E402
-                     shown_once, tail, tcp_listening)
+from machine import (TAIL_LINES, Machine, Qmp, end_process_group, free_tcp_port,  # noqa: E402
+                     read_vga_text, shown_once, tail, tcp_listening)
 
 BUILD = ROOT / "build"
 LOGS = BUILD / "test-logs"
@@ -388,6 +388,8 @@ def run_bochs(label, iso, stop_at=None):
             except subprocess.TimeoutExpired:
                 proc.kill()
     status = proc.returncode
+    # The script was killed, or Bochs did not quit: leave nothing of this run behind.
+    orphaned = end_process_group(proc.pid)
 
     serial = com1.read_text(errors="replace") if com1.exists() else ""
     e9_path = out / "e9.log"
@@ -402,6 +404,9 @@ def run_bochs(label, iso, stop_at=None):
                              ([f"bochs-run.sh said ({log.relative_to(ROOT)}):"] +
                               ["  " + line for line in tail(script_output, 8)]
                               if script_output else []))
+
+    if orphaned:
+        why = ", ".join(filter(None, [why, "Bochs outlived bochs-run.sh and was killed"]))
 
     def details():
         return ([why] if why else []) + output_tail()
