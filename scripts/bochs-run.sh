@@ -78,7 +78,10 @@ EOF
 echo c > "$out/debugger.rc"
 
 rm -f "$out/com1.log" "$out/e9.log" "$out/bochs.log" "$out/stderr.log" "$out/screen.log"
+# Made here, not by the redirections of the background job below, which may come after
+# the first look at stderr.log for the pseudo-terminal's name.
 : > "$out/com1.log"
+: > "$out/stderr.log"
 
 TERM=${TERM:-vt100}
 [ "$TERM" = dumb ] && TERM=vt100
