@@ -3,7 +3,6 @@
 Run by `make test` (the host-python stage), or alone:
 python3 -m unittest discover -s tests -p '*_test.py'
 """
-import os
 import subprocess
 import sys
 import time

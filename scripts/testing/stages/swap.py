@@ -68,7 +68,8 @@ def stage_swap_errors(t):
     reads = reads_fail_once_written_config(folder / "swap-errors-reads.conf")
     label = "swap-read-errors"
     m = boot(label, qemu_kernel(
-        "init=/tests/bench console=ttyS0 -- swap /dev/hda 3", "-drive", blkdebug_drive(reads, hda, 0),
+        "init=/tests/bench console=ttyS0 -- swap /dev/hda 3",
+        "-drive", blkdebug_drive(reads, hda, 0),
         memory=16, initrd=TEST_INITRD), timeout=300)
     status = m.wait()
     text = m.text()
