@@ -39,8 +39,14 @@ STOP_TIMEOUT = 60       # for a stage told to stop: Bochs takes up to 30 s to qu
 
 def run_in_process(stages):
     """The stages one after the other, output as it comes; the sum of their tallies."""
-    # A SIGTERM from the driver unwinds the stage, whose finally blocks kill its emulators.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    # A SIGTERM from the driver or a SIGINT (Ctrl-C) unwinds the stage, whose finally
+    # blocks kill its emulators; a second signal must not cut that short.
+    def stop(signum, _frame):
+        for s in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(s, signal.SIG_IGN)
+        sys.exit(128 + signum)
+    for s in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(s, stop)
     total = Tally()
     for stage in stages:
         t = Tally()
@@ -134,6 +140,10 @@ def main(argv):
     try:
         total = (run_in_process(chosen) if args.in_process else
                  run_in_processes(chosen, args.jobs))
+    except KeyboardInterrupt:
+        print("# interrupted: the stages still running were stopped, no summary",
+              file=sys.stderr)
+        return 130
     finally:
         kill_all()
     print(f"{LOGS_LINE}{LOGS.relative_to(ROOT)}/, {time.monotonic() - started:.0f} s", flush=True)

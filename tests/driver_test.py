@@ -5,6 +5,7 @@ Run by `make test` (the host-python stage), or alone:
 python3 -m unittest discover -s tests -p '*_test.py'
 """
 import io
+import signal
 import subprocess
 import sys
 import unittest
@@ -145,6 +146,45 @@ class StageList(unittest.TestCase):
 
     def test_the_stages_that_load_the_host_are_exclusive(self):
         self.assertEqual([s.name for s in STAGES if s.exclusive], ["loaded-host"])
+
+
+# A stage that waits to be interrupted, and whose cleanup receives a second signal.
+INTERRUPTED_STAGE = """
+import importlib.util, os, signal, sys, time
+spec = importlib.util.spec_from_file_location("run_tests", sys.argv[1])
+run_tests = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(run_tests)
+
+def stage(t):
+    \"\"\"Waits.\"\"\"
+    try:
+        print("started", flush=True)
+        time.sleep(30)
+    finally:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.2)
+        print("cleaned up", flush=True)
+
+from testing.schedule import Stage
+run_tests.run_in_process([Stage("s", stage)])
+"""
+
+
+class Interrupted(unittest.TestCase):
+    def test_a_stage_cleans_up_through_a_second_signal(self):
+        proc = subprocess.Popen([sys.executable, "-c", INTERRUPTED_STAGE,
+                                 SCRIPTS / "run-tests.py"], stdout=subprocess.PIPE, text=True)
+        try:
+            self.assertEqual(proc.stdout.readline().strip(), "# s: Waits.")
+            self.assertEqual(proc.stdout.readline().strip(), "started")
+            proc.send_signal(signal.SIGINT)
+            out = proc.stdout.read()
+            self.assertEqual(proc.wait(10), 128 + signal.SIGINT)
+            self.assertIn("cleaned up", out)
+        finally:
+            proc.kill()
+            proc.wait()
+            proc.stdout.close()
 
 
 class CommandLine(unittest.TestCase):

@@ -96,15 +96,17 @@ def run_bochs(label, iso, stop_at=None):
                 proc.kill()                     # the script only: it has not answered
             time.sleep(0.25)
     finally:
-        if proc.poll() is None:                 # interrupted: leave nothing running
-            proc.send_signal(signal.SIGINT)
-            try:
+        try:
+            if proc.poll() is None:             # interrupted: leave nothing running
+                proc.send_signal(signal.SIGINT)
                 proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        except subprocess.TimeoutExpired:
+            pass
+        finally:
+            # The script was killed, or Bochs did not quit: nothing of this run stays.
+            orphaned = end_process_group(proc.pid)
+            proc.wait()
     status = proc.returncode
-    # The script was killed, or Bochs did not quit: leave nothing of this run behind.
-    orphaned = end_process_group(proc.pid)
 
     serial = com1.read_text(errors="replace") if com1.exists() else ""
     e9_path = out / "e9.log"
