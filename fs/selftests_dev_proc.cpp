@@ -1,6 +1,6 @@
 /* Self-tests of the kernel's own directories: /dev and /proc. */
-#include <arch/i386/io.h>
-#include <arch/i386/paging.h>
+#include <arch/cpu.h>
+#include <arch/paging.h>
 #include <fs/device.h>
 #include <fs/mount.h>
 #include <kernel/format.h>

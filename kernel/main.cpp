@@ -1,7 +1,6 @@
 /* start_kernel: from the boot stub to a running system. */
-#include <arch/i386/gdt.h>
-#include <arch/i386/interrupts.h>
-#include <arch/i386/io.h>
+#include <arch/interrupts.h>
+#include <arch/segments.h>
 #include <drivers/ata.h>
 #include <drivers/debugcon.h>
 #include <drivers/keyboard.h>
