@@ -4,7 +4,7 @@
  * free_page_tables and clear_page_tables). The fault handlers are in fault.cpp;
  * docs/processes.md has the design.
  */
-#include <arch/i386/io.h>
+#include <arch/cpu.h>
 #include <fs/file.h>
 #include <kernel/errno.h>
 #include <kernel/string.h>

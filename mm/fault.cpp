@@ -4,7 +4,7 @@
  * swap_in) and a write to a read-only page to do_wp_page (copy-on-write). What they
  * answer, the trap layer turns into a signal or a fixup. docs/processes.md has the design.
  */
-#include <arch/i386/io.h>
+#include <arch/cpu.h>
 #include <fs/file.h>
 #include <kernel/string.h>
 #include <kernel/task.h>

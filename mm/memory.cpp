@@ -1,8 +1,8 @@
 /* Boot-time memory setup (paging_init, mem_init), the boot map, and the kernel's allocators. */
-#include <arch/i386/io.h>
-#include <arch/i386/paging.h>
-#include <kernel/ksyms.h>
+#include <arch/cpu.h>
+#include <arch/paging.h>
 #include <kernel/irq.h>
+#include <kernel/ksyms.h>
 #include <kernel/printk.h>
 #include <kernel/task.h>
 #include <mm/bootmem.h>

@@ -5,7 +5,7 @@
  */
 #pragma once
 
-#include <arch/i386/paging.h>
+#include <arch/paging.h>
 #include <mm/layout.h>
 #include <mm/memory.h>
 #include <mm/vm.h>

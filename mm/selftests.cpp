@@ -1,5 +1,5 @@
 /* Self-tests of the physical memory layer on the real machine's memory. */
-#include <arch/i386/paging.h>
+#include <arch/paging.h>
 #include <kernel/cmdline.h>
 #include <kernel/ktest.h>
 #include <mm/layout.h>

@@ -3,7 +3,7 @@
  * a hand per address space, as Linux 1.x), try_to_free_page, swap_in and swapoff's
  * try_to_unuse. The areas and their slots are in swapfile.cpp; docs/swap.md has the design.
  */
-#include <arch/i386/io.h>
+#include <arch/cpu.h>
 #include <drivers/timer.h>
 #include <kernel/errno.h>
 #include <kernel/printk.h>

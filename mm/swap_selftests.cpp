@@ -2,7 +2,7 @@
  * Self-tests of the swap core on a RAM-backed area: the idle task borrows an address
  * space, its pages are stolen and faulted back, across fork, swapoff and I/O errors.
  */
-#include <arch/i386/io.h>
+#include <arch/cpu.h>
 #include <kernel/errno.h>
 #include <kernel/ktest.h>
 #include <kernel/task.h>
@@ -149,10 +149,10 @@ KTEST(swap, out_and_back_across_fork)
         EXPECT_EQ(swapped_ptes(*child), pages);
         EXPECT_EQ(mm::swap_totals().used, pages);           /* shared slots, counted twice */
 
-        asm volatile("" : : : "memory");
+        arch::barrier();
         u32 major = current->maj_flt;
         EXPECT_EQ(wrong_pages(), 0u);
-        asm volatile("" : : : "memory");
+        arch::barrier();
         EXPECT_EQ(current->maj_flt, major + pages);
         word(0) = 0xDEAD;                                   /* the parent's own copy */
 

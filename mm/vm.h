@@ -4,7 +4,7 @@
  */
 #pragma once
 
-#include <arch/i386/paging.h>
+#include <arch/paging.h>
 #include <kernel/types.h>
 #include <mm/region.h>
 #include <mm/types.h>

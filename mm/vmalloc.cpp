@@ -1,5 +1,6 @@
-#include <arch/i386/io.h>
-#include <arch/i386/paging.h>
+#include <arch/cpu.h>
+#include <arch/interrupts.h>
+#include <arch/paging.h>
 #include <kernel/printk.h>
 #include <mm/layout.h>
 #include <mm/memory.h>

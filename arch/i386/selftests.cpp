@@ -1,8 +1,9 @@
 /* Self-tests of what the boot stub and arch/i386 set up: descriptors, paging, traps. */
+#include <arch/i386/cpu.h>
 #include <arch/i386/fpu.h>
 #include <arch/i386/gdt.h>
 #include <arch/i386/interrupts.h>
-#include <arch/i386/io.h>
+#include <arch/i386/irqflags.h>
 #include <kernel/ksyms.h>
 #include <kernel/ktest.h>
 #include <kernel/string.h>
