@@ -49,7 +49,7 @@ bool try_to_swap_out(Task& owner, AddressSpace& as, u32 addr, Pte& pte)
     if (!pte.present() || !counted(pte.frame()))
         return false;
     if (pte.accessed()) {
-        pte = Pte(pte.raw() & ~Pte::ACCESSED);
+        pte = pte.with_accessed_cleared();
         arch::invlpg(addr);
         return false;
     }
@@ -71,7 +71,7 @@ bool try_to_swap_out(Task& owner, AddressSpace& as, u32 addr, Pte& pte)
         return false;
     SwapInfo& si = swap_info[entry.type()];
     Pte saved = pte;
-    pte = Pte(entry.pte_value());       /* before the write: a fault now waits for it */
+    pte = Pte::swapped(entry);          /* before the write: a fault now waits for it */
     arch::invlpg(addr);
     account_rss(as, addr, -1);
     lock_slot(si, entry.offset());
@@ -82,7 +82,7 @@ bool try_to_swap_out(Task& owner, AddressSpace& as, u32 addr, Pte& pte)
                si.path, entry.offset());
         bool alive = task[slot] == &owner && owner.mm == &as;
         Pte* now = alive ? as.pte(addr) : nullptr;
-        bool restored = now && now->raw() == entry.pte_value();
+        bool restored = now && *now == Pte::swapped(entry);
         if (restored) {
             *now = saved;
             account_rss(as, addr, +1);
@@ -109,7 +109,7 @@ bool scan_space(Task& t, AddressSpace& as, u32& cursor, u32& budget, u32* quota 
     while (cursor < TASK_SIZE && budget && (!quota || *quota)) {
         Pte* pte = as.pte(cursor);
         if (!pte) {
-            cursor = (cursor | ((4u << 20) - 1)) + 1;
+            cursor = arch::pgdir_next(cursor);
             continue;
         }
         u32 addr = cursor;
@@ -191,9 +191,9 @@ VirtAddr read_swap_slot(SwapEntry entry, long& err, StillWanted still_wanted)
 /* Maps the page read back from `entry` at the PTE that still holds the entry; drops the entry. */
 void install_swapped_page(AddressSpace& as, u32 prot, u32 addr, Pte& pte, SwapEntry entry, VirtAddr page)
 {
-    u32 flags = Pte::PRESENT | Pte::DIRTY | (prot != PROT_NONE ? Pte::USER : 0)
+    u32 flags = Pte::DIRTY | (prot != PROT_NONE ? Pte::USER : 0)
               | (prot & PROT_WRITE ? Pte::WRITABLE : 0);
-    pte = Pte::make(to_phys(page), flags);
+    pte = Pte::mapping(to_phys(page), flags);
     arch::invlpg(addr);
     as.rss++;
     swap_free(entry);
@@ -213,17 +213,17 @@ bool unuse_entry(Task& t, u32 type, long& error)
     for (u32 addr = 0; as && addr < TASK_SIZE;) {
         Pte* pte = as->pte(addr);
         if (!pte) {
-            addr = (addr | ((4u << 20) - 1)) + 1;
+            addr = arch::pgdir_next(addr);
             continue;
         }
-        if (pte->present() || pte->none() || SwapEntry::from_pte_value(pte->raw()).type() != type) {
+        if (!pte->swapped_out() || pte->swap_entry().type() != type) {
             addr += PAGE_SIZE;
             continue;
         }
-        SwapEntry entry = SwapEntry::from_pte_value(pte->raw());
+        SwapEntry entry = pte->swap_entry();
         auto holds_entry = [&] {
             Pte* now = alive() ? as->pte(addr) : nullptr;
-            return now && now->raw() == entry.pte_value();
+            return now && *now == Pte::swapped(entry);
         };
         long err;
         VirtAddr page = read_swap_slot(entry, err, holds_entry);
@@ -274,7 +274,7 @@ PageFaultResponse swap_in(AddressSpace& as, const Region& r, u32 addr, Pte& pte,
 {
     /* The faulting process cannot go away while it sleeps here: only its PTE can change. */
     long err;
-    VirtAddr page = read_swap_slot(entry, err, [&] { return pte.raw() == entry.pte_value(); });
+    VirtAddr page = read_swap_slot(entry, err, [&] { return pte == Pte::swapped(entry); });
     if (!page) {
         if (err == -ENOMEM)
             return PageFaultResponse::OutOfMemory;

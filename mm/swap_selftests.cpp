@@ -298,7 +298,7 @@ void hold(void*)
 
 u32 swap_count(mm::AddressSpace& as, u32 addr)
 {
-    SwapEntry e = SwapEntry::from_pte_value(as.pte(addr)->raw());
+    SwapEntry e = as.pte(addr)->swap_entry();
     return mm::swap_info[e.type()].map.count(e.offset());
 }
 

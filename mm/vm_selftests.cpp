@@ -130,12 +130,12 @@ KTEST(vm, fork_out_of_memory_leaks_nothing)
     mm::AddressSpace* as = mm::AddressSpace::create();
     ASSERT_TRUE(as != nullptr);
     /* Two page tables' worth of mappings, so the copy can fail half way. */
-    ASSERT_EQ(as->map({ base, base + (4u << 20) + PAGE_SIZE, mm::PROT_READ | mm::PROT_WRITE,
+    ASSERT_EQ(as->map({ base, base + PGDIR_SIZE + PAGE_SIZE, mm::PROT_READ | mm::PROT_WRITE,
                         mm::RegionKind::Anonymous }), 0);
     {
         BorrowedAddressSpace borrow(as);
         word(0) = 1;
-        *reinterpret_cast<volatile u32*>(base + (4u << 20)) = 2;
+        *reinterpret_cast<volatile u32*>(base + PGDIR_SIZE) = 2;
         /* Take memory away until fork_copy fails, then check it gave everything back. */
         u32 held = 0;
         VirtAddr chain;
