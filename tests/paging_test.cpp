@@ -64,6 +64,8 @@ TEST(Paging, WithersChangeOneBit)
     EXPECT_EQ(all.write_protected().made_writable(), all);
     EXPECT_EQ(all.write_protected().write_protected(), all.write_protected());
     EXPECT_EQ(all.with_accessed_cleared().with_dirty_cleared().frame(), frame);
+    EXPECT_EQ(bits(Pte::mapping(frame, Pte::USER).made_dirty()), 0x00345045u);
+    EXPECT_EQ(all.with_dirty_cleared().made_dirty(), all);
 }
 
 TEST(Paging, NewPermissionsKeepAccessedAndDirty)

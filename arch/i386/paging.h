@@ -53,6 +53,7 @@ public:
     constexpr Pte made_writable() const { return Pte(m_raw | WRITABLE); }
     constexpr Pte with_accessed_cleared() const { return Pte(m_raw & ~ACCESSED); }
     constexpr Pte with_dirty_cleared() const { return Pte(m_raw & ~DIRTY); }
+    constexpr Pte made_dirty() const { return Pte(m_raw | DIRTY); }
     /* The same page with new permissions (flags as for mapping); accessed and dirty stay. */
     constexpr Pte with_permissions(u32 flags) const
     {
