@@ -477,9 +477,9 @@ KTEST(swap, a_read_error_inside_a_cluster_hurts_only_its_page)
         write_patterns();
         EXPECT_EQ(mm::swap_out_space(*current, *as), pages);
         ram->fail_read_index = 3;                           /* page 2's slot */
-        asm volatile("" : : : "memory");
+        arch::barrier();
         EXPECT_EQ(word(0), pattern(0));                     /* cluster 0..7: slots 1-4, 6, 7 */
-        asm volatile("" : : : "memory");
+        arch::barrier();
         EXPECT_EQ(mm::swap_cache_pages, 5u);                /* all but slot 3 */
         for (u32 p : { 1u, 3u, 4u, 5u })
             EXPECT_EQ(word(p), pattern(p));
