@@ -789,12 +789,23 @@ def sfdisk_tool():
 
 def stage_disks():
     """The ATA driver on QEMU's IDE disks: patterns, partitions, LBA48, errors; from user space too."""
-    label = "disks"
+    disk_suites("disks", "", "DMA mwdma2")
+
+
+def stage_disks_pio():
+    """The disk and swap stages again with DMA turned off (ide=nodma): PIO, READ/WRITE MULTIPLE."""
+    disk_suites("disks-pio", "ide=nodma ", "PIO multi 16")
+    swap_suite("swap-pio", append="ide=nodma ")
+
+
+def disk_suites(label, append, mode):
+    """The disks stage's boots, with append put on each command line; mode: what the
+    disk lines must say of the transfers."""
     if not tally.check(f"{label}: sfdisk (util-linux) is installed", sfdisk_tool()):
         return
     os.environ["PATH"] += os.pathsep + os.path.dirname(sfdisk_tool())
     drives = make_test_disks()
-    m = boot(label, qemu_kernel("selftest=disk.* test_disks=1", *drives))
+    m = boot(label, qemu_kernel(append + "selftest=disk.* test_disks=1", *drives))
     status = m.wait()
     text = m.text()
     lines = lines_of(text)
@@ -803,8 +814,8 @@ def stage_disks():
                 m.failure_details(qemu_exit_details(status)))
     found = [line.strip() for line in lines if re.match(r"\s*hd[a-d]: ", line)]
     tally.check(f"{label}: one line per disk with model, size and addressing",
-                "hda: QEMU HARDDISK, 8 MB (16384 sectors), LBA48" in found and
-                "hdc: QEMU HARDDISK, 133120 MB (272629760 sectors), LBA48" in found,
+                f"hda: QEMU HARDDISK, 8 MB (16384 sectors), LBA48, {mode}" in found and
+                f"hdc: QEMU HARDDISK, 133120 MB (272629760 sectors), LBA48, {mode}" in found,
                 ["disk lines:"] + found)
     tally.check(f"{label}: the partition check lists hdb's partitions",
                 "hdb: hdb1 hdb2 <hdb3: extended, not read> hdb4" in found,
@@ -812,18 +823,18 @@ def stage_disks():
     tally.check(f"{label}: the injected error names the disk, LBA and error register",
                 any(re.search(r"hdd: read error at LBA 100: status 0x[0-9a-f]+, error 0x4\b", line)
                     for line in lines), m.failure_details())
-    stage_disks_timeout(label)
-    stage_disks_user(label)
+    stage_disks_timeout(label, append)
+    stage_disks_user(label, append)
 
 
-def stage_disks_timeout(label):
+def stage_disks_timeout(label, append=""):
     """A drive slower than the driver waits (QEMU's null-co, 3 s a request, against
     the 0.5 s the cases set as the timeout): -EIO after the timeout, a reset and the
     retries, not a hang; a lost interrupt retried after a reset."""
     slow = f"{label}-timeout"
     hdb = DISKS / "timeout-hdb.raw"
     make_pattern_disk(hdb, 2048, 1)
-    m = boot(slow, qemu_kernel("selftest=disk_timeout.* test_disks=slow",
+    m = boot(slow, qemu_kernel(append + "selftest=disk_timeout.* test_disks=slow",
                                   "-drive", "driver=null-co,size=8M,latency-ns=3000000000,"
                                             "if=ide,index=0",
                                   "-drive", f"file={hdb},format=raw,if=ide,index=1"))
@@ -841,7 +852,7 @@ def stage_disks_timeout(label):
                           text), m.failure_details())
 
 
-def stage_disks_user(label):
+def stage_disks_user(label, append=""):
     """The user-space disk tests (/tests/run disk_*): hda holds patterns, hdb is scratch
     for mkswap; afterwards util-linux's blkid must call hdb a swap area."""
     hda, scratch = DISKS / "user-hda.raw", DISKS / "scratch.raw"
@@ -850,7 +861,7 @@ def stage_disks_user(label):
         f.write(b"FERRITE SCRATCH DISK\n".ljust(512, b"\0"))
         f.truncate(4 << 20)
     user = f"{label}-user"
-    m = boot(user, qemu_kernel("init=/tests/run console=ttyS0 -- disk_*",
+    m = boot(user, qemu_kernel(append + "init=/tests/run console=ttyS0 -- disk_*",
                                "-drive", f"file={hda},format=raw,if=ide,index=0",
                                "-drive", f"file={scratch},format=raw,if=ide,index=1",
                                initrd=TEST_INITRD),
@@ -914,13 +925,14 @@ def stage_swap():
     swap_suite("swap")
 
 
-def swap_suite(label, *extra):
-    """The swap stage's run, on fresh swap disks; extra: more QEMU arguments."""
+def swap_suite(label, *extra, append=""):
+    """The swap stage's run, on fresh swap disks; extra: more QEMU arguments, append: more
+    of the command line."""
     if not tally.check(f"{label}: sfdisk and util-linux mkswap are installed",
                        sfdisk_tool() and util_linux_mkswap()):
         return
     hda, hdb = make_swap_disks()
-    m = boot(label, qemu_kernel("init=/tests/run console=ttyS0 -- swap_*",
+    m = boot(label, qemu_kernel(append + "init=/tests/run console=ttyS0 -- swap_*",
                                 "-drive", f"file={hda},format=raw,if=ide,index=0",
                                 "-drive", f"file={hdb},format=raw,if=ide,index=1",
                                 *extra, memory=16, initrd=TEST_INITRD), timeout=600)
@@ -1266,6 +1278,7 @@ STAGES = [
     ("fuzz", stage_fuzz),
     ("fail-page-alloc", stage_fail_page_alloc),
     ("disks", stage_disks),
+    ("disks-pio", stage_disks_pio),
     ("console", stage_console),
     ("console-ttyS0", stage_serial_console),
     ("oops", stage_oops),
