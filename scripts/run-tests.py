@@ -796,16 +796,27 @@ def stage_disks_pio():
     """The disk and swap stages again with DMA turned off (ide=nodma): PIO, READ/WRITE MULTIPLE."""
     disk_suites("disks-pio", "ide=nodma ", "PIO multi 16")
     swap_suite("swap-pio", append="ide=nodma ")
+    # A 486 with ISA IDE only (QEMU's isapc has no PCI): PIO without being told.
+    disk_selftests("disks-isa", "", "PIO multi 16", "-M", "isapc", "-cpu", "486")
 
 
 def disk_suites(label, append, mode):
     """The disks stage's boots, with append put on each command line; mode: what the
     disk lines must say of the transfers."""
-    if not tally.check(f"{label}: sfdisk (util-linux) is installed", sfdisk_tool()):
+    if not disk_selftests(label, append, mode):
         return
+    stage_disks_timeout(label, append)
+    stage_disks_user(label, append)
+
+
+def disk_selftests(label, append, mode, *extra):
+    """The disk.* self-tests on fresh test disks; extra: more QEMU arguments. False if
+    the disks could not be made."""
+    if not tally.check(f"{label}: sfdisk (util-linux) is installed", sfdisk_tool()):
+        return False
     os.environ["PATH"] += os.pathsep + os.path.dirname(sfdisk_tool())
     drives = make_test_disks()
-    m = boot(label, qemu_kernel(append + "selftest=disk.* test_disks=1", *drives))
+    m = boot(label, qemu_kernel(append + "selftest=disk.* test_disks=1", *drives, *extra))
     status = m.wait()
     text = m.text()
     lines = lines_of(text)
@@ -823,8 +834,7 @@ def disk_suites(label, append, mode):
     tally.check(f"{label}: the injected error names the disk, LBA and error register",
                 any(re.search(r"hdd: read error at LBA 100: status 0x[0-9a-f]+, error 0x4\b", line)
                     for line in lines), m.failure_details())
-    stage_disks_timeout(label, append)
-    stage_disks_user(label, append)
+    return True
 
 
 def stage_disks_timeout(label, append=""):
