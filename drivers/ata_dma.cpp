@@ -6,6 +6,7 @@
 #include <arch/i386/io.h>
 #include <drivers/ata_channel.h>
 #include <drivers/ata_dma.h>
+#include <drivers/ata_prd.h>
 #include <drivers/pci.h>
 #include <kernel/printk.h>
 #include <mm/layout.h>
@@ -15,22 +16,8 @@ namespace ata {
 namespace {
 
 /*
- * A physical region descriptor: a stretch of memory within one 64 KB window (the
- * controller's counter carries no further), byte count 0 meaning 64 KB, the last entry
- * marked.
- */
-struct Prd {
-    u32 address;
-    u16 bytes;
-    u16 flags;
-};
-static_assert(sizeof(Prd) == 8);
-constexpr u16 PRD_END_OF_TABLE = 0x8000;
-constexpr u32 WINDOW = 0x10000;
-
-/*
  * A request moves at most 256 sectors: 32 pages, or a buffer of 128 KB that 64 KB
- * windows cut into at most four pieces. Each table is 512 bytes, aligned to 512: dword
+ * windows cut into at most three pieces. Each table is 512 bytes, aligned to 512: dword
  * aligned and within one 64 KB window, as the controller needs.
  */
 constexpr u32 MAX_PRDS = 64;
@@ -67,32 +54,11 @@ bool Channel::dma_reachable(const SectorBuffers& buffers, u32 count)
 
 bool Channel::build_prd_table(const Request& r)
 {
-    Prd* table = prd_tables[m_index];
-    u32 n = 0, last_bytes = 0;
-    for (u32 i = 0; i < r.count; i++) {
-        u32 phys = virt_to_phys(u32(uintptr_t(r.buffers.sector(i))));
-        u32 left = block::SECTOR_SIZE;
-        while (left) {
-            u32 chunk = WINDOW - (phys & (WINDOW - 1));
-            if (chunk > left)
-                chunk = left;
-            bool extends = n && table[n - 1].address + last_bytes == phys &&
-                           table[n - 1].address / WINDOW == phys / WINDOW;
-            if (extends) {
-                last_bytes += chunk;
-            } else {
-                if (n == MAX_PRDS)
-                    return false;
-                table[n++] = Prd { phys, 0, 0 };
-                last_bytes = chunk;
-            }
-            table[n - 1].bytes = u16(last_bytes);       /* 64 KB is 0 */
-            phys += chunk;
-            left -= chunk;
-        }
-    }
-    table[n - 1].flags = PRD_END_OF_TABLE;
-    return true;
+    PrdBuilder builder(prd_tables[m_index], MAX_PRDS);
+    for (u32 i = 0; i < r.count; i++)
+        if (!builder.add(virt_to_phys(u32(uintptr_t(r.buffers.sector(i)))), block::SECTOR_SIZE))
+            return false;
+    return builder.finish() != 0;
 }
 
 void Channel::stop_bus_master()
