@@ -326,7 +326,7 @@ void probe_channel(u8 index, const Controller* controller)
 void init()
 {
     u32 start = jiffies;
-    /* ide=nodma: not even the controller is touched, as with Linux's. */
+    /* With ide=nodma the controller stays as the BIOS left it: every disk is PIO. */
     const Controller* controller = command_line.ide_dma ? find_controller() : nullptr;
     for (u8 i = 0; i < NR_CHANNELS; i++) {
         if (controller && controller->channels & (1u << i))
