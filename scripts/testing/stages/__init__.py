@@ -30,6 +30,7 @@ STAGES = [
     Stage("fuzz", fuzz.stage_fuzz, cost=35),
     Stage("fail-page-alloc", fuzz.stage_fail_page_alloc, cost=45),
     Stage("disks", disks.stage_disks, cost=15),
+    Stage("disks-pio", disks.stage_disks_pio, cost=30),
     Stage("console", console.stage_console, cost=5),
     Stage("console-ttyS0", console.stage_serial_console, cost=3),
     Stage("oops", crashes.stage_oops, cost=1),
