@@ -3,7 +3,8 @@
  * region descriptor table, READ/WRITE DMA, one interrupt per command; and finding the PCI
  * IDE controller whose bus masters serve the two legacy channels.
  */
-#include <arch/i386/io.h>
+#include <arch/cpu.h>
+#include <arch/io.h>
 #include <drivers/ata_channel.h>
 #include <drivers/ata_dma.h>
 #include <drivers/ata_prd.h>
@@ -25,7 +26,7 @@ alignas(512) Prd prd_tables[NR_CHANNELS][MAX_PRDS];
 
 /* Keeps the compiler's stores to memory the controller reads before the port write, and
    its loads of what the controller wrote after the wait. */
-inline void dma_barrier() { asm volatile("" : : : "memory"); }
+inline void dma_barrier() { arch::barrier(); }
 
 Command dma_command(const Request& r)
 {

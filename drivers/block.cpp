@@ -26,10 +26,31 @@ BlockDevice::BlockDevice(const char* name, u32 rdev, u64 sectors)
     m_name[n] = '\0';
 }
 
+namespace {
+
+volatile u32 in_flight;
+
+/* Counts a request while its caller waits for it. */
+class InFlight {
+public:
+    InFlight() { in_flight = in_flight + 1; }
+    ~InFlight() { in_flight = in_flight - 1; }
+    InFlight(const InFlight&) = delete;
+    InFlight& operator=(const InFlight&) = delete;
+};
+
+} // namespace
+
+u32 requests_in_flight()
+{
+    return in_flight;
+}
+
 long BlockDevice::read_sectors(u64 sector, u32 count, void* buf)
 {
     if (!within(sector, count, m_sectors))
         return -EINVAL;
+    InFlight request;
     return transfer(Direction::Read, sector, count, buf);
 }
 
@@ -37,6 +58,7 @@ long BlockDevice::write_sectors(u64 sector, u32 count, const void* buf)
 {
     if (!within(sector, count, m_sectors))
         return -EINVAL;
+    InFlight request;
     /* The one cast that drops const: a write only reads the buffer. */
     return transfer(Direction::Write, sector, count, const_cast<void*>(buf));
 }
@@ -56,6 +78,7 @@ long BlockDevice::read_pages(u64 first_index, u32 count, void* const pages[])
 {
     if (!pages_request_valid(first_index, count, pages))
         return -EINVAL;
+    InFlight request;
     return transfer_pages(Direction::Read, first_index << PAGE_SECTOR_SHIFT, count, pages);
 }
 
@@ -63,6 +86,7 @@ long BlockDevice::write_pages(u64 first_index, u32 count, const void* const page
 {
     if (!pages_request_valid(first_index, count, pages))
         return -EINVAL;
+    InFlight request;
     /* As write_sectors: a write only reads the pages. */
     return transfer_pages(Direction::Write, first_index << PAGE_SECTOR_SHIFT, count,
                           const_cast<void* const*>(pages));

@@ -91,6 +91,12 @@ private:
 };
 
 /*
+ * Requests being transferred now (their callers wait for them). The idle loop polls
+ * rather than halts while there are some.
+ */
+u32 requests_in_flight();
+
+/*
  * The registry. add_device: 0, -EBUSY if the number is taken, -ENOSPC if the table is
  * full. The registry does not own the device; it must stay alive until removed.
  */

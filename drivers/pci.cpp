@@ -1,5 +1,6 @@
 /* PCI configuration mechanism 1: an address written to 0xCF8, the dword at 0xCFC. */
-#include <arch/i386/io.h>
+#include <arch/interrupts.h>
+#include <arch/io.h>
 #include <drivers/pci.h>
 
 namespace pci {

@@ -130,6 +130,8 @@ namespace mm {
 namespace {
 
 /* A swap area on a disk or partition of the block layer. */
+static_assert(SWAP_CLUSTER_MAX <= block::MAX_REQUEST_PAGES && (1u << PAGE_CLUSTER) <= block::MAX_REQUEST_PAGES);
+
 class BlockSwap final : public SwapDevice {
 public:
     explicit BlockSwap(block::BlockDevice& device) : m_device(device) { }
@@ -140,6 +142,15 @@ public:
     }
     long read_page(u32 index, void* page) override { return m_device.read_page(index, page); }
     long write_page(u32 index, const void* page) override { return m_device.write_page(index, page); }
+    /* A cluster in one request (at most block::MAX_REQUEST_PAGES, as swap's batches are). */
+    long read_pages(u32 index, u32 count, void* const pages[]) override
+    {
+        return m_device.read_pages(index, count, pages);
+    }
+    long write_pages(u32 index, u32 count, void* const pages[]) override
+    {
+        return m_device.write_pages(index, count, pages);
+    }
     void release() override { delete this; }
 private:
     block::BlockDevice& m_device;
