@@ -147,6 +147,8 @@ endef
 BOCHS_TESTS ?= *
 $(eval $(call bochs_iso,bochs-tests,init=/tests/run console=ttyS0 -- $(BOCHS_TESTS)))
 $(eval $(call bochs_iso,bochs-init-fails,init=/bin/cat console=ttyS0 -- /no/such/file))
+# bochs-swap.iso: 8 MB of the machine's memory, twice that through swap on hda and back.
+$(eval $(call bochs_iso,bochs-swap,init=/tests/bench console=ttyS0 mem=8M -- swap /dev/hda 2))
 
 # Host unit tests of the pure parts, with GoogleTest.
 $(B)/host/%.o: %.cpp
@@ -176,7 +178,7 @@ STAGES ?=
 test:
 	@scripts/setup.sh --quiet
 	@$(MAKE) --no-print-directory all $(B)/selftest.iso $(B)/bochs-tests.iso \
-		$(B)/bochs-init-fails.iso host-tests
+		$(B)/bochs-init-fails.iso $(B)/bochs-swap.iso host-tests
 	@$(PYTHON) scripts/run-tests.py --jobs $(JOBS) $(STAGES)
 
 debug:

@@ -17,6 +17,7 @@ STAGES = [
     Stage("grub", boot.stage_grub, cost=3),
     Stage("bochs", bochs.stage_bochs, cost=10),
     Stage("bochs-user", bochs.stage_bochs_user, cost=20),
+    Stage("bochs-swap", bochs.stage_bochs_swap, cost=3),
     Stage("usb", user.stage_usb, cost=40),
     Stage("mm-sizes", boot.stage_memory_sizes, cost=5),
     Stage("cmdline-limits", boot.stage_cmdline_limits, cost=1),
