@@ -75,6 +75,7 @@ bool try_to_swap_out(Task& owner, AddressSpace& as, u32 addr, Pte& pte)
     arch::invlpg(addr);
     account_rss(as, addr, -1);
     lock_slot(si, entry.offset());
+    /* The seed's write_swap_page. */
     long err = si.device->write_page(entry.offset(), to_virt(frame).as_ptr());
     if (err) {
         /* The slot is bad from now on; the page stays where it was, if its owner does. */
@@ -301,7 +302,11 @@ bool try_to_free_page()
 {
     if (clean_drops > page_allocator.nr_pages() / 2)
         return false;
-    /* Rising effort, as Linux 1.0: a larger share of all pages looked at each round. */
+    /*
+     * Rising effort, as Linux 1.0: a larger share of all pages looked at each round. The
+     * seed calls shrink_buffers before swap_out in each round; there is no buffer cache
+     * here (block I/O goes straight to the disk), so swap_out is the only source.
+     */
     for (int priority = 6; priority >= 0; priority--) {
         u32 budget = (page_allocator.nr_pages() >> priority) + 32;
         if (swap_out(budget))
