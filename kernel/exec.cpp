@@ -17,8 +17,6 @@
 
 #include <utility>
 
-extern CommandLine command_line;
-
 namespace {
 
 constexpr u32 MAX_ARG_PAGES = 32;               /* 128 KB of arguments and environment */

@@ -15,4 +15,6 @@ inline PhysAddr to_phys(VirtAddr v) { return PhysAddr(u32(v.value() - PAGE_OFFSE
 
 /* Linker symbols bounding the kernel image (kernel virtual addresses). */
 extern "C" char _text[], _etext[], _erodata[], _edata[], _bss[], _end[];
+/* The boot stub's (boot/head.S): the kernel's page directory, its first table, the idle task's stack. */
 extern "C" u32 swapper_pg_dir[1024], pg0[1024];
+extern "C" char boot_stack_top[];

@@ -20,6 +20,9 @@ constexpr u32 SYSCALL_VECTOR = 0x80;
 
 using IrqHandler = void (*)(TrapFrame&);
 
+/* entry.S: the stubs of vectors 0..47 (16 bytes each), int $0x80's, and the way back out. */
+extern "C" const char trap_stubs[], system_call_stub[], ret_from_trap[];
+
 void idt_init();                /* all 32 exceptions and the 16 IRQ lines */
 void pic_init();                /* remap, every line masked */
 void request_irq(unsigned irq, IrqHandler handler);     /* installs and unmasks */
