@@ -1,7 +1,8 @@
 /*
  * Swap: the seed's swap_info with a SwapMap per area (swap_map.h), swapon and swapoff
  * (swapfile.cpp), page stealing (swap_out, try_to_swap_out) and bringing pages back
- * (swap_in) in swap.cpp. docs/swap.md has the design.
+ * (swap_in) in swap.cpp, and what user space sees (the system calls, /proc/swaps, the
+ * swap lines of meminfo, areas on block devices) in swap_proc.cpp. docs/swap.md has the design.
  */
 #pragma once
 
@@ -34,15 +35,15 @@ struct SwapInfo {
     u32 rdev = 0;                       /* what swapon named, to find it again */
     char path[64] = { };
     SwapMap map;                        /* swap_map and swap_lockmap */
-    int prio = 0;
+    int prio = 0;                       /* for /proc/swaps: get_swap_page goes by index */
 };
 
 extern SwapInfo swap_info[MAX_SWAPFILES];
 extern int nr_swapfiles;
 
-/* swapon: page 0 parsed, swap_map built. 0 or -EINVAL, -EBUSY, -EPERM, -ENOMEM. */
+/* swapon: page 0 parsed, swap_map built. 0 or -EINVAL, -EBUSY, -EPERM, -ENOMEM, -EIO. */
 long swap_enable(SwapDevice* device, u32 rdev, const char* path, int prio);
-/* swapoff: every page brought back first (try_to_unuse). 0, -EINVAL or -ENOMEM. */
+/* swapoff: every page brought back first (try_to_unuse). 0, -EINVAL, -EBUSY or -ENOMEM. */
 long swap_disable(u32 rdev);
 /* The seed's try_to_unuse: every page of area `type` back in memory. 0 or -ENOMEM. */
 long try_to_unuse(u32 type);
@@ -74,7 +75,7 @@ u32 swap_out_space(Task& owner, AddressSpace& as);
 /* Frees a page by stealing one from a process; true if one was freed. get_free_page's hook. */
 bool try_to_free_page();
 
-/* Where swapon finds the SwapDevice for a block device number (the block layer sets it). */
+/* Where swapon finds the SwapDevice for a device number: swap_proc_init sets the block layer's. */
 void swap_set_device_source(SwapDevice* (*source)(u32 rdev));
 void swap_proc_init();
 
