@@ -6,9 +6,11 @@
 #include <arch/i386/io.h>
 #include <kernel/errno.h>
 #include <kernel/printk.h>
+#include <kernel/string.h>
 #include <kernel/task.h>
 #include <mm/memory.h>
 #include <mm/swap.h>
+#include <mm/swap_cache.h>
 #include <mm/vmalloc.h>
 
 namespace mm {
@@ -89,6 +91,9 @@ void swap_free(SwapEntry entry)
         note_swap_progress();
         break;
     case SwapMap::Release::StillUsed:
+        /* The last PTE naming it may be gone, leaving the cache's copy unreachable. */
+        free_swap_cache_if_unused(entry);
+        break;
     case SwapMap::Release::Bad:         /* a slot a write failed on: it stays bad */
         break;
     }
@@ -124,6 +129,7 @@ long swap_enable(SwapDevice* device, u32 rdev, const char* path, int prio)
     SwapHeader h { };
     u8* counts = nullptr;
     u8* lock_bits = nullptr;
+    u32* cache = nullptr;
     if (!header)
         err = -ENOMEM;
     if (!err)
@@ -133,12 +139,15 @@ long swap_enable(SwapDevice* device, u32 rdev, const char* path, int prio)
     if (!err) {
         counts = static_cast<u8*>(vmalloc(h.nr_pages));
         lock_bits = static_cast<u8*>(vmalloc((h.nr_pages + 7) / 8));
-        if (!counts || !lock_bits)
+        cache = static_cast<u32*>(vmalloc(h.nr_pages * sizeof *cache));
+        if (!counts || !lock_bits || !cache)
             err = -ENOMEM;
     }
     if (!err) {
         fill_swap_map(header.as_ptr<u8>(), h, counts, h.nr_pages);
         si.map = SwapMap(counts, lock_bits, h);
+        memset(cache, 0, h.nr_pages * sizeof *cache);
+        si.cache = cache;
         si.device = device;
         si.rdev = rdev;
         size_t n = 0;
@@ -152,6 +161,7 @@ long swap_enable(SwapDevice* device, u32 rdev, const char* path, int prio)
     } else {
         vfree(counts);
         vfree(lock_bits);
+        vfree(cache);
         si = SwapInfo();
         shrink_swapfiles();
     }
@@ -171,14 +181,25 @@ long swap_disable(u32 rdev)
     if ((si.flags & SWP_WRITEOK) != SWP_WRITEOK)
         return -EBUSY;                  /* being turned off already */
     si.flags = SWP_USED;                /* no new pages go there */
-    if (long err = try_to_unuse(u32(type))) {
-        si.flags = SWP_WRITEOK;
-        return err;
+    /*
+     * Every page back in memory, then out of the swap cache. A fork while we sleep can
+     * copy entries into a process already passed: go round again while pages remain.
+     */
+    for (int round = 0; si.map.inuse_pages() && round < 8; round++) {
+        if (long err = try_to_unuse(u32(type))) {
+            si.flags = SWP_WRITEOK;
+            return err;
+        }
+        drop_swap_cache(u32(type));
     }
-    if (si.map.inuse_pages())
-        panic("swapoff: %u pages of %s still in use after try_to_unuse", si.map.inuse_pages(), si.path);
+    if (si.map.inuse_pages()) {
+        printk(KERN_ERR "swapoff: %u pages of %s still in use\n", si.map.inuse_pages(), si.path);
+        si.flags = SWP_WRITEOK;
+        return -EBUSY;
+    }
     vfree(si.map.counts());
     vfree(si.map.lock_bits());
+    vfree(si.cache);
     SwapDevice* device = si.device;
     si = SwapInfo();
     shrink_swapfiles();
