@@ -34,8 +34,6 @@
 #include <kernel/syscall.h>
 #include <mm/memory.h>
 
-extern CommandLine command_line;
-
 namespace {
 
 using block::BlockDevice;

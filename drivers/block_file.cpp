@@ -5,31 +5,13 @@
 #include <fs/node.h>
 #include <kernel/string.h>
 #include <kernel/uaccess.h>
-#include <mm/memory.h>
+#include <mm/page_holder.h>
 
 #include <new>
 
 namespace block {
 
 namespace {
-
-/* A page for partial sectors, taken when first needed and freed when the call ends. */
-class BouncePage {
-public:
-    BouncePage() = default;
-    ~BouncePage() { if (m_page) free_page(m_page); }
-    BouncePage(const BouncePage&) = delete;
-    BouncePage& operator=(const BouncePage&) = delete;
-    /* Null when there is no memory. */
-    u8* get()
-    {
-        if (!m_page)
-            m_page = __get_free_page(Gfp::Kernel);
-        return m_page ? m_page.as_ptr<u8>() : nullptr;
-    }
-private:
-    VirtAddr m_page;
-};
 
 class BlockFile final : public fs::DeviceFile {
 public:
@@ -100,7 +82,7 @@ long BlockFile::transfer(Direction direction, u8* buf, size_t n)
     if (n > end - offset)
         n = size_t(end - offset);
 
-    BouncePage bounce;
+    mm::PageHolder bounce;              /* for partial sectors: taken when first needed */
     size_t done = 0;
     long err = 0;
     while (done < n) {
@@ -119,7 +101,9 @@ long BlockFile::transfer(Direction direction, u8* buf, size_t n)
             continue;
         }
         /* Part of one sector: read it, change it, write it back. */
-        u8* page = bounce.get();
+        if (!bounce)
+            bounce = mm::PageHolder(__get_free_page(Gfp::Kernel));
+        u8* page = bounce.as_ptr<u8>();
         if (!page) {
             err = -ENOMEM;
             break;

@@ -4,10 +4,9 @@
 #include <drivers/serial.h>
 #include <drivers/timer.h>
 #include <drivers/vga.h>
+#include <kernel/cmdline.h>
 #include <kernel/format.h>
 #include <kernel/ktest.h>
-
-extern struct CommandLine command_line;
 
 KTEST(timer, ticks_advance)
 {

@@ -9,6 +9,7 @@
 #include <kernel/printk.h>
 #include <kernel/string.h>
 #include <mm/memory.h>
+#include <mm/page_holder.h>
 
 #include <new>
 
@@ -66,17 +67,14 @@ char* allocate_text_page()
 class ProcTextFile final : public File {
 public:
     ProcTextFile(const Node& node, int pid) : m_node(node), m_pid(pid) { }
-    ~ProcTextFile() override
-    {
-        for (char* page : m_pages)
-            if (page)
-                free_page(VirtAddr(page));
-    }
 
     long generate(const ProcEntry& entry)
     {
-        TextBuffer out(m_pages, TEXT_PAGES, allocate_text_page);
+        char* pages[TEXT_PAGES] = { };
+        TextBuffer out(pages, TEXT_PAGES, allocate_text_page);
         long r = entry.generate(m_pid, out);
+        for (size_t i = 0; i < TEXT_PAGES; i++)
+            m_pages[i] = mm::PageHolder(VirtAddr(pages[i]));      /* freed with the file */
         if (out.out_of_memory())
             return -ENOMEM;
         m_length = out.length();
@@ -95,7 +93,7 @@ public:
                 k = m_length - at;
             if (k > n - done)
                 k = n - done;
-            memcpy(to + done, m_pages[at / TextBuffer::PAGE] + offset, k);
+            memcpy(to + done, m_pages[at / TextBuffer::PAGE].as_ptr<char>() + offset, k);
             done += k;
             m_offset += k;
         }
@@ -112,7 +110,7 @@ public:
 private:
     const Node& m_node;
     int m_pid;
-    char* m_pages[TEXT_PAGES] = { };
+    mm::PageHolder m_pages[TEXT_PAGES];
     size_t m_length = 0;
 };
 

@@ -21,3 +21,6 @@ struct BootInfo {
     size_t nr_modules = 0;
     u64 mem_limit = 0;          /* mem=, 0 for none */
 };
+
+/* What start_kernel kept of the loader's information (kernel/main.cpp). */
+extern BootInfo boot_information;

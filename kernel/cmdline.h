@@ -50,6 +50,9 @@ struct CommandLine {
 void parse_command_line(const char* text, CommandLine& cmdline,
                         CommandLine::ImageName image = CommandLine::ImageName::Absent);
 
+/* The kernel's own command line, parsed once by start_kernel (kernel/main.cpp). */
+extern CommandLine command_line;
+
 /* Linux's memparse: a number (0x for hex) with an optional K, M or G suffix. */
 bool parse_size(const char* s, u64& out);
 

@@ -13,10 +13,10 @@
 #include <kernel/task.h>
 #include <kernel/uaccess.h>
 #include <mm/layout.h>
-#include <mm/memory.h>
+#include <mm/page_holder.h>
 #include <mm/vm.h>
 
-extern CommandLine command_line;
+#include <utility>
 
 namespace {
 
@@ -33,24 +33,16 @@ enum AuxType : u32 {
 /* argv and envp strings, gathered before the old address space goes away. */
 class ArgStrings {
 public:
-    ~ArgStrings()
-    {
-        for (u32 i = 0; i < m_nr_pages; i++)
-            free_page(m_pages[i]);
-        if (m_scratch)
-            free_page(m_scratch);
-    }
-
     long add(const char* s, size_t len)
     {
         if (m_size + len + 1 > MAX_ARG_PAGES * PAGE_SIZE)
             return -E2BIG;
         for (size_t i = 0; i <= len; i++) {
             if (m_size % PAGE_SIZE == 0 && m_size / PAGE_SIZE == m_nr_pages) {
-                VirtAddr page = __get_free_page(Gfp::Kernel);
+                mm::PageHolder page(__get_free_page(Gfp::Kernel));
                 if (!page)
                     return -ENOMEM;
-                m_pages[m_nr_pages++] = page;
+                m_pages[m_nr_pages++] = std::move(page);
             }
             m_pages[m_size / PAGE_SIZE].as_ptr<char>()[m_size % PAGE_SIZE] = i < len ? s[i] : '\0';
             m_size++;
@@ -64,7 +56,7 @@ public:
     {
         if (!vector)
             return 0;
-        if (!m_scratch && !(m_scratch = __get_free_page(Gfp::Kernel)))
+        if (!m_scratch && !(m_scratch = mm::PageHolder(__get_free_page(Gfp::Kernel))))
             return -ENOMEM;
         for (u32 i = 0;; i++) {
             u32 ptr;
@@ -116,8 +108,8 @@ public:
     }
 
 private:
-    VirtAddr m_pages[MAX_ARG_PAGES];
-    VirtAddr m_scratch;
+    mm::PageHolder m_pages[MAX_ARG_PAGES];
+    mm::PageHolder m_scratch;           /* one user string at a time, before add() copies it */
     u32 m_nr_pages = 0;
     u32 m_size = 0;
     u32 m_count = 0;
@@ -270,7 +262,7 @@ long do_execve(const char* path, ArgStrings& args, u32 argc)
         err = -EACCES;
     if (!err && !(st.mode & 0111))
         err = -EACCES;
-    VirtAddr head = err ? VirtAddr() : get_free_page(Gfp::Kernel);
+    mm::PageHolder head(err ? VirtAddr() : get_free_page(Gfp::Kernel));
     if (!err && !head)
         err = -ENOMEM;
     ElfImage image;
@@ -278,8 +270,7 @@ long do_execve(const char* path, ArgStrings& args, u32 argc)
         long got = file->read_page(0, head.as_ptr());
         err = got < 0 ? got : elf_check(head.as_ptr(), size_t(got), TASK_SIZE, image);
     }
-    if (head)
-        free_page(head);
+    head.reset();                       /* what the headers say is in `image` now */
     if (err) {
         file->put();
         return err;

@@ -1,13 +1,13 @@
 #include <kernel/console.h>
 #include <kernel/ksyms.h>
 #include <kernel/string.h>
+#include <mm/layout.h>
 
 /* Emitted by scripts/ksyms.py: addresses sorted ascending, names as offsets into one blob. */
 extern "C" const u32 ksyms_count;
 extern "C" const u32 ksyms_addresses[];
 extern "C" const u32 ksyms_name_offsets[];
 extern "C" const char ksyms_names[];
-extern "C" const char _text[], _etext[];
 
 SymbolLookup lookup_symbol(u32 address)
 {

@@ -4,14 +4,14 @@
 #include <kernel/errno.h>
 #include <kernel/syscall.h>
 #include <kernel/task.h>
-#include <mm/memory.h>
+#include <mm/page_holder.h>
 
 #include <new>
 
 namespace {
 
 struct Pipe {
-    VirtAddr buffer;
+    mm::PageHolder buffer;              /* freed with the pipe */
     u32 head = 0, tail = 0;             /* bytes written and read, modulo nothing: head - tail */
     int readers = 1, writers = 1;
     WaitQueue wait;                     /* both sides sleep here */
@@ -35,10 +35,8 @@ public:
         else
             m_pipe->readers--;
         wake_up(m_pipe->wait);
-        if (!m_pipe->readers && !m_pipe->writers) {
-            free_page(m_pipe->buffer);
+        if (!m_pipe->readers && !m_pipe->writers)
             delete m_pipe;
-        }
     }
 
     long read(void* buf, size_t n) override
@@ -121,7 +119,7 @@ long make_pipe(fs::File* ends[2])
     Pipe* pipe = new (std::nothrow) Pipe;
     if (!pipe)
         return -ENFILE;
-    pipe->buffer = __get_free_page(Gfp::Kernel);
+    pipe->buffer = mm::PageHolder(__get_free_page(Gfp::Kernel));
     ends[0] = pipe->buffer ? new (std::nothrow) PipeEnd(pipe, false) : nullptr;
     ends[1] = ends[0] ? new (std::nothrow) PipeEnd(pipe, true) : nullptr;
     if (!ends[1]) {
@@ -129,8 +127,6 @@ long make_pipe(fs::File* ends[2])
             pipe->writers = 0;          /* the reader's destructor then frees the pipe */
             delete static_cast<PipeEnd*>(ends[0]);
         } else {
-            if (pipe->buffer)
-                free_page(pipe->buffer);
             delete pipe;
         }
         return -ENFILE;

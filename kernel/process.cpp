@@ -18,7 +18,6 @@
 #include <new>
 
 extern "C" char ret_from_fork[], init_trampoline[], kernel_thread_trampoline[];
-extern CommandLine command_line;
 
 namespace {
 

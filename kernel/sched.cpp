@@ -11,7 +11,6 @@
 #include <mm/vm.h>
 
 extern "C" void switch_to(Task* prev, Task* next);
-extern "C" char boot_stack_top[];
 
 Task* current;
 Task* task[NR_TASKS];

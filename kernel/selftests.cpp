@@ -6,8 +6,6 @@
 #include <kernel/printk.h>
 #include <kernel/string.h>
 
-extern CommandLine command_line;
-
 namespace {
 CommandLine scratch;    /* too big for a kernel stack frame */
 char buf[128];

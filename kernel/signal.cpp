@@ -216,6 +216,17 @@ void send_signal(Task& t, int sig)
         wake_task(t);
 }
 
+/*
+ * Linux 1.0's oom(). The seed's page fault handlers mapped bad_page / bad_pg_table so as
+ * to kill the process gracefully; here the fault stays unresolved and SIGKILL, which no
+ * handler or mask can stop, ends the process before it runs again.
+ */
+void oom(Task& t)
+{
+    printk(KERN_ERR "Out of memory: killed process %d (%s)\n", t.pid, t.comm);
+    send_signal(t, SIGKILL);
+}
+
 void force_fault_signal(Task& t, int sig, FaultInfo info)
 {
     /* A fault cannot be ignored or blocked: that would run the instruction forever. */

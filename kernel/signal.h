@@ -39,6 +39,8 @@ struct FaultInfo {
 void send_signal(Task& task, int sig);
 /* A fault in user mode: the signal carries the address (si_addr). */
 void force_fault_signal(Task& task, int sig, FaultInfo info);
+/* A page fault of task's found no free page: it dies of SIGKILL, the kernel lives on. */
+void oom(Task& task);
 /* On the way back to user mode: delivers one pending signal (handler frame or default). */
 void do_signal(TrapFrame& frame);
 bool signal_pending(const Task& task);

@@ -5,7 +5,7 @@
 #include <kernel/syscall.h>
 #include <kernel/task.h>
 #include <kernel/uaccess.h>
-#include <mm/memory.h>
+#include <mm/page_holder.h>
 
 namespace {
 
@@ -125,15 +125,11 @@ long put_stat(u32 addr, const fs::FileStat& st)
     return copy_to_user(addr, &s, sizeof s);
 }
 
-class KernelPage {
-public:
-    KernelPage() : m_page(__get_free_page(Gfp::Kernel)) { }
-    ~KernelPage() { if (m_page) free_page(m_page); }
-    explicit operator bool() const { return bool(m_page); }
-    char* get() const { return m_page.as_ptr<char>(); }
-private:
-    VirtAddr m_page;
-};
+/* A page to pass data through between a user buffer and a file, freed when the call ends. */
+mm::PageHolder kernel_page()
+{
+    return mm::PageHolder(__get_free_page(Gfp::Kernel));
+}
 
 long do_open(u32 path_addr, u32 flags)
 {
@@ -199,16 +195,16 @@ long sys_read(int fd, u32 buf, u32 count)
         return -EBADF;
     if (!user_range_ok(buf, count))
         return -EFAULT;
-    KernelPage page;
+    mm::PageHolder page = kernel_page();
     if (!page)
         return -ENOMEM;
     size_t total = 0;
     while (total < count) {
         size_t want = count - total < chunk ? count - total : chunk;
-        long got = f->read(page.get(), want);
+        long got = f->read(page.as_ptr<char>(), want);
         if (got < 0)
             return total ? long(total) : got;
-        if (copy_to_user(buf + total, page.get(), size_t(got)))
+        if (copy_to_user(buf + total, page.as_ptr<char>(), size_t(got)))
             return -EFAULT;
         total += size_t(got);
         if (size_t(got) < want)
@@ -224,15 +220,15 @@ long sys_write(int fd, u32 buf, u32 count)
         return -EBADF;
     if (!user_range_ok(buf, count))
         return -EFAULT;
-    KernelPage page;
+    mm::PageHolder page = kernel_page();
     if (!page)
         return -ENOMEM;
     size_t total = 0;
     while (total < count) {
         size_t n = count - total < chunk ? count - total : chunk;
-        if (copy_from_user(page.get(), buf + total, n))
+        if (copy_from_user(page.as_ptr<char>(), buf + total, n))
             return total ? long(total) : -EFAULT;
-        long put = f->write(page.get(), n);
+        long put = f->write(page.as_ptr<char>(), n);
         if (put < 0)
             return total ? long(total) : put;
         total += size_t(put);
@@ -369,11 +365,11 @@ long sys_getdents64(int fd, u32 buf, u32 count)
         return -EBADF;
     if (!user_range_ok(buf, count))
         return -EFAULT;
-    KernelPage page;
+    mm::PageHolder page = kernel_page();
     if (!page)
         return -ENOMEM;
-    long n = f->getdents64(page.get(), count < chunk ? count : chunk);
-    if (n > 0 && copy_to_user(buf, page.get(), size_t(n)))
+    long n = f->getdents64(page.as_ptr<char>(), count < chunk ? count : chunk);
+    if (n > 0 && copy_to_user(buf, page.as_ptr<char>(), size_t(n)))
         return -EFAULT;
     return n;
 }
@@ -385,11 +381,11 @@ long sys_readlink(u32 path_addr, u32 buf, int size)
     PathBuffer path;
     if (long err = path.from_user(path_addr))
         return err;
-    KernelPage page;
+    mm::PageHolder page = kernel_page();
     if (!page)
         return -ENOMEM;
-    long n = fs::readlink(path.get(), page.get(), u32(size) < chunk ? u32(size) : chunk);
-    if (n > 0 && copy_to_user(buf, page.get(), size_t(n)))
+    long n = fs::readlink(path.get(), page.as_ptr<char>(), u32(size) < chunk ? u32(size) : chunk);
+    if (n > 0 && copy_to_user(buf, page.as_ptr<char>(), size_t(n)))
         return -EFAULT;
     return n;
 }

@@ -125,6 +125,7 @@ Pte* AddressSpace::pte(u32 addr) const
     return pde.present() ? &table_of(pde)[arch::pte_index(addr)] : nullptr;
 }
 
+/* The seed's get_empty_pgtable, and the unsharing that fork's shared tables add. */
 Pte* AddressSpace::pte_alloc(u32 addr)
 {
     Pde& pde = m_pgd[arch::pgd_index(addr)];
@@ -216,9 +217,13 @@ void AddressSpace::free_region(Region* r)
     delete r;
 }
 
+/* exec's clear_page_tables; the destructor's free_page_tables goes through here too. */
 void AddressSpace::clear()
 {
-    /* The pages first, region by region, in the tables that are ours alone. */
+    /*
+     * The pages first, region by region, in the tables that are ours alone (the seed's
+     * free_one_table: every page and swap entry a table holds is released).
+     */
     for (Region* r = m_set.first(); r; r = r->next) {
         for (u32 addr = r->start; addr < r->end;) {
             u32 table_end = arch::pgdir_next(addr);
@@ -250,6 +255,7 @@ void AddressSpace::clear()
     flush_if_current();
 }
 
+/* The exit path, the seed's free_page_tables: the user pages and tables, then the directory. */
 AddressSpace::~AddressSpace()
 {
     if (!m_pgd)

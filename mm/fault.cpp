@@ -140,6 +140,7 @@ PageFaultResponse do_no_page(AddressSpace& as, const Region& r, u32 addr, Pte& p
         current->min_flt++;
         return PageFaultResponse::Continue;
     } else {
+        /* The seed's get_empty_page: a zeroed page of its own at the address. */
         VirtAddr page = get_free_page(Gfp::User);
         if (!page)
             return PageFaultResponse::OutOfMemory;
@@ -185,6 +186,7 @@ PageFaultResponse do_page_fault(u32 address, u32 error_code)
         return PageFaultResponse::AccessError;
 
     u32 page_addr = page_align_down(address);
+    /* The seed's get_empty_pgtable: in every case, first a page table covering the address. */
     Pte* pte = as->pte_alloc(page_addr);
     if (!pte)
         return PageFaultResponse::OutOfMemory;

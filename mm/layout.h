@@ -16,6 +16,8 @@ inline PhysAddr to_phys(VirtAddr v) { return PhysAddr(u32(v.value() - PAGE_OFFSE
 
 /* Linker symbols bounding the kernel image (kernel virtual addresses). */
 extern "C" char _text[], _etext[], _erodata[], _edata[], _bss[], _end[];
-/* The boot stub's page directory, the kernel's own, and the table mapping the first 4 MB. */
+/* The boot stub's (boot/head.S): the kernel's page directory, the table mapping the first
+ * 4 MB, the idle task's stack. */
 extern "C" arch::Pde swapper_pg_dir[PTRS_PER_TABLE];
 extern "C" arch::Pte pg0[PTRS_PER_TABLE];
+extern "C" char boot_stack_top[];

@@ -19,7 +19,7 @@ extern Page* mem_map;
 /* The seed's three markers (physical addresses). */
 extern u32 low_memory_start;    /* end of the kernel image */
 extern u32 memory_start;        /* end of what boot took above 1 MB (page tables, mem_map) */
-extern u32 memory_end;          /* end of the highest usable page */
+extern u32 memory_end;          /* end of the highest usable page (also high_memory) */
 extern u32 managed_pages;       /* pages mem_init gave to the allocator: MemTotal */
 
 /* Builds the kernel page tables and mem_map from the boot information, prints the map. */

@@ -48,6 +48,7 @@ void PageAllocator::push_locked(List& list, Pfn pfn)
     list.head = pfn.value();
 }
 
+/* The seed's REMOVE_FROM_MEM_QUEUE: a page off a list and into use, interrupts off. */
 Pfn PageAllocator::pop_locked(List& list, const void* caller)
 {
     Pfn pfn(list.head);

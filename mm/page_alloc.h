@@ -64,8 +64,8 @@ private:
     Page* m_map = nullptr;
     u32 m_nr_pages = 0;
     uintptr_t m_base = 0;
-    List m_free;
-    List m_reserve;
+    List m_free;                        /* the seed's free_page_list */
+    List m_reserve;                     /* its secondary_page_list: freeing refills it first */
     u32 m_nr_free = 0;
     u32 m_nr_reserve = 0;
     ReclaimHook m_reclaim = nullptr;

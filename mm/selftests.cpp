@@ -5,9 +5,6 @@
 #include <mm/layout.h>
 #include <mm/memory.h>
 
-extern CommandLine command_line;
-extern BootInfo boot_information;
-
 namespace {
 
 using mm::PageState;

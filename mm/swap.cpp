@@ -529,6 +529,10 @@ bool try_to_free_page()
 {
     if (clean_drops > page_allocator.nr_pages() / 2)
         return false;
+    /*
+     * The seed calls shrink_buffers before swap_out in each round. There is no buffer cache
+     * here (block I/O goes straight to the disk); the swap cache's clean pages go first.
+     */
     if (shrink_swap_cache(SWAP_CLUSTER_MAX))
         return true;
     /* Rising effort, as Linux 1.0: a larger share of all pages looked at each round. */

@@ -1,7 +1,9 @@
 /*
  * Swap: the seed's swap_info with a SwapMap per area (swap_map.h), swapon and swapoff
- * (swapfile.cpp), page stealing (swap_out, try_to_swap_out) and bringing pages back
- * (swap_in) in swap.cpp. docs/swap.md has the design.
+ * (swapfile.cpp), page stealing (swap_out, try_to_swap_out, kswapd) and bringing pages
+ * back (swap_in) in swap.cpp, the swap cache in swap_cache.h, and what user space sees
+ * (the system calls, /proc/swaps, the swap lines of meminfo, areas on block devices) in
+ * swap_proc.cpp. docs/swap.md has the design.
  */
 #pragma once
 
@@ -41,15 +43,15 @@ struct SwapInfo {
     char path[64] = { };
     SwapMap map;                        /* swap_map and swap_lockmap */
     u32* cache = nullptr;               /* per slot: pfn + 1 of its swap cache page, or 0 */
-    int prio = 0;
+    int prio = 0;                       /* for /proc/swaps: get_swap_page goes by index */
 };
 
 extern SwapInfo swap_info[MAX_SWAPFILES];
 extern int nr_swapfiles;
 
-/* swapon: page 0 parsed, swap_map built. 0 or -EINVAL, -EBUSY, -EPERM, -ENOMEM. */
+/* swapon: page 0 parsed, swap_map built. 0 or -EINVAL, -EBUSY, -EPERM, -ENOMEM, -EIO. */
 long swap_enable(SwapDevice* device, u32 rdev, const char* path, int prio);
-/* swapoff: every page brought back first (try_to_unuse). 0, -EINVAL or -ENOMEM. */
+/* swapoff: every page brought back first (try_to_unuse). 0, -EINVAL, -EBUSY or -ENOMEM. */
 long swap_disable(u32 rdev);
 /* The seed's try_to_unuse: every page of area `type` back in memory. 0 or -ENOMEM. */
 long try_to_unuse(u32 type);
@@ -103,7 +105,7 @@ struct Watermarks {
 Watermarks watermarks();
 void start_kswapd();
 
-/* Where swapon finds the SwapDevice for a block device number (the block layer sets it). */
+/* Where swapon finds the SwapDevice for a device number: swap_proc_init sets the block layer's. */
 void swap_set_device_source(SwapDevice* (*source)(u32 rdev));
 void swap_proc_init();
 

@@ -16,8 +16,6 @@ namespace {
 constexpr u32 base = 0x10000000;
 constexpr u32 pages = 16;
 
-/* Runs the idle task on `as` for a while; restores the kernel's own tables after. */
-
 volatile u32& word(u32 page, u32 index = 0)
 {
     return *reinterpret_cast<volatile u32*>(base + page * PAGE_SIZE + index * 4);
@@ -63,11 +61,16 @@ KTEST(vm, demand_zero_then_copy_on_write)
         ASSERT_TRUE(child != nullptr);
         EXPECT_EQ(child->rss, pages);
         PhysAddr shared = parent->pte(base)->frame();
-        /* One page table, shared: write-protected in both directories, counted twice. */
+        /*
+         * One page table, shared: write-protected in both directories and counted twice;
+         * the pages in it keep their single count until the table is copied.
+         */
         EXPECT_EQ(child->pte(base), parent->pte(base));
         EXPECT_TRUE(parent->table_shared(base));
         EXPECT_FALSE(parent->directory()[arch::pgd_index(base)].writable());
         EXPECT_FALSE(child->directory()[arch::pgd_index(base)].writable());
+        PhysAddr table = parent->directory()[arch::pgd_index(base)].frame();
+        EXPECT_EQ(mm::mem_map[table.pfn().value()].count, 2);
         EXPECT_EQ(page_at(*parent, base).count, 1);
 
         /* The parent writes: its own table first, then its own copy of the page. */
@@ -129,7 +132,10 @@ KTEST(vm, fork_out_of_memory_leaks_nothing)
     const u32 before = nr_free_pages();
     mm::AddressSpace* as = mm::AddressSpace::create();
     ASSERT_TRUE(as != nullptr);
-    /* Two page tables' worth of mappings, so the copy can fail half way. */
+    /*
+     * Two page tables' worth of mappings. fork shares the tables without allocating; what
+     * it allocates (the directory, the regions) may fail at any point.
+     */
     ASSERT_EQ(as->map({ base, base + PGDIR_SIZE + PAGE_SIZE, mm::PROT_READ | mm::PROT_WRITE,
                         mm::RegionKind::Anonymous }), 0);
     {

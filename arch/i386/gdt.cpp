@@ -1,6 +1,5 @@
 #include <arch/i386/gdt.h>
-
-extern "C" char boot_stack_top[];
+#include <mm/layout.h>
 
 Tss tss;
 

@@ -2,8 +2,6 @@
 #include <arch/i386/interrupts.h>
 #include <arch/i386/segments.h>
 
-extern "C" const char trap_stubs[], system_call_stub[];
-
 namespace {
 
 constexpr u32 stub_size = 16;

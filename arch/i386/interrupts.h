@@ -26,6 +26,9 @@ extern "C" [[noreturn]] void jump_to_ret_from_trap(TrapFrame* frame);
 
 using IrqHandler = void (*)(TrapFrame&);
 
+/* entry.S: the stubs of vectors 0..47 (16 bytes each), int $0x80's, and the way back out. */
+extern "C" const char trap_stubs[], system_call_stub[], ret_from_trap[];
+
 void idt_init();                /* all 32 exceptions and the 16 IRQ lines */
 void pic_init();                /* remap, every line masked */
 void request_irq(unsigned irq, IrqHandler handler);     /* installs and unmasks */

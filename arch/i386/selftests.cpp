@@ -10,7 +10,6 @@
 #include <mm/layout.h>
 #include <mm/memory.h>
 
-extern "C" const char trap_stubs[];
 extern "C" [[noreturn]] void start_kernel();
 
 namespace {
@@ -184,7 +183,6 @@ KTEST(traps, page_fault_recovered_with_address)
  */
 KTEST(traps, return_to_user_loads_have_fixups)
 {
-    extern const char ret_from_trap[];
     u32 covered = 0;
     /* popal (1 byte), then pop %gs, %fs (2 bytes each), %es, %ds (1 byte each). */
     const u32 pops[] = { 1, 3, 5, 6 };

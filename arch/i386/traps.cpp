@@ -77,10 +77,8 @@ void kernel_fault(TrapFrame& frame)
         r = mm::do_page_fault(cr2, frame.error_code);
         if (r == mm::PageFaultResponse::Continue)
             return;
-        if (r == mm::PageFaultResponse::OutOfMemory) {
-            printk(KERN_ERR "Out of memory: killed process %d (%s)\n", current->pid, current->comm);
-            send_signal(*current, SIGKILL);
-        }
+        if (r == mm::PageFaultResponse::OutOfMemory)
+            oom(*current);
     }
     if (u32 fixup = search_exception_table(frame.eip)) {
         last_recovered_fault = { frame.vector, cr2, r };
@@ -102,8 +100,7 @@ void user_access_refused(mm::PageFaultResponse response, u32 address)
     case mm::PageFaultResponse::AccessError: info.code = 2 /* SEGV_ACCERR */; break;
     case mm::PageFaultResponse::BusError: sig = SIGBUS; info.code = 2 /* BUS_ADRERR */; break;
     case mm::PageFaultResponse::OutOfMemory:
-        printk(KERN_ERR "Out of memory: killed process %d (%s)\n", current->pid, current->comm);
-        send_signal(*current, SIGKILL);
+        oom(*current);
         return;
     }
     force_fault_signal(*current, sig, info);
