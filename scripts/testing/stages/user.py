@@ -50,8 +50,8 @@ def stage_user_486(t):
 
 
 def stage_usb(t):
-    """os.iso as a USB stick on a 486 with 8 MB and an IDE disk of swap: GRUB boots the
-    default entry, init turns swap on and starts the shell, which runs a command and then
+    """os.iso as a USB stick (on EHCI: SeaBIOS's UHCI reads fail under load, see
+    docs/old-cpus.md) on a 486 with 8 MB and an IDE disk of swap: GRUB boots the default entry, init turns swap on and starts the shell, which runs a command and then
     swapdemo, a program needing more memory than the machine has."""
     label = "usb"
     swap = stage_folder(label) / "usb-swap.raw"
@@ -60,8 +60,8 @@ def stage_usb(t):
     mkswap(swap)
     m = boot(label, [QEMU, "-cpu", "486", "-m", "8",
                      "-drive", f"if=none,id=stick,format=raw,readonly=on,file={ISO}",
-                     "-device", "piix3-usb-uhci,id=uhci",
-                     "-device", "usb-storage,bus=uhci.0,drive=stick,bootindex=0",
+                     "-device", "usb-ehci,id=ehci",
+                     "-device", "usb-storage,bus=ehci.0,drive=stick,bootindex=0",
                      "-drive", f"file={swap},format=raw,if=ide,index=0",
                      "-serial", "stdio", *HEADLESS], interactive=True, timeout=240)
     try:
