@@ -67,8 +67,8 @@ long sys_mmap2(u32 addr, u32 len, u32 prot, u32 flags, int fd, u32 pgoff)
             return -EACCES;
         if (flags & MAP_SHARED)
             return -ENODEV;             /* shared file mappings: not on a read-only root */
-        if (long err = file->stat(st))
-            return err;
+        if (ErrorOr<void> stat = file->stat(st); stat.is_error())
+            return to_syscall_result(stat);
         if ((st.mode & fs::S_IFMT) != fs::S_IFREG)
             return -ENODEV;
     } else if (flags & MAP_SHARED) {

@@ -21,9 +21,10 @@ public:
     explicit constexpr Userspace(u32 address) : m_address(address) { }
     Userspace(T*) = delete;             /* kernel pointers stay out */
 
-    /* As T* converts to void*: any user pointer is a user address of bytes. */
+    /* As U* converts to const U* and to void*: const is added, never dropped. */
     template <typename U>
-        requires(std::is_void_v<T> && !std::is_same_v<T, U> && (std::is_const_v<T> || !std::is_const_v<U>))
+        requires(!std::is_same_v<T, U> && std::is_convertible_v<U*, T*>
+                 && (std::is_void_v<T> || std::is_same_v<std::remove_const_t<T>, U>))
     constexpr Userspace(Userspace<U*> other) : m_address(other.address()) { }
 
     constexpr u32 address() const { return m_address; }

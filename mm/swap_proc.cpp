@@ -14,7 +14,7 @@ namespace {
 
 SwapDevice* (*device_for)(u32 rdev);
 
-long generate_swaps(int, fs::TextBuffer& out)
+ErrorOr<void> generate_swaps(int, fs::TextBuffer& out)
 {
     out.printf("Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n");
     for (int i = 0; i < nr_swapfiles; i++) {
@@ -26,7 +26,7 @@ long generate_swaps(int, fs::TextBuffer& out)
         out.printf("%-40s%s\t%u\t%s%u\t%s%d\n", si.path, "partition", size,
                    used < 10000000 ? "\t" : "", used, si.prio < 1000 ? "\t" : "", si.prio);
     }
-    return 0;
+    return {};
 }
 
 fs::SwapTotals meminfo_totals()
@@ -36,17 +36,14 @@ fs::SwapTotals meminfo_totals()
 }
 
 /* What a path names for swap: a block device, by its device number. */
-long swap_rdev(u32 path_addr, PathBuffer& path, u32& rdev)
+ErrorOr<u32> swap_rdev(Userspace<const char*> path_addr, PathBuffer& path)
 {
-    if (long err = path.from_user(path_addr))
-        return err;
+    TRY(path.from_user(path_addr));
     fs::FileStat st;
-    if (long err = fs::stat(path.get(), st, true))
-        return err;
+    TRY(fs::stat(path.get(), st, true));
     if ((st.mode & fs::S_IFMT) != fs::S_IFBLK)
-        return -EINVAL;                 /* swap files need a writable file system */
-    rdev = st.rdev;
-    return 0;
+        return Error::from_errno(EINVAL);       /* swap files need a writable file system */
+    return st.rdev;
 }
 
 int next_prio = -1;
@@ -69,32 +66,32 @@ void swap_proc_init()
 
 } // namespace mm
 
-long sys_swapon(u32 path_addr, u32 flags)
+ErrorOr<void> sys_swapon(Userspace<const char*> path_addr, u32 flags)
 {
     constexpr u32 SWAP_FLAG_PREFER = 0x8000, SWAP_FLAG_PRIO_MASK = 0x7FFF;
     PathBuffer path;
-    u32 rdev;
-    if (long err = mm::swap_rdev(path_addr, path, rdev))
-        return err;
+    u32 rdev = TRY(mm::swap_rdev(path_addr, path));
     mm::SwapDevice* device = mm::device_for ? mm::device_for(rdev) : nullptr;
     if (!device)
-        return -ENXIO;
+        return Error::from_errno(ENXIO);
     int prio = flags & SWAP_FLAG_PREFER ? int(flags & SWAP_FLAG_PRIO_MASK) : mm::next_prio;
     long err = mm::swap_enable(device, rdev, path.get(), prio);
     if (err)
         device->release();
     else if (!(flags & SWAP_FLAG_PREFER))
         mm::next_prio--;
-    return err;
+    if (err)
+        return Error::from_errno(int(-err));
+    return {};
 }
 
-long sys_swapoff(u32 path_addr)
+ErrorOr<void> sys_swapoff(Userspace<const char*> path_addr)
 {
     PathBuffer path;
-    u32 rdev;
-    if (long err = mm::swap_rdev(path_addr, path, rdev))
-        return err;
-    return mm::swap_disable(rdev);
+    u32 rdev = TRY(mm::swap_rdev(path_addr, path));
+    if (long err = mm::swap_disable(rdev))
+        return Error::from_errno(int(-err));
+    return {};
 }
 
 namespace mm {

@@ -35,6 +35,8 @@ static_assert(std::is_convertible_v<Userspace<void*>, Userspace<const void*>>);
 static_assert(!std::is_convertible_v<Userspace<const Record*>, Userspace<void*>>);
 static_assert(!std::is_convertible_v<Userspace<const void*>, Userspace<void*>>);
 static_assert(!std::is_convertible_v<Userspace<Record*>, Userspace<u32*>>);
+static_assert(std::is_convertible_v<Userspace<Record*>, Userspace<const Record*>>);
+static_assert(!std::is_convertible_v<Userspace<const Record*>, Userspace<Record*>>);
 
 TEST(Userspace, Addresses)
 {
