@@ -29,7 +29,7 @@ $(KOBJS): Makefile
 HOST_TEST_SRCS := $(wildcard tests/*.cpp)
 HOST_KERNEL_SRCS := kernel/format.cpp kernel/cmdline.cpp kernel/elf.cpp mm/bootmem.cpp mm/page_alloc.cpp \
                     mm/fault_inject.cpp \
-                    mm/slab.cpp mm/swap_header.cpp mm/region.cpp fs/cpio.cpp fs/device.cpp fs/file.cpp fs/initrd.cpp \
+                    mm/slab.cpp mm/swap_header.cpp mm/swap_map.cpp mm/region.cpp fs/cpio.cpp fs/device.cpp fs/file.cpp fs/initrd.cpp \
                     fs/namei.cpp fs/text_buffer.cpp drivers/block.cpp drivers/partition.cpp \
                     arch/i386/insn_emulate.cpp
 HOST_CXXFLAGS := -std=c++20 -O1 -g -Wall -Wextra -I. -MMD -MP -DFERRITE_HOST

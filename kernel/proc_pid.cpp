@@ -113,8 +113,7 @@ ErrorOr<size_t> read_pagemap(int pid, u64 offset, void* buf, size_t n)
             u32 pfn = pte->frame().pfn().value();
             e = PM_PRESENT | pfn;
             /* Exclusive: one reference, from a table no other process shares. */
-            if (pfn < mm::page_allocator.nr_pages() && !mm::mem_map[pfn].reserved()
-                && mm::mem_map[pfn].count == 1 && !t->mm->table_shared(va))
+            if (mm::page_allocator.counted(Pfn(pfn)) && mm::mem_map[pfn].count == 1 && !t->mm->table_shared(va))
                 e |= PM_EXCLUSIVE;
         } else if (pte && !pte->none()) {
             u32 entry = pte->raw() >> 1;                /* type << 24 | offset */

@@ -58,6 +58,7 @@ void lock_mutex(void* arg)
 }
 
 mm::SwapInfo slot_area;
+u8 slot_counts[8];
 u8 slot_lockmap[1];
 
 void lock_swap_slot(void* arg)
@@ -102,7 +103,7 @@ KTEST(wait, sigkill_to_a_mutex_waiter)
 KTEST(wait, sigkill_to_a_swap_slot_waiter)
 {
     Waiter w;
-    slot_area.swap_lockmap = slot_lockmap;
+    slot_area.map = mm::SwapMap(slot_counts, slot_lockmap, mm::SwapHeader { mm::SwapVersion::V1, 8, 7, 1, 7 });
     mm::lock_slot(slot_area, 3);
     kill_while_waiting(ktest_ctx, lock_swap_slot, w, [] { mm::unlock_slot(slot_area, 3); });
     EXPECT_EQ(slot_lockmap[0], 0);

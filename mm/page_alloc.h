@@ -39,6 +39,8 @@ public:
     u32 nr_pages() const { return m_nr_pages; }
 
     bool contains(VirtAddr addr) const;
+    /* A page whose references mem_map counts: inside the map and not reserved. */
+    bool counted(Pfn pfn) const { return pfn.value() < m_nr_pages && !m_map[pfn.value()].reserved(); }
     Pfn pfn_of(VirtAddr addr) const { return Pfn(u32((addr.value() - m_base) >> PAGE_SHIFT)); }
     VirtAddr address_of(Pfn pfn) const { return VirtAddr(m_base + (uintptr_t(pfn.value()) << PAGE_SHIFT)); }
     Page& page(Pfn pfn) { return m_map[pfn.value()]; }

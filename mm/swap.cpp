@@ -1,3 +1,8 @@
+/*
+ * Page stealing and bringing pages back: the seed's try_to_swap_out and swap_out (with
+ * a hand per address space, as Linux 1.x), try_to_free_page, swap_in and swapoff's
+ * try_to_unuse. The areas and their slots are in swapfile.cpp; docs/swap.md has the design.
+ */
 #include <arch/i386/io.h>
 #include <drivers/timer.h>
 #include <kernel/errno.h>
@@ -6,21 +11,16 @@
 #include <kernel/task.h>
 #include <mm/layout.h>
 #include <mm/memory.h>
+#include <mm/pgtable.h>
 #include <mm/swap.h>
 #include <mm/swap_header.h>
 #include <mm/vmalloc.h>
 
 namespace mm {
 
-SwapInfo swap_info[MAX_SWAPFILES];
-int nr_swapfiles;
-
 using arch::Pte;
 
 namespace {
-
-constexpr u8 SWAP_MAP_MAX = 127;        /* a count never reaches SWAP_MAP_BAD */
-WaitQueue lock_wait;                    /* sleepers on any swap_lockmap bit */
 
 /*
  * Clean pages dropped since swap last made progress (a page written out, or a slot given
@@ -31,36 +31,9 @@ WaitQueue lock_wait;                    /* sleepers on any swap_lockmap bit */
  */
 u32 clean_drops;
 
-SwapInfo* area_of(SwapEntry entry)
-{
-    if (!entry || entry.type() >= u32(nr_swapfiles))
-        return nullptr;
-    SwapInfo* si = &swap_info[entry.type()];
-    return (si->flags & SWP_USED) && entry.offset() < si->pages ? si : nullptr;
-}
 
-[[noreturn]] void bad_entry(const char* who, SwapEntry entry)
-{
-    panic("%s: bad swap entry %#x (area %u, page %u)", who, entry.index(), entry.type(),
-          entry.offset());
-}
 
-bool locked(const SwapInfo& si, u32 offset)
-{
-    return si.swap_lockmap[offset / 8] & (1u << (offset % 8));
-}
 
-/* nr_swapfiles: one past the last slot in use. */
-void shrink_swapfiles()
-{
-    while (nr_swapfiles && !(swap_info[nr_swapfiles - 1].flags & SWP_USED))
-        nr_swapfiles--;
-}
-
-bool counted(PhysAddr frame)
-{
-    return frame.pfn().value() < page_allocator.nr_pages() && !mem_map[frame.pfn().value()].reserved();
-}
 
 /*
  * The seed's stealing policy for one PTE. Returns true if a page was freed.
@@ -81,7 +54,7 @@ bool try_to_swap_out(Task& owner, AddressSpace& as, u32 addr, Pte& pte)
         return false;
     }
     PhysAddr frame = pte.frame();
-    Page& page = mem_map[frame.pfn().value()];
+    Page& page = page_of(frame);
     if (!pte.dirty()) {
         bool last = page.count == 1;
         pte = Pte();
@@ -114,16 +87,7 @@ bool try_to_swap_out(Task& owner, AddressSpace& as, u32 addr, Pte& pte)
             *now = saved;
             account_rss(as, addr, +1);
         }
-        {
-            arch::InterruptDisabler guard;
-            u8& count = si.swap_map[entry.offset()];
-            if (restored && --count == 0)
-                si.inuse_pages--;
-            if (count == 0) {           /* nobody holds it any more: retire the slot */
-                count = SWAP_MAP_BAD;
-                si.good_pages--;
-            }
-        }
+        retire_slot(entry, restored);
         unlock_slot(si, entry.offset());
         if (!restored)
             free_page(to_virt(frame));
@@ -202,9 +166,7 @@ bool swap_out(u32 budget)
 template <typename StillWanted>
 VirtAddr read_swap_slot(SwapEntry entry, long& err, StillWanted still_wanted)
 {
-    SwapInfo* si = area_of(entry);
-    if (!si)
-        bad_entry("swap_in", entry);
+    SwapInfo* si = &area_of(entry, "swap_in");
     err = 0;
     VirtAddr page = __get_free_page(Gfp::User);
     if (!page) {
@@ -243,7 +205,7 @@ void install_swapped_page(AddressSpace& as, u32 prot, u32 addr, Pte& pte, SwapEn
  * The process is another one, which may exit or unmap while we sleep: nothing read
  * before a sleep is used after it without looking again.
  */
-bool unuse_entry(Task& t, u32 type, int& error)
+bool unuse_entry(Task& t, u32 type, long& error)
 {
     AddressSpace* as = t.mm;
     int slot = t.slot;
@@ -289,72 +251,23 @@ bool unuse_entry(Task& t, u32 type, int& error)
 
 } // namespace
 
-void lock_slot(SwapInfo& si, u32 offset)
+
+
+
+
+
+void note_swap_progress()
 {
-    wait_event(lock_wait, Interruptible::No, [&si, offset] {
-        if (locked(si, offset))
-            return false;
-        si.swap_lockmap[offset / 8] |= u8(1u << (offset % 8));
-        return true;
-    });
+    clean_drops = 0;
 }
 
-void unlock_slot(SwapInfo& si, u32 offset)
+long try_to_unuse(u32 type)
 {
-    arch::InterruptDisabler guard;
-    si.swap_lockmap[offset / 8] &= u8(~(1u << (offset % 8)));
-    wake_up(lock_wait);
-}
-
-SwapEntry get_swap_page()
-{
-    arch::InterruptDisabler guard;
-    for (int type = 0; type < nr_swapfiles; type++) {
-        SwapInfo& si = swap_info[type];
-        if ((si.flags & SWP_WRITEOK) != SWP_WRITEOK)
-            continue;
-        for (u32 offset = si.lowest_bit; offset <= si.highest_bit; offset++) {
-            if (si.swap_map[offset] || locked(si, offset))
-                continue;
-            si.swap_map[offset] = 1;
-            si.inuse_pages++;
-            if (offset == si.lowest_bit)
-                si.lowest_bit++;
-            return SwapEntry::make(u32(type), offset);
-        }
-        si.lowest_bit = si.highest_bit + 1;     /* full until a swap_free */
-    }
-    return SwapEntry();
-}
-
-void swap_duplicate(SwapEntry entry)
-{
-    SwapInfo* si = area_of(entry);
-    if (!si)
-        bad_entry("swap_duplicate", entry);
-    u8& count = si->swap_map[entry.offset()];
-    if (count == 0 || count >= SWAP_MAP_MAX)
-        bad_entry("swap_duplicate: count out of range", entry);
-    count++;
-}
-
-void swap_free(SwapEntry entry)
-{
-    SwapInfo* si = area_of(entry);
-    if (!si)
-        bad_entry("swap_free", entry);
-    arch::InterruptDisabler guard;
-    u8& count = si->swap_map[entry.offset()];
-    if (count == SWAP_MAP_BAD)
-        return;                         /* a slot a write failed on: it stays bad */
-    if (count == 0)
-        bad_entry("swap_free: slot already free", entry);
-    if (--count == 0) {
-        si->inuse_pages--;
-        clean_drops = 0;
-        if (entry.offset() < si->lowest_bit)
-            si->lowest_bit = entry.offset();
-    }
+    long error = 0;
+    for (int slot = 0; slot < NR_TASKS && !error; slot++)
+        if (Task* t = task[slot]; t && t->mm)
+            unuse_entry(*t, type, error);
+    return error;
 }
 
 PageFaultResponse swap_in(AddressSpace& as, const Region& r, u32 addr, Pte& pte, SwapEntry entry)
@@ -397,108 +310,7 @@ bool try_to_free_page()
     return false;
 }
 
-long swap_enable(SwapDevice* device, u32 rdev, const char* path, int prio)
-{
-    for (int i = 0; i < nr_swapfiles; i++)
-        if ((swap_info[i].flags & SWP_USED) && swap_info[i].rdev == rdev)
-            return -EBUSY;
-    int type = 0;
-    while (type < MAX_SWAPFILES && (swap_info[type].flags & SWP_USED))
-        type++;
-    if (type == MAX_SWAPFILES)
-        return -EPERM;
-    SwapInfo& si = swap_info[type];
-    si = SwapInfo();
-    si.flags = SWP_USED;                /* the slot is ours while we read the header */
-    if (type >= nr_swapfiles)
-        nr_swapfiles = type + 1;
 
-    long err = 0;
-    VirtAddr header = get_free_page(Gfp::Kernel);
-    SwapHeader h { };
-    if (!header)
-        err = -ENOMEM;
-    if (!err)
-        err = device->read_page(0, header.as_ptr()) ? -EIO : 0;
-    if (!err)
-        err = parse_swap_header(header.as_ptr<u8>(), device->pages(), h);
-    if (!err) {
-        si.swap_map = static_cast<u8*>(vmalloc(h.nr_pages));
-        si.swap_lockmap = static_cast<u8*>(vmalloc((h.nr_pages + 7) / 8));
-        if (!si.swap_map || !si.swap_lockmap)
-            err = -ENOMEM;
-    }
-    if (!err) {
-        fill_swap_map(header.as_ptr<u8>(), h, si.swap_map, h.nr_pages);
-        si.device = device;
-        si.rdev = rdev;
-        size_t n = 0;
-        for (; path[n] && n < sizeof si.path - 1; n++)
-            si.path[n] = path[n];
-        si.pages = h.nr_pages;
-        si.lowest_bit = h.lowest_bit;
-        si.highest_bit = h.highest_bit;
-        si.good_pages = h.nr_good_pages;
-        si.prio = prio;
-        si.flags = SWP_WRITEOK;
-        page_allocator.set_reclaim_hook(try_to_free_page);
-        printk(KERN_INFO "Adding swap: %uk swap-space (priority %d) on %s\n",
-               h.nr_good_pages * (PAGE_SIZE / 1024), prio, si.path);
-    } else {
-        vfree(si.swap_map);
-        vfree(si.swap_lockmap);
-        si = SwapInfo();
-        shrink_swapfiles();
-    }
-    if (header)
-        free_page(header);
-    return err;
-}
 
-long swap_disable(u32 rdev)
-{
-    int type = 0;
-    while (type < nr_swapfiles && !((swap_info[type].flags & SWP_USED) && swap_info[type].rdev == rdev))
-        type++;
-    if (type == nr_swapfiles)
-        return -EINVAL;
-    SwapInfo& si = swap_info[type];
-    if ((si.flags & SWP_WRITEOK) != SWP_WRITEOK)
-        return -EBUSY;                  /* being turned off already */
-    si.flags = SWP_USED;                /* no new pages go there */
-    int error = 0;
-    for (int slot = 0; slot < NR_TASKS && !error; slot++)
-        if (Task* t = task[slot]; t && t->mm)
-            unuse_entry(*t, u32(type), error);
-    if (error) {
-        si.flags = SWP_WRITEOK;
-        return error;
-    }
-    if (si.inuse_pages)
-        panic("swapoff: %u pages of %s still in use after try_to_unuse", si.inuse_pages, si.path);
-    vfree(si.swap_map);
-    vfree(si.swap_lockmap);
-    SwapDevice* device = si.device;
-    si = SwapInfo();
-    shrink_swapfiles();
-    bool any = false;
-    for (int i = 0; i < nr_swapfiles; i++)
-        any |= (swap_info[i].flags & SWP_WRITEOK) == SWP_WRITEOK;
-    if (!any)
-        page_allocator.set_reclaim_hook(nullptr);
-    device->release();
-    return 0;
-}
-
-SwapTotal swap_totals()
-{
-    SwapTotal t { 0, 0 };
-    for (int i = 0; i < nr_swapfiles; i++)
-        if (swap_info[i].flags & SWP_USED) {
-            t.pages += swap_info[i].good_pages;
-            t.used += swap_info[i].inuse_pages;
-        }
-    return t;
-}
 
 } // namespace mm

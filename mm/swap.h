@@ -1,12 +1,14 @@
 /*
- * Swap: the seed's swap_info, swap_map and swap_lockmap, page stealing (swap_out,
- * try_to_swap_out) and bringing pages back (swap_in). docs/swap.md has the design.
+ * Swap: the seed's swap_info with a SwapMap per area (swap_map.h), swapon and swapoff
+ * (swapfile.cpp), page stealing (swap_out, try_to_swap_out) and bringing pages back
+ * (swap_in) in swap.cpp. docs/swap.md has the design.
  */
 #pragma once
 
 #include <arch/i386/paging.h>
 #include <kernel/wait.h>
 #include <mm/swap_entry.h>
+#include <mm/swap_map.h>
 #include <mm/vm.h>
 
 struct Task;
@@ -31,12 +33,7 @@ struct SwapInfo {
     SwapDevice* device = nullptr;
     u32 rdev = 0;                       /* what swapon named, to find it again */
     char path[64] = { };
-    u8* swap_map = nullptr;             /* a count per page; 128 = bad or absent */
-    u8* swap_lockmap = nullptr;         /* a bit per page, set while it is read or written */
-    u32 pages = 0;
-    u32 lowest_bit = 0, highest_bit = 0;
-    u32 good_pages = 0;                 /* usable */
-    u32 inuse_pages = 0;                /* usable and holding a page */
+    SwapMap map;                        /* swap_map and swap_lockmap */
     int prio = 0;
 };
 
@@ -47,6 +44,10 @@ extern int nr_swapfiles;
 long swap_enable(SwapDevice* device, u32 rdev, const char* path, int prio);
 /* swapoff: every page brought back first (try_to_unuse). 0, -EINVAL or -ENOMEM. */
 long swap_disable(u32 rdev);
+/* The seed's try_to_unuse: every page of area `type` back in memory. 0 or -ENOMEM. */
+long try_to_unuse(u32 type);
+/* A page went to swap, or a slot came free: reclaim is making progress. */
+void note_swap_progress();
 
 /*
  * The seed's swap_lockmap: one read or write of a slot at a time. lock_slot waits,
@@ -58,6 +59,10 @@ void unlock_slot(SwapInfo& si, u32 offset);
 SwapEntry get_swap_page();
 void swap_duplicate(SwapEntry entry);
 void swap_free(SwapEntry entry);
+/* The area of a valid entry; panics naming `who` on one no area holds. */
+SwapInfo& area_of(SwapEntry entry, const char* who);
+/* A slot a write failed on: the page stays in memory, the slot is never used again. */
+void retire_slot(SwapEntry entry, bool drop_reference);
 
 /* Brings the page of `entry` in for the PTE at `addr` of `as` if the PTE still holds it. */
 PageFaultResponse swap_in(AddressSpace& as, const Region& r, u32 addr, arch::Pte& pte,

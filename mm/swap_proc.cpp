@@ -22,7 +22,7 @@ ErrorOr<void> generate_swaps(int, fs::TextBuffer& out)
         if (!(si.flags & SWP_USED))
             continue;
         /* Linux's layout: the name padded to 40 columns, then tab-separated kB. */
-        u32 size = si.good_pages * (PAGE_SIZE / 1024), used = si.inuse_pages * (PAGE_SIZE / 1024);
+        u32 size = si.map.good_pages() * (PAGE_SIZE / 1024), used = si.map.inuse_pages() * (PAGE_SIZE / 1024);
         out.printf("%-40s%s\t%u\t%s%u\t%s%d\n", si.path, "partition", size,
                    used < 10000000 ? "\t" : "", used, si.prio < 1000 ? "\t" : "", si.prio);
     }

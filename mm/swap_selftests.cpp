@@ -299,7 +299,7 @@ void hold(void*)
 u32 swap_count(mm::AddressSpace& as, u32 addr)
 {
     SwapEntry e = SwapEntry::from_pte_value(as.pte(addr)->raw());
-    return mm::swap_info[e.type()].swap_map[e.offset()];
+    return mm::swap_info[e.type()].map.count(e.offset());
 }
 
 } // namespace

@@ -1,12 +1,16 @@
+/*
+ * Address spaces: the page directory and tables of a process, its regions, and what fork,
+ * exec, mmap, munmap and mprotect do to them (the seed's copy_page_tables,
+ * free_page_tables and clear_page_tables). The fault handlers are in fault.cpp;
+ * docs/processes.md has the design.
+ */
 #include <arch/i386/io.h>
 #include <fs/file.h>
 #include <kernel/errno.h>
 #include <kernel/string.h>
 #include <kernel/task.h>
-#include <mm/layout.h>
-#include <mm/memory.h>
+#include <mm/pgtable.h>
 #include <mm/swap.h>
-#include <mm/vm.h>
 
 #include <new>
 
@@ -14,46 +18,9 @@ namespace mm {
 
 using arch::Pte;
 
-namespace {
-
-constexpr u32 USER_PDE = Pte::PRESENT | Pte::WRITABLE | Pte::USER;
-/* A page table shared copy-on-write since fork: every PTE under it is read-only through it. */
-constexpr u32 SHARED_PDE = Pte::PRESENT | Pte::USER;
-constexpr u32 FIRST_KERNEL_PDE = PAGE_OFFSET >> 22;
-constexpr u32 PGDIR_SIZE = 4u << 20;
-constexpr u32 PTRS_PER_TABLE = 1024;
 static_assert(FIRST_KERNEL_PDE == 768, "AddressSpace::m_tables covers the user half");
 
-bool managed(PhysAddr frame) { return frame.pfn().value() < page_allocator.nr_pages(); }
-Page& page_of(PhysAddr frame) { return mem_map[frame.pfn().value()]; }
-/* A page that mem_map counts references to: not reserved, not outside memory. */
-bool counted(PhysAddr frame) { return managed(frame) && !page_of(frame).reserved(); }
-
-Pte* table_of(Pte pde) { return reinterpret_cast<Pte*>(phys_to_virt(pde.frame().value())); }
-
-u32 user_pte_flags(u32 prot, bool writable)
-{
-    u32 flags = Pte::PRESENT;
-    if (prot != PROT_NONE)
-        flags |= Pte::USER;
-    if (writable && (prot & PROT_WRITE))
-        flags |= Pte::WRITABLE;
-    return flags;
-}
-
-void note_rss(AddressSpace& as)
-{
-    as.rss++;
-    if (current && as.rss > current->max_rss)
-        current->max_rss = as.rss;
-}
-
-/*
- * The seed's empty_zero_page: a read fault on untouched anonymous memory maps this one
- * page read-only, and the first write takes a fresh page. It is part of the kernel's bss,
- * reserved in mem_map: never counted, freed, stolen or written.
- */
-alignas(PAGE_SIZE) u8 empty_zero_page[PAGE_SIZE];
+namespace {
 
 /*
  * Calls fn(first, last) for each run [first, last) of entry indices of table `index`
@@ -99,11 +66,6 @@ void copy_entries(Pte* from, Pte* to, u32 first, u32 last)
 }
 
 } // namespace
-
-PhysAddr zero_page()
-{
-    return PhysAddr(virt_to_phys(u32(empty_zero_page)));
-}
 
 void release_pte(AddressSpace& as, Pte& pte)
 {
@@ -494,165 +456,6 @@ u32 AddressSpace::find_free(u32 len, u32 hint) const
 {
     u32 low = hint >= MMAP_BASE ? page_align_down(hint) : MMAP_BASE;
     return m_set.find_gap(len, low, STACK_TOP - STACK_LIMIT - PAGE_SIZE);
-}
-
-namespace {
-
-PageFaultResponse do_wp_page(AddressSpace& as, u32 addr, Pte& pte)
-{
-    PhysAddr old = pte.frame();
-    if (counted(old) && page_of(old).count == 1) {
-        /* Sole owner: the page becomes writable in place. */
-        pte = Pte(pte.raw() | Pte::WRITABLE);
-        arch::invlpg(addr);
-        current->min_flt++;
-        return PageFaultResponse::Continue;
-    }
-    /* The zero page is not copied: a fresh page is zero already. */
-    bool zero = old == zero_page();
-    VirtAddr copy = zero ? get_free_page(Gfp::User) : __get_free_page(Gfp::User);
-    if (!copy)
-        return PageFaultResponse::OutOfMemory;
-    /*
-     * Allocating may have reclaimed: swap_out can have dropped this very PTE and freed
-     * its page. Copy only from the page still mapped; otherwise fault again.
-     */
-    if (!pte.present() || pte.frame() != old) {
-        free_page(copy);
-        return PageFaultResponse::Continue;
-    }
-    if (!zero)
-        memcpy(copy.as_ptr(), to_virt(old).as_ptr(), PAGE_SIZE);
-    pte = Pte::make(to_phys(copy), Pte::PRESENT | Pte::USER | Pte::WRITABLE | Pte::DIRTY);
-    arch::invlpg(addr);
-    if (counted(old))
-        free_page(to_virt(old));
-    else
-        note_rss(as);                   /* the zero page was not counted in rss */
-    current->min_flt++;
-    return PageFaultResponse::Continue;
-}
-
-/*
- * share_page: another process maps the same page of the same file and has not written
- * it; both then map it read-only and a write later copies it.
- */
-bool share_page(AddressSpace& as, const Region& r, u32 addr, Pte& pte)
-{
-    u32 file_offset = r.offset + (addr - r.start);
-    for (int slot = 0; slot < NR_TASKS; slot++) {
-        Task* t = task[slot];
-        if (!t || !t->mm || t->mm == &as || t->state == TaskState::Zombie)
-            continue;
-        for (Region* q = t->mm->regions(); q; q = q->next) {
-            if (q->kind != RegionKind::File || q->dev != r.dev || q->ino != r.ino)
-                continue;
-            if (file_offset < q->offset || file_offset - q->offset >= q->end - q->start)
-                continue;
-            u32 their_addr = q->start + (file_offset - q->offset);
-            if (their_addr + PAGE_SIZE > q->file_end)
-                continue;
-            Pte* theirs = t->mm->pte(their_addr);
-            if (!theirs || !theirs->present() || theirs->dirty() || !counted(theirs->frame()))
-                continue;
-            page_allocator.get(to_virt(theirs->frame()), __builtin_return_address(0));
-            *theirs = Pte(theirs->raw() & ~Pte::WRITABLE);
-            arch::invlpg(their_addr);   /* their table may be ours too (shared since fork) */
-            pte = Pte::make(theirs->frame(), user_pte_flags(r.prot, false));
-            return true;
-        }
-    }
-    return false;
-}
-
-PageFaultResponse do_no_page(AddressSpace& as, const Region& r, u32 addr, Pte& pte, bool write)
-{
-    if (!pte.none())
-        return swap_in(as, r, addr, pte, SwapEntry::from_pte_value(pte.raw()));
-
-    if (r.kind == RegionKind::File && addr < r.file_end) {
-        if (addr + PAGE_SIZE <= r.file_end && share_page(as, r, addr, pte)) {
-            note_rss(as);
-            arch::invlpg(addr);
-            current->min_flt++;
-            return PageFaultResponse::Continue;
-        }
-        VirtAddr page = __get_free_page(Gfp::User);
-        if (!page)
-            return PageFaultResponse::OutOfMemory;
-        ErrorOr<size_t> got = r.file->read_page(r.offset + (addr - r.start), page.as_ptr());
-        if (got.is_error() || !pte.none()) {
-            /* An error, or (after the allocation and the read) the PTE is no longer empty. */
-            free_page(page);
-            return got.is_error() ? PageFaultResponse::BusError : PageFaultResponse::Continue;
-        }
-        if (r.file_end < addr + PAGE_SIZE)     /* the bss starts inside this page */
-            memset(page.as_ptr<u8>() + (r.file_end - addr), 0, addr + PAGE_SIZE - r.file_end);
-        pte = Pte::make(to_phys(page), user_pte_flags(r.prot, true));
-        current->maj_flt++;
-    } else if (!write) {
-        /* A read of memory never written: the zero page, read-only, costs no RAM. */
-        pte = Pte::make(zero_page(), user_pte_flags(r.prot, false));
-        arch::invlpg(addr);
-        current->min_flt++;
-        return PageFaultResponse::Continue;
-    } else {
-        VirtAddr page = get_free_page(Gfp::User);
-        if (!page)
-            return PageFaultResponse::OutOfMemory;
-        if (!pte.none()) {              /* filled while we allocated */
-            free_page(page);
-            return PageFaultResponse::Continue;
-        }
-        pte = Pte::make(to_phys(page), user_pte_flags(r.prot, true));
-        current->min_flt++;
-    }
-    note_rss(as);
-    arch::invlpg(addr);
-    return PageFaultResponse::Continue;
-}
-
-/* The stack grows down to its limit, keeping a page of gap above the region below it. */
-Region* grow_stack(AddressSpace& as, u32 addr)
-{
-    Region* above = as.find_above(addr);
-    if (!above || above->kind != RegionKind::Stack || addr < STACK_TOP - STACK_LIMIT)
-        return nullptr;
-    u32 new_start = page_align_down(addr);
-    if (above->prev && above->prev->end + PAGE_SIZE > new_start)
-        return nullptr;
-    as.move_start(above, new_start);
-    return above;
-}
-
-} // namespace
-
-PageFaultResponse do_page_fault(u32 address, u32 error_code)
-{
-    constexpr u32 PF_WRITE = 2;     /* bit 1 of the error code: a write */
-    AddressSpace* as = current ? current->mm : nullptr;
-    if (!as || address >= TASK_SIZE)
-        return PageFaultResponse::Segv;
-
-    Region* r = as->find(address);
-    if (!r && !(r = grow_stack(*as, address)))
-        return PageFaultResponse::Segv;
-    bool write = error_code & PF_WRITE;
-    if (write ? !(r->prot & PROT_WRITE) : !(r->prot & (PROT_READ | PROT_EXEC)))
-        return PageFaultResponse::AccessError;
-
-    u32 page_addr = page_align_down(address);
-    Pte* pte = as->pte_alloc(page_addr);
-    if (!pte)
-        return PageFaultResponse::OutOfMemory;
-    if (pte->present()) {
-        if (write && !pte->writable())
-            return do_wp_page(*as, page_addr, *pte);
-        /* Present and allowed: another path already resolved it, or a stale TLB entry. */
-        arch::invlpg(page_addr);
-        return PageFaultResponse::Continue;
-    }
-    return do_no_page(*as, *r, page_addr, *pte, write);
 }
 
 } // namespace mm
