@@ -221,7 +221,7 @@ KTEST(disk, mbr_partitions_at_their_offsets)
     EXPECT_EQ(test_open("/dev/hdb3", fs::O_RDONLY, f), -ENXIO);
     ASSERT_EQ(test_open("/dev/hdb4", fs::O_RDONLY, f), 0);
     u32 word = 0;
-    i64 pos;
+    i64 pos = -1;
     EXPECT_EQ(test_seek(*f, 512 * 10, fs::SEEK_SET, pos), 0);
     EXPECT_EQ(to_syscall_result(f->read(&word, 4)), 4);
     EXPECT_EQ(word, 24576u + 10);
@@ -269,7 +269,7 @@ KTEST(disk, injected_errors_are_eio_without_a_hang)
     /* Through the file layer too. */
     fs::File* f = nullptr;
     ASSERT_EQ(test_open("/dev/hdd", fs::O_RDONLY, f), 0);
-    i64 pos;
+    i64 pos = -1;
     EXPECT_EQ(test_seek(*f, BAD_SECTOR * 512, fs::SEEK_SET, pos), 0);
     EXPECT_EQ(to_syscall_result(f->read(buf.get(), 4096)), -EIO);
     f->put();

@@ -226,7 +226,7 @@ KTEST(dev, console_writes_and_answers_tty_ioctls)
     const char line[] = "# /dev/console write\n";
     EXPECT_EQ(to_syscall_result(f->write(line, sizeof line - 1)), long(sizeof line - 1));
     EXPECT_EQ(to_syscall_result(f->read(nullptr, 0)), 0);
-    i64 pos;
+    i64 pos = -1;
     EXPECT_EQ(test_seek(*f, 0, SEEK_SET, pos), -ESPIPE);
     EXPECT_EQ(to_syscall_result(f->read_page(0, nullptr)), -EACCES);
 
@@ -298,7 +298,7 @@ KTEST(proc, text_files_are_snapshots)
     EXPECT_EQ(to_syscall_result(f->read(buf + 3, sizeof buf - 4)), 4);
     EXPECT_STREQ(buf, "pid -1\n");
     EXPECT_EQ(to_syscall_result(f->read(buf, sizeof buf)), 0);
-    i64 pos;
+    i64 pos = -1;
     EXPECT_EQ(test_seek(*f, -3, SEEK_END, pos), 0);
     EXPECT_EQ(pos, 4);
     EXPECT_EQ(to_syscall_result(f->read(buf, sizeof buf)), 3);
@@ -334,7 +334,7 @@ KTEST(proc, binary_files_read_at_any_offset)
     File* f = nullptr;
     ASSERT_EQ(test_open("/proc/ktest-binary", O_RDONLY, f), 0);
     u8 buf[16];
-    i64 pos;
+    i64 pos = -1;
     EXPECT_EQ(test_seek(*f, 0x7ff000, SEEK_SET, pos), 0);
     EXPECT_EQ(to_syscall_result(f->read(buf, 8)), 8);
     EXPECT_EQ(buf[0], u8(0x7ff000 * 7 - 1));
