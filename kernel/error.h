@@ -65,9 +65,9 @@ private:
  * Evaluates an ErrorOr expression; on an error returns it from the enclosing function,
  * else yields the value (GNU statement expression, as SerenityOS's AK/Try.h).
  */
-#define TRY(expression)                                                 \
+#define TRY(...)                                                        \
     ({                                                                  \
-        auto _try_result = (expression);                                \
+        auto _try_result = (__VA_ARGS__);                               \
         if (_try_result.is_error()) [[unlikely]]                        \
             return _try_result.error();                                 \
         _try_result.release_value();                                    \

@@ -204,13 +204,11 @@ ErrorOr<void> map_image(mm::AddressSpace& as, fs::File* file, const fs::FileStat
             r.file_end = file_end;
             r.dev = st.dev;
             r.ino = st.ino;
-            if (long err = as.map(r))
-                return Error::from_errno(int(-err));
+            TRY(as.map(r));
         }
         u32 anon_start = s.filesz ? file_pages_end : start;
         if (end > anon_start)
-            if (long err = as.map({ anon_start, end, prot, mm::RegionKind::Anonymous }))
-                return Error::from_errno(int(-err));
+            TRY(as.map({ anon_start, end, prot, mm::RegionKind::Anonymous }));
         if (s.flags & PF_X) {
             as.start_code = start;
             as.end_code = s.vaddr + s.filesz;
@@ -223,10 +221,8 @@ ErrorOr<void> map_image(mm::AddressSpace& as, fs::File* file, const fs::FileStat
     }
     as.start_brk = as.brk = highest;
     as.start_stack = mm::STACK_TOP;
-    if (long err = as.map({ mm::STACK_TOP - INITIAL_STACK, mm::STACK_TOP,
-                            mm::PROT_READ | mm::PROT_WRITE, mm::RegionKind::Stack }))
-        return Error::from_errno(int(-err));
-    return {};
+    return as.map({ mm::STACK_TOP - INITIAL_STACK, mm::STACK_TOP,
+                    mm::PROT_READ | mm::PROT_WRITE, mm::RegionKind::Stack });
 }
 
 /* What every exec resets: close-on-exec files, handled signals, TLS, tid addresses. */

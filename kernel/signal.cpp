@@ -382,9 +382,9 @@ ErrorOr<void> sys_tkill(int tid, int sig)
     return sys_kill(tid, sig);
 }
 
-long sys_pause()
+ErrorOr<void> sys_pause()
 {
     WaitQueue never;
     wait_event(never, Interruptible::Yes, [] { return false; });
-    return -EINTR;
+    return Error::from_errno(EINTR);
 }

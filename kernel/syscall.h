@@ -62,7 +62,7 @@ long sys_sched_yield();
 ErrorOr<void> sys_kill(int pid, int sig);
 ErrorOr<void> sys_tgkill(int tgid, int tid, int sig);
 ErrorOr<void> sys_tkill(int tid, int sig);
-long sys_pause();
+ErrorOr<void> sys_pause();
 long sys_sigreturn();
 long sys_rt_sigreturn();
 struct SigAction;
@@ -73,6 +73,6 @@ ErrorOr<void> sys_rt_sigprocmask(int how, Userspace<const u64*> set, Userspace<u
 
 /* Memory: addresses here name ranges of the address space, never read through. */
 long sys_brk(u32 addr);
-long sys_mmap2(u32 addr, u32 len, u32 prot, u32 flags, int fd, u32 pgoff);
-long sys_munmap(u32 addr, u32 len);
-long sys_mprotect(u32 addr, u32 len, u32 prot);
+ErrorOr<u32> sys_mmap2(u32 addr, u32 len, u32 prot, u32 flags, int fd, u32 pgoff);
+ErrorOr<void> sys_munmap(u32 addr, u32 len);
+ErrorOr<void> sys_mprotect(u32 addr, u32 len, u32 prot);

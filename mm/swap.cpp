@@ -75,8 +75,7 @@ bool try_to_swap_out(Task& owner, AddressSpace& as, u32 addr, Pte& pte)
     arch::invlpg(addr);
     account_rss(as, addr, -1);
     lock_slot(si, entry.offset());
-    long err = si.device->write_page(entry.offset(), to_virt(frame).as_ptr());
-    if (err) {
+    if (si.device->write_page(entry.offset(), to_virt(frame).as_ptr()).is_error()) {
         /* The slot is bad from now on; the page stays where it was, if its owner does. */
         printk(KERN_ERR "swap: write error on %s page %u: keeping the page in memory\n",
                si.path, entry.offset());
@@ -176,7 +175,7 @@ VirtAddr read_swap_slot(SwapEntry entry, long& err, StillWanted still_wanted)
     lock_slot(*si, entry.offset());
     /* While we waited, another path may have brought the page in (or the PTE changed). */
     if (still_wanted()) {
-        err = si->device->read_page(entry.offset(), page.as_ptr()) ? -EIO : 0;
+        err = si->device->read_page(entry.offset(), page.as_ptr()).is_error() ? -EIO : 0;
         if (err)
             printk(KERN_ERR "swap: read error on %s page %u\n", si->path, entry.offset());
     }
@@ -261,13 +260,15 @@ void note_swap_progress()
     clean_drops = 0;
 }
 
-long try_to_unuse(u32 type)
+ErrorOr<void> try_to_unuse(u32 type)
 {
     long error = 0;
     for (int slot = 0; slot < NR_TASKS && !error; slot++)
         if (Task* t = task[slot]; t && t->mm)
             unuse_entry(*t, type, error);
-    return error;
+    if (error)
+        return Error::from_errno(int(-error));
+    return {};
 }
 
 PageFaultResponse swap_in(AddressSpace& as, const Region& r, u32 addr, Pte& pte, SwapEntry entry)

@@ -75,23 +75,19 @@ ErrorOr<void> sys_swapon(Userspace<const char*> path_addr, u32 flags)
     if (!device)
         return Error::from_errno(ENXIO);
     int prio = flags & SWAP_FLAG_PREFER ? int(flags & SWAP_FLAG_PRIO_MASK) : mm::next_prio;
-    long err = mm::swap_enable(device, rdev, path.get(), prio);
-    if (err)
+    ErrorOr<void> enabled = mm::swap_enable(device, rdev, path.get(), prio);
+    if (enabled.is_error())
         device->release();
     else if (!(flags & SWAP_FLAG_PREFER))
         mm::next_prio--;
-    if (err)
-        return Error::from_errno(int(-err));
-    return {};
+    return enabled;
 }
 
 ErrorOr<void> sys_swapoff(Userspace<const char*> path_addr)
 {
     PathBuffer path;
     u32 rdev = TRY(mm::swap_rdev(path_addr, path));
-    if (long err = mm::swap_disable(rdev))
-        return Error::from_errno(int(-err));
-    return {};
+    return mm::swap_disable(rdev);
 }
 
 namespace mm {
@@ -106,10 +102,24 @@ public:
         u64 n = m_device.pages();
         return n > SwapEntry::MAX_OFFSET + 1u ? SwapEntry::MAX_OFFSET + 1u : u32(n);
     }
-    long read_page(u32 index, void* page) override { return m_device.read_page(index, page); }
-    long write_page(u32 index, const void* page) override { return m_device.write_page(index, page); }
+    ErrorOr<void> read_page(u32 index, void* page) override
+    {
+        return result(m_device.read_page(index, page));
+    }
+    ErrorOr<void> write_page(u32 index, const void* page) override
+    {
+        return result(m_device.write_page(index, page));
+    }
     void release() override { delete this; }
 private:
+    /* The block layer answers 0 or -errno. */
+    static ErrorOr<void> result(long err)
+    {
+        if (err)
+            return Error::from_errno(int(-err));
+        return {};
+    }
+
     block::BlockDevice& m_device;
 };
 

@@ -42,24 +42,24 @@ public:
                 free_page(p);
     }
     u32 pages() const override { return area_pages; }
-    long read_page(u32 index, void* page) override
+    ErrorOr<void> read_page(u32 index, void* page) override
     {
         if (void (*hook)() = on_read) {
             on_read = nullptr;
             hook();                     /* what happens while a real disk would be reading */
         }
         if (fail_reads)
-            return -EIO;
+            return Error::from_errno(EIO);
         memcpy(page, m_pages[index].as_ptr(), PAGE_SIZE);
-        return 0;
+        return {};
     }
-    long write_page(u32 index, const void* page) override
+    ErrorOr<void> write_page(u32 index, const void* page) override
     {
         if (fail_writes)
-            return -EIO;
+            return Error::from_errno(EIO);
         writes[index]++;
         memcpy(m_pages[index].as_ptr(), page, PAGE_SIZE);
-        return 0;
+        return {};
     }
 
     bool fail_reads = false, fail_writes = false;
@@ -77,7 +77,7 @@ mm::AddressSpace* filled_space()
 {
     mm::AddressSpace* as = mm::AddressSpace::create();
     if (as && as->map({ base, base + pages * PAGE_SIZE, mm::PROT_READ | mm::PROT_WRITE,
-                        mm::RegionKind::Anonymous })) {
+                        mm::RegionKind::Anonymous }).is_error()) {
         delete as;
         return nullptr;
     }
@@ -88,7 +88,7 @@ mm::AddressSpace* filled_space()
 RamSwap* ram_area_on()
 {
     RamSwap* ram = new RamSwap;
-    if (ram->create() && mm::swap_enable(ram, rdev, "ram", 0) == 0)
+    if (ram->create() && !mm::swap_enable(ram, rdev, "ram", 0).is_error())
         return ram;
     delete ram;
     return nullptr;
@@ -126,7 +126,7 @@ KTEST(swap, out_and_back_across_fork)
     const u32 before = nr_free_pages();
     RamSwap* ram = ram_area_on();
     ASSERT_TRUE(ram != nullptr);
-    EXPECT_EQ(mm::swap_enable(ram, rdev, "ram", 0), -EBUSY);
+    EXPECT_EQ(to_syscall_result(mm::swap_enable(ram, rdev, "ram", 0)), -EBUSY);
     EXPECT_EQ(mm::swap_totals().pages, area_pages - 2);
     const u32 with_area = nr_free_pages();
     mm::AddressSpace* parent = filled_space();
@@ -165,8 +165,8 @@ KTEST(swap, out_and_back_across_fork)
     }
     delete parent;
     EXPECT_EQ(nr_free_pages(), with_area);
-    EXPECT_EQ(mm::swap_disable(rdev), 0);
-    EXPECT_EQ(mm::swap_disable(rdev), -EINVAL);
+    EXPECT_EQ(to_syscall_result(mm::swap_disable(rdev)), 0);
+    EXPECT_EQ(to_syscall_result(mm::swap_disable(rdev)), -EINVAL);
     delete ram;
     EXPECT_EQ(nr_free_pages(), before);
 }
@@ -182,7 +182,7 @@ KTEST(swap, swapoff_brings_pages_back)
         BorrowedAddressSpace borrow(as);
         write_patterns();
         EXPECT_EQ(mm::swap_out_space(*current, *as), pages);
-        EXPECT_EQ(mm::swap_disable(rdev), 0);               /* try_to_unuse */
+        EXPECT_EQ(to_syscall_result(mm::swap_disable(rdev)), 0);               /* try_to_unuse */
         EXPECT_EQ(swapped_ptes(*as), 0u);
         EXPECT_EQ(as->rss, pages);
         EXPECT_EQ(wrong_pages(), 0u);
@@ -215,7 +215,7 @@ KTEST(swap, swapoff_while_the_owner_exits)
         current->mm = nullptr;
         delete gone;
     };
-    EXPECT_EQ(mm::swap_disable(rdev), 0);
+    EXPECT_EQ(to_syscall_result(mm::swap_disable(rdev)), 0);
     EXPECT_TRUE(current->mm == nullptr);
     EXPECT_TRUE(ram->on_read == nullptr);
     current->mm = nullptr;
@@ -257,7 +257,7 @@ KTEST(swap, io_errors)
     }
     delete as;                          /* frees the swapped entries too */
     EXPECT_EQ(mm::swap_totals().used, 0u);
-    EXPECT_EQ(mm::swap_disable(rdev), 0);
+    EXPECT_EQ(to_syscall_result(mm::swap_disable(rdev)), 0);
     delete ram;
     EXPECT_EQ(nr_free_pages(), before);
 }
@@ -268,15 +268,15 @@ KTEST(swap, bad_headers_refused)
     RamSwap* ram = new RamSwap;
     ASSERT_TRUE(ram->create());
     ram->fail_reads = true;
-    EXPECT_EQ(mm::swap_enable(ram, rdev, "ram", 0), -EIO);
+    EXPECT_EQ(to_syscall_result(mm::swap_enable(ram, rdev, "ram", 0)), -EIO);
     ram->fail_reads = false;
     VirtAddr blank = get_free_page(Gfp::Kernel);
     ASSERT_TRUE(bool(blank));
-    ram->write_page(0, blank.as_ptr());                 /* no signature */
-    EXPECT_EQ(mm::swap_enable(ram, rdev, "ram", 0), -EINVAL);
+    EXPECT_FALSE(ram->write_page(0, blank.as_ptr()).is_error());    /* no signature */
+    EXPECT_EQ(to_syscall_result(mm::swap_enable(ram, rdev, "ram", 0)), -EINVAL);
     memcpy(blank.as_ptr<u8>() + PAGE_SIZE - 10, "SWAP-SPACE", 10);
-    ram->write_page(0, blank.as_ptr());                 /* a signature, but no usable page */
-    EXPECT_EQ(mm::swap_enable(ram, rdev, "ram", 0), -EINVAL);
+    EXPECT_FALSE(ram->write_page(0, blank.as_ptr()).is_error());    /* a signature, but no usable page */
+    EXPECT_EQ(to_syscall_result(mm::swap_enable(ram, rdev, "ram", 0)), -EINVAL);
     EXPECT_EQ(mm::nr_swapfiles, 0);
     free_page(blank);
     delete ram;
@@ -348,7 +348,7 @@ KTEST(swap, shared_tables_after_fork)
 
         /* swapoff meets the parent's table, now its alone, and brings the rest back. */
         borrow.use(parent);
-        EXPECT_EQ(mm::swap_disable(rdev), 0);
+        EXPECT_EQ(to_syscall_result(mm::swap_disable(rdev)), 0);
         EXPECT_EQ(swapped_ptes(*parent), 0u);
         EXPECT_EQ(parent->rss, pages);
         EXPECT_EQ(wrong_pages(), 0u);

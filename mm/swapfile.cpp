@@ -103,16 +103,16 @@ void retire_slot(SwapEntry entry, bool drop_reference)
     si.map.retire(entry.offset());      /* once nobody holds it any more */
 }
 
-long swap_enable(SwapDevice* device, u32 rdev, const char* path, int prio)
+ErrorOr<void> swap_enable(SwapDevice* device, u32 rdev, const char* path, int prio)
 {
     for (int i = 0; i < nr_swapfiles; i++)
         if ((swap_info[i].flags & SWP_USED) && swap_info[i].rdev == rdev)
-            return -EBUSY;
+            return Error::from_errno(EBUSY);
     int type = 0;
     while (type < MAX_SWAPFILES && (swap_info[type].flags & SWP_USED))
         type++;
     if (type == MAX_SWAPFILES)
-        return -EPERM;
+        return Error::from_errno(EPERM);
     SwapInfo& si = swap_info[type];
     si = SwapInfo();
     si.flags = SWP_USED;                /* the slot is ours while we read the header */
@@ -127,7 +127,7 @@ long swap_enable(SwapDevice* device, u32 rdev, const char* path, int prio)
     if (!header)
         err = -ENOMEM;
     if (!err)
-        err = device->read_page(0, header.as_ptr()) ? -EIO : 0;
+        err = device->read_page(0, header.as_ptr()).is_error() ? -EIO : 0;
     if (!err)
         err = parse_swap_header(header.as_ptr<u8>(), device->pages(), h);
     if (!err) {
@@ -157,23 +157,25 @@ long swap_enable(SwapDevice* device, u32 rdev, const char* path, int prio)
     }
     if (header)
         free_page(header);
-    return err;
+    if (err)
+        return Error::from_errno(int(-err));
+    return {};
 }
 
-long swap_disable(u32 rdev)
+ErrorOr<void> swap_disable(u32 rdev)
 {
     int type = 0;
     while (type < nr_swapfiles && !((swap_info[type].flags & SWP_USED) && swap_info[type].rdev == rdev))
         type++;
     if (type == nr_swapfiles)
-        return -EINVAL;
+        return Error::from_errno(EINVAL);
     SwapInfo& si = swap_info[type];
     if ((si.flags & SWP_WRITEOK) != SWP_WRITEOK)
-        return -EBUSY;                  /* being turned off already */
+        return Error::from_errno(EBUSY);        /* being turned off already */
     si.flags = SWP_USED;                /* no new pages go there */
-    if (long err = try_to_unuse(u32(type))) {
+    if (ErrorOr<void> unused = try_to_unuse(u32(type)); unused.is_error()) {
         si.flags = SWP_WRITEOK;
-        return err;
+        return unused;
     }
     if (si.map.inuse_pages())
         panic("swapoff: %u pages of %s still in use after try_to_unuse", si.map.inuse_pages(), si.path);
@@ -188,7 +190,7 @@ long swap_disable(u32 rdev)
     if (!any)
         page_allocator.set_reclaim_hook(nullptr);
     device->release();
-    return 0;
+    return {};
 }
 
 SwapTotal swap_totals()
