@@ -159,29 +159,29 @@ bool swap_out(u32 budget)
 }
 /*
  * Reads the slot of `entry` into a new page. `still_wanted()` is asked after each sleep
- * (the allocation, the slot's lock, the read); when it says no, or on an error, there is
- * no page: err is 0, -ENOMEM or -EIO.
+ * (the allocation, the slot's lock, the read); when it says no, the page is null. Errors:
+ * ENOMEM, EIO.
  */
 template <typename StillWanted>
-VirtAddr read_swap_slot(SwapEntry entry, long& err, StillWanted still_wanted)
+ErrorOr<VirtAddr> read_swap_slot(SwapEntry entry, StillWanted still_wanted)
 {
     SwapInfo* si = &area_of(entry, "swap_in");
-    err = 0;
     VirtAddr page = __get_free_page(Gfp::User);
-    if (!page) {
-        err = -ENOMEM;
-        return VirtAddr();
-    }
+    if (!page)
+        return Error::from_errno(ENOMEM);
     lock_slot(*si, entry.offset());
     /* While we waited, another path may have brought the page in (or the PTE changed). */
+    bool failed = false;
     if (still_wanted()) {
-        err = si->device->read_page(entry.offset(), page.as_ptr()).is_error() ? -EIO : 0;
-        if (err)
+        failed = si->device->read_page(entry.offset(), page.as_ptr()).is_error();
+        if (failed)
             printk(KERN_ERR "swap: read error on %s page %u\n", si->path, entry.offset());
     }
     unlock_slot(*si, entry.offset());
-    if (err || !still_wanted()) {
+    if (failed || !still_wanted()) {
         free_page(page);
+        if (failed)
+            return Error::from_errno(EIO);
         return VirtAddr();
     }
     return page;
@@ -200,11 +200,11 @@ void install_swapped_page(AddressSpace& as, u32 prot, u32 addr, Pte& pte, SwapEn
 
 /*
  * try_to_unuse for one process: brings back every page its PTEs hold in area `type`.
- * False if it had to stop (error set for running out of memory, 0 if the task went away).
- * The process is another one, which may exit or unmap while we sleep: nothing read
- * before a sleep is used after it without looking again.
+ * False if the task went away first; ENOMEM if memory ran out. The process is another
+ * one, which may exit or unmap while we sleep: nothing read before a sleep is used after
+ * it without looking again.
  */
-bool unuse_entry(Task& t, u32 type, long& error)
+ErrorOr<bool> unuse_entry(Task& t, u32 type)
 {
     AddressSpace* as = t.mm;
     int slot = t.slot;
@@ -224,12 +224,10 @@ bool unuse_entry(Task& t, u32 type, long& error)
             Pte* now = alive() ? as->pte(addr) : nullptr;
             return now && now->raw() == entry.pte_value();
         };
-        long err;
-        VirtAddr page = read_swap_slot(entry, err, holds_entry);
-        if (err == -ENOMEM) {
-            error = -ENOMEM;
-            return false;
-        }
+        ErrorOr<VirtAddr> read = read_swap_slot(entry, holds_entry);
+        if (read.is_error() && read.error().code() == ENOMEM)
+            return read.error();
+        VirtAddr page = read.is_error() ? VirtAddr() : read.value();
         if (!alive()) {
             if (page)
                 free_page(page);
@@ -238,7 +236,7 @@ bool unuse_entry(Task& t, u32 type, long& error)
         if (page) {
             Region* r = as->find(addr);
             install_swapped_page(*as, r ? r->prot : PROT_READ | PROT_WRITE, addr, *as->pte(addr), entry, page);
-        } else if (err == -EIO && holds_entry()) {
+        } else if (read.is_error() && read.error().code() == EIO && holds_entry()) {
             /* Unreadable: the process cannot have that page back. */
             send_signal(t, SIGBUS);
             release_pte(*as, *as->pte(addr));
@@ -262,25 +260,21 @@ void note_swap_progress()
 
 ErrorOr<void> try_to_unuse(u32 type)
 {
-    long error = 0;
-    for (int slot = 0; slot < NR_TASKS && !error; slot++)
+    for (int slot = 0; slot < NR_TASKS; slot++)
         if (Task* t = task[slot]; t && t->mm)
-            unuse_entry(*t, type, error);
-    if (error)
-        return Error::from_errno(int(-error));
+            TRY(unuse_entry(*t, type));        /* false, a task gone, is no error */
     return {};
 }
 
 PageFaultResponse swap_in(AddressSpace& as, const Region& r, u32 addr, Pte& pte, SwapEntry entry)
 {
     /* The faulting process cannot go away while it sleeps here: only its PTE can change. */
-    long err;
-    VirtAddr page = read_swap_slot(entry, err, [&] { return pte.raw() == entry.pte_value(); });
-    if (!page) {
-        if (err == -ENOMEM)
-            return PageFaultResponse::OutOfMemory;
-        return err ? PageFaultResponse::BusError : PageFaultResponse::Continue;
-    }
+    ErrorOr<VirtAddr> read = read_swap_slot(entry, [&] { return pte.raw() == entry.pte_value(); });
+    if (read.is_error())
+        return read.error().code() == ENOMEM ? PageFaultResponse::OutOfMemory : PageFaultResponse::BusError;
+    VirtAddr page = read.value();
+    if (!page)
+        return PageFaultResponse::Continue;
     install_swapped_page(as, r.prot, addr, pte, entry, page);
     if (current)
         current->maj_flt++;

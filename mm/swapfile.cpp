@@ -103,6 +103,20 @@ void retire_slot(SwapEntry entry, bool drop_reference)
     si.map.retire(entry.offset());      /* once nobody holds it any more */
 }
 
+namespace {
+
+/* Page 0 of the area read into `header` (a page, if there was memory for one) and parsed. */
+ErrorOr<void> read_header(SwapDevice* device, VirtAddr header, SwapHeader& h)
+{
+    if (!header)
+        return Error::from_errno(ENOMEM);
+    if (device->read_page(0, header.as_ptr()).is_error())
+        return Error::from_errno(EIO);
+    return parse_swap_header(header.as_ptr<u8>(), device->pages(), h);
+}
+
+} // namespace
+
 ErrorOr<void> swap_enable(SwapDevice* device, u32 rdev, const char* path, int prio)
 {
     for (int i = 0; i < nr_swapfiles; i++)
@@ -119,24 +133,18 @@ ErrorOr<void> swap_enable(SwapDevice* device, u32 rdev, const char* path, int pr
     if (type >= nr_swapfiles)
         nr_swapfiles = type + 1;
 
-    long err = 0;
     VirtAddr header = get_free_page(Gfp::Kernel);
     SwapHeader h { };
     u8* counts = nullptr;
     u8* lock_bits = nullptr;
-    if (!header)
-        err = -ENOMEM;
-    if (!err)
-        err = device->read_page(0, header.as_ptr()).is_error() ? -EIO : 0;
-    if (!err)
-        err = parse_swap_header(header.as_ptr<u8>(), device->pages(), h);
-    if (!err) {
+    ErrorOr<void> result = read_header(device, header, h);
+    if (!result.is_error()) {
         counts = static_cast<u8*>(vmalloc(h.nr_pages));
         lock_bits = static_cast<u8*>(vmalloc((h.nr_pages + 7) / 8));
         if (!counts || !lock_bits)
-            err = -ENOMEM;
+            result = Error::from_errno(ENOMEM);
     }
-    if (!err) {
+    if (!result.is_error()) {
         fill_swap_map(header.as_ptr<u8>(), h, counts, h.nr_pages);
         si.map = SwapMap(counts, lock_bits, h);
         si.device = device;
@@ -157,9 +165,7 @@ ErrorOr<void> swap_enable(SwapDevice* device, u32 rdev, const char* path, int pr
     }
     if (header)
         free_page(header);
-    if (err)
-        return Error::from_errno(int(-err));
-    return {};
+    return result;
 }
 
 ErrorOr<void> swap_disable(u32 rdev)
