@@ -218,11 +218,11 @@ KTEST(disk, mbr_partitions_at_their_offsets)
     EXPECT_EQ(block::find_device(0x0343), nullptr);
     EXPECT_EQ(block::find_device(0x0301), nullptr);
     fs::File* f = nullptr;
-    EXPECT_EQ(test_open("/dev/hdb3", fs::O_RDONLY, f), -ENXIO);
-    ASSERT_EQ(test_open("/dev/hdb4", fs::O_RDONLY, f), 0);
+    EXPECT_EQ(to_syscall_result(open_into("/dev/hdb3", fs::O_RDONLY, f)), -ENXIO);
+    ASSERT_EQ(to_syscall_result(open_into("/dev/hdb4", fs::O_RDONLY, f)), 0);
     u32 word = 0;
     i64 pos = -1;
-    EXPECT_EQ(test_seek(*f, 512 * 10, fs::SEEK_SET, pos), 0);
+    EXPECT_EQ(to_syscall_result(seek_into(*f, 512 * 10, fs::SEEK_SET, pos)), 0);
     EXPECT_EQ(to_syscall_result(f->read(&word, 4)), 4);
     EXPECT_EQ(word, 24576u + 10);
     f->put();
@@ -268,9 +268,9 @@ KTEST(disk, injected_errors_are_eio_without_a_hang)
     EXPECT_LT(jiffies - start, HZ);
     /* Through the file layer too. */
     fs::File* f = nullptr;
-    ASSERT_EQ(test_open("/dev/hdd", fs::O_RDONLY, f), 0);
+    ASSERT_EQ(to_syscall_result(open_into("/dev/hdd", fs::O_RDONLY, f)), 0);
     i64 pos = -1;
-    EXPECT_EQ(test_seek(*f, BAD_SECTOR * 512, fs::SEEK_SET, pos), 0);
+    EXPECT_EQ(to_syscall_result(seek_into(*f, BAD_SECTOR * 512, fs::SEEK_SET, pos)), 0);
     EXPECT_EQ(to_syscall_result(f->read(buf.get(), 4096)), -EIO);
     f->put();
 }

@@ -158,7 +158,7 @@ KTEST(block, dev_file_is_byte_granular)
     ASSERT_EQ(block::add_device(disk), 0);
 
     fs::File* f = nullptr;
-    long err = test_open(path, fs::O_RDWR, f);
+    long err = to_syscall_result(open_into(path, fs::O_RDWR, f));
     EXPECT_EQ(err, 0);
     if (!err) {
         fs::FileStat st;
@@ -168,10 +168,10 @@ KTEST(block, dev_file_is_byte_granular)
         EXPECT_EQ(st.size, 0u);                 /* as Linux says for a block device */
 
         i64 pos = -1;
-        EXPECT_EQ(test_seek(*f, 0, fs::SEEK_END, pos), 0);
+        EXPECT_EQ(to_syscall_result(seek_into(*f, 0, fs::SEEK_END, pos)), 0);
         EXPECT_EQ(pos, 24 * 512);
-        EXPECT_EQ(test_seek(*f, 1, fs::SEEK_END, pos), -EINVAL);
-        EXPECT_EQ(test_seek(*f, 1000, fs::SEEK_SET, pos), 0);
+        EXPECT_EQ(to_syscall_result(seek_into(*f, 1, fs::SEEK_END, pos)), -EINVAL);
+        EXPECT_EQ(to_syscall_result(seek_into(*f, 1000, fs::SEEK_SET, pos)), 0);
 
         static u8 buf[1500];
         EXPECT_EQ(to_syscall_result(f->read(buf, sizeof buf)), 1500);     /* sectors 1..4, not aligned */
@@ -183,7 +183,7 @@ KTEST(block, dev_file_is_byte_granular)
 
         /* A write across a sector boundary changes those bytes and nothing else. */
         memset(buf, 0xEE, 100);
-        EXPECT_EQ(test_seek(*f, 1000, fs::SEEK_SET, pos), 0);
+        EXPECT_EQ(to_syscall_result(seek_into(*f, 1000, fs::SEEK_SET, pos)), 0);
         EXPECT_EQ(to_syscall_result(f->write(buf, 100)), 100);
         EXPECT_EQ(disk.at(1)[487], 1);
         EXPECT_EQ(disk.at(1)[488], 0xEE);
@@ -191,20 +191,20 @@ KTEST(block, dev_file_is_byte_granular)
         EXPECT_EQ(disk.at(2)[76], 2);
 
         /* Whole pages; then the end of the device. */
-        EXPECT_EQ(test_seek(*f, 4096, fs::SEEK_SET, pos), 0);
+        EXPECT_EQ(to_syscall_result(seek_into(*f, 4096, fs::SEEK_SET, pos)), 0);
         memset(buf, 0x5A, sizeof buf);
         EXPECT_EQ(to_syscall_result(f->write(buf, 1024)), 1024);
         EXPECT_EQ(disk.at(9)[511], 0x5A);
-        EXPECT_EQ(test_seek(*f, -10, fs::SEEK_END, pos), 0);
+        EXPECT_EQ(to_syscall_result(seek_into(*f, -10, fs::SEEK_END, pos)), 0);
         EXPECT_EQ(to_syscall_result(f->read(buf, 100)), 10);
         EXPECT_EQ(to_syscall_result(f->read(buf, 100)), 0);
         EXPECT_EQ(to_syscall_result(f->write(buf, 1)), -ENOSPC);
-        EXPECT_EQ(test_seek(*f, -4, fs::SEEK_END, pos), 0);
+        EXPECT_EQ(to_syscall_result(seek_into(*f, -4, fs::SEEK_END, pos)), 0);
         EXPECT_EQ(to_syscall_result(f->write(buf, 10)), 4);
         f->put();
     }
     block::remove_device(disk);
-    EXPECT_EQ(test_open(path, fs::O_RDONLY, f), -ENXIO);
+    EXPECT_EQ(to_syscall_result(open_into(path, fs::O_RDONLY, f)), -ENXIO);
 }
 
 /* Whatever was found: each disk is registered under its name and Linux's number. */
@@ -227,7 +227,7 @@ KTEST(ata, probed_disks_are_registered)
         BlockDevice* disk = ata::disk(p);
         EXPECT_EQ(block::find_device(positions[p].rdev), disk);
         fs::File* f = nullptr;
-        long err = test_open(positions[p].path, fs::O_RDONLY, f);
+        long err = to_syscall_result(open_into(positions[p].path, fs::O_RDONLY, f));
         if (!disk) {
             EXPECT_EQ(err, -ENXIO);
             continue;

@@ -35,7 +35,7 @@ FileStat stat_or_zero(const char* path, bool follow = true)
 long open_result(const char* path, u32 flags)
 {
     File* f = nullptr;
-    long r = test_open(path, flags, f);
+    long r = to_syscall_result(open_into(path, flags, f));
     if (f)
         f->put();
     return r;
@@ -49,7 +49,7 @@ template<typename Expected>
 long read_and_compare(const char* path, size_t chunk, u32& wrong, Expected expected)
 {
     File* f = nullptr;
-    if (long r = test_open(path, O_RDONLY, f))
+    if (long r = to_syscall_result(open_into(path, O_RDONLY, f)))
         return r;
     size_t total = 0;
     long n;
@@ -125,23 +125,23 @@ KTEST(fs, motd_read_and_seek)
 {
     REQUIRE_INITRD();
     File* f = nullptr;
-    ASSERT_EQ(test_open("/etc/motd", O_RDONLY, f), 0);
+    ASSERT_EQ(to_syscall_result(open_into("/etc/motd", O_RDONLY, f)), 0);
     char buf[64] = { };
     EXPECT_EQ(to_syscall_result(f->read(buf, sizeof buf - 1)), 20);
     EXPECT_STREQ(buf, "Welcome to Ferrite.\n");
     EXPECT_EQ(to_syscall_result(f->read(buf, sizeof buf)), 0);
     i64 pos = -1;
-    EXPECT_EQ(test_seek(*f, 11, SEEK_SET, pos), 0);
+    EXPECT_EQ(to_syscall_result(seek_into(*f, 11, SEEK_SET, pos)), 0);
     EXPECT_EQ(pos, 11);
     memset(buf, 0, sizeof buf);
     EXPECT_EQ(to_syscall_result(f->read(buf, 7)), 7);
     EXPECT_STREQ(buf, "Ferrite");
-    EXPECT_EQ(test_seek(*f, -9, SEEK_END, pos), 0);
+    EXPECT_EQ(to_syscall_result(seek_into(*f, -9, SEEK_END, pos)), 0);
     EXPECT_EQ(pos, 11);
-    EXPECT_EQ(test_seek(*f, 2, SEEK_CUR, pos), 0);
+    EXPECT_EQ(to_syscall_result(seek_into(*f, 2, SEEK_CUR, pos)), 0);
     EXPECT_EQ(pos, 13);
-    EXPECT_EQ(test_seek(*f, -14, SEEK_CUR, pos), -EINVAL);
-    EXPECT_EQ(test_seek(*f, 0, 7, pos), -EINVAL);
+    EXPECT_EQ(to_syscall_result(seek_into(*f, -14, SEEK_CUR, pos)), -EINVAL);
+    EXPECT_EQ(to_syscall_result(seek_into(*f, 0, 7, pos)), -EINVAL);
     EXPECT_EQ(f->offset(), 13);
     EXPECT_EQ(to_syscall_result(f->write("x", 1)), -EBADF);
     EXPECT_EQ(to_syscall_result(f->ioctl(0x5401, Userspace<void*>())), -ENOTTY);
@@ -163,7 +163,7 @@ KTEST(fs, pattern_across_pages_and_read_page)
     EXPECT_EQ(wrong, 0u);
 
     File* f = nullptr;
-    ASSERT_EQ(test_open(path, O_RDONLY, f), 0);
+    ASSERT_EQ(to_syscall_result(open_into(path, O_RDONLY, f)), 0);
     VirtAddr page = get_free_page(Gfp::Kernel);
     ASSERT_TRUE(bool(page));
     u8* p = page.as_ptr<u8>();
@@ -260,7 +260,7 @@ KTEST(fs, open_flags)
     EXPECT_EQ(open_result("/etc/motd.link", O_RDONLY | O_NOFOLLOW), -ELOOP);
     EXPECT_EQ(open_result("/etc/selftest/loop", O_RDONLY), -ELOOP);
     File* f = nullptr;
-    ASSERT_EQ(test_open("/etc/selftest", O_RDONLY | O_DIRECTORY, f), 0);
+    ASSERT_EQ(to_syscall_result(open_into("/etc/selftest", O_RDONLY | O_DIRECTORY, f)), 0);
     char buf[8];
     EXPECT_EQ(to_syscall_result(f->read(buf, sizeof buf)), -EISDIR);
     f->put();
@@ -270,7 +270,7 @@ KTEST(fs, getdents64_lists_a_directory)
 {
     REQUIRE_INITRD();
     File* f = nullptr;
-    ASSERT_EQ(test_open("/etc/selftest", O_RDONLY | O_DIRECTORY, f), 0);
+    ASSERT_EQ(to_syscall_result(open_into("/etc/selftest", O_RDONLY | O_DIRECTORY, f)), 0);
     u8* buf = reinterpret_cast<u8*>(data_buf);
     EXPECT_EQ(to_syscall_result(f->getdents64(buf, 23)), -EINVAL);
     long n = to_syscall_result(f->getdents64(buf, 4096));
@@ -330,7 +330,7 @@ KTEST(fs, open_files_are_freed)
     for (u32 round = 0; round < 50; round++) {
         File* files[array_size(paths)] = { };
         for (size_t i = 0; i < array_size(paths); i++)
-            EXPECT_EQ(test_open(paths[i], O_RDONLY, files[i]), 0);
+            EXPECT_EQ(to_syscall_result(open_into(paths[i], O_RDONLY, files[i])), 0);
         for (File* f : files) {
             if (!f)
                 continue;

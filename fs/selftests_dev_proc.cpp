@@ -79,7 +79,7 @@ long meminfo_value(const char* key)
 long read_text(const char* path)
 {
     File* f = nullptr;
-    if (long r = test_open(path, O_RDONLY, f))
+    if (long r = to_syscall_result(open_into(path, O_RDONLY, f)))
         return r;
     size_t total = 0;
     long n;
@@ -93,7 +93,7 @@ long read_text(const char* path)
 bool has_entry(const char* dir, const char* name)
 {
     File* f = nullptr;
-    if (test_open(dir, O_RDONLY | O_DIRECTORY, f))
+    if (to_syscall_result(open_into(dir, O_RDONLY | O_DIRECTORY, f)))
         return false;
     static u8 buf[4096];
     bool found = false;
@@ -187,8 +187,8 @@ KTEST(dev, nodes_with_linux_numbers)
 KTEST(dev, disks_wait_for_their_driver)
 {
     File* f = nullptr;
-    EXPECT_EQ(test_open("/dev/hda", O_RDWR, f), -ENXIO);
-    EXPECT_EQ(test_open("/dev/hdd4", O_RDONLY, f), -ENXIO);
+    EXPECT_EQ(to_syscall_result(open_into("/dev/hda", O_RDWR, f)), -ENXIO);
+    EXPECT_EQ(to_syscall_result(open_into("/dev/hdd4", O_RDONLY, f)), -ENXIO);
     EXPECT_EQ(f, nullptr);
 }
 
@@ -197,10 +197,10 @@ KTEST(dev, null_and_zero)
     File* f = nullptr;
     char buf[32];
     i64 pos = -1;
-    ASSERT_EQ(test_open("/dev/null", O_RDWR, f), 0);
+    ASSERT_EQ(to_syscall_result(open_into("/dev/null", O_RDWR, f)), 0);
     EXPECT_EQ(to_syscall_result(f->read(buf, sizeof buf)), 0);
     EXPECT_EQ(to_syscall_result(f->write("abc", 3)), 3);
-    EXPECT_EQ(test_seek(*f, 100, SEEK_SET, pos), 0);
+    EXPECT_EQ(to_syscall_result(seek_into(*f, 100, SEEK_SET, pos)), 0);
     EXPECT_EQ(pos, 0);
     EXPECT_EQ(to_syscall_result(f->ioctl(0x5401, Userspace<void*>())), -ENOTTY);
     FileStat st;
@@ -209,7 +209,7 @@ KTEST(dev, null_and_zero)
     EXPECT_EQ(f->flags(), O_RDWR);
     f->put();
 
-    ASSERT_EQ(test_open("/dev/zero", O_RDONLY, f), 0);
+    ASSERT_EQ(to_syscall_result(open_into("/dev/zero", O_RDONLY, f)), 0);
     memset(buf, 0x55, sizeof buf);
     EXPECT_EQ(to_syscall_result(f->read(buf, sizeof buf)), long(sizeof buf));
     u32 nonzero = 0;
@@ -222,12 +222,12 @@ KTEST(dev, null_and_zero)
 KTEST(dev, console_writes_and_answers_tty_ioctls)
 {
     File* f = nullptr;
-    ASSERT_EQ(test_open("/dev/console", O_RDWR, f), 0);
+    ASSERT_EQ(to_syscall_result(open_into("/dev/console", O_RDWR, f)), 0);
     const char line[] = "# /dev/console write\n";
     EXPECT_EQ(to_syscall_result(f->write(line, sizeof line - 1)), long(sizeof line - 1));
     EXPECT_EQ(to_syscall_result(f->read(nullptr, 0)), 0);
     i64 pos = -1;
-    EXPECT_EQ(test_seek(*f, 0, SEEK_SET, pos), -ESPIPE);
+    EXPECT_EQ(to_syscall_result(seek_into(*f, 0, SEEK_SET, pos)), -ESPIPE);
     EXPECT_EQ(to_syscall_result(f->read_page(0, nullptr)), -EACCES);
 
     ScratchUserPage user;
@@ -255,7 +255,7 @@ KTEST(dev, console_writes_and_answers_tty_ioctls)
     EXPECT_EQ(to_syscall_result(f->ioctl(0x1234, Userspace<void*>(ScratchUserPage::ADDRESS))), -ENOTTY);
     f->put();
 
-    ASSERT_EQ(test_open("/dev/tty", O_WRONLY, f), 0);
+    ASSERT_EQ(to_syscall_result(open_into("/dev/tty", O_WRONLY, f)), 0);
     EXPECT_EQ(to_syscall_result(f->ioctl(TIOCGWINSZ, Userspace<void*>(ScratchUserPage::ADDRESS))), 0);
     f->put();
 }
@@ -264,7 +264,7 @@ KTEST(proc, meminfo_matches_mm)
 {
     const u32 before = nr_free_pages();
     File* f = nullptr;
-    ASSERT_EQ(test_open("/proc/meminfo", O_RDONLY, f), 0);
+    ASSERT_EQ(to_syscall_result(open_into("/proc/meminfo", O_RDONLY, f)), 0);
     const u32 after_open = nr_free_pages();
     f->put();
     ASSERT_GE(read_text("/proc/meminfo"), 0);
@@ -283,34 +283,34 @@ KTEST(proc, meminfo_matches_mm)
     EXPECT_EQ(st.mode, S_IFREG | 0444u);
     EXPECT_EQ(st.size, 0u);                 /* as Linux: the length is known only when read */
     EXPECT_TRUE(has_entry("/proc", "meminfo"));
-    EXPECT_EQ(test_open("/proc/meminfo", O_WRONLY, f), -EACCES);
-    EXPECT_EQ(test_open("/proc/meminfo", O_RDONLY | O_TRUNC, f), -EACCES);
-    EXPECT_EQ(test_open("/proc/new", O_WRONLY | O_CREAT, f), -EROFS);
+    EXPECT_EQ(to_syscall_result(open_into("/proc/meminfo", O_WRONLY, f)), -EACCES);
+    EXPECT_EQ(to_syscall_result(open_into("/proc/meminfo", O_RDONLY | O_TRUNC, f)), -EACCES);
+    EXPECT_EQ(to_syscall_result(open_into("/proc/new", O_WRONLY | O_CREAT, f)), -EROFS);
 }
 
 KTEST(proc, text_files_are_snapshots)
 {
     register_test_entries();
     File* f = nullptr;
-    ASSERT_EQ(test_open("/proc/ktest-text", O_RDONLY, f), 0);
+    ASSERT_EQ(to_syscall_result(open_into("/proc/ktest-text", O_RDONLY, f)), 0);
     char buf[16] = { };
     EXPECT_EQ(to_syscall_result(f->read(buf, 3)), 3);
     EXPECT_EQ(to_syscall_result(f->read(buf + 3, sizeof buf - 4)), 4);
     EXPECT_STREQ(buf, "pid -1\n");
     EXPECT_EQ(to_syscall_result(f->read(buf, sizeof buf)), 0);
     i64 pos = -1;
-    EXPECT_EQ(test_seek(*f, -3, SEEK_END, pos), 0);
+    EXPECT_EQ(to_syscall_result(seek_into(*f, -3, SEEK_END, pos)), 0);
     EXPECT_EQ(pos, 4);
     EXPECT_EQ(to_syscall_result(f->read(buf, sizeof buf)), 3);
     EXPECT_EQ(to_syscall_result(f->read_page(0, text)), -EACCES);
     f->put();
 
-    EXPECT_EQ(test_open("/proc/ktest-error", O_RDONLY, f), -EIO);
+    EXPECT_EQ(to_syscall_result(open_into("/proc/ktest-error", O_RDONLY, f)), -EIO);
     EXPECT_EQ(f, nullptr);
 
     /* 70000 bytes generated, 64 KB kept; the pages go back at close. */
     const u32 before = nr_free_pages();
-    ASSERT_EQ(test_open("/proc/ktest-big", O_RDONLY, f), 0);
+    ASSERT_EQ(to_syscall_result(open_into("/proc/ktest-big", O_RDONLY, f)), 0);
     EXPECT_LE(nr_free_pages(), before - 16);      /* 16 pages of text, perhaps a slab page */
     u32 total = 0, wrong = 0;
     long n;
@@ -332,18 +332,18 @@ KTEST(proc, binary_files_read_at_any_offset)
 {
     register_test_entries();
     File* f = nullptr;
-    ASSERT_EQ(test_open("/proc/ktest-binary", O_RDONLY, f), 0);
+    ASSERT_EQ(to_syscall_result(open_into("/proc/ktest-binary", O_RDONLY, f)), 0);
     u8 buf[16];
     i64 pos = -1;
-    EXPECT_EQ(test_seek(*f, 0x7ff000, SEEK_SET, pos), 0);
+    EXPECT_EQ(to_syscall_result(seek_into(*f, 0x7ff000, SEEK_SET, pos)), 0);
     EXPECT_EQ(to_syscall_result(f->read(buf, 8)), 8);
     EXPECT_EQ(buf[0], u8(0x7ff000 * 7 - 1));
     EXPECT_EQ(buf[7], u8((0x7ff000 + 7) * 7 - 1));
     EXPECT_EQ(f->offset(), 0x7ff008);
-    EXPECT_EQ(test_seek(*f, 8, SEEK_CUR, pos), 0);
+    EXPECT_EQ(to_syscall_result(seek_into(*f, 8, SEEK_CUR, pos)), 0);
     EXPECT_EQ(pos, 0x7ff010);
-    EXPECT_EQ(test_seek(*f, 0, SEEK_END, pos), -EINVAL);
-    EXPECT_EQ(test_seek(*f, i64(1) << 40, SEEK_SET, pos), 0);
+    EXPECT_EQ(to_syscall_result(seek_into(*f, 0, SEEK_END, pos)), -EINVAL);
+    EXPECT_EQ(to_syscall_result(seek_into(*f, i64(1) << 40, SEEK_SET, pos)), 0);
     EXPECT_EQ(to_syscall_result(f->read(buf, 1)), 1);
     f->put();
 }

@@ -1,7 +1,8 @@
 /*
- * For the tests of the file layer, in the kernel and on the host: results compared as a
- * system call would return them (the value, or -errno), so one EXPECT_EQ checks both the
- * outcome and the error.
+ * For the tests of the file layer, in the kernel and on the host: the calls that give a
+ * value as well as a possible error, with the value put where the test keeps it. Tests
+ * compare to_syscall_result of the outcome with 0 or -errno, so that one EXPECT_EQ checks
+ * the outcome and the error.
  */
 #pragma once
 
@@ -9,26 +10,21 @@
 
 namespace fs {
 
-/* fs::open, with the File (null on an error) in out; 0 or -errno. */
-inline long test_open(const char* path, u32 flags, File*& out)
+/* fs::open, with the File (null on an error) in out. */
+inline ErrorOr<void> open_into(const char* path, u32 flags, File*& out)
 {
     ErrorOr<File*> opened = open(path, flags);
-    if (opened.is_error()) {
-        out = nullptr;
-        return -long(opened.error().code());
-    }
-    out = opened.value();
-    return 0;
+    out = opened.is_error() ? nullptr : opened.value();
+    if (opened.is_error())
+        return opened.error();
+    return {};
 }
 
-/* File::lseek, with the new offset in position; 0 or -errno. */
-inline long test_seek(File& file, i64 offset, int whence, i64& position)
+/* File::lseek, with the new offset in position (left alone on an error). */
+inline ErrorOr<void> seek_into(File& file, i64 offset, int whence, i64& position)
 {
-    ErrorOr<i64> moved = file.lseek(offset, whence);
-    if (moved.is_error())
-        return -long(moved.error().code());
-    position = moved.value();
-    return 0;
+    position = TRY(file.lseek(offset, whence));
+    return {};
 }
 
 } // namespace fs

@@ -61,7 +61,7 @@ protected:
     long open_error(const char* path, u32 flags)
     {
         File* f = nullptr;
-        long r = test_open(path, flags, f);
+        long r = to_syscall_result(open_into(path, flags, f));
         if (f) {
             EXPECT_EQ(r, 0);
             f->put();
@@ -71,7 +71,7 @@ protected:
     std::string read_all(const char* path, size_t chunk = 7)
     {
         File* f = nullptr;
-        long r = test_open(path, O_RDONLY, f);
+        long r = to_syscall_result(open_into(path, O_RDONLY, f));
         EXPECT_EQ(r, 0) << path;
         if (r)
             return "<" + std::to_string(r) + ">";
@@ -87,7 +87,7 @@ protected:
     {
         std::vector<Record> records;
         File* f = nullptr;
-        EXPECT_EQ(test_open(path, O_RDONLY | O_DIRECTORY, f), 0) << path;
+        EXPECT_EQ(to_syscall_result(open_into(path, O_RDONLY | O_DIRECTORY, f)), 0) << path;
         if (!f)
             return records;
         std::vector<uint8_t> buf(buffer_size);

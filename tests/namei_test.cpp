@@ -12,23 +12,23 @@ TEST_F(Initrd, ReadsAndSeeks)
     EXPECT_EQ(read_all("/big", 999), std::string(10000, 'b'));
 
     File* f = nullptr;
-    ASSERT_EQ(test_open("/etc/motd", O_RDONLY, f), 0);
+    ASSERT_EQ(to_syscall_result(open_into("/etc/motd", O_RDONLY, f)), 0);
     char buf[16] = {};
     i64 pos = -1;
-    EXPECT_EQ(test_seek(*f, 3, SEEK_SET, pos), 0);
+    EXPECT_EQ(to_syscall_result(seek_into(*f, 3, SEEK_SET, pos)), 0);
     EXPECT_EQ(pos, 3);
     EXPECT_EQ(to_syscall_result(f->read(buf, 3)), 3);
     EXPECT_EQ(std::string(buf, 3), "com");
-    EXPECT_EQ(test_seek(*f, -2, SEEK_END, pos), 0);
+    EXPECT_EQ(to_syscall_result(seek_into(*f, -2, SEEK_END, pos)), 0);
     EXPECT_EQ(pos, 6);
     EXPECT_EQ(to_syscall_result(f->read(buf, sizeof buf)), 2);
     EXPECT_EQ(std::string(buf, 2), "e\n");
-    EXPECT_EQ(test_seek(*f, -8, SEEK_CUR, pos), 0);
+    EXPECT_EQ(to_syscall_result(seek_into(*f, -8, SEEK_CUR, pos)), 0);
     EXPECT_EQ(pos, 0);
-    EXPECT_EQ(test_seek(*f, -1, SEEK_SET, pos), -EINVAL);
-    EXPECT_EQ(test_seek(*f, 0, 3, pos), -EINVAL);
+    EXPECT_EQ(to_syscall_result(seek_into(*f, -1, SEEK_SET, pos)), -EINVAL);
+    EXPECT_EQ(to_syscall_result(seek_into(*f, 0, 3, pos)), -EINVAL);
     EXPECT_EQ(f->offset(), 0);
-    EXPECT_EQ(test_seek(*f, 100, SEEK_SET, pos), 0);     /* past the end is allowed */
+    EXPECT_EQ(to_syscall_result(seek_into(*f, 100, SEEK_SET, pos)), 0);     /* past the end is allowed */
     EXPECT_EQ(to_syscall_result(f->read(buf, sizeof buf)), 0);
     EXPECT_EQ(to_syscall_result(f->getdents64(buf, sizeof buf)), -ENOTDIR);
     EXPECT_EQ(to_syscall_result(f->write("x", 1)), -EBADF);
@@ -45,7 +45,7 @@ TEST_F(Initrd, ReadPageZeroFillsPastTheEnd)
 {
     mount(standard_archive());
     File* f = nullptr;
-    ASSERT_EQ(test_open("/big", O_RDONLY, f), 0);
+    ASSERT_EQ(to_syscall_result(open_into("/big", O_RDONLY, f)), 0);
     std::vector<uint8_t> page(4096, 0xEE);
     EXPECT_EQ(to_syscall_result(f->read_page(4096, page.data())), 4096);
     EXPECT_EQ(page, std::vector<uint8_t>(4096, 'b'));
@@ -169,10 +169,10 @@ TEST_F(Initrd, OpenFlagsFollowLinux)
     EXPECT_EQ(open_error("/etc/loop", O_RDONLY), -ELOOP);
 
     File* f = nullptr;
-    ASSERT_EQ(test_open("/etc/motd", O_RDONLY | O_CREAT | O_NOCTTY | O_NONBLOCK | O_APPEND, f), 0);
+    ASSERT_EQ(to_syscall_result(open_into("/etc/motd", O_RDONLY | O_CREAT | O_NOCTTY | O_NONBLOCK | O_APPEND, f)), 0);
     EXPECT_EQ(f->flags(), O_RDONLY | O_NONBLOCK | O_APPEND);
     f->put();
-    ASSERT_EQ(test_open("/etc", O_RDONLY, f), 0);
+    ASSERT_EQ(to_syscall_result(open_into("/etc", O_RDONLY, f)), 0);
     char buf[64];
     EXPECT_EQ(to_syscall_result(f->read(buf, sizeof buf)), -EISDIR);
     f->put();
@@ -223,7 +223,7 @@ TEST_F(Initrd, Getdents64)
     EXPECT_EQ(one_by_one, names);
 
     File* f = nullptr;
-    ASSERT_EQ(test_open("/etc", O_RDONLY, f), 0);
+    ASSERT_EQ(to_syscall_result(open_into("/etc", O_RDONLY, f)), 0);
     uint8_t buf[512];
     EXPECT_EQ(to_syscall_result(f->getdents64(buf, 23)), -EINVAL);     /* "." needs 24 */
     EXPECT_EQ(to_syscall_result(f->getdents64(buf, 24)), 24);
@@ -235,13 +235,13 @@ TEST_F(Initrd, Getdents64)
     EXPECT_EQ(to_syscall_result(f->getdents64(buf, sizeof buf)), 0);
     /* Seeking to a d_off resumes there. */
     i64 pos;
-    EXPECT_EQ(test_seek(*f, cursor, SEEK_SET, pos), 0);
+    EXPECT_EQ(to_syscall_result(seek_into(*f, cursor, SEEK_SET, pos)), 0);
     uint8_t again[512];
     ASSERT_EQ(to_syscall_result(f->getdents64(again, sizeof again)), n);
     EXPECT_EQ(std::memcmp(again, buf, size_t(n)), 0);
-    EXPECT_EQ(test_seek(*f, 0, SEEK_END, pos), -EINVAL);
-    EXPECT_EQ(test_seek(*f, -1, SEEK_SET, pos), -EINVAL);
-    EXPECT_EQ(test_seek(*f, 0, SEEK_SET, pos), 0);
+    EXPECT_EQ(to_syscall_result(seek_into(*f, 0, SEEK_END, pos)), -EINVAL);
+    EXPECT_EQ(to_syscall_result(seek_into(*f, -1, SEEK_SET, pos)), -EINVAL);
+    EXPECT_EQ(to_syscall_result(seek_into(*f, 0, SEEK_SET, pos)), 0);
     EXPECT_EQ(to_syscall_result(f->getdents64(buf, 24)), 24);
     EXPECT_STREQ(reinterpret_cast<const char*>(buf + 19), ".");
     f->put();
