@@ -343,13 +343,13 @@ void meminfo_line(TextBuffer& out, const char* label, u32 pages)
 ErrorOr<void> meminfo(int, TextBuffer& out)
 {
     u32 total = mm::managed_pages, free = nr_free_pages();
-    SwapTotals swap = swap_source ? swap_source() : SwapTotals { 0, 0 };
+    SwapTotals swap = swap_source ? swap_source() : SwapTotals { 0, 0, 0 };
     meminfo_line(out, "MemTotal:", total);
     meminfo_line(out, "MemFree:", free);
     meminfo_line(out, "MemAvailable:", free);
     meminfo_line(out, "Buffers:", 0);
     meminfo_line(out, "Cached:", 0);
-    meminfo_line(out, "SwapCached:", 0);
+    meminfo_line(out, "SwapCached:", swap.cached_pages);
     meminfo_line(out, "SwapTotal:", swap.total_pages);
     meminfo_line(out, "SwapFree:", swap.free_pages);
     return {};

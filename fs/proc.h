@@ -69,6 +69,7 @@ void proc_set_process_directory(const ProcessDirectory& directory);
 struct SwapTotals {
     u32 total_pages;
     u32 free_pages;
+    u32 cached_pages;           /* in the swap cache */
 };
 void meminfo_set_swap_source(SwapTotals (*source)());
 

@@ -161,9 +161,11 @@ extern "C" [[noreturn]] void start_kernel()
 
     if (command_line.selftest) {
         power_off_on_panic = true;
+        mm::start_kswapd();
         unsigned failed = ktest::run(command_line.selftest_glob);
         machine_power_off(failed ? 1 : 0);
     }
     start_init(command_line.init);
+    mm::start_kswapd();                 /* pid 2: after init, which is pid 1 */
     cpu_idle();
 }

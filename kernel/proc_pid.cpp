@@ -113,7 +113,9 @@ ErrorOr<size_t> read_pagemap(int pid, u64 offset, void* buf, size_t n)
             u32 pfn = pte->frame().pfn().value();
             e = PM_PRESENT | pfn;
             /* Exclusive: one reference, from a table no other process shares. */
-            if (mm::page_allocator.counted(Pfn(pfn)) && mm::mem_map[pfn].count == 1 && !t->mm->table_shared(va))
+            /* The swap cache's own reference maps nothing. */
+            if (mm::page_allocator.counted(Pfn(pfn)) && !t->mm->table_shared(va)
+                && mm::mem_map[pfn].count - ((mm::mem_map[pfn].flags & mm::PG_SWAP_CACHE) ? 1 : 0) == 1)
                 e |= PM_EXCLUSIVE;
         } else if (pte && !pte->none()) {
             u32 entry = pte->raw() >> 1;                /* type << 24 | offset */

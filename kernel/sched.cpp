@@ -24,9 +24,17 @@ void load_task_state(Task* prev, Task* next)
 {
     arch::fpu_save(prev->fpu);
     tss.esp0 = next->esp0;
-    u32 cr3 = next->mm ? next->mm->directory_phys().value() : virt_to_phys(u32(swapper_pg_dir));
-    if (arch::read_cr3() != cr3)
-        arch::write_cr3(cr3);
+    /*
+     * A task with no address space of its own (the idle task, kswapd) runs on the page
+     * directory it finds, as Linux's active_mm: the kernel half is the same in all, and
+     * no TLB flush is paid going there and back. A directory is freed only after the CPU
+     * has left it (exit loads swapper_pg_dir first).
+     */
+    if (next->mm) {
+        u32 cr3 = next->mm->directory_phys().value();
+        if (arch::read_cr3() != cr3)
+            arch::write_cr3(cr3);
+    }
     for (int i = 0; i < GDT_ENTRY_TLS_ENTRIES; i++)
         gdt[GDT_ENTRY_TLS_MIN + i] = next->tls[i];
     arch::fpu_restore(next->fpu);

@@ -11,6 +11,7 @@
 #include <kernel/task.h>
 #include <mm/pgtable.h>
 #include <mm/swap.h>
+#include <mm/swap_cache.h>
 
 #include <new>
 
@@ -71,7 +72,7 @@ void release_pte(AddressSpace& as, Pte& pte)
 {
     if (pte.present()) {
         if (counted(pte.frame())) {
-            free_page(to_virt(pte.frame()));
+            put_user_page(pte.frame());
             as.rss--;
         }
     } else if (!pte.none()) {
@@ -254,6 +255,9 @@ AddressSpace::~AddressSpace()
     if (!m_pgd)
         return;
     clear();
+    /* A task without a directory of its own may have been running on this one. */
+    if (directory_phys().value() == arch::read_cr3())
+        arch::write_cr3(virt_to_phys(u32(swapper_pg_dir)));
     free_page(VirtAddr(m_pgd));
 }
 

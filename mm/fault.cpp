@@ -10,6 +10,7 @@
 #include <kernel/task.h>
 #include <mm/pgtable.h>
 #include <mm/swap.h>
+#include <mm/swap_cache.h>
 
 namespace mm {
 
@@ -43,8 +44,8 @@ namespace {
 PageFaultResponse do_wp_page(AddressSpace& as, u32 addr, Pte& pte)
 {
     PhysAddr old = pte.frame();
-    if (counted(old) && page_of(old).count == 1) {
-        /* Sole owner: the page becomes writable in place. */
+    if (counted(old) && (page_of(old).count == 1 || reuse_swap_page(old))) {
+        /* Sole owner: the page becomes writable in place (leaving the swap cache). */
         pte = Pte(pte.raw() | Pte::WRITABLE);
         arch::invlpg(addr);
         current->min_flt++;
@@ -68,7 +69,7 @@ PageFaultResponse do_wp_page(AddressSpace& as, u32 addr, Pte& pte)
     pte = Pte::make(to_phys(copy), Pte::PRESENT | Pte::USER | Pte::WRITABLE | Pte::DIRTY);
     arch::invlpg(addr);
     if (counted(old))
-        free_page(to_virt(old));
+        put_user_page(old);
     else
         note_rss(as);                   /* the zero page was not counted in rss */
     current->min_flt++;
@@ -110,7 +111,7 @@ bool share_page(AddressSpace& as, const Region& r, u32 addr, Pte& pte)
 PageFaultResponse do_no_page(AddressSpace& as, const Region& r, u32 addr, Pte& pte, bool write)
 {
     if (!pte.none())
-        return swap_in(as, r, addr, pte, SwapEntry::from_pte_value(pte.raw()));
+        return swap_in(as, r, addr, pte, SwapEntry::from_pte_value(pte.raw()), write);
 
     if (r.kind == RegionKind::File && addr < r.file_end) {
         if (addr + PAGE_SIZE <= r.file_end && share_page(as, r, addr, pte)) {

@@ -21,12 +21,18 @@ enum class Gfp : u8 {
 
 constexpr u32 NO_PAGE = ~0u;
 
+/* Page::flags of an InUse page (a Slab page keeps its size class there instead). */
+constexpr u8 PG_SWAP_CACHE = 1u << 0;   /* a copy of swap slot swap_index (mm/swap_cache.h) */
+constexpr u8 PG_SWAP_ERROR = 1u << 1;   /* its write to that slot failed: only memory holds it */
+constexpr u8 PG_REFERENCED = 1u << 2;   /* read ahead and not yet used, or used since the last look */
+
 struct Page {
     u16 count = 0;
     PageState state = PageState::Reserved;
     u8 flags = 0;
     union {
         u32 next_free;          /* Free: pfn of the next page on the same list, or NO_PAGE */
+        u32 swap_index;         /* InUse with PG_SWAP_CACHE: the SwapEntry index of its slot */
         struct {
             u32 next_partial : 21;      /* Slab: next page of the class with free objects */
             u32 first_free : 11;        /* Slab: index of the first free object */

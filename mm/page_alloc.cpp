@@ -115,6 +115,8 @@ VirtAddr PageAllocator::allocate(Gfp gfp, Zero zero)
     }
     if (pfn.value() == NO_PAGE)
         return VirtAddr();
+    if (m_low_hook && m_nr_free + m_nr_reserve < m_low)
+        m_low_hook();
     VirtAddr addr = address_of(pfn);
     if (zero == Zero::Yes)
         memset(addr.as_ptr(), 0, PAGE_SIZE);
@@ -138,8 +140,11 @@ void PageAllocator::free(VirtAddr addr, const void* caller)
     }
     if (p.count == 0)
         bad_page("free_page: count would go below zero", pfn.value(), caller);
-    if (--p.count == 0)
+    if (--p.count == 0) {
+        if (p.flags & PG_SWAP_CACHE)
+            bad_page("free_page: page is still in the swap cache", pfn.value(), caller);
         put_free_locked(pfn);
+    }
 }
 
 void PageAllocator::get(VirtAddr addr, const void* caller)

@@ -33,6 +33,9 @@ public:
     void set_reclaim_hook(ReclaimHook hook) { m_reclaim = hook; }
     ReclaimHook reclaim_hook() const { return m_reclaim; }
     void set_fail_hook(FailHook hook) { m_fail = hook; }
+    /* Called after an allocation leaves fewer than `low` pages free (kswapd's wake-up). */
+    using LowHook = void (*)();
+    void set_low_hook(LowHook hook, u32 low) { m_low_hook = hook; m_low = low; }
 
     u32 nr_free_pages() const { return m_nr_free; }
     u32 nr_reserve_pages() const { return m_nr_reserve; }
@@ -67,6 +70,8 @@ private:
     u32 m_nr_reserve = 0;
     ReclaimHook m_reclaim = nullptr;
     FailHook m_fail = nullptr;
+    LowHook m_low_hook = nullptr;
+    u32 m_low = 0;
 };
 
 } // namespace mm

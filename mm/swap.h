@@ -22,6 +22,12 @@ public:
     virtual u32 pages() const = 0;
     virtual ErrorOr<void> read_page(u32 index, void* page) = 0;         /* EIO */
     virtual ErrorOr<void> write_page(u32 index, const void* page) = 0;
+    /*
+     * count pages at consecutive indexes from `index` on, in one request where the device
+     * can: EIO for the whole request. By default, one page at a time.
+     */
+    virtual ErrorOr<void> read_pages(u32 index, u32 count, void* const pages[]);
+    virtual ErrorOr<void> write_pages(u32 index, u32 count, void* const pages[]);
     virtual void release() { }          /* the area is off: the device may go */
 };
 
@@ -34,6 +40,7 @@ struct SwapInfo {
     u32 rdev = 0;                       /* what swapon named, to find it again */
     char path[64] = { };
     SwapMap map;                        /* swap_map and swap_lockmap */
+    u32* cache = nullptr;               /* per slot: pfn + 1 of its swap cache page, or 0 */
     int prio = 0;
 };
 
@@ -64,15 +71,37 @@ SwapInfo& area_of(SwapEntry entry, const char* who);
 /* A slot a write failed on: the page stays in memory, the slot is never used again. */
 void retire_slot(SwapEntry entry, bool drop_reference);
 
-/* Brings the page of `entry` in for the PTE at `addr` of `as` if the PTE still holds it. */
+/*
+ * Brings the page of `entry` in for the PTE at `addr` of `as` if the PTE still holds it,
+ * from the swap cache or by reading the cluster of slots around it (read-ahead).
+ */
 PageFaultResponse swap_in(AddressSpace& as, const Region& r, u32 addr, arch::Pte& pte,
-                          SwapEntry entry);
+                          SwapEntry entry, bool write);
+
+/* Slots read around a faulting one: 1 << page_cluster, aligned (Linux's page-cluster). */
+constexpr u32 PAGE_CLUSTER = 3;
+/* The most pages one swap_out gathers and writes in a go (Linux's SWAP_CLUSTER_MAX). */
+constexpr u32 SWAP_CLUSTER_MAX = 32;
+
+/* Pages read from and written to swap since boot (pswpin, pswpout of /proc/vmstat). */
+extern u32 pswpin, pswpout;
 
 /* Steals every page of one address space that the policy lets go (for tests): how many. */
 u32 swap_out_space(Task& owner, AddressSpace& as);
 
-/* Frees a page by stealing one from a process; true if one was freed. get_free_page's hook. */
+/* Frees pages by stealing them from processes; true if any was freed. get_free_page's hook. */
 bool try_to_free_page();
+
+/*
+ * kswapd: a kernel thread that keeps free memory between the low and high watermarks
+ * while swap is on, so that a process rarely waits for a write. Started at boot, after
+ * init. Below the minimum (the allocator's reserve), allocations reclaim themselves.
+ */
+struct Watermarks {
+    u32 min, low, high;                 /* free pages */
+};
+Watermarks watermarks();
+void start_kswapd();
 
 /* Where swapon finds the SwapDevice for a block device number (the block layer sets it). */
 void swap_set_device_source(SwapDevice* (*source)(u32 rdev));

@@ -10,19 +10,30 @@ SwapMap::SwapMap(u8* counts, u8* lock_bits, const SwapHeader& header)
         m_lock_bits[i] = 0;
 }
 
+bool SwapMap::take(u32 offset)
+{
+    if (m_counts[offset] || locked(offset))
+        return false;
+    m_counts[offset] = 1;
+    m_inuse++;
+    m_next = offset + 1;
+    if (offset == m_lowest)
+        m_lowest++;                     /* still no free slot below it */
+    return true;
+}
+
 u32 SwapMap::allocate()
 {
-    for (u32 offset = m_lowest; offset <= m_highest; offset++) {
-        if (m_counts[offset] || locked(offset))
-            continue;
-        m_counts[offset] = 1;
-        m_inuse++;
-        if (offset == m_lowest)
-            m_lowest++;
-        return offset;
-    }
-    m_lowest = m_highest + 1;           /* full until a release */
-    return 0;
+    if (m_inuse >= m_good)
+        return 0;                       /* full until a release */
+    u32 start = m_next > m_lowest && m_next <= m_highest ? m_next : m_lowest;
+    for (u32 offset = start; offset <= m_highest; offset++)
+        if (take(offset))
+            return offset;
+    for (u32 offset = m_lowest; offset < start; offset++)
+        if (take(offset))
+            return offset;
+    return 0;                           /* the free ones are being read or written */
 }
 
 bool SwapMap::duplicate(u32 offset)

@@ -2,7 +2,9 @@
  * The bookkeeping of one swap area, the seed's swap_map and swap_lockmap: a use count per
  * slot (0 free, SWAP_MAP_BAD never handed out) and a lock bit per slot, held while the
  * slot is read or written. lowest_bit and highest_bit bound where free slots may be, so
- * that get_swap_page does not scan the whole map. Pure code with no locking of its own
+ * that get_swap_page does not scan the whole map. Slots are handed out next-fit, from
+ * where the last one was taken (Linux's cluster_next), so pages stolen one after the
+ * other get adjacent slots and go to disk in one request. Pure code with no locking of its own
  * (its callers hold interrupts off) and no allocation: it builds for the host tests too.
  */
 #pragma once
@@ -31,7 +33,10 @@ public:
     u8* counts() const { return m_counts; }
     u8* lock_bits() const { return m_lock_bits; }
 
-    /* get_swap_page's part: a free, unlocked slot, now with count 1; 0 if there is none. */
+    /*
+     * get_swap_page's part: a free, unlocked slot, now with count 1; 0 if there is none.
+     * The first free one at or after the last slot handed out, wrapping around.
+     */
     u32 allocate();
     /* swap_duplicate: one more reference. False (nothing changed) if the slot is not in use. */
     bool duplicate(u32 offset);
@@ -49,11 +54,13 @@ public:
 
 private:
     static constexpr u8 bit(u32 offset) { return u8(1u << (offset % 8)); }
+    bool take(u32 offset);
 
     u8* m_counts = nullptr;
     u8* m_lock_bits = nullptr;
     u32 m_pages = 0;
     u32 m_lowest = 0, m_highest = 0;    /* the seed's lowest_bit and highest_bit */
+    u32 m_next = 0;                     /* where the next search starts */
     u32 m_good = 0, m_inuse = 0;
 };
 

@@ -5,7 +5,9 @@
 #include <kernel/errno.h>
 #include <kernel/syscall.h>
 #include <kernel/task.h>
+#include <mm/memory.h>
 #include <mm/swap.h>
+#include <mm/swap_cache.h>
 
 #include <new>
 
@@ -32,7 +34,7 @@ ErrorOr<void> generate_swaps(int, fs::TextBuffer& out)
 fs::SwapTotals meminfo_totals()
 {
     SwapTotal t = swap_totals();
-    return { t.pages, t.pages - t.used };
+    return { t.pages, t.pages - t.used, swap_cache_pages };
 }
 
 /* What a path names for swap: a block device, by its device number. */
@@ -48,6 +50,31 @@ ErrorOr<u32> swap_rdev(Userspace<const char*> path_addr, PathBuffer& path)
 
 int next_prio = -1;
 
+/* Linux's names: pages swapped in and out since boot. */
+ErrorOr<void> generate_vmstat(int, fs::TextBuffer& out)
+{
+    out.printf("nr_free_pages %u\n", nr_free_pages());
+    out.printf("nr_swapcached %u\n", swap_cache_pages);
+    out.printf("pswpin %u\n", pswpin);
+    out.printf("pswpout %u\n", pswpout);
+    return {};
+}
+
+/* The free-page watermarks kswapd keeps, in the layout of Linux's /proc/zoneinfo. */
+ErrorOr<void> generate_zoneinfo(int, fs::TextBuffer& out)
+{
+    Watermarks w = watermarks();
+    out.printf("Node 0, zone   Normal\n");
+    out.printf("  pages free     %u\n", nr_free_pages());
+    out.printf("        min      %u\n", w.min);
+    out.printf("        low      %u\n", w.low);
+    out.printf("        high     %u\n", w.high);
+    out.printf("        spanned  %u\n", page_allocator.nr_pages());
+    out.printf("        present  %u\n", page_allocator.nr_pages());
+    out.printf("        managed  %u\n", managed_pages);
+    return {};
+}
+
 } // namespace
 
 void swap_set_device_source(SwapDevice* (*source)(u32 rdev))
@@ -60,6 +87,8 @@ void swap_block_init();
 void swap_proc_init()
 {
     fs::proc_register({ "swaps", generate_swaps, nullptr });
+    fs::proc_register({ "vmstat", generate_vmstat, nullptr });
+    fs::proc_register({ "zoneinfo", generate_zoneinfo, nullptr });
     fs::meminfo_set_swap_source(meminfo_totals);
     swap_block_init();
 }

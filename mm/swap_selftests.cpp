@@ -10,6 +10,7 @@
 #include <mm/memory.h>
 #include <mm/selftest_support.h>
 #include <mm/swap.h>
+#include <mm/swap_cache.h>
 
 namespace {
 
@@ -62,7 +63,19 @@ public:
         return {};
     }
 
+    ErrorOr<void> read_pages(u32 index, u32 count, void* const pages[]) override
+    {
+        requests++;
+        return SwapDevice::read_pages(index, count, pages);
+    }
+    ErrorOr<void> write_pages(u32 index, u32 count, void* const pages[]) override
+    {
+        write_requests++;
+        return SwapDevice::write_pages(index, count, pages);
+    }
+
     bool fail_reads = false, fail_writes = false;
+    u32 requests = 0, write_requests = 0;
     void (*on_read)() = nullptr;        /* runs once, at the next read */
     u32 writes[area_pages] = { };
 private:
@@ -150,20 +163,27 @@ KTEST(swap, out_and_back_across_fork)
         EXPECT_EQ(mm::swap_totals().used, pages);           /* shared slots, counted twice */
 
         asm volatile("" : : : "memory");
-        u32 major = current->maj_flt;
+        u32 major = current->maj_flt, read = mm::pswpin;
         EXPECT_EQ(wrong_pages(), 0u);
         asm volatile("" : : : "memory");
-        EXPECT_EQ(current->maj_flt, major + pages);
+        /* Slots 1..17 (5 is bad) lie in three aligned clusters of 8: one read each. */
+        EXPECT_EQ(current->maj_flt, major + 3);
+        EXPECT_EQ(mm::pswpin, read + pages);
+        EXPECT_EQ(mm::swap_cache_pages, pages);
         word(0) = 0xDEAD;                                   /* the parent's own copy */
 
         borrow.use(child);
         EXPECT_EQ(wrong_pages(), 0u);
-        EXPECT_EQ(mm::swap_totals().used, 0u);              /* every slot back */
+        EXPECT_EQ(mm::pswpin, read + pages);                /* from the cache, not the disk */
+        /* Both map the clean copies read-only; the cache holds their slots. */
+        EXPECT_EQ(mm::swap_totals().used, pages);
         borrow.use(parent);
         EXPECT_EQ(word(0), 0xDEADu);
         delete child;
     }
     delete parent;
+    EXPECT_EQ(mm::swap_totals().used, 0u);                  /* the last user gone: every slot back */
+    EXPECT_EQ(mm::swap_cache_pages, 0u);
     EXPECT_EQ(nr_free_pages(), with_area);
     EXPECT_EQ(to_syscall_result(mm::swap_disable(rdev)), 0);
     EXPECT_EQ(to_syscall_result(mm::swap_disable(rdev)), -EINVAL);
@@ -343,7 +363,8 @@ KTEST(swap, shared_tables_after_fork)
         EXPECT_EQ(child->rss, 1u);
         EXPECT_EQ(parent->rss, 0u);
         EXPECT_EQ(swapped_ptes(*parent), pages);
-        EXPECT_EQ(swap_count(*parent, base + 2 * PAGE_SIZE), 2u);  /* both tables hold it */
+        /* Both tables hold it, and the cache: read ahead with page 1. */
+        EXPECT_EQ(swap_count(*parent, base + 2 * PAGE_SIZE), 3u);
         EXPECT_EQ(wrong_pages(), 0u);
 
         /* swapoff meets the parent's table, now its alone, and brings the rest back. */
@@ -361,6 +382,80 @@ KTEST(swap, shared_tables_after_fork)
     for (int i = 0; i < 4; i++)
         schedule();
     EXPECT_TRUE(reap_kernel_thread(other));
+    delete ram;
+    EXPECT_EQ(nr_free_pages(), before);
+}
+
+/*
+ * The swap cache: a page read back and not written keeps its slot, so stealing it again
+ * costs no write; a write fault takes it out of the cache and frees the slot.
+ */
+KTEST(swap, a_clean_page_goes_out_again_without_a_write)
+{
+    const u32 before = nr_free_pages();
+    RamSwap* ram = ram_area_on();
+    ASSERT_TRUE(ram != nullptr);
+    mm::AddressSpace* as = filled_space();
+    ASSERT_TRUE(as != nullptr);
+    {
+        BorrowedAddressSpace borrow(as);
+        write_patterns();
+        EXPECT_EQ(mm::swap_out_space(*current, *as), pages);
+        u32 written = mm::pswpout;
+        EXPECT_EQ(wrong_pages(), 0u);                       /* read back: cached, clean */
+        EXPECT_EQ(mm::swap_cache_pages, pages);
+        EXPECT_EQ(mm::swap_out_space(*current, *as), pages);
+        EXPECT_EQ(mm::pswpout, written);                    /* no write the second time */
+        EXPECT_EQ(mm::swap_cache_pages, 0u);
+        EXPECT_EQ(swapped_ptes(*as), pages);
+        EXPECT_EQ(wrong_pages(), 0u);
+
+        /* A write leaves the cache: the slot is free, the page private and dirty. */
+        word(3) = 0xBEEF;
+        arch::Pte* pte = as->pte(base + 3 * PAGE_SIZE);
+        EXPECT_TRUE(pte->present() && pte->writable() && pte->dirty());
+        EXPECT_FALSE(mm::in_swap_cache(pte->frame()));
+        EXPECT_EQ(mm::swap_cache_pages, pages - 1);
+        EXPECT_EQ(mm::swap_totals().used, pages - 1);
+        /* Stolen again, only the written page is written. */
+        EXPECT_EQ(mm::swap_out_space(*current, *as), pages);
+        EXPECT_EQ(mm::pswpout, written + 1);
+        EXPECT_EQ(word(3), 0xBEEFu);
+    }
+    delete as;
+    EXPECT_EQ(mm::swap_totals().used, 0u);
+    EXPECT_EQ(mm::swap_cache_pages, 0u);
+    EXPECT_EQ(to_syscall_result(mm::swap_disable(rdev)), 0);
+    delete ram;
+    EXPECT_EQ(nr_free_pages(), before);
+}
+
+/* Adjacent slots go to the disk in one request, and read-ahead brings a cluster in one. */
+KTEST(swap, writes_and_reads_in_clusters)
+{
+    const u32 before = nr_free_pages();
+    RamSwap* ram = ram_area_on();
+    ASSERT_TRUE(ram != nullptr);
+    mm::AddressSpace* as = filled_space();
+    ASSERT_TRUE(as != nullptr);
+    {
+        BorrowedAddressSpace borrow(as);
+        write_patterns();
+        ram->write_requests = 0;
+        EXPECT_EQ(mm::swap_out_space(*current, *as), pages);
+        /* Slots 1-4 and 6-17 (5 is bad): two runs, two requests. */
+        EXPECT_EQ(ram->write_requests, 2u);
+        ram->requests = 0;
+        asm volatile("" : : : "memory");                    /* the fault reads requests */
+        EXPECT_EQ(word(9), pattern(9));
+        asm volatile("" : : : "memory");                     /* slot 11: the cluster 8..15 */
+        EXPECT_EQ(ram->requests, 1u);
+        EXPECT_EQ(mm::swap_cache_pages, 8u);
+        EXPECT_EQ(wrong_pages(), 0u);
+    }
+    delete as;
+    EXPECT_EQ(mm::swap_cache_pages, 0u);
+    EXPECT_EQ(to_syscall_result(mm::swap_disable(rdev)), 0);
     delete ram;
     EXPECT_EQ(nr_free_pages(), before);
 }

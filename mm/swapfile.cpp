@@ -6,9 +6,11 @@
 #include <arch/i386/io.h>
 #include <kernel/errno.h>
 #include <kernel/printk.h>
+#include <kernel/string.h>
 #include <kernel/task.h>
 #include <mm/memory.h>
 #include <mm/swap.h>
+#include <mm/swap_cache.h>
 #include <mm/vmalloc.h>
 
 namespace mm {
@@ -89,6 +91,9 @@ void swap_free(SwapEntry entry)
         note_swap_progress();
         break;
     case SwapMap::Release::StillUsed:
+        /* The last PTE naming it may be gone, leaving the cache's copy unreachable. */
+        free_swap_cache_if_unused(entry);
+        break;
     case SwapMap::Release::Bad:         /* a slot a write failed on: it stays bad */
         break;
     }
@@ -137,16 +142,20 @@ ErrorOr<void> swap_enable(SwapDevice* device, u32 rdev, const char* path, int pr
     SwapHeader h { };
     u8* counts = nullptr;
     u8* lock_bits = nullptr;
+    u32* cache = nullptr;
     ErrorOr<void> result = read_header(device, header, h);
     if (!result.is_error()) {
         counts = static_cast<u8*>(vmalloc(h.nr_pages));
         lock_bits = static_cast<u8*>(vmalloc((h.nr_pages + 7) / 8));
-        if (!counts || !lock_bits)
+        cache = static_cast<u32*>(vmalloc(h.nr_pages * sizeof *cache));
+        if (!counts || !lock_bits || !cache)
             result = Error::from_errno(ENOMEM);
     }
     if (!result.is_error()) {
         fill_swap_map(header.as_ptr<u8>(), h, counts, h.nr_pages);
         si.map = SwapMap(counts, lock_bits, h);
+        memset(cache, 0, h.nr_pages * sizeof *cache);
+        si.cache = cache;
         si.device = device;
         si.rdev = rdev;
         size_t n = 0;
@@ -160,6 +169,7 @@ ErrorOr<void> swap_enable(SwapDevice* device, u32 rdev, const char* path, int pr
     } else {
         vfree(counts);
         vfree(lock_bits);
+        vfree(cache);
         si = SwapInfo();
         shrink_swapfiles();
     }
@@ -179,14 +189,25 @@ ErrorOr<void> swap_disable(u32 rdev)
     if ((si.flags & SWP_WRITEOK) != SWP_WRITEOK)
         return Error::from_errno(EBUSY);        /* being turned off already */
     si.flags = SWP_USED;                /* no new pages go there */
-    if (ErrorOr<void> unused = try_to_unuse(u32(type)); unused.is_error()) {
-        si.flags = SWP_WRITEOK;
-        return unused;
+    /*
+     * Every page back in memory, then out of the swap cache. A fork while we sleep can
+     * copy entries into a process already passed: go round again while pages remain.
+     */
+    for (int round = 0; si.map.inuse_pages() && round < 8; round++) {
+        if (ErrorOr<void> unused = try_to_unuse(u32(type)); unused.is_error()) {
+            si.flags = SWP_WRITEOK;
+            return unused;
+        }
+        drop_swap_cache(u32(type));
     }
-    if (si.map.inuse_pages())
-        panic("swapoff: %u pages of %s still in use after try_to_unuse", si.map.inuse_pages(), si.path);
+    if (si.map.inuse_pages()) {
+        printk(KERN_ERR "swapoff: %u pages of %s still in use\n", si.map.inuse_pages(), si.path);
+        si.flags = SWP_WRITEOK;
+        return Error::from_errno(EBUSY);
+    }
     vfree(si.map.counts());
     vfree(si.map.lock_bits());
+    vfree(si.cache);
     SwapDevice* device = si.device;
     si = SwapInfo();
     shrink_swapfiles();

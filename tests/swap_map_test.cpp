@@ -117,3 +117,33 @@ TEST(SwapMap, LockedSlotsAreNotAllocated)
     EXPECT_FALSE(a.map.locked(1));
     EXPECT_EQ(a.map.allocate(), 1u);
 }
+
+TEST(SwapMap, HandsOutNextFitSoStolenPagesGetAdjacentSlots)
+{
+    Area a(12);
+    for (u32 i = 1; i <= 6; i++)
+        ASSERT_EQ(a.map.allocate(), i);
+    /* Slots come free behind the cursor: the next ones still follow on. */
+    a.map.release(2);
+    a.map.release(3);
+    EXPECT_EQ(a.map.allocate(), 7u);
+    EXPECT_EQ(a.map.allocate(), 8u);
+    EXPECT_EQ(a.map.allocate(), 9u);
+    EXPECT_EQ(a.map.allocate(), 10u);
+    EXPECT_EQ(a.map.allocate(), 11u);
+    /* At the end it wraps around to the holes. */
+    EXPECT_EQ(a.map.allocate(), 2u);
+    EXPECT_EQ(a.map.allocate(), 3u);
+    EXPECT_EQ(a.map.allocate(), 0u);
+}
+
+TEST(SwapMap, FullIsKnownWithoutAScan)
+{
+    Area a(3);
+    a.map.allocate();
+    a.map.allocate();
+    EXPECT_EQ(a.map.inuse_pages(), a.map.good_pages());
+    EXPECT_EQ(a.map.allocate(), 0u);
+    a.map.release(1);
+    EXPECT_EQ(a.map.allocate(), 1u);
+}
