@@ -138,8 +138,8 @@ ErrorOr<size_t> BlockFile::transfer(Direction direction, u8* buf, size_t n)
         done += part;
     }
     m_offset += i64(done);
-    if (!done && err)
-        return Error::from_errno(int(-err));
+    if (err)
+        return bytes_or_error(done, Error::from_errno(int(-err)));
     return done;
 }
 

@@ -12,10 +12,21 @@
 #include <type_traits>
 #include <utility>
 
+/*
+ * A broken invariant of the types below: the value of an error asked for, or an error
+ * made of a code that is none. The kernel panics; the host tests abort.
+ */
+[[noreturn]] void error_or_misused(const char* what, int code);
+
 /* A positive errno code. */
 class Error {
 public:
-    static constexpr Error from_errno(int code) { return Error(code); }
+    static constexpr Error from_errno(int code)
+    {
+        if (code <= 0)
+            error_or_misused("Error::from_errno: not an errno", code);
+        return Error(code);
+    }
     constexpr int code() const { return m_code; }
     constexpr bool operator==(const Error&) const = default;
 
@@ -38,9 +49,19 @@ public:
 
     constexpr bool is_error() const { return m_error != 0; }
     constexpr Error error() const { return Error::from_errno(m_error); }
-    constexpr T& value() { return m_value; }
-    constexpr const T& value() const { return m_value; }
-    constexpr T release_value() { return std::move(m_value); }
+    constexpr T& value()
+    {
+        if (is_error())
+            error_or_misused("ErrorOr::value: the result is an error", m_error);
+        return m_value;
+    }
+    constexpr const T& value() const
+    {
+        if (is_error())
+            error_or_misused("ErrorOr::value: the result is an error", m_error);
+        return m_value;
+    }
+    constexpr T release_value() { return std::move(value()); }
 
 private:
     T m_value { };
@@ -72,6 +93,17 @@ private:
             return _try_result.error();                                 \
         _try_result.release_value();                                    \
     })
+
+/*
+ * A transfer that stopped at an error: the bytes it moved count, as read and write report
+ * them; the error only when there were none.
+ */
+inline ErrorOr<size_t> bytes_or_error(size_t done, Error error)
+{
+    if (done)
+        return done;
+    return error;
+}
 
 /* The register value of a system call's result: the value, or -errno. */
 inline long to_syscall_result(const ErrorOr<void>& result)

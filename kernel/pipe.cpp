@@ -66,7 +66,6 @@ public:
         }
     }
 
-    /* Bytes written before an error count: the error is only reported when none were. */
     ErrorOr<size_t> write(const void* buf, size_t n) override
     {
         if (!m_writer)
@@ -77,7 +76,7 @@ public:
             arch::InterruptDisabler guard;
             if (!p.readers) {
                 send_signal(*current, SIGPIPE);
-                return partial(done, EPIPE);
+                return bytes_or_error(done, Error::from_errno(EPIPE));
             }
             size_t room = PAGE_SIZE - p.used();
             if (room) {
@@ -90,10 +89,10 @@ public:
                 continue;
             }
             if (m_flags & fs::O_NONBLOCK)
-                return partial(done, EAGAIN);
+                return bytes_or_error(done, Error::from_errno(EAGAIN));
             if (wait_event(p.wait, Interruptible::Yes, [&p] { return p.used() < PAGE_SIZE || !p.readers; })
                 == WaitResult::Interrupted)
-                return partial(done, EINTR);
+                return bytes_or_error(done, Error::from_errno(EINTR));
         }
         return done;
     }
@@ -111,12 +110,6 @@ public:
     }
 
 private:
-    static ErrorOr<size_t> partial(size_t done, int error)
-    {
-        if (!done)
-            return Error::from_errno(error);
-        return done;
-    }
 
     Pipe* m_pipe;
     bool m_writer;

@@ -176,14 +176,6 @@ ErrorOr<void> check_dirfd(int dirfd, Userspace<const char*> path)
     return {};
 }
 
-/* A transfer that moved some bytes before an error reports the bytes. */
-ErrorOr<size_t> partial(size_t done, Error error)
-{
-    if (done)
-        return done;
-    return error;
-}
-
 } // namespace
 
 PathBuffer::~PathBuffer()
@@ -239,7 +231,7 @@ ErrorOr<size_t> sys_read(int fd, Userspace<void*> buf, u32 count)
         size_t want = count - total < chunk ? count - total : chunk;
         ErrorOr<size_t> got = f->read(page.get(), want);
         if (got.is_error())
-            return partial(total, got.error());
+            return bytes_or_error(total, got.error());
         TRY(copy_to_user(buf.offset(u32(total)), page.get(), got.value()));
         total += got.value();
         if (got.value() < want)
@@ -263,10 +255,10 @@ ErrorOr<size_t> sys_write(int fd, Userspace<const void*> buf, u32 count)
         size_t n = count - total < chunk ? count - total : chunk;
         if (ErrorOr<void> copied = copy_from_user(page.get(), buf.offset(u32(total)), n);
             copied.is_error())
-            return partial(total, copied.error());
+            return bytes_or_error(total, copied.error());
         ErrorOr<size_t> put = f->write(page.get(), n);
         if (put.is_error())
-            return partial(total, put.error());
+            return bytes_or_error(total, put.error());
         total += put.value();
         if (put.value() < n)
             break;
@@ -290,7 +282,7 @@ ErrorOr<size_t> transfer_vector(ErrorOr<size_t> (*transfer)(int, Buffer, u32), i
         /* The buffer's address is the user's, read from the user's array. */
         ErrorOr<size_t> n = transfer(fd, Buffer(vec.base), vec.length);
         if (n.is_error())
-            return partial(total, n.error());
+            return bytes_or_error(total, n.error());
         total += n.value();
         if (n.value() < vec.length)
             break;

@@ -368,11 +368,8 @@ ErrorOr<size_t> sys_getrandom(Userspace<void*> buf, u32 len, u32 flags)
         state ^= state >> 17;
         state ^= state << 5;
         u32 n = len - done < 4 ? len - done : 4;
-        if (ErrorOr<void> copied = copy_to_user(buf.offset(done), &state, n); copied.is_error()) {
-            if (!done)
-                return copied.error();
-            return size_t(done);
-        }
+        if (ErrorOr<void> copied = copy_to_user(buf.offset(done), &state, n); copied.is_error())
+            return bytes_or_error(done, copied.error());
         done += n;
     }
     return size_t(done);

@@ -79,6 +79,23 @@ TEST(ErrorOr, VoidResults)
     EXPECT_EQ(steps, 2);
 }
 
+TEST(ErrorOr, BytesCountBeforeAnError)
+{
+    ErrorOr<size_t> some = bytes_or_error(5, Error::from_errno(EPIPE));
+    ASSERT_FALSE(some.is_error());
+    EXPECT_EQ(some.value(), 5u);
+    ErrorOr<size_t> none = bytes_or_error(0, Error::from_errno(EPIPE));
+    ASSERT_TRUE(none.is_error());
+    EXPECT_EQ(none.error().code(), EPIPE);
+}
+
+TEST(ErrorOrDeathTest, MisuseStops)
+{
+    ErrorOr<size_t> bad = length_or_error(nullptr);
+    EXPECT_DEATH((void)bad.value(), "ErrorOr::value: the result is an error: 14");
+    EXPECT_DEATH((void)Error::from_errno(0), "Error::from_errno: not an errno: 0");
+}
+
 TEST(ErrorOr, SystemCallResults)
 {
     EXPECT_EQ(to_syscall_result(length_or_error("abcd")), 4);
