@@ -56,7 +56,12 @@ void wake_task_locked(Task* t)
     t->wait_next = nullptr;
     t->timeout = 0;
     t->state = TaskState::Runnable;
-    if (current == &idle_task)
+    /*
+     * A kernel thread woken (kswapd, by the allocator or its disk) runs at the next
+     * return to user mode, not when the running process's slice ends: the free memory
+     * it makes is what that process is about to need.
+     */
+    if (current == &idle_task || !t->mm)
         need_resched = true;
 }
 

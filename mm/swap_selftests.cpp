@@ -49,7 +49,7 @@ public:
             on_read = nullptr;
             hook();                     /* what happens while a real disk would be reading */
         }
-        if (fail_reads)
+        if (fail_reads || index == fail_read_index)
             return Error::from_errno(EIO);
         memcpy(page, m_pages[index].as_ptr(), PAGE_SIZE);
         return {};
@@ -75,6 +75,7 @@ public:
     }
 
     bool fail_reads = false, fail_writes = false;
+    u32 fail_read_index = ~0u;          /* one slot that cannot be read */
     u32 requests = 0, write_requests = 0;
     void (*on_read)() = nullptr;        /* runs once, at the next read */
     u32 writes[area_pages] = { };
@@ -456,6 +457,77 @@ KTEST(swap, writes_and_reads_in_clusters)
     delete as;
     EXPECT_EQ(mm::swap_cache_pages, 0u);
     EXPECT_EQ(to_syscall_result(mm::swap_disable(rdev)), 0);
+    delete ram;
+    EXPECT_EQ(nr_free_pages(), before);
+}
+
+/*
+ * A read error in the middle of a read-ahead cluster: the faulting page and the other
+ * neighbours come in, the bad slot is not cached, and only a fault on it is a bus error.
+ */
+KTEST(swap, a_read_error_inside_a_cluster_hurts_only_its_page)
+{
+    const u32 before = nr_free_pages();
+    RamSwap* ram = ram_area_on();
+    ASSERT_TRUE(ram != nullptr);
+    mm::AddressSpace* as = filled_space();
+    ASSERT_TRUE(as != nullptr);
+    {
+        BorrowedAddressSpace borrow(as);
+        write_patterns();
+        EXPECT_EQ(mm::swap_out_space(*current, *as), pages);
+        ram->fail_read_index = 3;                           /* page 2's slot */
+        asm volatile("" : : : "memory");
+        EXPECT_EQ(word(0), pattern(0));                     /* cluster 0..7: slots 1-4, 6, 7 */
+        asm volatile("" : : : "memory");
+        EXPECT_EQ(mm::swap_cache_pages, 5u);                /* all but slot 3 */
+        for (u32 p : { 1u, 3u, 4u, 5u })
+            EXPECT_EQ(word(p), pattern(p));
+        EXPECT_EQ(mm::do_page_fault(base + 2 * PAGE_SIZE, 0), mm::PageFaultResponse::BusError);
+        ram->fail_read_index = ~0u;
+        EXPECT_EQ(word(2), pattern(2));                     /* the slot reads again: no loss */
+        EXPECT_EQ(wrong_pages(), 0u);
+    }
+    delete as;
+    EXPECT_EQ(to_syscall_result(mm::swap_disable(rdev)), 0);
+    delete ram;
+    EXPECT_EQ(nr_free_pages(), before);
+}
+
+/* swapoff with pages in the swap cache, some shared after fork: all come back, still shared. */
+KTEST(swap, swapoff_with_pages_in_the_cache)
+{
+    const u32 before = nr_free_pages();
+    RamSwap* ram = ram_area_on();
+    ASSERT_TRUE(ram != nullptr);
+    mm::AddressSpace* parent = filled_space();
+    ASSERT_TRUE(parent != nullptr);
+    {
+        BorrowedAddressSpace borrow(parent);
+        write_patterns();
+        EXPECT_EQ(mm::swap_out_space(*current, *parent), pages);
+        EXPECT_EQ(word(0), pattern(0));                     /* reads a cluster into the cache */
+        u32 cached = mm::swap_cache_pages;
+        EXPECT_GT(cached, 1u);
+        mm::AddressSpace* child = parent->fork_copy();
+        ASSERT_TRUE(child != nullptr);
+        current->mm = child;                                /* swapoff sees the child too */
+        EXPECT_EQ(to_syscall_result(mm::swap_disable(rdev)), 0);
+        current->mm = parent;
+        EXPECT_EQ(mm::swap_cache_pages, 0u);
+        EXPECT_EQ(swapped_ptes(*parent), 0u);
+        EXPECT_EQ(swapped_ptes(*child), 0u);
+        /* Page 0 is shared read-only and dirty: a write copies it, the child keeps its own. */
+        arch::Pte* pte = parent->pte(base);
+        EXPECT_TRUE(pte->present() && pte->dirty());
+        word(0) = 0xF00D;
+        EXPECT_EQ(wrong_pages(), 1u);
+        borrow.use(child);
+        EXPECT_EQ(wrong_pages(), 0u);
+        borrow.use(parent);
+        delete child;
+    }
+    delete parent;
     delete ram;
     EXPECT_EQ(nr_free_pages(), before);
 }

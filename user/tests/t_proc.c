@@ -4,7 +4,9 @@
 #include "args.h"
 #include "tests.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -406,4 +408,42 @@ void test_init_unkillable(void)
     struct timespec pause = { 0, 100 * 1000 * 1000 };
     nanosleep(&pause, NULL);
     CHECK_EQ(kill(1, 0), 0);            /* and we are still here: the machine is on */
+}
+
+/*
+ * kswapd is a process a user can see, as on Linux: a kernel thread named kswapd in
+ * /proc/PID/stat, whose parent is not init (no wait() of init's can see it).
+ */
+void test_kswapd_listed(void)
+{
+    DIR* d = opendir("/proc");
+    CHECK(d != NULL);
+    struct dirent* e;
+    int found = 0;
+    while (!found && (e = readdir(d))) {
+        if (e->d_name[0] < '1' || e->d_name[0] > '9')
+            continue;
+        char path[300], text[512];
+        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+        int fd = open(path, O_RDONLY);
+        if (fd < 0)
+            continue;
+        ssize_t n = read(fd, text, sizeof text - 1);
+        close(fd);
+        if (n <= 0)
+            continue;
+        text[n] = 0;
+        const char* name = strchr(text, '(');
+        if (!name || strncmp(name, "(kswapd", 7) != 0)
+            continue;
+        found = 1;
+        int ppid = -1;
+        const char* after = strrchr(text, ')');
+        CHECK(after && sscanf(after, ") %*c %d", &ppid) == 1);
+        if (ppid == 1)
+            fail("kswapd (pid %s) is a child of init", e->d_name);
+    }
+    closedir(d);
+    if (!found)
+        fail("no kswapd in /proc");
 }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/swap.h>
 #include <sys/sysinfo.h>
 #include <sys/wait.h>
@@ -94,6 +95,86 @@ static void swap_off(const char* dev)
 {
     if (swapoff(dev) < 0)
         fail("swapoff %s: %s", dev, strerror(errno));
+}
+
+/*
+ * The number after `key` (and an optional ':') at the start of a line of a /proc file,
+ * or -1 if no line has it.
+ */
+static long long proc_number(const char* path, const char* key)
+{
+    static char text[8192];
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return -1;
+    ssize_t len = read(fd, text, sizeof text - 1);
+    close(fd);
+    if (len < 0)
+        return -1;
+    text[len] = 0;
+    size_t k = strlen(key);
+    for (const char* l = text; l && *l; l = strchr(l, '\n'), l += !!l) {
+        while (*l == ' ')
+            l++;
+        if (strncmp(l, key, k) == 0 && (l[k] == ':' || l[k] == ' '))
+            return strtoll(l + k + 1, NULL, 10);
+    }
+    return -1;
+}
+
+static long majflt(void)
+{
+    struct rusage ru;
+    CHECK(getrusage(RUSAGE_SELF, &ru) == 0);
+    return ru.ru_majflt;
+}
+
+/*
+ * The swap cache and read-ahead, as a user sees them: pages read back once are stolen
+ * again without being written (pswpout of /proc/vmstat hardly moves), SwapCached shows
+ * them, a sequential read faults once per cluster of slots, and the watermarks kswapd
+ * keeps are in /proc/zoneinfo.
+ */
+void test_swap_cache(void)
+{
+    need_swap_disks();
+    long long min = proc_number("/proc/zoneinfo", "min");
+    long long low = proc_number("/proc/zoneinfo", "low");
+    long long high = proc_number("/proc/zoneinfo", "high");
+    if (!(0 < min && min < low && low < high))
+        fail("/proc/zoneinfo watermarks: min %lld, low %lld, high %lld", min, low, high);
+    swap_on("/dev/hda");
+    size_t bytes = (size_t)(total_ram() * 3 / 2);
+    uint32_t n = (uint32_t)(bytes / PAGE);
+    char* p = big_map(bytes);
+    for (uint32_t i = 0; i < n; i++)
+        fill_page((uint32_t*)(p + (size_t)i * PAGE), i, 6);
+    long long out0 = proc_number("/proc/vmstat", "pswpout");
+    long long in0 = proc_number("/proc/vmstat", "pswpin");
+    long faults0 = majflt();
+    for (uint32_t i = 0; i < n; i++)
+        if (!page_ok((uint32_t*)(p + (size_t)i * PAGE), i, 6))
+            fail("page %u wrong in the first read pass", i);
+    long long in1 = proc_number("/proc/vmstat", "pswpin");
+    long faults = majflt() - faults0;
+    if (in1 - in0 < n / 4)
+        fail("only %lld pages read back of %u", in1 - in0, n);
+    if (faults * 4 > in1 - in0)
+        fail("%ld major faults for %lld pages read: no read-ahead", faults, in1 - in0);
+    if (proc_number("/proc/meminfo", "SwapCached") <= 0)
+        fail("SwapCached is %lld after reading pages back", proc_number("/proc/meminfo", "SwapCached"));
+    long long out1 = proc_number("/proc/vmstat", "pswpout");
+    for (uint32_t i = 0; i < n; i++)
+        if (!page_ok((uint32_t*)(p + (size_t)i * PAGE), i, 6))
+            fail("page %u wrong in the second read pass", i);
+    long long out2 = proc_number("/proc/vmstat", "pswpout");
+    diag("%lld pages written before; first read: %lld read, %ld major faults, %lld written; "
+         "second read: %lld written", out0, in1 - in0, faults, out1 - out0, out2 - out1);
+    if (out2 - out1 > n / 8)
+        fail("%lld pages written again in a pass that only read %u pages", out2 - out1, n);
+    CHECK(munmap(p, bytes) == 0);
+    swap_off("/dev/hda");
+    CHECK_EQ(proc_number("/proc/meminfo", "SwapCached"), 0);
 }
 
 /* EBUSY, EINVAL, ENOENT as Linux gives them; every slot comes back after each use. */

@@ -151,6 +151,8 @@ void test_oom_hog(void);
 
 void test_swap_errors(void);
 void test_swap_twice_ram(void);
+void test_swap_cache(void);
+void test_kswapd_listed(void);
 void test_swap_fork(void);
 void test_swap_fork_race(void);
 void test_swap_off_while_out(void);
