@@ -180,8 +180,11 @@ ErrorOr<File*> open(const char* path, u32 flags)
     if (flags & O_EXCL)
         follow = Follow::No;
     ErrorOr<Vnode> node = finish(last, follow, hops, missing_last);
-    if (node.is_error())
-        return node.error().code() == ENOENT && missing_last ? Error::from_errno(EROFS) : node.error();
+    if (node.is_error()) {
+        if (node.error().code() == ENOENT && missing_last)
+            return Error::from_errno(EROFS);
+        return node.error();
+    }
     if (flags & O_EXCL)
         return Error::from_errno(EEXIST);
     if (node.value().node->is_directory())

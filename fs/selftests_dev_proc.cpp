@@ -83,8 +83,13 @@ long read_text(const char* path)
         return r;
     size_t total = 0;
     long n;
-    while ((n = to_syscall_result(f->read(text + total, 1000 < sizeof text - 1 - total ? 1000 : sizeof text - 1 - total))) > 0)
+    for (;;) {
+        size_t room = sizeof text - 1 - total;
+        n = to_syscall_result(f->read(text + total, room < 1000 ? room : 1000));
+        if (n <= 0)
+            break;
         total += size_t(n);
+    }
     text[total] = '\0';
     f->put();
     return n < 0 ? n : long(total);

@@ -66,12 +66,13 @@ ErrorOr<u32> sys_mmap2(u32 addr, u32 len, u32 prot, u32 flags, int fd, u32 pgoff
         if ((file->flags() & fs::O_ACCMODE) == fs::O_WRONLY)
             return Error::from_errno(EACCES);
         if (flags & MAP_SHARED)
-            return Error::from_errno(ENODEV);             /* shared file mappings: not on a read-only root */
+            return Error::from_errno(ENODEV);   /* shared file mappings: not on a read-only root */
         TRY(file->stat(st));
         if ((st.mode & fs::S_IFMT) != fs::S_IFREG)
             return Error::from_errno(ENODEV);
     } else if (flags & MAP_SHARED) {
-        return Error::from_errno(EINVAL);                 /* shared anonymous memory needs shared pages across fork */
+        /* Shared anonymous memory needs shared pages across fork. */
+        return Error::from_errno(EINVAL);
     }
 
     u32 start = flags & MAP_FIXED ? addr : as.find_free(size, addr);
