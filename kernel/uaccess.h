@@ -1,8 +1,8 @@
 /*
  * Accesses that may fault. Each faulting instruction has an entry in the exception table
  * (__ex_table: faulting address, address to resume at); the page fault and general
- * protection handlers resume there instead of oopsing. copy_from_user and friends will be
- * built the same way.
+ * protection handlers resume there instead of oopsing. copy_from_user and friends are
+ * built that way, and take user addresses only as Userspace<T*> (kernel/userspace.h).
  */
 #pragma once
 
