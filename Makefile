@@ -38,13 +38,21 @@ HOST_CXXFLAGS := -std=c++20 -O1 -g -Wall -Wextra -I. -MMD -MP -DFERRITE_HOST
 all: $(B)/kernel.elf $(B)/initrd.cpio $(B)/initrd-tests.cpio $(B)/os.iso
 
 help:
-	@echo "make          build build/kernel.elf, build/initrd.cpio, build/os.iso (and the tests' initrd)"
-	@echo "make run      boot build/os.iso in QEMU, serial console on this terminal (Ctrl-A X quits)"
-	@echo "make test     every test; the last line is 'N passed, N failed, N skipped'"
-	@echo "make debug    QEMU stopped at the first instruction, gdb attached"
-	@echo "make bochs    boot build/os.iso in Bochs"
-	@echo "make bench    fault, fork, exec, region and swap costs: Ferrite against Debian's Linux"
-	@echo "make fuzz     random system calls: SEED=N CALLS=M [FAIL_PAGE_ALLOC=...] [FUZZFLAGS=-v]"
+	@echo "make             build build/kernel.elf, build/initrd.cpio, build/os.iso (and the tests' initrd)"
+	@echo "make all         the same"
+	@echo "make run         boot build/os.iso in QEMU, serial console on this terminal (Ctrl-A X quits)"
+	@echo "make test        every test; the last line is 'N passed, N failed, N skipped'"
+	@echo "                 STAGES=\"swap disks\" runs those stages only (scripts/run-tests.py --list"
+	@echo "                 names them); JOBS=N runs N stages at once (default 2, 1: one at a time)"
+	@echo "make host-tests  build the host unit tests (build/host/unit-tests; make test runs them)"
+	@echo "make debug       QEMU stopped at the first instruction, gdb attached"
+	@echo "make bochs       boot build/os.iso in Bochs"
+	@echo "make bench       fault, fork, exec, region and swap costs: Ferrite against Debian's Linux"
+	@echo "make bench-swap  swap costs alone: 3 times the RAM of a 16 MB machine through build/swap.img"
+	@echo "make fuzz        random system calls: SEED=N CALLS=M [FAIL_PAGE_ALLOC=...] [FUZZFLAGS=-v]"
+	@echo "make setup       install the Debian packages the build and the tests need (or print the apt-get line)"
+	@echo "make clean       remove build/"
+	@echo "make help        this list"
 
 setup:
 	@scripts/setup.sh
@@ -162,11 +170,14 @@ run:
 	@$(MAKE) --no-print-directory all $(B)/swap.img
 	scripts/qemu-run.sh
 
+# Stages run JOBS at a time, each printed whole when it ends; STAGES: some of them only.
+JOBS ?= 2
+STAGES ?=
 test:
 	@scripts/setup.sh --quiet
 	@$(MAKE) --no-print-directory all $(B)/selftest.iso $(B)/bochs-tests.iso \
 		$(B)/bochs-init-fails.iso host-tests
-	@$(PYTHON) scripts/run-tests.py
+	@$(PYTHON) scripts/run-tests.py --jobs $(JOBS) $(STAGES)
 
 debug:
 	@scripts/setup.sh --quiet

@@ -8,6 +8,7 @@
  * and at PAGE_OFFSET through one page table, pg0, turn paging on with CR0.WP, jump to the
  * higher half, drop the identity mapping and call start_kernel.
  */
+#include <arch/i386/paging_geometry.h>
 #include <arch/i386/segments.h>
 
 #define PAGE_OFFSET     0xC0000000
@@ -45,7 +46,7 @@ startup_32:
     /* swapper_pg_dir starts empty; the loader zeroes the bss but we do not rely on it. */
     movl $phys(swapper_pg_dir), %edi
     xorl %eax, %eax
-    movl $1024, %ecx
+    movl $PTRS_PER_TABLE, %ecx
     rep stosl
 
     /*
@@ -67,12 +68,12 @@ startup_32:
 4:  movl %eax, (%edi)
     addl $4, %edi
     addl $4096, %esi
-    cmpl $0x400000, %esi
+    cmpl $PGDIR_SIZE, %esi              /* pg0 maps what one directory entry covers */
     jb 2b
 
     movl $(phys(pg0) + PTE_PRESENT + PTE_WRITABLE), %eax
     movl %eax, phys(swapper_pg_dir)                     /* identity, for the switch */
-    movl %eax, phys(swapper_pg_dir) + (PAGE_OFFSET >> 22) * 4
+    movl %eax, phys(swapper_pg_dir) + (PAGE_OFFSET >> PGDIR_SHIFT) * 4
 
     movl $phys(swapper_pg_dir), %eax
     movl %eax, %cr3

@@ -1,5 +1,5 @@
 /* The ATA disks: probing the four positions, and reads and writes of sectors. */
-#include <arch/i386/io.h>
+#include <arch/io.h>
 #include <drivers/ata.h>
 #include <drivers/ata_channel.h>
 #include <drivers/block_file.h>

@@ -1,6 +1,6 @@
 /* An IDE channel: registers, interrupt, waits with deadlines, the lock, PIO commands. */
-#include <arch/i386/interrupts.h>
-#include <arch/i386/io.h>
+#include <arch/interrupts.h>
+#include <arch/io.h>
 #include <drivers/ata_channel.h>
 #include <drivers/timer.h>
 #include <kernel/printk.h>
@@ -169,8 +169,10 @@ bool Channel::acquire()
     while (!m_lock.try_lock()) {
         if (need_resched)
             schedule();
-        else
-            asm volatile("sti; hlt; cli" : : : "memory");
+        else {
+            arch::safe_halt();
+            arch::cli();
+        }
     }
     return true;
 }
@@ -217,7 +219,7 @@ bool Channel::wait_for_drive(WaitMode mode, u8& status)
             }
             m_stats.halts++;
             /* sti's shadow covers hlt: an interrupt after the check still wakes it. */
-            asm volatile("sti; hlt" : : : "memory");
+            arch::safe_halt();
         }
         m_interrupted = false;
         status = m_irq_status;

@@ -20,7 +20,8 @@
  * null-co driver answering after 3 s, six times the 0.5 s the cases set as the channel's
  * command timeout; hdb a 1 MiB pattern disk (tag 1) on the same channel.
  */
-#include <arch/i386/io.h>
+#include <arch/cpu.h>
+#include <arch/interrupts.h>
 #include <drivers/ata.h>
 #include <drivers/ata_channel.h>
 #include <drivers/timer.h>

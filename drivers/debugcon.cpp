@@ -1,4 +1,4 @@
-#include <arch/i386/io.h>
+#include <arch/io.h>
 #include <drivers/debugcon.h>
 #include <kernel/console.h>
 

@@ -1,5 +1,5 @@
-#include <arch/i386/interrupts.h>
-#include <arch/i386/io.h>
+#include <arch/interrupts.h>
+#include <arch/io.h>
 #include <drivers/keyboard.h>
 #include <kernel/console.h>
 

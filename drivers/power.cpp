@@ -1,4 +1,5 @@
-#include <arch/i386/io.h>
+#include <arch/interrupts.h>
+#include <arch/io.h>
 #include <drivers/power.h>
 
 bool power_off_on_panic;

@@ -1,5 +1,5 @@
 /* Self-tests of the timer, the serial port, the VGA console and the keyboard map. */
-#include <arch/i386/io.h>
+#include <arch/interrupts.h>
 #include <drivers/keyboard.h>
 #include <drivers/serial.h>
 #include <drivers/timer.h>

@@ -1,4 +1,4 @@
-#include <arch/i386/io.h>
+#include <arch/io.h>
 #include <drivers/vga.h>
 #include <kernel/console.h>
 #include <mm/layout.h>

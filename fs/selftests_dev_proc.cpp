@@ -1,6 +1,6 @@
 /* Self-tests of the kernel's own directories: /dev and /proc. */
-#include <arch/i386/io.h>
-#include <arch/i386/paging.h>
+#include <arch/cpu.h>
+#include <arch/paging.h>
 #include <fs/device.h>
 #include <fs/mount.h>
 #include <fs/test_support.h>
@@ -26,18 +26,18 @@ public:
     {
         m_table = get_free_page(Gfp::Kernel);
         m_page = get_free_page(Gfp::Kernel);
-        if (!m_table || !m_page || directory()[arch::pgd_index(ADDRESS)])
+        if (!m_table || !m_page || !directory()[arch::pgd_index(ADDRESS)].none())
             return;
-        constexpr u32 flags = arch::Pte::PRESENT | arch::Pte::WRITABLE | arch::Pte::USER;
-        m_table.as_ptr<u32>()[arch::pte_index(ADDRESS)] = arch::Pte::make(to_phys(m_page), flags).raw();
-        directory()[arch::pgd_index(ADDRESS)] = arch::Pte::make(to_phys(m_table), flags).raw();
+        constexpr u32 flags = arch::Pte::WRITABLE | arch::Pte::USER;
+        m_table.as_ptr<arch::Pte>()[arch::pte_index(ADDRESS)] = arch::Pte::mapping(to_phys(m_page), flags);
+        directory()[arch::pgd_index(ADDRESS)] = arch::Pde::user_table(to_phys(m_table));
         arch::flush_tlb();
         m_mapped = true;
     }
     ~ScratchUserPage()
     {
         if (m_mapped) {
-            directory()[arch::pgd_index(ADDRESS)] = 0;
+            directory()[arch::pgd_index(ADDRESS)] = arch::Pde();
             arch::flush_tlb();
         }
         if (m_table)
@@ -49,7 +49,7 @@ public:
     const u8* contents() const { return m_page.as_ptr<u8>(); }
 
 private:
-    static u32* directory() { return reinterpret_cast<u32*>(phys_to_virt(arch::read_cr3() & PAGE_MASK)); }
+    static arch::Pde* directory() { return reinterpret_cast<arch::Pde*>(phys_to_virt(arch::read_cr3() & PAGE_MASK)); }
 
     VirtAddr m_table, m_page;
     bool m_mapped = false;

@@ -2,7 +2,8 @@
  * execve: static ELF32 executables, mapped lazily. exec reads the first page of the file
  * (headers); every other page arrives through a page fault (docs/processes.md).
  */
-#include <arch/i386/segments.h>
+#include <arch/cpu.h>
+#include <arch/segments.h>
 #include <fs/file.h>
 #include <kernel/cmdline.h>
 #include <kernel/elf.h>
@@ -297,35 +298,17 @@ ErrorOr<void> do_execve(const char* path, ArgStrings& args, u32 argc)
 
 } // namespace
 
-namespace {
-
-/* CPUID leaf 1's EAX (signature) and EDX (features); false on a 486 without CPUID. */
-bool cpuid_leaf1(u32& signature, u32& features)
-{
-    u32 before, after, b, c;
-    asm volatile("pushfl; popl %0; movl %0, %1; xorl $0x200000, %1; pushl %1; popfl;"
-                 "pushfl; popl %1; pushl %0; popfl" : "=&r"(before), "=&r"(after));
-    if (!((before ^ after) & 0x200000))
-        return false;
-    asm volatile("cpuid" : "=a"(signature), "=b"(b), "=c"(c), "=d"(features) : "a"(1), "c"(0));
-    return true;
-}
-
-} // namespace
-
 /* What the CPU says, CMOV (bit 15) included: emulating it does not make it fast. */
 u32 cpu_hwcap()
 {
-    u32 signature, features;
-    return cpuid_leaf1(signature, features) ? features : 0;
+    return arch::has_cpuid() ? arch::cpuid(1).edx : 0;
 }
 
 const char* cpu_platform()
 {
-    u32 signature, features;
-    if (!cpuid_leaf1(signature, features))
+    if (!arch::has_cpuid())
         return "i486";
-    u32 family = (signature >> 8) & 0xF;
+    u32 family = (arch::cpuid(1).eax >> 8) & 0xF;     /* the signature's family */
     return family <= 4 ? "i486" : family == 5 ? "i586" : "i686";
 }
 

@@ -1,3 +1,4 @@
+#include <arch/div64.h>
 #include <kernel/format.h>
 
 namespace kfmt {
@@ -57,24 +58,6 @@ void emit_padded(Out& out, const Spec& spec, const char* prefix, const char* bod
         out.repeat(' ', pad);
 }
 
-/* Divides a 64-bit value by a small base; on i386 with 32-bit divisions only (no libgcc). */
-unsigned divide(u64& value, unsigned base)
-{
-#if defined(__x86_64__)
-    unsigned rem = unsigned(value % base);
-    value /= base;
-    return rem;
-#else
-    u32 hi = u32(value >> 32), lo = u32(value);
-    u32 qhi = hi / base;
-    u32 rem = hi % base;
-    u32 qlo;
-    asm("divl %4" : "=a"(qlo), "=d"(rem) : "a"(lo), "d"(rem), "rm"(base));
-    value = (u64(qhi) << 32) | qlo;
-    return rem;
-#endif
-}
-
 void emit_number(Out& out, Spec spec, u64 value, bool negative, unsigned base, bool upper)
 {
     const char* digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
@@ -82,7 +65,7 @@ void emit_number(Out& out, Spec spec, u64 value, bool negative, unsigned base, b
     size_t pos = sizeof buf;
     bool was_zero = value == 0;
     while (value)
-        buf[--pos] = digits[divide(value, base)];
+        buf[--pos] = digits[arch::div64_32(value, base)];
     int min_digits = spec.precision < 0 ? 1 : spec.precision;
     while (int(sizeof buf - pos) < min_digits)
         buf[--pos] = '0';

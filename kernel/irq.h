@@ -10,6 +10,6 @@ struct IrqGuard {
     IrqGuard(const IrqGuard&) = delete;
 };
 #else
-#include <arch/i386/io.h>
+#include <arch/interrupts.h>
 using IrqGuard = arch::InterruptDisabler;
 #endif

@@ -1,7 +1,6 @@
 /* start_kernel: from the boot stub to a running system. */
-#include <arch/i386/gdt.h>
-#include <arch/i386/interrupts.h>
-#include <arch/i386/io.h>
+#include <arch/interrupts.h>
+#include <arch/segments.h>
 #include <drivers/ata.h>
 #include <drivers/debugcon.h>
 #include <drivers/keyboard.h>
@@ -32,11 +31,11 @@ BootInfo boot_information;
 
 namespace {
 
-/* The loader's structures live in low memory, which pg0 maps at PAGE_OFFSET. */
+/* The loader's structures live in low memory, which pg0 maps at PAGE_OFFSET (one table's worth). */
 template<typename T>
 const T* boot_pointer(u32 phys)
 {
-    return phys && phys < 0x400000 ? reinterpret_cast<const T*>(phys_to_virt(phys)) : nullptr;
+    return phys && phys < PGDIR_SIZE ? reinterpret_cast<const T*>(phys_to_virt(phys)) : nullptr;
 }
 
 const MultibootInfo* multiboot_info()

@@ -1,5 +1,5 @@
 /* Pipes: one page of buffer between a reading and a writing File. */
-#include <arch/i386/io.h>
+#include <arch/interrupts.h>
 #include <fs/file.h>
 #include <kernel/errno.h>
 #include <kernel/syscall.h>

@@ -1,4 +1,4 @@
-#include <arch/i386/io.h>
+#include <arch/interrupts.h>
 #include <drivers/power.h>
 #include <kernel/console.h>
 #include <kernel/format.h>

@@ -117,9 +117,9 @@ ErrorOr<size_t> read_pagemap(int pid, u64 offset, void* buf, size_t n)
             if (mm::page_allocator.counted(Pfn(pfn)) && !t->mm->table_shared(va)
                 && mm::mem_map[pfn].count - ((mm::mem_map[pfn].flags & mm::PG_SWAP_CACHE) ? 1 : 0) == 1)
                 e |= PM_EXCLUSIVE;
-        } else if (pte && !pte->none()) {
-            u32 entry = pte->raw() >> 1;                /* type << 24 | offset */
-            e = PM_SWAP | ((entry >> 24) & 0x1F) | (u64(entry & 0xFFFFFF) << 5);
+        } else if (pte && pte->swapped_out()) {
+            SwapEntry entry = pte->swap_entry();
+            e = PM_SWAP | (entry.type() & 0x1F) | (u64(entry.offset()) << 5);
         }
         entries[count] = e;
     }

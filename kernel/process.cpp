@@ -1,5 +1,6 @@
 /* fork, exit and wait: the life of a process. */
-#include <arch/i386/io.h>
+#include <arch/cpu.h>
+#include <arch/interrupts.h>
 #include <drivers/power.h>
 #include <drivers/timer.h>
 #include <fs/file.h>
@@ -399,7 +400,5 @@ extern "C" [[noreturn]] void init_task_main()
     /* Injected failures start once init runs: booting and exec'ing it are spared. */
     if (command_line.fail_page_alloc)
         mm::start_fail_page_alloc(command_line.fail_page_alloc);
-    TrapFrame* frame = &current->user_frame();
-    asm volatile("movl %0, %%esp; jmp ret_from_trap" : : "r"(frame) : "memory");
-    __builtin_unreachable();
+    jump_to_ret_from_trap(&current->user_frame());
 }

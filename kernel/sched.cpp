@@ -1,6 +1,7 @@
 /* The scheduler, context switches and wait queues. */
-#include <arch/i386/gdt.h>
-#include <arch/i386/io.h>
+#include <arch/cpu.h>
+#include <arch/interrupts.h>
+#include <arch/segments.h>
 #include <drivers/timer.h>
 #include <kernel/printk.h>
 #include <kernel/string.h>
@@ -133,7 +134,7 @@ void cpu_idle()
             schedule();
             continue;
         }
-        asm volatile("sti; hlt" : : : "memory");    /* sti's shadow: no wakeup is missed */
+        arch::safe_halt();                  /* sti's shadow: no wakeup is missed */
         schedule();
     }
 }

@@ -1,6 +1,7 @@
 /* Signals: sending, delivery through frames on the user stack, and the system calls. */
-#include <arch/i386/gdt.h>
-#include <arch/i386/io.h>
+#include <arch/cpu.h>
+#include <arch/interrupts.h>
+#include <arch/segments.h>
 #include <kernel/errno.h>
 #include <kernel/printk.h>
 #include <kernel/string.h>

@@ -2,16 +2,6 @@
 
 extern "C" {
 
-/* Whole words first (a page is 1024 of them), then the odd bytes. */
-void* memcpy(void* dst, const void* src, size_t n)
-{
-    void* ret = dst;
-    size_t words = n / 4, bytes = n % 4;
-    asm volatile("rep movsl; movl %3, %%ecx; rep movsb"
-                 : "+D"(dst), "+S"(src), "+c"(words) : "r"(bytes) : "memory");
-    return ret;
-}
-
 void* memmove(void* dst, const void* src, size_t n)
 {
     auto* d = static_cast<unsigned char*>(dst);
@@ -21,16 +11,6 @@ void* memmove(void* dst, const void* src, size_t n)
     while (n--)
         d[n] = s[n];
     return dst;
-}
-
-void* memset(void* dst, int c, size_t n)
-{
-    void* ret = dst;
-    u32 pattern = u32(u8(c)) * 0x01010101u;
-    size_t words = n / 4, bytes = n % 4;
-    asm volatile("rep stosl; movl %3, %%ecx; rep stosb"
-                 : "+D"(dst), "+c"(words) : "a"(pattern), "r"(bytes) : "memory");
-    return ret;
 }
 
 int memcmp(const void* a, const void* b, size_t n)

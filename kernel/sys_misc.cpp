@@ -1,6 +1,7 @@
 /* Time, identity, limits, TLS, power: the smaller system calls. */
-#include <arch/i386/gdt.h>
-#include <arch/i386/io.h>
+#include <arch/cmos.h>
+#include <arch/cpu.h>
+#include <arch/segments.h>
 #include <drivers/power.h>
 #include <drivers/timer.h>
 #include <kernel/error.h>
@@ -16,12 +17,6 @@
 namespace {
 
 u32 boot_epoch;         /* wall-clock seconds at jiffies == 0, from the CMOS clock */
-
-u8 cmos(u8 reg)
-{
-    arch::outb(0x70, reg);
-    return arch::inb(0x71);
-}
 
 } // namespace
 
@@ -128,10 +123,10 @@ ErrorOr<void> sleep_until(int clock, Userspace<const Timespec*> until_addr)
 
 u32 read_rtc()
 {
-    while (cmos(0x0A) & 0x80) { }       /* an update is in progress */
-    u32 sec = cmos(0x00), min = cmos(0x02), hour = cmos(0x04);
-    u32 day = cmos(0x07), mon = cmos(0x08), year = cmos(0x09);
-    if (!(cmos(0x0B) & 0x04)) {         /* BCD */
+    while (arch::cmos_read(0x0A) & 0x80) { }       /* an update is in progress */
+    u32 sec = arch::cmos_read(0x00), min = arch::cmos_read(0x02), hour = arch::cmos_read(0x04);
+    u32 day = arch::cmos_read(0x07), mon = arch::cmos_read(0x08), year = arch::cmos_read(0x09);
+    if (!(arch::cmos_read(0x0B) & 0x04)) {         /* BCD */
         auto bin = [](u32 v) { return (v & 0x0F) + (v >> 4) * 10; };
         sec = bin(sec); min = bin(min); hour = bin(hour & 0x7F) | (hour & 0x80);
         day = bin(day); mon = bin(mon); year = bin(year);

@@ -1,5 +1,5 @@
 /* The system-call table: Linux's i386 numbers (CONTRACT §6); the rest is -ENOSYS. */
-#include <arch/i386/interrupts.h>
+#include <arch/interrupts.h>
 #include <kernel/error.h>
 #include <kernel/syscall.h>
 #include <kernel/task.h>

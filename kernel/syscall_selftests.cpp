@@ -2,7 +2,7 @@
  * The system-call boundary: the dispatcher makes the Userspace arguments from the
  * registers and puts a value, or an Error as -errno, in eax.
  */
-#include <arch/i386/interrupts.h>
+#include <arch/interrupts.h>
 #include <kernel/errno.h>
 #include <kernel/ktest.h>
 #include <kernel/task.h>

@@ -3,8 +3,8 @@
  */
 #pragma once
 
-#include <arch/i386/fpu.h>
-#include <arch/i386/interrupts.h>
+#include <arch/fpu.h>
+#include <arch/interrupts.h>
 #include <kernel/signal.h>
 #include <kernel/userspace.h>
 #include <kernel/wait.h>

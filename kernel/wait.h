@@ -12,7 +12,7 @@
  */
 #pragma once
 
-#include <arch/i386/io.h>
+#include <arch/interrupts.h>
 #include <kernel/types.h>
 
 struct Task;

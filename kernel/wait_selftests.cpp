@@ -3,6 +3,7 @@
  * channel that the test holds, is sent SIGKILL, and must go on waiting (state D) without
  * spinning, then finish once the test lets go. An interruptible wait ends at the signal.
  */
+#include <arch/interrupts.h>
 #include <drivers/ata_channel.h>
 #include <drivers/timer.h>
 #include <kernel/ktest.h>
@@ -40,7 +41,7 @@ void kill_while_waiting(ktest::Context& ktest_ctx, void (*fn)(void*), Waiter& w,
     EXPECT_TRUE(t->state == TaskState::DiskSleep);
     EXPECT_EQ(w.stage, 1);
     while (jiffies == start)
-        asm volatile("sti; hlt" : : : "memory");
+        arch::safe_halt();
     release();
     let_others_run();
     EXPECT_EQ(w.stage, 2);
@@ -146,7 +147,7 @@ KTEST(wait, a_deadline_ends_a_wait)
     ASSERT_TRUE(t != nullptr);
     while (w.stage != 2 && jiffies - start < 100) {
         let_others_run();
-        asm volatile("sti; hlt" : : : "memory");
+        arch::safe_halt();
     }
     EXPECT_EQ(w.stage, 2);
     EXPECT_TRUE(w.result == WaitResult::TimedOut);

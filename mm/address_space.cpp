@@ -4,7 +4,7 @@
  * free_page_tables and clear_page_tables). The fault handlers are in fault.cpp;
  * docs/processes.md has the design.
  */
-#include <arch/i386/io.h>
+#include <arch/cpu.h>
 #include <fs/file.h>
 #include <kernel/errno.h>
 #include <kernel/string.h>
@@ -17,6 +17,7 @@
 
 namespace mm {
 
+using arch::Pde;
 using arch::Pte;
 
 static_assert(FIRST_KERNEL_PDE == 768, "AddressSpace::m_tables covers the user half");
@@ -55,12 +56,12 @@ void copy_entries(Pte* from, Pte* to, u32 first, u32 last)
             if (counted(e.frame())) {
                 page_allocator.get(to_virt(e.frame()), __builtin_return_address(0));
                 if (e.writable()) {
-                    e = Pte(e.raw() & ~Pte::WRITABLE);
+                    e = e.write_protected();
                     from[j] = e;
                 }
             }
         } else {
-            swap_duplicate(SwapEntry::from_pte_value(e.raw()));
+            swap_duplicate(e.swap_entry());
         }
         to[j] = e;
     }
@@ -75,8 +76,8 @@ void release_pte(AddressSpace& as, Pte& pte)
             put_user_page(pte.frame());
             as.rss--;
         }
-    } else if (!pte.none()) {
-        swap_free(SwapEntry::from_pte_value(pte.raw()));    /* a swapped-out page */
+    } else if (pte.swapped_out()) {
+        swap_free(pte.swap_entry());
     }
     pte = Pte();
 }
@@ -84,13 +85,13 @@ void release_pte(AddressSpace& as, Pte& pte)
 void account_rss(AddressSpace& as, u32 addr, int delta)
 {
     as.rss += u32(delta);
-    Pte pde = as.directory()[arch::pgd_index(addr)];
+    Pde pde = as.directory()[arch::pgd_index(addr)];
     if (!pde.present() || page_of(pde.frame()).count == 1)
         return;
     /* A table shared since fork: the page was in every sharer's memory. */
     /* By frame: the CPU sets the ACCESSED bit of each sharer's directory entry on its own. */
     for (Task* t : task) {
-        Pte theirs = t && t->mm && t->mm != &as ? t->mm->directory()[arch::pgd_index(addr)] : Pte();
+        Pde theirs = t && t->mm && t->mm != &as ? t->mm->directory()[arch::pgd_index(addr)] : Pde();
         if (theirs.present() && theirs.frame() == pde.frame())
             t->mm->rss += u32(delta);
     }
@@ -106,11 +107,10 @@ AddressSpace* AddressSpace::create()
         delete as;
         return nullptr;
     }
-    as->m_pgd = pgd.as_ptr<Pte>();
+    as->m_pgd = pgd.as_ptr<Pde>();
     /* The kernel half points at the kernel's own page tables: shared, never copied. */
-    const Pte* kernel = reinterpret_cast<const Pte*>(swapper_pg_dir);
-    for (u32 i = FIRST_KERNEL_PDE; i < 1024; i++)
-        as->m_pgd[i] = kernel[i];
+    for (u32 i = FIRST_KERNEL_PDE; i < PTRS_PER_TABLE; i++)
+        as->m_pgd[i] = swapper_pg_dir[i];
     return as;
 }
 
@@ -121,24 +121,24 @@ PhysAddr AddressSpace::directory_phys() const
 
 Pte* AddressSpace::pte(u32 addr) const
 {
-    Pte pde = m_pgd[arch::pgd_index(addr)];
+    Pde pde = m_pgd[arch::pgd_index(addr)];
     return pde.present() ? &table_of(pde)[arch::pte_index(addr)] : nullptr;
 }
 
 Pte* AddressSpace::pte_alloc(u32 addr)
 {
-    Pte& pde = m_pgd[arch::pgd_index(addr)];
+    Pde& pde = m_pgd[arch::pgd_index(addr)];
     if (!pde.present()) {
         VirtAddr table = get_free_page(Gfp::Kernel);
         if (!table)
             return nullptr;
         if (!pde.present()) {           /* nobody made one while we allocated */
-            pde = Pte::make(to_phys(table), USER_PDE);
+            pde = Pde::user_table(to_phys(table));
             note_table(arch::pgd_index(addr));
         } else {
             free_page(table);
         }
-    } else if (!pde.writable() && unshare_table(arch::pgd_index(addr)).is_error()) {
+    } else if (pde.shared() && unshare_table(arch::pgd_index(addr)).is_error()) {
         return nullptr;
     }
     return &table_of(pde)[arch::pte_index(addr)];
@@ -146,14 +146,14 @@ Pte* AddressSpace::pte_alloc(u32 addr)
 
 bool AddressSpace::table_shared(u32 addr) const
 {
-    Pte pde = m_pgd[arch::pgd_index(addr)];
+    Pde pde = m_pgd[arch::pgd_index(addr)];
     return pde.present() && page_of(pde.frame()).count > 1;
 }
 
 ErrorOr<void> AddressSpace::unshare_table(u32 index)
 {
-    Pte& pde = m_pgd[index];
-    if (!pde.present() || pde.writable())
+    Pde& pde = m_pgd[index];
+    if (!pde.shared())
         return {};
     if (page_of(pde.frame()).count > 1) {
         VirtAddr copy = get_free_page(Gfp::Kernel);
@@ -165,14 +165,14 @@ ErrorOr<void> AddressSpace::unshare_table(u32 index)
             Pte* from = table_of(pde);
             Pte* to = copy.as_ptr<Pte>();
             for_each_mapped_run(m_set, index, [&](u32 first, u32 last) { copy_entries(from, to, first, last); });
-            pde = Pte::make(to_phys(copy), USER_PDE);
+            pde = Pde::user_table(to_phys(copy));
             free_page(to_virt(shared));         /* one sharer fewer */
             flush_if_current();
             return {};
         }
         free_page(copy);
     }
-    pde = Pte(pde.raw() | Pte::WRITABLE);       /* the last sharer: the table is ours */
+    pde = pde.unshared();                       /* the last sharer: the table is ours */
     flush_if_current();
     return {};
 }
@@ -198,7 +198,7 @@ void AddressSpace::zap_range(u32 start, u32 end)
     for (u32 addr = start; addr < end;) {
         Pte* p = pte(addr);
         if (!p) {
-            addr = (addr & ~(PGDIR_SIZE - 1)) + PGDIR_SIZE;
+            addr = arch::pgdir_next(addr);
             continue;
         }
         if (!p->none()) {
@@ -221,9 +221,9 @@ void AddressSpace::clear()
     /* The pages first, region by region, in the tables that are ours alone. */
     for (Region* r = m_set.first(); r; r = r->next) {
         for (u32 addr = r->start; addr < r->end;) {
-            u32 table_end = (addr | (PGDIR_SIZE - 1)) + 1;
+            u32 table_end = arch::pgdir_next(addr);
             u32 stop = table_end - 1 < r->end - 1 ? table_end : r->end;
-            Pte pde = m_pgd[arch::pgd_index(addr)];
+            Pde pde = m_pgd[arch::pgd_index(addr)];
             if (pde.present() && page_of(pde.frame()).count == 1) {
                 Pte* table = table_of(pde);
                 for (u32 j = arch::pte_index(addr), last = arch::pte_index(stop - 1); j <= last; j++)
@@ -236,7 +236,7 @@ void AddressSpace::clear()
     /* Then the tables: a shared one loses only our share. */
     for_each_table([&](u32 i) {
         free_page(to_virt(m_pgd[i].frame()));
-        m_pgd[i] = Pte();
+        m_pgd[i] = Pde();
     });
     for (u32& word : m_tables)
         word = 0;
@@ -271,10 +271,10 @@ AddressSpace::~AddressSpace()
  */
 void copy_page_tables(AddressSpace& from, AddressSpace& to)
 {
-    Pte* source = from.directory();
-    Pte* target = to.directory();
+    Pde* source = from.directory();
+    Pde* target = to.directory();
     from.for_each_table([&](u32 i) {
-        Pte pde = Pte::make(source[i].frame(), SHARED_PDE);
+        Pde pde = Pde::shared_table(source[i].frame());
         page_allocator.get(to_virt(pde.frame()), __builtin_return_address(0));
         source[i] = target[i] = pde;
         to.note_table(i);
@@ -437,7 +437,7 @@ ErrorOr<void> AddressSpace::protect(u32 start, u32 end, u32 prot)
             Pte* p = pte(addr);
             if (!p || !p->present())
                 continue;
-            *p = Pte::make(p->frame(), user_pte_flags(prot, p->writable()) | (p->raw() & (Pte::ACCESSED | Pte::DIRTY)));
+            *p = p->with_permissions(user_pte_flags(prot, p->writable()));
             arch::invlpg(addr);
         }
     }

@@ -4,7 +4,7 @@
  * swap_in) and a write to a read-only page to do_wp_page (copy-on-write). What they
  * answer, the trap layer turns into a signal or a fixup. docs/processes.md has the design.
  */
-#include <arch/i386/io.h>
+#include <arch/cpu.h>
 #include <fs/file.h>
 #include <kernel/string.h>
 #include <kernel/task.h>
@@ -46,7 +46,7 @@ PageFaultResponse do_wp_page(AddressSpace& as, u32 addr, Pte& pte)
     PhysAddr old = pte.frame();
     if (counted(old) && (page_of(old).count == 1 || reuse_swap_page(old))) {
         /* Sole owner: the page becomes writable in place (leaving the swap cache). */
-        pte = Pte(pte.raw() | Pte::WRITABLE);
+        pte = pte.made_writable();
         arch::invlpg(addr);
         current->min_flt++;
         return PageFaultResponse::Continue;
@@ -66,7 +66,7 @@ PageFaultResponse do_wp_page(AddressSpace& as, u32 addr, Pte& pte)
     }
     if (!zero)
         memcpy(copy.as_ptr(), to_virt(old).as_ptr(), PAGE_SIZE);
-    pte = Pte::make(to_phys(copy), Pte::PRESENT | Pte::USER | Pte::WRITABLE | Pte::DIRTY);
+    pte = Pte::mapping(to_phys(copy), Pte::USER | Pte::WRITABLE | Pte::DIRTY);
     arch::invlpg(addr);
     if (counted(old))
         put_user_page(old);
@@ -99,9 +99,9 @@ bool share_page(AddressSpace& as, const Region& r, u32 addr, Pte& pte)
             if (!theirs || !theirs->present() || theirs->dirty() || !counted(theirs->frame()))
                 continue;
             page_allocator.get(to_virt(theirs->frame()), __builtin_return_address(0));
-            *theirs = Pte(theirs->raw() & ~Pte::WRITABLE);
+            *theirs = theirs->write_protected();
             arch::invlpg(their_addr);   /* their table may be ours too (shared since fork) */
-            pte = Pte::make(theirs->frame(), user_pte_flags(r.prot, false));
+            pte = Pte::mapping(theirs->frame(), user_pte_flags(r.prot, false));
             return true;
         }
     }
@@ -111,7 +111,7 @@ bool share_page(AddressSpace& as, const Region& r, u32 addr, Pte& pte)
 PageFaultResponse do_no_page(AddressSpace& as, const Region& r, u32 addr, Pte& pte, bool write)
 {
     if (!pte.none())
-        return swap_in(as, r, addr, pte, SwapEntry::from_pte_value(pte.raw()), write);
+        return swap_in(as, r, addr, pte, pte.swap_entry(), write);
 
     if (r.kind == RegionKind::File && addr < r.file_end) {
         if (addr + PAGE_SIZE <= r.file_end && share_page(as, r, addr, pte)) {
@@ -131,11 +131,11 @@ PageFaultResponse do_no_page(AddressSpace& as, const Region& r, u32 addr, Pte& p
         }
         if (r.file_end < addr + PAGE_SIZE)     /* the bss starts inside this page */
             memset(page.as_ptr<u8>() + (r.file_end - addr), 0, addr + PAGE_SIZE - r.file_end);
-        pte = Pte::make(to_phys(page), user_pte_flags(r.prot, true));
+        pte = Pte::mapping(to_phys(page), user_pte_flags(r.prot, true));
         current->maj_flt++;
     } else if (!write) {
         /* A read of memory never written: the zero page, read-only, costs no RAM. */
-        pte = Pte::make(zero_page(), user_pte_flags(r.prot, false));
+        pte = Pte::mapping(zero_page(), user_pte_flags(r.prot, false));
         arch::invlpg(addr);
         current->min_flt++;
         return PageFaultResponse::Continue;
@@ -147,7 +147,7 @@ PageFaultResponse do_no_page(AddressSpace& as, const Region& r, u32 addr, Pte& p
             free_page(page);
             return PageFaultResponse::Continue;
         }
-        pte = Pte::make(to_phys(page), user_pte_flags(r.prot, true));
+        pte = Pte::mapping(to_phys(page), user_pte_flags(r.prot, true));
         current->min_flt++;
     }
     note_rss(as);

@@ -1,6 +1,7 @@
 /* The kernel's view of addresses: all low physical memory appears at PAGE_OFFSET. */
 #pragma once
 
+#include <arch/paging.h>
 #include <mm/types.h>
 
 constexpr u32 PAGE_OFFSET = 0xC0000000;
@@ -15,4 +16,6 @@ inline PhysAddr to_phys(VirtAddr v) { return PhysAddr(u32(v.value() - PAGE_OFFSE
 
 /* Linker symbols bounding the kernel image (kernel virtual addresses). */
 extern "C" char _text[], _etext[], _erodata[], _edata[], _bss[], _end[];
-extern "C" u32 swapper_pg_dir[1024], pg0[1024];
+/* The boot stub's page directory, the kernel's own, and the table mapping the first 4 MB. */
+extern "C" arch::Pde swapper_pg_dir[PTRS_PER_TABLE];
+extern "C" arch::Pte pg0[PTRS_PER_TABLE];

@@ -1,8 +1,8 @@
 /* Boot-time memory setup (paging_init, mem_init), the boot map, and the kernel's allocators. */
-#include <arch/i386/io.h>
-#include <arch/i386/paging.h>
-#include <kernel/ksyms.h>
+#include <arch/cpu.h>
+#include <arch/paging.h>
 #include <kernel/irq.h>
+#include <kernel/ksyms.h>
 #include <kernel/printk.h>
 #include <kernel/task.h>
 #include <mm/bootmem.h>
@@ -23,7 +23,6 @@ u32 managed_pages;
 namespace {
 
 constexpr u32 MB = 1u << 20;
-constexpr u32 PGDIR_SIZE = 4 * MB;          /* what one page table maps */
 constexpr u32 BIOS_HOLE_START = 0xA0000;
 constexpr u32 BIOS_HOLE_END = 0x100000;
 
@@ -113,24 +112,21 @@ void find_memory(const BootInfo& boot)
 /* Maps [0, memory_end) at PAGE_OFFSET; pg0 already does the first 4 MB. */
 void paging_init()
 {
-    auto* directory = reinterpret_cast<arch::Pte*>(swapper_pg_dir);
-    auto* first = reinterpret_cast<arch::Pte*>(pg0);
-    for (u32 i = 0; i < 1024; i++)
+    for (u32 i = 0; i < PTRS_PER_TABLE; i++)
         if (i * PAGE_SIZE >= memory_end)
-            first[i] = arch::Pte();         /* no memory there: let it fault */
+            pg0[i] = arch::Pte();           /* no memory there: let it fault */
 
     u32 mapped = PGDIR_SIZE;
     for (u32 base = PGDIR_SIZE; base < memory_end; base += PGDIR_SIZE) {
         PhysAddr table_phys = boot_allocate("kernel page tables", 1, mapped);
         auto* table = reinterpret_cast<arch::Pte*>(phys_to_virt(table_phys.value()));
-        for (u32 i = 0; i < 1024; i++) {
+        for (u32 i = 0; i < PTRS_PER_TABLE; i++) {
             u32 phys = base + i * PAGE_SIZE;
             table[i] = phys < memory_end
-                     ? arch::Pte::make(PhysAddr(phys), arch::Pte::PRESENT | arch::Pte::WRITABLE)
+                     ? arch::Pte::kernel_page(PhysAddr(phys))
                      : arch::Pte();
         }
-        directory[arch::pgd_index(phys_to_virt(base))] =
-            arch::Pte::make(table_phys, arch::Pte::PRESENT | arch::Pte::WRITABLE);
+        swapper_pg_dir[arch::pgd_index(phys_to_virt(base))] = arch::Pde::kernel_table(table_phys);
         mapped = base + PGDIR_SIZE < memory_end ? base + PGDIR_SIZE : memory_end;
     }
     arch::flush_tlb();

@@ -4,7 +4,7 @@
  */
 #pragma once
 
-#include <arch/i386/io.h>
+#include <arch/cpu.h>
 #include <kernel/task.h>
 #include <mm/layout.h>
 #include <mm/vm.h>

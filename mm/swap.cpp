@@ -4,7 +4,8 @@
  * read-ahead into the swap cache, and swapoff's try_to_unuse. The areas and their slots
  * are in swapfile.cpp, the swap cache in swap_cache.cpp; docs/swap.md has the design.
  */
-#include <arch/i386/io.h>
+#include <arch/cpu.h>
+#include <arch/interrupts.h>
 #include <drivers/timer.h>
 #include <kernel/errno.h>
 #include <kernel/printk.h>
@@ -80,7 +81,7 @@ void write_failed(SwapInfo& si, const Victim& v)
     bool alive = v.owner->mm == v.as && task[v.owner->slot] == v.owner;
     Pte* now = alive ? v.as->pte(v.addr) : nullptr;
     unlock_slot(si, v.entry.offset());
-    if (now && now->raw() == v.entry.pte_value()) {
+    if (now && *now == Pte::swapped(v.entry)) {
         page_allocator.get(to_virt(v.frame), __builtin_return_address(0));
         {
             arch::InterruptDisabler guard;
@@ -88,11 +89,11 @@ void write_failed(SwapInfo& si, const Victim& v)
         }
         /* A fork during the write gave the slot another user: share the page copy-on-write. */
         bool shared = si.map.count(v.entry.offset()) > 1;
-        *now = shared ? Pte(v.saved.raw() & ~Pte::WRITABLE) : v.saved;
+        *now = shared ? v.saved.write_protected() : v.saved;
         arch::invlpg(v.addr);
         account_rss(*v.as, v.addr, +1);
     } else if (now && now->present() && now->frame() == v.frame) {
-        *now = Pte(now->raw() | Pte::DIRTY);    /* no copy of it but this one now */
+        *now = now->made_dirty();    /* no copy of it but this one now */
     }
     if (si.cache[v.entry.offset()] && si.map.count(v.entry.offset()) == 1)
         delete_from_swap_cache(v.frame);        /* the last reference: the slot retires */
@@ -154,7 +155,7 @@ bool try_to_swap_out(Task& owner, AddressSpace& as, u32 addr, Pte& pte)
     if (!pte.present() || !counted(pte.frame()))
         return false;
     if (pte.accessed()) {
-        pte = Pte(pte.raw() & ~Pte::ACCESSED);
+        pte = pte.with_accessed_cleared();
         arch::invlpg(addr);
         return false;
     }
@@ -165,7 +166,7 @@ bool try_to_swap_out(Task& owner, AddressSpace& as, u32 addr, Pte& pte)
             return false;               /* its slot holds nothing: memory is its only copy */
         SwapEntry entry = swap_cache_entry(frame);
         swap_duplicate(entry);
-        pte = Pte(entry.pte_value());
+        pte = Pte::swapped(entry);
         arch::invlpg(addr);
         account_rss(as, addr, -1);
         bool last = page.count == 2 && !swap_info[entry.type()].map.locked(entry.offset());
@@ -196,7 +197,7 @@ bool try_to_swap_out(Task& owner, AddressSpace& as, u32 addr, Pte& pte)
     /* The PTE's page reference and the slot's first go to the cache; the PTE gets a second. */
     add_to_swap_cache(frame, entry);
     swap_duplicate(entry);
-    pte = Pte(entry.pte_value());       /* before the write: a fault now finds the cache */
+    pte = Pte::swapped(entry);          /* before the write: a fault now finds the cache */
     arch::invlpg(addr);
     account_rss(as, addr, -1);
     batch.victims[batch.count++] = { frame, entry, &owner, &as, addr, saved };
@@ -341,7 +342,7 @@ ErrorOr<void> read_cluster(SwapEntry entry)
 /* Maps a page read for `entry` outside the cache, private and dirty; drops the entry. */
 void install_swapped_page(AddressSpace& as, u32 prot, u32 addr, Pte& pte, SwapEntry entry, VirtAddr page)
 {
-    pte = Pte::make(to_phys(page), user_pte_flags(prot, true) | Pte::DIRTY);
+    pte = Pte::mapping(to_phys(page), user_pte_flags(prot, true) | Pte::DIRTY);
     arch::invlpg(addr);
     as.rss++;
     swap_free(entry);
@@ -394,33 +395,33 @@ ErrorOr<bool> unuse_entry(Task& t, u32 type)
     for (u32 addr = 0; as && addr < TASK_SIZE;) {
         Pte* pte = as->pte(addr);
         if (!pte) {
-            addr = (addr | (PGDIR_SIZE - 1)) + 1;
+            addr = arch::pgdir_next(addr);
             continue;
         }
         if (pte->present()) {
             if (in_swap_cache(pte->frame()) && swap_cache_entry(pte->frame()).type() == type)
-                *pte = Pte(pte->raw() | Pte::DIRTY);
+                *pte = pte->made_dirty();
             addr += PAGE_SIZE;
             continue;
         }
-        if (pte->none() || SwapEntry::from_pte_value(pte->raw()).type() != type) {
+        if (pte->none() || pte->swap_entry().type() != type) {
             addr += PAGE_SIZE;
             continue;
         }
-        SwapEntry entry = SwapEntry::from_pte_value(pte->raw());
+        SwapEntry entry = pte->swap_entry();
         Region* r = as->find(addr);
         u32 prot = r ? r->prot : PROT_READ | PROT_WRITE;
         PhysAddr cached;
         if (lookup_swap_cache(entry, cached)) {
             /* Shared with whoever else maps it: read-only, and dirty, as it leaves the cache. */
-            *pte = Pte::make(cached, user_pte_flags(prot, false) | Pte::DIRTY);
+            *pte = Pte::mapping(cached, user_pte_flags(prot, false) | Pte::DIRTY);
             as->rss++;
             swap_free(entry);
             continue;
         }
         auto holds_entry = [&] {
             Pte* now = alive() ? as->pte(addr) : nullptr;
-            return now && now->raw() == entry.pte_value();
+            return now && *now == Pte::swapped(entry);
         };
         ErrorOr<VirtAddr> read = read_swap_slot(entry, holds_entry);
         if (read.is_error() && read.error().code() == ENOMEM)
@@ -464,11 +465,11 @@ PageFaultResponse swap_in(AddressSpace& as, const Region& r, u32 addr, Pte& pte,
     PhysAddr frame;
     bool read = false;
     for (int tries = 0; !lookup_swap_cache(entry, frame); tries++) {
-        if (pte.raw() != entry.pte_value())
+        if (pte != Pte::swapped(entry))
             return PageFaultResponse::Continue;
         if (tries == 2) {
             /* Its slot has too many users for the cache to take one more: a private copy. */
-            ErrorOr<VirtAddr> slot = read_swap_slot(entry, [&] { return pte.raw() == entry.pte_value(); });
+            ErrorOr<VirtAddr> slot = read_swap_slot(entry, [&] { return pte == Pte::swapped(entry); });
             if (slot.is_error())
                 return slot.error().code() == ENOMEM ? PageFaultResponse::OutOfMemory
                                                      : PageFaultResponse::BusError;
@@ -482,22 +483,22 @@ PageFaultResponse swap_in(AddressSpace& as, const Region& r, u32 addr, Pte& pte,
         if (ErrorOr<void> cluster = read_cluster(entry); cluster.is_error()) {
             if (cluster.error().code() == ENOMEM)
                 return PageFaultResponse::OutOfMemory;
-            return pte.raw() == entry.pte_value() ? PageFaultResponse::BusError : PageFaultResponse::Continue;
+            return pte == Pte::swapped(entry) ? PageFaultResponse::BusError : PageFaultResponse::Continue;
         }
         read = true;
     }
-    if (pte.raw() != entry.pte_value()) {
+    if (pte != Pte::swapped(entry)) {
         put_user_page(frame);           /* brought in by another path while we slept */
         return PageFaultResponse::Continue;
     }
     page_of(frame).flags &= u8(~PG_REFERENCED);
-    pte = Pte::make(frame, user_pte_flags(r.prot, false));      /* clean, read-only: cached */
+    pte = Pte::mapping(frame, user_pte_flags(r.prot, false));   /* clean, read-only: cached */
     as.rss++;
     if (current && as.rss > current->max_rss)
         current->max_rss = as.rss;
     swap_free(entry);                   /* the PTE's reference; the cache keeps its own */
     if (write && (r.prot & PROT_WRITE) && reuse_swap_page(frame))
-        pte = Pte::make(frame, user_pte_flags(r.prot, true) | Pte::DIRTY);
+        pte = Pte::mapping(frame, user_pte_flags(r.prot, true) | Pte::DIRTY);
     arch::invlpg(addr);
     if (read)
         current->maj_flt++;

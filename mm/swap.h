@@ -5,7 +5,7 @@
  */
 #pragma once
 
-#include <arch/i386/paging.h>
+#include <arch/paging.h>
 #include <kernel/wait.h>
 #include <mm/swap_entry.h>
 #include <mm/swap_map.h>

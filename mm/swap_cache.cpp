@@ -1,4 +1,4 @@
-#include <arch/i386/io.h>
+#include <arch/interrupts.h>
 #include <kernel/printk.h>
 #include <mm/pgtable.h>
 #include <mm/swap.h>

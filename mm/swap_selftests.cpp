@@ -2,7 +2,7 @@
  * Self-tests of the swap core on a RAM-backed area: the idle task borrows an address
  * space, its pages are stolen and faulted back, across fork, swapoff and I/O errors.
  */
-#include <arch/i386/io.h>
+#include <arch/cpu.h>
 #include <kernel/errno.h>
 #include <kernel/ktest.h>
 #include <kernel/task.h>
@@ -163,10 +163,10 @@ KTEST(swap, out_and_back_across_fork)
         EXPECT_EQ(swapped_ptes(*child), pages);
         EXPECT_EQ(mm::swap_totals().used, pages);           /* shared slots, counted twice */
 
-        asm volatile("" : : : "memory");
+        arch::barrier();
         u32 major = current->maj_flt, read = mm::pswpin;
         EXPECT_EQ(wrong_pages(), 0u);
-        asm volatile("" : : : "memory");
+        arch::barrier();
         /* Slots 1..17 (5 is bad) lie in three aligned clusters of 8: one read each. */
         EXPECT_EQ(current->maj_flt, major + 3);
         EXPECT_EQ(mm::pswpin, read + pages);
@@ -319,7 +319,7 @@ void hold(void*)
 
 u32 swap_count(mm::AddressSpace& as, u32 addr)
 {
-    SwapEntry e = SwapEntry::from_pte_value(as.pte(addr)->raw());
+    SwapEntry e = as.pte(addr)->swap_entry();
     return mm::swap_info[e.type()].map.count(e.offset());
 }
 
@@ -447,9 +447,9 @@ KTEST(swap, writes_and_reads_in_clusters)
         /* Slots 1-4 and 6-17 (5 is bad): two runs, two requests. */
         EXPECT_EQ(ram->write_requests, 2u);
         ram->requests = 0;
-        asm volatile("" : : : "memory");                    /* the fault reads requests */
+        arch::barrier();                                    /* the fault reads requests */
         EXPECT_EQ(word(9), pattern(9));
-        asm volatile("" : : : "memory");                     /* slot 11: the cluster 8..15 */
+        arch::barrier();                                    /* slot 11: the cluster 8..15 */
         EXPECT_EQ(ram->requests, 1u);
         EXPECT_EQ(mm::swap_cache_pages, 8u);
         EXPECT_EQ(wrong_pages(), 0u);
@@ -477,9 +477,9 @@ KTEST(swap, a_read_error_inside_a_cluster_hurts_only_its_page)
         write_patterns();
         EXPECT_EQ(mm::swap_out_space(*current, *as), pages);
         ram->fail_read_index = 3;                           /* page 2's slot */
-        asm volatile("" : : : "memory");
+        arch::barrier();
         EXPECT_EQ(word(0), pattern(0));                     /* cluster 0..7: slots 1-4, 6, 7 */
-        asm volatile("" : : : "memory");
+        arch::barrier();
         EXPECT_EQ(mm::swap_cache_pages, 5u);                /* all but slot 3 */
         for (u32 p : { 1u, 3u, 4u, 5u })
             EXPECT_EQ(word(p), pattern(p));

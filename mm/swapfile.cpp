@@ -3,7 +3,7 @@
  * each area's SwapMap, the slot locks, and swapon and swapoff (swap_enable, swap_disable).
  * docs/swap.md has the design.
  */
-#include <arch/i386/io.h>
+#include <arch/interrupts.h>
 #include <kernel/errno.h>
 #include <kernel/printk.h>
 #include <kernel/string.h>

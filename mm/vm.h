@@ -4,7 +4,7 @@
  */
 #pragma once
 
-#include <arch/i386/paging.h>
+#include <arch/paging.h>
 #include <kernel/error.h>
 #include <kernel/types.h>
 #include <mm/region.h>
@@ -31,7 +31,7 @@ public:
     void clear();
 
     PhysAddr directory_phys() const;
-    arch::Pte* directory() const { return m_pgd; }
+    arch::Pde* directory() const { return m_pgd; }
 
     Region* find(u32 addr) const { return m_set.find(addr); }
     /* The first region ending above addr (the one containing it, or the next). */
@@ -92,7 +92,7 @@ private:
     void zap_range(u32 start, u32 end); /* unmaps the pages, keeps regions */
     void free_region(Region* r);
 
-    arch::Pte* m_pgd = nullptr;         /* kernel virtual address of the directory page */
+    arch::Pde* m_pgd = nullptr;         /* kernel virtual address of the directory page */
     RegionSet m_set;                    /* non-overlapping, by address */
     /* Which user directory entries have a table: the walks of all tables skip the rest. */
     static constexpr u32 TABLE_WORDS = 768 / 32;        /* the user half: 3 GB */

@@ -3,7 +3,7 @@
  * idle task borrows it, and plain kernel reads and writes of its user addresses take real
  * page faults.
  */
-#include <arch/i386/io.h>
+#include <arch/cpu.h>
 #include <kernel/ktest.h>
 #include <kernel/task.h>
 #include <mm/layout.h>
@@ -26,7 +26,7 @@ volatile u32& word(u32 page, u32 index = 0)
 /* Faults change counters behind the compiler's back: read them afresh. */
 u32 minor_faults()
 {
-    asm volatile("" : : : "memory");
+    arch::barrier();
     return current->min_flt;
 }
 
@@ -53,7 +53,7 @@ KTEST(vm, demand_zero_then_copy_on_write)
         EXPECT_EQ(parent->rss, 0u);                     /* which costs no RAM */
         for (u32 p = 0; p < pages; p++)
             word(p) = 0x1000 + p;
-        asm volatile("" : : : "memory");
+        arch::barrier();
         EXPECT_EQ(parent->rss, pages);
         /* One fault per page, and one more for page 3, read first, then written. */
         EXPECT_EQ(minor_faults(), faults + pages + 1);
@@ -130,12 +130,12 @@ KTEST(vm, fork_out_of_memory_leaks_nothing)
     mm::AddressSpace* as = mm::AddressSpace::create();
     ASSERT_TRUE(as != nullptr);
     /* Two page tables' worth of mappings, so the copy can fail half way. */
-    ASSERT_EQ(to_syscall_result(as->map({ base, base + (4u << 20) + PAGE_SIZE, mm::PROT_READ | mm::PROT_WRITE,
+    ASSERT_EQ(to_syscall_result(as->map({ base, base + PGDIR_SIZE + PAGE_SIZE, mm::PROT_READ | mm::PROT_WRITE,
                         mm::RegionKind::Anonymous })), 0);
     {
         BorrowedAddressSpace borrow(as);
         word(0) = 1;
-        *reinterpret_cast<volatile u32*>(base + (4u << 20)) = 2;
+        *reinterpret_cast<volatile u32*>(base + PGDIR_SIZE) = 2;
         /* Take memory away until fork_copy fails, then check it gave everything back. */
         u32 held = 0;
         VirtAddr chain;
@@ -231,9 +231,9 @@ KTEST(vm, copy_on_write_after_reclaim_dropped_the_pte)
     }
     auto saved_hook = mm::page_allocator.reclaim_hook();
     mm::page_allocator.set_reclaim_hook(reclaim_drops_the_faulting_pte);
-    asm volatile("" : : : "memory");   /* the hook is in place before the write faults */
+    arch::barrier();   /* the hook is in place before the write faults */
     word(0) = 0x1234;
-    asm volatile("" : : : "memory");
+    arch::barrier();
     mm::page_allocator.set_reclaim_hook(saved_hook);
     EXPECT_GE(race.calls, 1u);
     race.calls++;                       /* the rest only gives the held pages back */

@@ -1,5 +1,6 @@
-#include <arch/i386/io.h>
-#include <arch/i386/paging.h>
+#include <arch/cpu.h>
+#include <arch/interrupts.h>
+#include <arch/paging.h>
 #include <kernel/printk.h>
 #include <mm/layout.h>
 #include <mm/memory.h>
@@ -22,9 +23,7 @@ void vmalloc_init()
     if (!page)
         panic("vmalloc_init: no page for the window's page table");
     table = page.as_ptr<arch::Pte>();
-    auto* directory = reinterpret_cast<arch::Pte*>(swapper_pg_dir);
-    directory[arch::pgd_index(VMALLOC_START)] =
-        arch::Pte::make(to_phys(page), arch::Pte::PRESENT | arch::Pte::WRITABLE);
+    swapper_pg_dir[arch::pgd_index(VMALLOC_START)] = arch::Pde::kernel_table(to_phys(page));
 }
 
 void* vmalloc(size_t size)
@@ -57,7 +56,7 @@ void* vmalloc(size_t size)
             vfree(reinterpret_cast<void*>(VMALLOC_START + start * PAGE_SIZE));
             return nullptr;
         }
-        table[start + i] = arch::Pte::make(to_phys(page), arch::Pte::PRESENT | arch::Pte::WRITABLE);
+        table[start + i] = arch::Pte::kernel_page(to_phys(page));
         arch::invlpg(VMALLOC_START + (start + i) * PAGE_SIZE);
     }
     return reinterpret_cast<void*>(VMALLOC_START + start * PAGE_SIZE);

@@ -5,12 +5,13 @@
  */
 #pragma once
 
+#include <arch/paging.h>
 #include <kernel/types.h>
 
 namespace mm {
 
 constexpr u32 VMALLOC_START = 0xFF000000;
-constexpr u32 VMALLOC_SIZE = 4u << 20;
+constexpr u32 VMALLOC_SIZE = PGDIR_SIZE;            /* one page table */
 
 void vmalloc_init();
 /* Zeroed memory of `size` bytes, page granular; nullptr without pages or window room. */

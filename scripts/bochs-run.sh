@@ -78,7 +78,10 @@ EOF
 echo c > "$out/debugger.rc"
 
 rm -f "$out/com1.log" "$out/e9.log" "$out/bochs.log" "$out/stderr.log" "$out/screen.log"
+# Made here, not by the redirections of the background job below, which may come after
+# the first look at stderr.log for the pseudo-terminal's name.
 : > "$out/com1.log"
+: > "$out/stderr.log"
 
 TERM=${TERM:-vt100}
 [ "$TERM" = dumb ] && TERM=vt100
@@ -121,6 +124,10 @@ trap stop_bochs INT TERM
 timed_out=no
 elapsed=0
 while kill -0 "$bochs_pid" 2>/dev/null; do
+    # A busy Bochs may miss a SIGINT: ask again every few seconds until it has gone.
+    if [ "$stopped" = yes ] && [ $((elapsed % 5)) -eq 4 ]; then
+        kill -INT "$bochs_pid" 2>/dev/null || true
+    fi
     if [ "$timeout" -gt 0 ] && [ "$elapsed" -ge "$timeout" ]; then
         # Again every few seconds, in case Bochs was busy when the first one came.
         if [ "$timed_out" = no ] || [ $(((elapsed - timeout) % 5)) -eq 0 ]; then

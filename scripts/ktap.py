@@ -7,8 +7,9 @@ Everything before the first "KTAP version 1" line is ignored (firmware, loader a
 messages), and so is any later line that is not KTAP. Prints each failed case with its
 diagnostic lines, then "N passed, N failed, N skipped". A case that skipped (`ok N name
 # SKIP reason`) counts as skipped, never as passed; `not ok` is a failure whatever its
-directive. Cases the plan announced but that never reported count as failed. Exits 0
-only if no case failed and the plan was complete.
+directive. Cases the plan announced but that never reported count as failed. A "Bail
+out!" line ends the stream: it is reported with its reason, and the cases still to come
+count as failed. Exits 0 only if no case failed and the plan was complete.
 
 The test runner imports this file: parse() takes the lines and returns a Result.
 """
@@ -20,6 +21,7 @@ HEADER = re.compile(r"^(\s*)KTAP version 1\s*$")
 PLAN = re.compile(r"^(\s*)1\.\.(\d+)\s*$")
 RESULT = re.compile(r"^(\s*)(not ok|ok) (\d+)(?: -)?(?: ([^#]*?))?\s*(?:#\s*(.*))?$")
 DIAGNOSTIC = re.compile(r"^\s*#")
+BAIL_OUT = re.compile(r"^(\s*)Bail out!\s*(.*?)\s*$")
 # Terminal control sequences (GRUB draws its menu with them) and carriage returns.
 CONTROL = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Za-z0-9]|\r")
 
@@ -101,6 +103,13 @@ def parse(lines):
         if not result.found:
             continue
 
+        # The test gave up: what follows is not its results, and the cases it did not
+        # get to are missing.
+        bail = BAIL_OUT.match(line)
+        if bail and bail.group(1) == indent:
+            result.errors.append(f"bailed out: {bail.group(2) or 'no reason given'}")
+            break
+
         plan = PLAN.match(line)
         if plan and plan.group(1) == indent:
             if result.planned is not None:
@@ -122,7 +131,7 @@ def parse(lines):
             pending = []
             continue
 
-        if DIAGNOSTIC.match(line) or (res or plan or header):
+        if DIAGNOSTIC.match(line) or (res or plan or header or bail):
             pending.append(line)
 
     if not result.found:

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shlex
+import signal
 import socket
 import subprocess
 import threading
@@ -261,3 +262,14 @@ def tcp_listening(port):
         except OSError:
             pass
     return False
+
+
+def end_process_group(pid):
+    """Kills whatever is left of the process group that the run started as pid (with
+    start_new_session, whose group id is that PID), such as an emulator whose script
+    was killed before it. Returns whether anything was left."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+        return True
+    except ProcessLookupError:
+        return False

@@ -1,8 +1,8 @@
-"""Tests of scripts/ktap.py, and of how scripts/run-tests.py reads GoogleTest's report.
+"""Tests of scripts/ktap.py, and of how the test stages read GoogleTest's report and count
+KTAP cases (scripts/testing/).
 
 Run by `make test` (the host stage), or alone: python3 -m unittest discover -s tests -p '*_test.py'
 """
-import importlib.util
 import io
 import os
 import sys
@@ -13,6 +13,9 @@ from pathlib import Path
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 sys.path.insert(0, str(SCRIPTS))
 import ktap  # noqa: E402
+from testing.checks import check_ktap  # noqa: E402
+from testing.stages.host import gtest_outcomes  # noqa: E402
+from testing.tally import Tally  # noqa: E402
 
 
 def parse(text):
@@ -104,6 +107,21 @@ class Parse(unittest.TestCase):
         self.assertEqual(counts(text), ((1, 0, 0), True))
         self.assertEqual(len(result.cases[0].diagnostics), 4)
 
+    def test_bail_out_ends_the_stream(self):
+        text = "KTAP version 1\n1..3\nok 1 a\nBail out! disk gone\nok 2 b\n"
+        result = parse(text)
+        self.assertEqual(counts(text), ((1, 2, 0), False))
+        self.assertIn("bailed out: disk gone", result.errors)
+        self.assertEqual([c.name for c in result.cases], ["a"])
+
+    def test_bail_out_of_a_subtest_is_a_diagnostic(self):
+        text = ("KTAP version 1\n1..1\n    KTAP version 1\n    1..1\n    Bail out! inner\n"
+                "not ok 1 outer\n")
+        result = parse(text)
+        self.assertEqual(counts(text), ((0, 1, 0), False))
+        self.assertEqual(result.errors, [])
+        self.assertIn("    Bail out! inner", result.cases[0].diagnostics)
+
 
 class Main(unittest.TestCase):
     def run_main(self, text):
@@ -133,15 +151,8 @@ class Main(unittest.TestCase):
                          (1, "1 passed, 1 failed, 0 skipped"))
 
 
-def load_run_tests():
-    spec = importlib.util.spec_from_file_location("run_tests", SCRIPTS / "run-tests.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 class GoogleTestReport(unittest.TestCase):
-    """run-tests.py's reading of --gtest_output=json, on the shape GoogleTest writes."""
+    """The host stage's reading of --gtest_output=json, on the shape GoogleTest writes."""
 
     def test_outcomes(self):
         data = {"testsuites": [{"name": "S", "testsuite": [
@@ -155,7 +166,7 @@ class GoogleTestReport(unittest.TestCase):
             {"name": "f", "status": "RUN", "result": "SKIPPED",
              "failures": [{"failure": "t.cpp:12\nfailed before the skip", "type": ""}]},
         ]}]}
-        got = load_run_tests().gtest_outcomes(data)
+        got = gtest_outcomes(data)
         self.assertEqual([(name, outcome) for name, outcome, _ in got],
                          [("S.a", "pass"), ("S.b", "skip"), ("S.c", "fail"),
                           ("S.DISABLED_d", "skip"), ("S.e", "skip"), ("S.f", "fail")])
@@ -166,19 +177,14 @@ class GoogleTestReport(unittest.TestCase):
 
 
 class StageSkips(unittest.TestCase):
-    """run-tests.py's check_ktap: a skip counts as one only where the stage allows it."""
+    """check_ktap: a skip counts as one only where the stage allows it."""
 
     TEXT = ("KTAP version 1\n1..3\nok 1 mm.a\nok 2 disk.b # SKIP no test disks\n"
             "ok 3 fs.c # SKIP no initrd\n")
 
     def tally_of(self, may_skip):
-        run_tests = load_run_tests()
-        stdout, sys.stdout = sys.stdout, io.StringIO()
-        try:
-            run_tests.check_ktap("t", self.TEXT, [], may_skip)
-        finally:
-            sys.stdout = stdout
-        t = run_tests.tally
+        t = Tally(out=io.StringIO())
+        check_ktap(t, "t", self.TEXT, [], may_skip)
         return t.passed, t.failed, t.skipped
 
     def test_allowed_skips_are_skips(self):

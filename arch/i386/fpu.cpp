@@ -1,3 +1,4 @@
+#include <arch/i386/cpu.h>
 #include <arch/i386/fpu.h>
 #include <kernel/string.h>
 
@@ -20,21 +21,6 @@ u32 field(const FpuState& state, u32 offset)
     return v;
 }
 
-void cpuid(u32 leaf, u32& a, u32& b, u32& c, u32& d)
-{
-    asm volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(leaf), "c"(0));
-}
-
-/* CPUID exists when EFLAGS.ID (bit 21) can be flipped; a 486 without it has no SSE. */
-bool has_cpuid()
-{
-    u32 before, after;
-    asm volatile("pushfl; popl %0; movl %0, %1; xorl $0x200000, %1; pushl %1; popfl;"
-                 "pushfl; popl %1; pushl %0; popfl"
-                 : "=&r"(before), "=&r"(after));
-    return (before ^ after) & 0x200000;
-}
-
 } // namespace
 
 bool cpu_has_sse() { return has_sse; }
@@ -42,24 +28,18 @@ bool cpu_has_fxsr() { return has_fxsr; }
 
 void fpu_init()
 {
-    if (has_cpuid()) {
-        u32 a, b, c, d;
-        cpuid(1, a, b, c, d);
-        has_fxsr = d & (1u << 24);
-        has_sse = has_fxsr && (d & (1u << 25));
+    if (has_cpuid()) {                  /* a 486 without CPUID has no SSE */
+        u32 features = cpuid(1).edx;
+        has_fxsr = features & (1u << 24);
+        has_sse = has_fxsr && (features & (1u << 25));
     }
-    u32 cr0;
-    asm volatile("movl %%cr0, %0" : "=r"(cr0));
+    u32 cr0 = read_cr0();
     cr0 &= ~(1u << 2);                  /* EM off: an FPU is there */
     cr0 &= ~(1u << 3);                  /* TS off: state is switched eagerly */
     cr0 |= (1u << 1) | (1u << 5);       /* MP, NE: FPU errors as exceptions */
-    asm volatile("movl %0, %%cr0" : : "r"(cr0));
-    if (has_sse) {
-        u32 cr4;
-        asm volatile("movl %%cr4, %0" : "=r"(cr4));
-        cr4 |= (1u << 9) | (1u << 10);  /* OSFXSR, OSXMMEXCPT */
-        asm volatile("movl %0, %%cr4" : : "r"(cr4));
-    }
+    write_cr0(cr0);
+    if (has_sse)
+        write_cr4(read_cr4() | (1u << 9) | (1u << 10));     /* OSFXSR, OSXMMEXCPT */
     asm volatile("fninit");
     fpu_save(initial_state);
     if (has_fxsr) {

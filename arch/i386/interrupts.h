@@ -18,6 +18,12 @@ constexpr u32 IRQ_BASE = 0x20;  /* the 8259s are remapped to vectors 0x20..0x2F 
 constexpr u32 NR_IRQS = 16;
 constexpr u32 SYSCALL_VECTOR = 0x80;
 
+/*
+ * Leaves the kernel through a trap frame (exec built it, say) on the current kernel stack:
+ * everything below the frame is dropped.
+ */
+extern "C" [[noreturn]] void jump_to_ret_from_trap(TrapFrame* frame);
+
 using IrqHandler = void (*)(TrapFrame&);
 
 void idt_init();                /* all 32 exceptions and the 16 IRQ lines */

@@ -3,9 +3,9 @@
 
 namespace arch {
 
-Pte walk(const Pte* directory, u32 va)
+Pte walk(const Pde* directory, u32 va)
 {
-    Pte pde = directory[pgd_index(va)];
+    Pde pde = directory[pgd_index(va)];
     if (!pde.present())
         return Pte();
     const auto* table = reinterpret_cast<const Pte*>(phys_to_virt(pde.frame().value()));

@@ -1,6 +1,7 @@
 /* The two 8259A interrupt controllers, remapped above the CPU's exceptions. */
 #include <arch/i386/interrupts.h>
-#include <arch/i386/io.h>
+#include <arch/i386/irqflags.h>
+#include <arch/i386/ports.h>
 
 namespace {
 

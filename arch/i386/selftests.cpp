@@ -1,8 +1,9 @@
 /* Self-tests of what the boot stub and arch/i386 set up: descriptors, paging, traps. */
+#include <arch/i386/cpu.h>
 #include <arch/i386/fpu.h>
 #include <arch/i386/gdt.h>
 #include <arch/i386/interrupts.h>
-#include <arch/i386/io.h>
+#include <arch/i386/irqflags.h>
 #include <kernel/ksyms.h>
 #include <kernel/ktest.h>
 #include <kernel/string.h>
@@ -116,12 +117,12 @@ KTEST(paging, enabled_with_write_protect)
 
 KTEST(paging, identity_mapping_dropped)
 {
-    EXPECT_EQ(swapper_pg_dir[0], 0u);
+    EXPECT_TRUE(swapper_pg_dir[0].none());
     EXPECT_READ_FAULTS(0x100000);                       /* the kernel's physical address */
     EXPECT_READ_FAULTS(virt_to_phys(u32(&writable_word)));
     EXPECT_READ_FAULTS(0x3FF000);
-    for (u32 i = 0; i < 768; i++)       /* no user-half entry at all in swapper_pg_dir */
-        EXPECT_EQ(swapper_pg_dir[i], 0u);
+    for (u32 i = 0; i < arch::pgd_index(PAGE_OFFSET); i++)  /* no user-half entry at all */
+        EXPECT_TRUE(swapper_pg_dir[i].none());
 }
 
 KTEST(paging, page_zero_unmapped)
@@ -129,20 +130,20 @@ KTEST(paging, page_zero_unmapped)
     EXPECT_READ_FAULTS(0);
     EXPECT_WRITE_FAULTS(0);
     EXPECT_READ_FAULTS(PAGE_OFFSET);                    /* physical page 0 through the kernel map */
-    EXPECT_EQ(pg0[0], 0u);
+    EXPECT_TRUE(pg0[0].none());
 }
 
 KTEST(paging, first_4mb_mapped_at_page_offset)
 {
-    EXPECT_EQ(swapper_pg_dir[PAGE_OFFSET >> 22] & ~0xFFFu, virt_to_phys(u32(pg0)));
+    EXPECT_EQ(swapper_pg_dir[arch::pgd_index(PAGE_OFFSET)].frame(), PhysAddr(virt_to_phys(u32(pg0))));
     EXPECT_READABLE(PAGE_OFFSET + PAGE_SIZE);
     EXPECT_READABLE(u32(_text));
     /* pg0 maps physical memory that exists; paging_init cleared the rest (small machines). */
-    for (u32 i = 1; i < 1024; i++) {
+    for (u32 i = 1; i < PTRS_PER_TABLE; i++) {
         if (i * PAGE_SIZE < mm::memory_end)
-            EXPECT_EQ(pg0[i] & ~0xFFFu, i * PAGE_SIZE);
+            EXPECT_EQ(pg0[i].frame(), PhysAddr(i * PAGE_SIZE));
         else
-            EXPECT_EQ(pg0[i], 0u);
+            EXPECT_TRUE(pg0[i].none());
     }
 }
 

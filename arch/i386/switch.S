@@ -31,6 +31,12 @@ ret_from_fork:
     addl $4, %esp
     jmp ret_from_trap
 
+/* jump_to_ret_from_trap(frame): the frame becomes the stack, and ret_from_trap leaves through it. */
+    .globl jump_to_ret_from_trap
+jump_to_ret_from_trap:
+    movl 4(%esp), %esp
+    jmp ret_from_trap
+
 /* pid 1's first code: exec init, then leave through the TrapFrame exec built. */
     .globl init_trampoline
 init_trampoline:

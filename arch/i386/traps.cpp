@@ -1,6 +1,7 @@
 /* Exceptions: recovery through the exception table, breakpoints, and the oops report. */
+#include <arch/i386/cpu.h>
 #include <arch/i386/interrupts.h>
-#include <arch/i386/io.h>
+#include <arch/i386/irqflags.h>
 #include <arch/i386/traps.h>
 #include <drivers/power.h>
 #include <kernel/console.h>

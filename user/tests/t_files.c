@@ -372,7 +372,8 @@ void test_kernel_files(void)
     CHECK(meminfo_value(text, "VmRSS") > 0);
     snprintf(path, sizeof path, "/proc/%d/status", (int)getppid());
     read_file(path, text, sizeof text);
-    CHECK(has_line(text, "State:\tS (sleeping)"));
+    /* The runner waits for us, but wakes every 10 ms to watch the time: runnable then. */
+    CHECK(has_line(text, "State:\tS (sleeping)") || has_line(text, "State:\tR (running)"));
 
     /* Content checked by the memory tests; here only that it reads as text lines. */
     size_t len = read_file("/proc/self/maps", text, sizeof text);

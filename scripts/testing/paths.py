@@ -1,0 +1,20 @@
+"""Where `make` puts what the tests boot and run, and where the tests write."""
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+BUILD = ROOT / "build"
+LOGS = BUILD / "test-logs"              # every run's log, named after its label
+DISKS = BUILD / "disks"                 # disk images, in a folder per stage
+KERNEL = BUILD / "kernel.elf"
+INITRD = BUILD / "initrd.cpio"
+TEST_INITRD = BUILD / "initrd-tests.cpio"     # the same system with /tests
+ISO = BUILD / "os.iso"
+SELFTEST_ISO = BUILD / "selftest.iso"
+BOCHS_TESTS_ISO = BUILD / "bochs-tests.iso"     # /tests/run as init, for Bochs
+BOCHS_INIT_FAILS_ISO = BUILD / "bochs-init-fails.iso"   # an init that exits with status 1
+UNIT_TESTS = BUILD / "host" / "unit-tests"
+MKSWAP = BUILD / "host" / "mkswap"
+
+QEMU = os.environ.get("QEMU", "qemu-system-i386")
+OBJDUMP = os.environ.get("CROSS", "i686-linux-gnu-") + "objdump"
