@@ -30,7 +30,7 @@ HOST_TEST_SRCS := $(wildcard tests/*.cpp)
 HOST_KERNEL_SRCS := kernel/format.cpp kernel/cmdline.cpp kernel/elf.cpp mm/bootmem.cpp mm/page_alloc.cpp \
                     mm/fault_inject.cpp \
                     mm/slab.cpp mm/swap_header.cpp mm/swap_map.cpp mm/region.cpp fs/cpio.cpp fs/device.cpp fs/file.cpp fs/initrd.cpp \
-                    fs/namei.cpp fs/text_buffer.cpp drivers/block.cpp drivers/partition.cpp \
+                    fs/namei.cpp fs/text_buffer.cpp drivers/block.cpp drivers/partition.cpp drivers/ata_prd.cpp \
                     arch/i386/insn_emulate.cpp
 HOST_CXXFLAGS := -std=c++20 -O1 -g -Wall -Wextra -I. -MMD -MP -DFERRITE_HOST
 
@@ -147,6 +147,8 @@ endef
 BOCHS_TESTS ?= *
 $(eval $(call bochs_iso,bochs-tests,init=/tests/run console=ttyS0 -- $(BOCHS_TESTS)))
 $(eval $(call bochs_iso,bochs-init-fails,init=/bin/cat console=ttyS0 -- /no/such/file))
+# bochs-swap.iso: 8 MB of the machine's memory, twice that through swap on hda and back.
+$(eval $(call bochs_iso,bochs-swap,init=/tests/bench console=ttyS0 mem=8M -- swap /dev/hda 2))
 
 # Host unit tests of the pure parts, with GoogleTest.
 $(B)/host/%.o: %.cpp
@@ -176,7 +178,7 @@ STAGES ?=
 test:
 	@scripts/setup.sh --quiet
 	@$(MAKE) --no-print-directory all $(B)/selftest.iso $(B)/bochs-tests.iso \
-		$(B)/bochs-init-fails.iso host-tests
+		$(B)/bochs-init-fails.iso $(B)/bochs-swap.iso host-tests
 	@$(PYTHON) scripts/run-tests.py --jobs $(JOBS) $(STAGES)
 
 debug:

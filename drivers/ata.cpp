@@ -2,13 +2,18 @@
 #include <arch/io.h>
 #include <drivers/ata.h>
 #include <drivers/ata_channel.h>
+#include <drivers/ata_dma.h>
 #include <drivers/block_file.h>
 #include <drivers/genhd.h>
 #include <drivers/timer.h>
+#include <kernel/cmdline.h>
+#include <kernel/format.h>
 #include <kernel/printk.h>
 #include <kernel/string.h>
 
 #include <new>
+
+extern CommandLine command_line;
 
 namespace ata {
 
@@ -17,9 +22,15 @@ namespace {
 constexpr u32 MAX_SECTORS_PER_COMMAND = 256;
 
 /* IDENTIFY DEVICE words. */
-constexpr u32 ID_CONFIG = 0, ID_MODEL = 27, ID_MODEL_WORDS = 20, ID_CAPABILITIES = 49,
-              ID_LBA28_SECTORS = 60, ID_COMMAND_SETS = 83, ID_LBA48_SECTORS = 100;
-constexpr u16 ID_CONFIG_NOT_ATA = 1u << 15, ID_CAP_LBA = 1u << 9, ID_CMD_LBA48 = 1u << 10;
+constexpr u32 ID_CONFIG = 0, ID_MODEL = 27, ID_MODEL_WORDS = 20, ID_MAX_MULTIPLE = 47,
+              ID_CAPABILITIES = 49, ID_FIELD_VALID = 53, ID_LBA28_SECTORS = 60, ID_MWDMA = 63,
+              ID_COMMAND_SETS = 83, ID_UDMA = 88, ID_LBA48_SECTORS = 100;
+constexpr u16 ID_CONFIG_NOT_ATA = 1u << 15, ID_CAP_DMA = 1u << 8, ID_CAP_LBA = 1u << 9,
+              ID_CMD_LBA48 = 1u << 10, ID_WORD88_VALID = 1u << 2;
+/* SET FEATURES: set transfer mode, its sector count a mode class and number. */
+constexpr u8 SETFEATURES_XFER = 0x03, XFER_MWDMA = 0x20, XFER_UDMA = 0x40;
+/* Linux's old IDE driver set at most 16 sectors a block (QEMU's limit too). */
+constexpr u32 MAX_MULTIPLE = 16;
 
 class Disk final : public block::BlockDevice {
 public:
@@ -31,8 +42,12 @@ public:
 
 protected:
     long transfer(block::Direction direction, u64 sector, u32 count, void* buf) override;
+    long transfer_pages(block::Direction direction, u64 sector, u32 count,
+                        void* const pages[]) override;
 
 private:
+    long run(block::Direction direction, u64 sector, u32 count, SectorBuffers buffers);
+
     Channel& m_channel;
     Drive m_drive;
     DiskInfo m_info;
@@ -41,27 +56,41 @@ private:
 Disk* disks[NR_POSITIONS];
 u32 probe_took;
 
-/* One command at a time holds the channel; the lock is taken per command. */
 long Disk::transfer(block::Direction direction, u64 sector, u32 count, void* buf)
 {
-    u16* words = static_cast<u16*>(buf);
+    return run(direction, sector, count, SectorBuffers(buf));
+}
+
+/* At most MAX_REQUEST_PAGES pages, 256 sectors: one command. */
+long Disk::transfer_pages(block::Direction direction, u64 sector, u32 count, void* const pages[])
+{
+    return run(direction, sector, count * block::SECTORS_PER_PAGE, SectorBuffers(pages));
+}
+
+/* One command at a time holds the channel; the lock is taken per command. */
+long Disk::run(block::Direction direction, u64 sector, u32 count, SectorBuffers buffers)
+{
     while (count) {
         u32 n = count < MAX_SECTORS_PER_COMMAND ? count : MAX_SECTORS_PER_COMMAND;
         Addressing addressing = sector + n > LBA28_LIMIT ? Addressing::Lba48 : Addressing::Lba28;
         if (addressing == Addressing::Lba48 && !m_info.lba48)
             return -EIO;        /* the size IDENTIFY gave keeps requests below this */
+        Protocol protocol = m_info.dma && Channel::dma_reachable(buffers, n) ? Protocol::Dma
+                                                                            : Protocol::Pio;
+        Request request { m_drive, direction, addressing, protocol, m_info.multiple, sector, n,
+                          buffers, name() };
         if (!m_channel.acquire()) {
             printk(KERN_ERR "%s: channel busy with interrupts off: request at LBA %llu refused\n",
                    name(), sector);
             return -EIO;
         }
-        long err = m_channel.pio_locked(m_drive, direction, addressing, sector, n, words, name());
+        long err = m_channel.transfer_locked(request);
         m_channel.release();
         if (err)
             return err;
         sector += n;
         count -= n;
-        words += n * (block::SECTOR_SIZE / 2);
+        buffers = buffers.from(n);
     }
     return 0;
 }
@@ -153,7 +182,62 @@ void copy_model(const u16 (&id)[256], char (&model)[41])
         model[i] = '\0';
 }
 
-void probe_position(u8 position)
+u8 highest_mode(u32 mask)
+{
+    u8 mode = 0;
+    while (mask >>= 1)
+        mode++;
+    return mode;
+}
+
+/*
+ * SET MULTIPLE MODE with the largest power of two up to word 47's maximum (and 16, as
+ * Linux's old IDE driver): READ/WRITE MULTIPLE then move that many sectors per interrupt.
+ * 1 when the drive has no multiple mode or refuses it.
+ */
+u32 set_multiple(Channel& ch, Drive drive, const u16 (&id)[256])
+{
+    u32 most = id[ID_MAX_MULTIPLE] & 0xFF;
+    if (most > MAX_MULTIPLE)
+        most = MAX_MULTIPLE;
+    if (most < 2)
+        return 1;
+    u32 multiple = 1u << highest_mode(most);
+    return ch.non_data_command(drive, Command::SetMultipleMode, 0, u8(multiple)) ? multiple : 1;
+}
+
+/*
+ * Whether the disk does DMA, and in which mode: as Linux's ata_piix, the fastest mode the
+ * drive (IDENTIFY words 49, 53, 63, 88) and the controller both have, UDMA before
+ * multiword DMA, set with SET FEATURES (QEMU and Bochs do DMA without it; a drive need
+ * not). On a controller this driver does not know it cannot time a mode: DMA only if the
+ * BIOS did set it up, as Linux's ata_generic.
+ */
+bool set_dma_mode(Channel& ch, Drive drive, const u16 (&id)[256], const Controller& c,
+                  DiskInfo& info)
+{
+    if (!ch.bus_master() || !(id[ID_CAPABILITIES] & ID_CAP_DMA))
+        return false;
+    if (!c.known) {
+        u8 capable = drive == Drive::Slave ? bm::ST_DRIVE1_DMA : bm::ST_DRIVE0_DMA;
+        kfmt::snprintf(info.mode, sizeof info.mode, "DMA");
+        return ch.bm_read(bm::STATUS) & capable;
+    }
+    u32 udma = id[ID_FIELD_VALID] & ID_WORD88_VALID ? id[ID_UDMA] & 0x7F & c.udma_modes : 0;
+    u32 mwdma = id[ID_MWDMA] & 0x07;
+    if (!udma && !mwdma)
+        return false;
+    u8 mode = highest_mode(udma ? udma : mwdma);
+    u8 xfer = u8((udma ? XFER_UDMA : XFER_MWDMA) | mode);
+    if (!ch.non_data_command(drive, Command::SetFeatures, SETFEATURES_XFER, xfer))
+        return false;
+    if (udma)
+        piix4_enable_udma(c, ch.index(), drive, mode);
+    kfmt::snprintf(info.mode, sizeof info.mode, "DMA %s%u", udma ? "udma" : "mwdma", mode);
+    return true;
+}
+
+void probe_position(u8 position, const Controller* controller)
 {
     Channel& ch = channel(position >> 1);
     Drive drive = position & 1 ? Drive::Slave : Drive::Master;
@@ -189,6 +273,15 @@ void probe_position(u8 position)
     } else if (sectors > LBA28_LIMIT) {
         sectors = LBA28_LIMIT;
     }
+    info.multiple = set_multiple(ch, drive, id);
+    info.dma = controller && command_line.ide_dma &&
+               set_dma_mode(ch, drive, id, *controller, info);
+    if (!info.dma) {
+        if (info.multiple > 1)
+            kfmt::snprintf(info.mode, sizeof info.mode, "PIO multi %u", info.multiple);
+        else
+            kfmt::snprintf(info.mode, sizeof info.mode, "PIO");
+    }
     u32 major = position < 2 ? block::IDE0_MAJOR : block::IDE1_MAJOR;
     u32 minor = (position & 1) * block::MINORS_PER_DISK;
     auto* disk = new (std::nothrow) Disk(name, block::make_dev(major, minor), sectors, ch, drive,
@@ -197,12 +290,12 @@ void probe_position(u8 position)
         printk(KERN_ERR "%s: no memory for the disk\n", name);
         return;
     }
-    printk(KERN_INFO "%s: %s, %llu MB (%llu sectors), %s\n", name, info.model, sectors >> 11,
-           sectors, info.lba48 ? "LBA48" : "LBA28");
+    printk(KERN_INFO "%s: %s, %llu MB (%llu sectors), %s, %s\n", name, info.model, sectors >> 11,
+           sectors, info.lba48 ? "LBA48" : "LBA28", info.mode);
     disks[position] = disk;
 }
 
-void probe_channel(u8 index)
+void probe_channel(u8 index, const Controller* controller)
 {
     Channel& ch = channel(index);
     /* No controller answers on a floating bus: every register reads 0xFF. Quickly. */
@@ -223,7 +316,7 @@ void probe_channel(u8 index)
     ch.reset();
     for (u8 drive = 0; drive < 2; drive++)
         if (attached & (1u << drive))
-            probe_position(u8(index * 2 + drive));
+            probe_position(u8(index * 2 + drive), controller);
     ch.install_irq();
     ch.set_drive_interrupts(Channel::DriveInterrupts::On);
 }
@@ -233,8 +326,13 @@ void probe_channel(u8 index)
 void init()
 {
     u32 start = jiffies;
-    for (u8 i = 0; i < NR_CHANNELS; i++)
-        probe_channel(i);
+    /* With ide=nodma the controller stays as the BIOS left it: every disk is PIO. */
+    const Controller* controller = command_line.ide_dma ? find_controller() : nullptr;
+    for (u8 i = 0; i < NR_CHANNELS; i++) {
+        if (controller && controller->channels & (1u << i))
+            channel(i).set_bus_master(u16(controller->bus_master + 8 * i));
+        probe_channel(i, controller);
+    }
     probe_took = jiffies - start;
     if (block::register_block_major(block::IDE0_MAJOR).is_error() ||
         block::register_block_major(block::IDE1_MAJOR).is_error())

@@ -2,8 +2,10 @@
  * The ATA disk driver: the four IDE positions of the two legacy channels (0x1F0, IRQ 14;
  * 0x170, IRQ 15), master and slave. ata::init probes them at boot, skips what is not an
  * ATA disk (ATAPI CD-ROMs, empty positions, a floating bus), prints one line per disk and
- * adds each to the block layer as hda..hdd with its MBR partitions. Transfers are PIO,
- * LBA28 or LBA48, interrupt-driven; a timed-out command is retried after a reset;
+ * adds each to the block layer as hda..hdd with its MBR partitions. Transfers are
+ * bus-master DMA where a PCI IDE controller serves the channel (unless ide=nodma), PIO a
+ * block of sectors per interrupt otherwise; LBA28 or LBA48, interrupt-driven; a timed-out
+ * command is retried after a reset;
  * errors, and timeouts after the retries, end in -EIO, never a hang.
  * docs/disks.md describes the design.
  */
@@ -26,6 +28,9 @@ block::BlockDevice* disk(u8 position);
 struct DiskInfo {
     char model[41];
     bool lba48;
+    bool dma;                           /* bus-master DMA (else PIO) */
+    u32 multiple;                       /* PIO sectors per interrupt: 1, or SET MULTIPLE's */
+    char mode[16];                      /* for the boot line: "DMA mwdma2", "PIO multi 16" */
 };
 const DiskInfo* disk_info(u8 position);
 

@@ -125,6 +125,8 @@ bool Channel::poll_not_busy(u32 timeout_ms, u8& status, u8 any_of) const
 bool Channel::reset()
 {
     m_stats.resets++;
+    /* A transfer the reset ends must not go on into memory afterwards. */
+    stop_bus_master();
     arch::outb(m_control, u8(m_control_bits | CTL_SRST));
     for (int i = 0; i < 10; i++)        /* SRST must stay set for 5 us */
         arch::io_delay();
@@ -279,17 +281,28 @@ Channel::Outcome Channel::fail_locked(const char* disk_name, block::Direction di
     }
     if (failure == Failure::Timeout)
         m_stats.timeouts++;
+    const char* what = failure == Failure::Timeout ? "timeout"
+                     : failure == Failure::NoData  ? "no data request"
+                                                   : "bus master error";
     printk(KERN_ERR "%s: %s at LBA %llu: %s (status %#x), resetting ide%u\n", disk_name, op, lba,
-           failure == Failure::Timeout ? "timeout" : "no data request", status, m_index);
+           what, status, m_index);
     reset();
     return Outcome::Reset;
 }
 
-long Channel::pio_locked(Drive drive, block::Direction direction, Addressing addressing,
-                         u64 lba, u32 count, u16* buf, const char* disk_name)
+long Channel::transfer_locked(const Request& request)
 {
+    Request r = request;
+    /*
+     * With interrupts off the drive's interrupt cannot end a DMA command's wait, and the
+     * status shows no end of it (the bus master's interrupt bit follows the drive's line,
+     * which nIEN holds low): such a command goes by PIO, as libata's polled ones.
+     */
+    if (r.protocol == Protocol::Dma && (!m_bus_master || wait_mode() == WaitMode::Poll))
+        r.protocol = Protocol::Pio;
     for (u32 retry = 1;; retry++) {
-        switch (pio_once_locked(drive, direction, addressing, lba, count, buf, disk_name)) {
+        Outcome outcome = r.protocol == Protocol::Dma ? dma_once_locked(r) : pio_once_locked(r);
+        switch (outcome) {
         case Outcome::Done:
             return 0;
         case Outcome::Failed:
@@ -299,71 +312,123 @@ long Channel::pio_locked(Drive drive, block::Direction direction, Addressing add
         }
         if (retry > COMMAND_RETRIES) {
             printk(KERN_ERR "%s: %s of %u sectors at LBA %llu failed after %u retries\n",
-                   disk_name, operation(direction), count, lba, COMMAND_RETRIES);
+                   r.disk_name, operation(r.direction), r.count, r.lba, COMMAND_RETRIES);
             return -EIO;
         }
         m_stats.retries++;
-        printk(KERN_WARNING "%s: retrying the %s at LBA %llu (retry %u of %u)\n", disk_name,
-               operation(direction), lba, retry, COMMAND_RETRIES);
+        printk(KERN_WARNING "%s: retrying the %s at LBA %llu (retry %u of %u)\n", r.disk_name,
+               operation(r.direction), r.lba, retry, COMMAND_RETRIES);
     }
 }
 
-Channel::Outcome Channel::pio_once_locked(Drive drive, block::Direction direction,
-                                          Addressing addressing, u64 lba, u32 count, u16* buf,
-                                          const char* disk_name)
+Channel::Outcome Channel::start_locked(const Request& r, WaitMode& mode)
 {
-    using block::Direction;
-    WaitMode mode = wait_mode();
+    mode = wait_mode();
     if (mode != WaitMode::Poll && wall_clock_floor(m_command_timeout_ms))
         m_command_started = read_rtc();
     set_drive_interrupts(mode == WaitMode::Poll ? DriveInterrupts::Off : DriveInterrupts::On);
-    select(drive, addressing == Addressing::Lba28 ? u8(lba >> 24) : 0);
+    select(r.drive, r.addressing == Addressing::Lba28 ? u8(r.lba >> 24) : 0);
     u8 status;
     if (!poll_not_busy(m_command_timeout_ms, status))
-        return fail_locked(disk_name, direction, lba, Failure::Timeout, status);
-    {
-        arch::InterruptDisabler guard;
-        m_interrupted = false;
-        if (m_commands_losing_interrupt) {
-            m_commands_losing_interrupt--;
-            m_lose_interrupt = true;
-        }
-        Command command = direction == Direction::Read
-            ? (addressing == Addressing::Lba48 ? Command::ReadSectorsExt : Command::ReadSectors)
-            : (addressing == Addressing::Lba48 ? Command::WriteSectorsExt : Command::WriteSectors);
-        issue(command, addressing, lba, count);
+        return fail_locked(r.disk_name, r.direction, r.lba, Failure::Timeout, status);
+    return Outcome::Done;
+}
+
+void Channel::issue_locked(Command command, const Request& r)
+{
+    arch::InterruptDisabler guard;
+    m_interrupted = false;
+    if (m_commands_losing_interrupt) {
+        m_commands_losing_interrupt--;
+        m_lose_interrupt = true;
     }
-    for (u32 i = 0; i < count; i++, buf += WORDS_PER_SECTOR) {
+    issue(command, r.addressing, r.lba, r.count);
+}
+
+namespace {
+
+Command pio_command(const Request& r)
+{
+    bool ext = r.addressing == Addressing::Lba48;
+    if (r.direction == block::Direction::Read) {
+        if (r.multiple > 1)
+            return ext ? Command::ReadMultipleExt : Command::ReadMultiple;
+        return ext ? Command::ReadSectorsExt : Command::ReadSectors;
+    }
+    if (r.multiple > 1)
+        return ext ? Command::WriteMultipleExt : Command::WriteMultiple;
+    return ext ? Command::WriteSectorsExt : Command::WriteSectors;
+}
+
+} // namespace
+
+/*
+ * The PIO protocol, a block at a time: a block is one sector, or `multiple` sectors after
+ * SET MULTIPLE MODE (the last block may be shorter). Each block of a read comes with an
+ * interrupt; a write's first block is asked for without one, each later block and the
+ * command's end with one.
+ */
+Channel::Outcome Channel::pio_once_locked(const Request& r)
+{
+    using block::Direction;
+    WaitMode mode;
+    if (Outcome o = start_locked(r, mode); o != Outcome::Done)
+        return o;
+    m_stats.pio_commands++;
+    issue_locked(pio_command(r), r);
+    u8 status;
+    u32 block = r.multiple ? r.multiple : 1;
+    for (u32 i = 0; i < r.count; i += block) {
         bool ready;
-        if (direction == Direction::Write && i == 0) {
-            /* The first sector of a write is asked for without an interrupt. */
+        if (r.direction == Direction::Write && i == 0)
             ready = poll_not_busy(m_command_timeout_ms, status);
-        } else {
+        else
             ready = wait_for_drive(mode, status);
-        }
         if (!ready)
-            return fail_locked(disk_name, direction, lba + i, Failure::Timeout, status);
+            return fail_locked(r.disk_name, r.direction, r.lba + i, Failure::Timeout, status);
         if (status & (ST_ERR | ST_DF))
-            return fail_locked(disk_name, direction, lba + i, Failure::DeviceError, status);
+            return fail_locked(r.disk_name, r.direction, r.lba + i, Failure::DeviceError, status);
         if (!(status & ST_DRQ))
-            return fail_locked(disk_name, direction, lba + i, Failure::NoData, status);
-        if (direction == Direction::Read) {
-            for (u32 w = 0; w < WORDS_PER_SECTOR; w++)
-                buf[w] = arch::inw(m_base);
-        } else {
+            return fail_locked(r.disk_name, r.direction, r.lba + i, Failure::NoData, status);
+        u32 n = r.count - i < block ? r.count - i : block;
+        if (r.direction == Direction::Write)
             m_interrupted = false;
-            for (u32 w = 0; w < WORDS_PER_SECTOR; w++)
-                arch::outw(m_base, buf[w]);
+        for (u32 k = 0; k < n; k++) {
+            u16* words = r.buffers.sector(i + k);
+            if (r.direction == Direction::Read) {
+                for (u32 w = 0; w < WORDS_PER_SECTOR; w++)
+                    words[w] = arch::inw(m_base);
+            } else {
+                for (u32 w = 0; w < WORDS_PER_SECTOR; w++)
+                    arch::outw(m_base, words[w]);
+            }
         }
     }
-    if (direction == Direction::Write) {
-        /* The interrupt after the last sector: written, or not. */
+    if (r.direction == Direction::Write) {
+        /* The interrupt after the last block: written, or not. */
+        u64 last = r.lba + r.count - 1;
         if (!wait_for_drive(mode, status))
-            return fail_locked(disk_name, direction, lba + count - 1, Failure::Timeout, status);
+            return fail_locked(r.disk_name, r.direction, last, Failure::Timeout, status);
         if (status & (ST_ERR | ST_DF))
-            return fail_locked(disk_name, direction, lba + count - 1, Failure::DeviceError, status);
+            return fail_locked(r.disk_name, r.direction, last, Failure::DeviceError, status);
     }
     return Outcome::Done;
+}
+
+bool Channel::non_data_command(Drive drive, Command command, u8 features, u8 count)
+{
+    select(drive, 0);
+    u8 status;
+    if (!poll_not_busy(m_command_timeout_ms, status))
+        return false;
+    write(reg::FEATURES, features);
+    write(reg::SECTOR_COUNT, count);
+    write(reg::COMMAND, u8(command));
+    select_delay();
+    if (!poll_not_busy(m_command_timeout_ms, status))
+        return false;
+    read(reg::STATUS);                  /* acknowledges a pending interrupt */
+    return !(status & (ST_ERR | ST_DF));
 }
 
 } // namespace ata

@@ -1,7 +1,9 @@
 /*
  * One legacy IDE channel (the ATA driver's inside; drivers/ata.h is its face): the task
  * file registers, the interrupt, the waits, the lock that lets one request at a time
- * through, and PIO transfers of sectors.
+ * through, and transfers of sectors: PIO, a sector or a block of sectors (READ/WRITE
+ * MULTIPLE) per interrupt, or bus-master DMA (drivers/ata_dma.cpp), one interrupt per
+ * command.
  *
  * Every wait ends: at the drive's interrupt (the caller sleeps on a wait queue, or halts
  * when it is the idle task, which must not sleep), when the status shows the drive ready
@@ -31,7 +33,9 @@ constexpr u8 DEV_LBA = 0x40, DEV_OBSOLETE = 0xA0, DEV_SLAVE = 0x10;
 
 enum class Command : u8 {
     ReadSectors = 0x20, ReadSectorsExt = 0x24, WriteSectors = 0x30, WriteSectorsExt = 0x34,
-    IdentifyDevice = 0xEC,
+    ReadMultiple = 0xC4, ReadMultipleExt = 0x29, WriteMultiple = 0xC5, WriteMultipleExt = 0x39,
+    ReadDma = 0xC8, ReadDmaExt = 0x25, WriteDma = 0xCA, WriteDmaExt = 0x35,
+    SetMultipleMode = 0xC6, SetFeatures = 0xEF, IdentifyDevice = 0xEC,
 };
 
 enum class Drive : u8 { Master, Slave };
@@ -45,6 +49,54 @@ enum class WaitMode : u8 {
 WaitMode wait_mode();
 
 enum class Addressing : u8 { Lba28, Lba48 };
+
+/*
+ * Where a command's sectors lie in kernel memory: one buffer (any alignment), or whole
+ * pages anywhere, sector i in page i / 8.
+ */
+class SectorBuffers {
+public:
+    explicit SectorBuffers(void* buf) : m_buf(static_cast<u8*>(buf)) { }
+    explicit SectorBuffers(void* const pages[]) : m_pages(pages) { }
+
+    u16* sector(u32 i) const
+    {
+        u8* at = m_pages ? static_cast<u8*>(m_pages[i / block::SECTORS_PER_PAGE]) +
+                               (i % block::SECTORS_PER_PAGE) * block::SECTOR_SIZE
+                         : m_buf + i * block::SECTOR_SIZE;
+        return reinterpret_cast<u16*>(at);
+    }
+    /* The buffers from sector n on; with pages, n is a whole number of pages. */
+    SectorBuffers from(u32 n) const
+    {
+        return m_pages ? SectorBuffers(m_pages + n / block::SECTORS_PER_PAGE)
+                       : SectorBuffers(m_buf + n * block::SECTOR_SIZE);
+    }
+    bool is_pages() const { return m_pages; }
+
+private:
+    u8* m_buf = nullptr;
+    void* const* m_pages = nullptr;
+};
+
+/* How a command moves its data. */
+enum class Protocol : u8 {
+    Pio,            /* READ/WRITE SECTORS or MULTIPLE: the CPU copies, block by block */
+    Dma,            /* READ/WRITE DMA: the controller, one interrupt at the end */
+};
+
+/* One command of 1..256 sectors for the channel. */
+struct Request {
+    Drive drive;
+    block::Direction direction;
+    Addressing addressing;
+    Protocol protocol;
+    u32 multiple;                       /* PIO sectors per interrupt: 1, or SET MULTIPLE's */
+    u64 lba;
+    u32 count;
+    SectorBuffers buffers;
+    const char* disk_name;
+};
 
 /*
  * Wait budgets, the ATA specification's and Linux's: a drive may stay busy for 31 s after
@@ -67,7 +119,17 @@ struct ChannelStats {
     u32 resets = 0;
     u32 retries = 0;            /* commands issued again after a timeout and a reset */
     u32 lba48_commands = 0;
+    u32 dma_commands = 0;
+    u32 pio_commands = 0;
 };
+
+/* A bus-master IDE channel's registers (SFF-8038i), at its base in the controller's BAR4. */
+namespace bm {
+constexpr u16 COMMAND = 0, STATUS = 2, PRD_TABLE = 4;
+constexpr u8 CMD_START = 0x01, CMD_TO_MEMORY = 0x08;
+constexpr u8 ST_ACTIVE = 0x01, ST_ERROR = 0x02, ST_INTERRUPT = 0x04, ST_DRIVE0_DMA = 0x20,
+             ST_DRIVE1_DMA = 0x40;
+}
 
 class Channel {
 public:
@@ -90,6 +152,17 @@ public:
 
     /* The drives that answered the probe (bit 0 master, bit 1 slave): reset waits for them. */
     void set_attached(u8 drives) { m_attached = drives; }
+
+    /* The channel's bus-master registers, found on PCI; 0: none, no DMA. */
+    void set_bus_master(u16 base) { m_bus_master = base; }
+    u16 bus_master() const { return m_bus_master; }
+    u8 bm_read(u16 r) const;
+    void bm_write(u16 r, u8 value) const;
+    /*
+     * Whether the buffers can be the target of DMA: word-aligned addresses of the kernel's
+     * linear map. A buffer elsewhere goes by PIO.
+     */
+    static bool dma_reachable(const SectorBuffers& buffers, u32 count);
 
     u8 read(u16 r) const;
     void write(u16 r, u8 value) const;
@@ -120,13 +193,17 @@ public:
     void release();
 
     /*
-     * One PIO command of 1..256 sectors at lba, to or from buf (count * 256 words). The
-     * caller holds the channel. 0, or -EIO after a printk naming disk_name, the LBA and
-     * the error register (an error or device fault: not retried), or after a timeout,
-     * a reset and COMMAND_RETRIES more tries that timed out too.
+     * One command. The caller holds the channel. 0, or -EIO after a printk naming the
+     * disk, the LBA and the error register (an error or device fault: not retried), or
+     * after a timeout, a reset and COMMAND_RETRIES more tries that timed out too.
      */
-    long pio_locked(Drive drive, block::Direction direction, Addressing addressing, u64 lba,
-                    u32 count, u16* buf, const char* disk_name);
+    long transfer_locked(const Request& request);
+
+    /*
+     * A command without data (SET MULTIPLE MODE, SET FEATURES), polled with drive
+     * interrupts off, at probe time: true if the drive took it, false if it aborted it.
+     */
+    bool non_data_command(Drive drive, Command command, u8 features, u8 count);
 
     /*
      * Polls the alternate status until BSY is clear and, if any_of is given, one of those
@@ -147,9 +224,17 @@ private:
     void issue(Command command, Addressing addressing, u64 lba, u32 count);
     /* How one try of a command ended: done, failed for good, or timed out and reset. */
     enum class Outcome : u8 { Done, Failed, Reset };
-    Outcome pio_once_locked(Drive drive, block::Direction direction, Addressing addressing,
-                            u64 lba, u32 count, u16* buf, const char* disk_name);
-    enum class Failure : u8 { DeviceError, Timeout, NoData };
+    /* Before a command: the wait mode, the clock, interrupts, the drive selected and ready. */
+    Outcome start_locked(const Request& r, WaitMode& mode);
+    /* Issues the command, arming the fault injection; the drive is selected and ready. */
+    void issue_locked(Command command, const Request& r);
+    Outcome pio_once_locked(const Request& r);
+    Outcome dma_once_locked(const Request& r);
+    /* Builds the PRD table for the request's buffers; false if it does not fit. */
+    bool build_prd_table(const Request& r);
+    /* Stops the bus master and clears its interrupt and error bits. */
+    void stop_bus_master();
+    enum class Failure : u8 { DeviceError, Timeout, NoData, BusMasterError };
     /* Reports, resets the channel unless the drive ended the command itself. */
     Outcome fail_locked(const char* disk_name, block::Direction direction, u64 lba,
                         Failure failure, u8 status);
@@ -160,6 +245,7 @@ private:
     u8 m_index;
     u8 m_control_bits = 0;
     u8 m_attached = 1;                  /* until the probe knows better: the master */
+    u16 m_bus_master = 0;
     u32 m_command_timeout_ms = COMMAND_TIMEOUT_MS;
     u32 m_command_started = 0;          /* by the CMOS clock, when it is consulted */
     u32 m_commands_losing_interrupt = 0;

@@ -26,10 +26,31 @@ BlockDevice::BlockDevice(const char* name, u32 rdev, u64 sectors)
     m_name[n] = '\0';
 }
 
+namespace {
+
+volatile u32 in_flight;
+
+/* Counts a request while its caller waits for it. */
+class InFlight {
+public:
+    InFlight() { in_flight = in_flight + 1; }
+    ~InFlight() { in_flight = in_flight - 1; }
+    InFlight(const InFlight&) = delete;
+    InFlight& operator=(const InFlight&) = delete;
+};
+
+} // namespace
+
+u32 requests_in_flight()
+{
+    return in_flight;
+}
+
 long BlockDevice::read_sectors(u64 sector, u32 count, void* buf)
 {
     if (!within(sector, count, m_sectors))
         return -EINVAL;
+    InFlight request;
     return transfer(Direction::Read, sector, count, buf);
 }
 
@@ -37,22 +58,59 @@ long BlockDevice::write_sectors(u64 sector, u32 count, const void* buf)
 {
     if (!within(sector, count, m_sectors))
         return -EINVAL;
+    InFlight request;
     /* The one cast that drops const: a write only reads the buffer. */
     return transfer(Direction::Write, sector, count, const_cast<void*>(buf));
 }
 
+bool BlockDevice::pages_request_valid(u64 first_index, u32 count, const void* const pages[]) const
+{
+    if (count == 0 || count > MAX_REQUEST_PAGES || first_index >= this->pages() ||
+        count > this->pages() - first_index)
+        return false;
+    for (u32 i = 0; i < count; i++)
+        if (!pages[i] || (uintptr_t(pages[i]) & (PAGE_BYTES - 1)))
+            return false;
+    return true;
+}
+
+long BlockDevice::read_pages(u64 first_index, u32 count, void* const pages[])
+{
+    if (!pages_request_valid(first_index, count, pages))
+        return -EINVAL;
+    InFlight request;
+    return transfer_pages(Direction::Read, first_index << PAGE_SECTOR_SHIFT, count, pages);
+}
+
+long BlockDevice::write_pages(u64 first_index, u32 count, const void* const pages[])
+{
+    if (!pages_request_valid(first_index, count, pages))
+        return -EINVAL;
+    InFlight request;
+    /* As write_sectors: a write only reads the pages. */
+    return transfer_pages(Direction::Write, first_index << PAGE_SECTOR_SHIFT, count,
+                          const_cast<void* const*>(pages));
+}
+
+long BlockDevice::transfer_pages(Direction direction, u64 sector, u32 count, void* const pages[])
+{
+    for (u32 i = 0; i < count; i++)
+        if (long err = transfer(direction, sector + u64(i) * SECTORS_PER_PAGE, SECTORS_PER_PAGE,
+                                pages[i]))
+            return err;
+    return 0;
+}
+
 long BlockDevice::read_page(u64 index, void* page)
 {
-    if (index >= pages())
-        return -EINVAL;
-    return read_sectors(index << PAGE_SECTOR_SHIFT, SECTORS_PER_PAGE, page);
+    void* const pages[1] = { page };
+    return read_pages(index, 1, pages);
 }
 
 long BlockDevice::write_page(u64 index, const void* page)
 {
-    if (index >= pages())
-        return -EINVAL;
-    return write_sectors(index << PAGE_SECTOR_SHIFT, SECTORS_PER_PAGE, page);
+    const void* const pages[1] = { page };
+    return write_pages(index, 1, pages);
 }
 
 long add_device(BlockDevice& device)

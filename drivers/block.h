@@ -20,6 +20,8 @@ constexpr u32 SECTOR_SHIFT = 9;
 constexpr u32 PAGE_BYTES = 4096;
 constexpr u32 PAGE_SECTOR_SHIFT = 3;            /* 8 sectors to a page */
 constexpr u32 SECTORS_PER_PAGE = 1u << PAGE_SECTOR_SHIFT;
+/* Pages one read_pages/write_pages request may move: 128 KB, 256 sectors, one ATA command. */
+constexpr u32 MAX_REQUEST_PAGES = 32;
 
 constexpr u32 IDE0_MAJOR = 3;                   /* hda at minor 0, hdb at 64 */
 constexpr u32 IDE1_MAJOR = 22;                  /* hdc at minor 0, hdd at 64 */
@@ -55,19 +57,44 @@ public:
     long read_sectors(u64 sector, u32 count, void* buf);
     long write_sectors(u64 sector, u32 count, const void* buf);
 
-    /* One 4 KB page at page index `index` (bytes index * 4096 on): as above. */
+    /*
+     * `count` (1..MAX_REQUEST_PAGES) consecutive 4 KB pages of the device, page indexes
+     * first_index on (bytes first_index * 4096 on), in one request: pages[i] is page
+     * first_index + i, a page-aligned page of the kernel's linear map, anywhere in memory.
+     * 0; -EINVAL for a count out of bounds, a page not aligned or a range not within the
+     * device (nothing moves then); -EIO when any part failed (which part is not said: the
+     * caller tries page by page to find it).
+     */
+    long read_pages(u64 first_index, u32 count, void* const pages[]);
+    long write_pages(u64 first_index, u32 count, const void* const pages[]);
+
+    /* One page: read_pages/write_pages of count 1. */
     long read_page(u64 index, void* page);
     long write_page(u64 index, const void* page);
 
 protected:
     /* The range is checked; count >= 1. */
     virtual long transfer(Direction direction, u64 sector, u32 count, void* buf) = 0;
+    /*
+     * The pages' sectors, count * SECTORS_PER_PAGE from `sector` on; the range and the
+     * pages are checked. By default one transfer per page; a driver that can scatter and
+     * gather does better.
+     */
+    virtual long transfer_pages(Direction direction, u64 sector, u32 count, void* const pages[]);
 
 private:
+    bool pages_request_valid(u64 first_index, u32 count, const void* const pages[]) const;
+
     char m_name[12];
     u32 m_rdev;
     u64 m_sectors;
 };
+
+/*
+ * Requests being transferred now (their callers wait for them). The idle loop polls
+ * rather than halts while there are some.
+ */
+u32 requests_in_flight();
 
 /*
  * The registry. add_device: 0, -EBUSY if the number is taken, -ENOSPC if the table is

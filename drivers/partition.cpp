@@ -69,4 +69,17 @@ long PartitionDevice::transfer(Direction direction, u64 sector, u32 count, void*
                                         : m_disk.write_sectors(m_first + sector, count, buf);
 }
 
+/* Whole pages at a page-aligned offset stay one request; otherwise the disk's pages are
+   not the partition's and the request goes sector-wise, page by page. */
+long PartitionDevice::transfer_pages(Direction direction, u64 sector, u32 count,
+                                     void* const pages[])
+{
+    if (m_first % SECTORS_PER_PAGE)
+        return BlockDevice::transfer_pages(direction, sector, count, pages);
+    u64 first_page = (m_first + sector) >> PAGE_SECTOR_SHIFT;
+    return direction == Direction::Read
+        ? m_disk.read_pages(first_page, count, pages)
+        : m_disk.write_pages(first_page, count, const_cast<const void* const*>(pages));
+}
+
 } // namespace block

@@ -53,6 +53,7 @@ public:
 
 protected:
     long transfer(Direction direction, u64 sector, u32 count, void* buf) override;
+    long transfer_pages(Direction direction, u64 sector, u32 count, void* const pages[]) override;
 
 private:
     BlockDevice& m_disk;

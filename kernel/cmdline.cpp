@@ -182,6 +182,17 @@ void parse_command_line(const char* text, CommandLine& cmd, CommandLine::ImageNa
                 cmd.loglevel = int(level);
             else
                 push(cmd.bad, cmd.nr_bad, word);
+        } else if (starts_with(word, "ide=", value)) {
+            if (equal(value, "nodma"))
+                cmd.ide_dma = false;
+            else
+                push(cmd.bad, cmd.nr_bad, word);
+        } else if (starts_with(word, "libata.dma=", value)) {
+            u64 mask;
+            if (parse_size(value, mask) && mask <= 7)
+                cmd.ide_dma = mask & 1;
+            else
+                push(cmd.bad, cmd.nr_bad, word);
         } else if (starts_with(word, "fail_page_alloc=", value)) {
             mm::FaultAttr attr;
             if (mm::FaultAttr::parse(value, attr))

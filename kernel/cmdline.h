@@ -21,6 +21,9 @@ struct CommandLine {
     const char* selftest_glob = "*";
     int loglevel = 7;                   /* console shows messages below this level */
     const char* fail_page_alloc = nullptr;  /* a valid INTERVAL,PROBABILITY,SPACE,TIMES */
+    /* Bus-master DMA for disks; off with `ide=nodma` (Linux's old IDE driver) or a
+       `libata.dma=N` whose bit 0 (libata's "disks") is clear. Then PIO. */
+    bool ide_dma = true;
     const char* init_argv[max_args] = { };  /* argv[1..], NULL-terminated */
     size_t init_argc = 0;
     const char* init_envp[max_args] = { };

@@ -123,6 +123,8 @@ namespace mm {
 namespace {
 
 /* A swap area on a disk or partition of the block layer. */
+static_assert(SWAP_CLUSTER_MAX <= block::MAX_REQUEST_PAGES && (1u << PAGE_CLUSTER) <= block::MAX_REQUEST_PAGES);
+
 class BlockSwap final : public SwapDevice {
 public:
     explicit BlockSwap(block::BlockDevice& device) : m_device(device) { }
@@ -138,6 +140,15 @@ public:
     ErrorOr<void> write_page(u32 index, const void* page) override
     {
         return result(m_device.write_page(index, page));
+    }
+    /* A cluster in one request (at most block::MAX_REQUEST_PAGES, as swap's batches are). */
+    ErrorOr<void> read_pages(u32 index, u32 count, void* const pages[]) override
+    {
+        return result(m_device.read_pages(index, count, pages));
+    }
+    ErrorOr<void> write_pages(u32 index, u32 count, void* const pages[]) override
+    {
+        return result(m_device.write_pages(index, count, pages));
     }
     void release() override { delete this; }
 private:

@@ -18,19 +18,21 @@
 set -euo pipefail
 
 usage() {
-    echo "usage: $0 [--timeout SECONDS] [--out DIR] [--quiet] ISO" >&2
+    echo "usage: $0 [--timeout SECONDS] [--out DIR] [--quiet] [--disk IMAGE] ISO" >&2
     exit 2
 }
 
 timeout=0
 out=
 quiet=no
+disk=
 iso=
 while [ $# -gt 0 ]; do
     case "$1" in
     --timeout) [ $# -ge 2 ] || usage; timeout=$2; shift 2 ;;
     --out) [ $# -ge 2 ] || usage; out=$2; shift 2 ;;
     --quiet) quiet=yes; shift ;;
+    --disk) [ $# -ge 2 ] || usage; disk=$(cd "$(dirname "$2")" && pwd)/$(basename "$2"); shift 2 ;;
     -*) usage ;;
     *) [ -z "$iso" ] || usage; iso=$1; shift ;;
     esac
@@ -53,6 +55,15 @@ for f in "$rom" "$vgarom"; do
     [ -f "$f" ] || { echo "$0: $f is missing (scripts/setup.sh installs it)" >&2; exit 1; }
 done
 
+# With a disk, it is the primary master (hda) and the CD the secondary master (hdc).
+if [ -n "$disk" ]; then
+    drives="ata0-master: type=disk, path=\"$disk\", mode=flat
+ata1: enabled=1, ioaddr1=0x170, ioaddr2=0x370, irq=15
+ata1-master: type=cdrom, path=\"$iso\", status=inserted"
+else
+    drives="ata0-master: type=cdrom, path=\"$iso\", status=inserted"
+fi
+
 # The term display is the only one without a window in Debian's packages (there is no
 # nogui). Built with the debugger, Bochs gives it a pseudo-terminal of its own, so it
 # needs no terminal here, only a TERM that curses knows.
@@ -61,7 +72,7 @@ megs: 32
 cpu: model=pentium
 romimage: file=$rom
 vgaromimage: file=$vgarom
-ata0-master: type=cdrom, path="$iso", status=inserted
+$drives
 boot: cdrom
 com1: enabled=1, mode=file, dev=$out/com1.log
 port_e9_hack: enabled=1

@@ -102,6 +102,23 @@ TEST(CommandLine, Loglevel)
     EXPECT_EQ(cmd->nr_bad, 1u);
 }
 
+TEST(CommandLine, DiskDmaSwitches)
+{
+    EXPECT_TRUE(parse("")->ide_dma);
+    EXPECT_FALSE(parse("ide=nodma")->ide_dma);
+    EXPECT_FALSE(parse("libata.dma=0")->ide_dma);
+    EXPECT_FALSE(parse("libata.dma=6")->ide_dma);       /* ATAPI and CF only: not disks */
+    EXPECT_TRUE(parse("libata.dma=1")->ide_dma);
+    EXPECT_TRUE(parse("libata.dma=7")->ide_dma);
+    for (const char* wrong : { "ide=dma", "ide=", "libata.dma=", "libata.dma=8", "libata.dma=x" }) {
+        auto cmd = parse(wrong);
+        EXPECT_TRUE(cmd->ide_dma) << wrong;
+        ASSERT_EQ(cmd->nr_bad, 1u) << wrong;
+        EXPECT_STREQ(cmd->bad[0], wrong);
+        EXPECT_EQ(cmd->init_envc, 0u) << wrong;
+    }
+}
+
 TEST(CommandLine, UnknownWordsGoToInit)
 {
     auto cmd = parse("verbose TERM=linux init=/sbin/init single -- a=b --x selftest");

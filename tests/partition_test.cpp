@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <memory>
 #include <vector>
 
 using block::MbrResult;
@@ -34,8 +35,20 @@ public:
     std::vector<u8> data;
     u64 last_sector = 0;
     u32 last_count = 0;
+    u32 page_requests = 0;              /* transfer_pages calls */
+    u64 last_pages_sector = 0;
+    u32 last_pages_count = 0;
 
 protected:
+    long transfer_pages(block::Direction direction, u64 sector, u32 count,
+                        void* const pages[]) override
+    {
+        page_requests++;
+        last_pages_sector = sector;
+        last_pages_count = count;
+        return BlockDevice::transfer_pages(direction, sector, count, pages);
+    }
+
     long transfer(block::Direction direction, u64 sector, u32 count, void* buf) override
     {
         last_sector = sector;
@@ -149,7 +162,7 @@ TEST(PartitionDevice, ForwardsAtItsOffset)
     EXPECT_EQ(&part.disk(), &disk);
     EXPECT_EQ(part.first_sector(), 40u);
 
-    u8 page[4096];
+    alignas(4096) u8 page[4096];
     std::memset(page, 0x3C, sizeof page);
     EXPECT_EQ(part.write_page(2, page), 0);
     EXPECT_EQ(disk.last_sector, 56u);
@@ -165,6 +178,79 @@ TEST(PartitionDevice, ForwardsAtItsOffset)
     EXPECT_EQ(part.read_sectors(50, 1, sector), -EINVAL);
     EXPECT_EQ(part.read_sectors(45, 6, sector), -EINVAL);
     EXPECT_EQ(part.read_page(6, page), -EINVAL);
+}
+
+/* A few page-aligned pages of the host's memory, each filled with its own byte. */
+struct Pages {
+    static constexpr u32 N = block::MAX_REQUEST_PAGES + 1;
+    alignas(4096) u8 bytes[N][4096];
+    void* at[N];
+    Pages()
+    {
+        for (u32 i = 0; i < N; i++) {
+            std::memset(bytes[i], int(0xA0 + i), 4096);
+            at[i] = bytes[i];
+        }
+    }
+};
+
+TEST(BlockDevice, PagesRequestRangeChecks)
+{
+    MemoryDisk disk(block::SECTORS_PER_PAGE * 40 + 4);      /* 40 pages and a half */
+    auto pages = std::make_unique<Pages>();
+    u32 before = disk.page_requests;
+    EXPECT_EQ(disk.read_pages(0, 0, pages->at), -EINVAL);
+    EXPECT_EQ(disk.read_pages(0, block::MAX_REQUEST_PAGES + 1, pages->at), -EINVAL);
+    EXPECT_EQ(disk.read_pages(39, 2, pages->at), -EINVAL);  /* the half page is no page */
+    EXPECT_EQ(disk.write_pages(40, 1, pages->at), -EINVAL);
+    EXPECT_EQ(disk.read_pages(~u64(0), 2, pages->at), -EINVAL);     /* no wrap-around */
+    void* unaligned[2] = { pages->at[0], pages->bytes[1] + 512 };
+    EXPECT_EQ(disk.read_pages(0, 2, unaligned), -EINVAL);
+    void* null_page[1] = { nullptr };
+    EXPECT_EQ(disk.read_pages(0, 1, null_page), -EINVAL);
+    EXPECT_EQ(disk.page_requests, before);
+    EXPECT_EQ(disk.data[0], 0);                             /* nothing moved */
+
+    /* The most a request may hold, up to the last whole page. */
+    EXPECT_EQ(disk.write_pages(8, block::MAX_REQUEST_PAGES, pages->at), 0);
+    EXPECT_EQ(disk.page_requests, before + 1);
+    EXPECT_EQ(disk.last_pages_sector, 64u);
+    EXPECT_EQ(disk.last_pages_count, block::MAX_REQUEST_PAGES);
+    EXPECT_EQ(disk.data[64 * 512], 0xA0);
+    EXPECT_EQ(disk.data[(8 + 31) * 4096 + 4095], 0xA0 + 31);
+    EXPECT_EQ(disk.data[40 * 4096], 0);                     /* the half page untouched */
+    void* back[2] = { pages->bytes[32], pages->bytes[0] };
+    EXPECT_EQ(disk.read_pages(38, 2, back), 0);
+    EXPECT_EQ(pages->bytes[32][0], 0xA0 + 30);
+    EXPECT_EQ(pages->bytes[0][4095], 0xA0 + 31);
+    /* A page is count 1 of it. */
+    EXPECT_EQ(disk.read_page(10, pages->bytes[5]), 0);
+    EXPECT_EQ(disk.last_pages_sector, 80u);
+    EXPECT_EQ(disk.last_pages_count, 1u);
+    EXPECT_EQ(pages->bytes[5][100], 0xA2);
+}
+
+TEST(PartitionDevice, PagesForwardAsOneRequestAtItsOffset)
+{
+    MemoryDisk disk(200);
+    block::PartitionDevice part(disk, 1, 16, 100);          /* 12 pages and a half */
+    auto pages = std::make_unique<Pages>();
+    EXPECT_EQ(part.write_pages(10, 2, pages->at), 0);
+    EXPECT_EQ(disk.page_requests, 1u);
+    EXPECT_EQ(disk.last_pages_sector, 16u + 80);
+    EXPECT_EQ(disk.last_pages_count, 2u);
+    EXPECT_EQ(disk.data[(16 + 80) * 512], 0xA0);
+    EXPECT_EQ(disk.data[(16 + 96) * 512 - 1], 0xA1);
+    EXPECT_EQ(part.write_pages(11, 2, pages->at), -EINVAL);
+    EXPECT_EQ(disk.page_requests, 1u);
+
+    /* At an offset that is no whole number of pages, still right, page by page. */
+    block::PartitionDevice odd(disk, 2, 3, 40);
+    disk.data[(3 + 8) * 512] = 0x5A;
+    EXPECT_EQ(odd.read_pages(1, 2, pages->at), 0);
+    EXPECT_EQ(pages->bytes[0][0], 0x5A);
+    EXPECT_EQ(disk.last_sector, 3u + 16);
+    EXPECT_EQ(disk.last_count, 8u);
 }
 
 TEST(BlockRegistry, FindByDeviceNumber)

@@ -28,6 +28,9 @@ inline u64 rdtsc() { u32 lo, hi; asm volatile("rdtsc" : "=a"(lo), "=d"(hi)); ret
  */
 inline void barrier() { asm volatile("" : : : "memory"); }
 
+/* In a spin-wait loop: pause (rep; nop), a plain nop before the Pentium 4; a barrier too. */
+inline void cpu_relax() { asm volatile("rep; nop" : : : "memory"); }
+
 struct CpuidResult {
     u32 eax, ebx, ecx, edx;
 };

@@ -62,17 +62,18 @@ def kill_all():
         m.kill()
 
 
-def run_bochs(label, iso, stop_at=None):
-    """Boots iso in Bochs through scripts/bochs-run.sh (logs under build/test-logs/LABEL).
-    Stops it early when GRUB fails, or when the serial output matches stop_at (bytes
-    regex). Returns the script's exit status, the serial and port 0xE9 output, and a
+def run_bochs(label, iso, stop_at=None, disk=None):
+    """Boots iso in Bochs through scripts/bochs-run.sh (logs under build/test-logs/LABEL),
+    with the image `disk` as hda if given. Stops it early when GRUB fails, or when the
+    serial output matches stop_at (bytes regex). Returns the script's exit status, the serial and port 0xE9 output, and a
     function giving failure details."""
     out = LOGS / label
     script = ROOT / "scripts" / "bochs-run.sh"
     log = LOGS / f"{label}.log"
     com1 = out / "com1.log"
     com1.unlink(missing_ok=True)
-    argv = [script, "--timeout", str(BOCHS_TIMEOUT), "--out", out, "--quiet", iso]
+    argv = [script, "--timeout", str(BOCHS_TIMEOUT), "--out", out, "--quiet",
+            *(["--disk", disk] if disk else []), iso]
     (LOGS / f"{label}.cmd").write_text(shlex.join(str(a) for a in argv) + "\n")
     with open(log, "wb") as f:
         proc = subprocess.Popen([str(a) for a in argv], cwd=ROOT, stdin=subprocess.DEVNULL,

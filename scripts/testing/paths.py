@@ -13,6 +13,7 @@ ISO = BUILD / "os.iso"
 SELFTEST_ISO = BUILD / "selftest.iso"
 BOCHS_TESTS_ISO = BUILD / "bochs-tests.iso"     # /tests/run as init, for Bochs
 BOCHS_INIT_FAILS_ISO = BUILD / "bochs-init-fails.iso"   # an init that exits with status 1
+BOCHS_SWAP_ISO = BUILD / "bochs-swap.iso"          # /tests/bench swap as init, 8 MB, for Bochs
 UNIT_TESTS = BUILD / "host" / "unit-tests"
 MKSWAP = BUILD / "host" / "mkswap"
 

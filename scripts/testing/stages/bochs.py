@@ -4,8 +4,10 @@ import re
 from machine import tail
 from testing.checks import (SKIP_WITHOUT_DISKS, SKIP_WITHOUT_USER_DISKS, banner_line_present,
                             check_emulated, check_ktap, check_selftest_summary)
+from testing.fixtures import mkswap, stage_folder
 from testing.machines import SHELL_PROMPT, run_bochs
-from testing.paths import BOCHS_INIT_FAILS_ISO, BOCHS_TESTS_ISO, ISO, ROOT, SELFTEST_ISO
+from testing.paths import (BOCHS_INIT_FAILS_ISO, BOCHS_SWAP_ISO, BOCHS_TESTS_ISO, ISO, ROOT,
+                           SELFTEST_ISO)
 
 
 def stage_bochs(t):
@@ -41,3 +43,18 @@ def stage_bochs_user(t):
     status, serial, _, _, details = run_bochs(label, BOCHS_INIT_FAILS_ISO)
     t.check(f"{label}: bochs-run.sh exits 1 when init exits with status 1",
             status == 1 and "init exited with status 1: powering off" in serial, details)
+
+
+def stage_bochs_swap(t):
+    """Swap on Bochs's PIIX3 IDE, by bus-master DMA: /tests/bench, as pid 1 with 8 MB of
+    memory, writes twice the RAM through a swap area on hda and reads it back."""
+    label = "bochs-swap"
+    disk = stage_folder(label) / "swap.img"
+    disk.write_bytes(b"")
+    mkswap(disk, 8192)
+    status, serial, _, _, details = run_bochs(label, BOCHS_SWAP_ISO, disk=disk)
+    t.check(f"{label}: hda goes by DMA", re.search(r"hda: .*, DMA \w+", serial), details)
+    t.check(f"{label}: every page read back is right",
+            re.search(r"bench: [1-9]\d* pages \(2 x RAM\) in \d+ kB of RAM, 0 wrong", serial),
+            details)
+    t.check(f"{label}: the benchmark ended and powered off (status 0)", status == 0, details)

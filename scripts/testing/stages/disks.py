@@ -20,12 +20,34 @@ DISK_LINE = re.compile(r"(?m)^(hd[a-d]): QEMU HARDDISK, ")
 
 def stage_disks(t):
     """The ATA driver on QEMU's IDE disks: patterns, partitions, LBA48, errors; from user space too."""
-    label = "disks"
+    disk_suites(t, "disks", "", "DMA mwdma2")
+
+
+def stage_disks_pio(t):
+    """The disk and swap stages again with DMA turned off (ide=nodma): PIO, READ/WRITE MULTIPLE."""
+    disk_suites(t, "disks-pio", "ide=nodma ", "PIO multi 16")
+    swap_suite(t, "swap-pio", append="ide=nodma ")
+    # A 486 with ISA IDE only (QEMU's isapc has no PCI): PIO without being told.
+    disk_selftests(t, "disks-isa", "", "PIO multi 16", "-M", "isapc", "-cpu", "486")
+
+
+def disk_suites(t, label, append, mode):
+    """The disks stage's boots, with append put on each command line; mode: what the
+    disk lines must say of the transfers."""
+    folder = disk_selftests(t, label, append, mode)
+    if folder:
+        disks_timeout(t, label, folder, append)
+        disks_user(t, label, folder, append)
+
+
+def disk_selftests(t, label, append, mode, *extra):
+    """The disk.* self-tests on fresh test disks; extra: more QEMU arguments. The disks'
+    folder, or None if they could not be made."""
     if not t.check(f"{label}: sfdisk (util-linux) is installed", sfdisk_tool()):
-        return
+        return None
     folder = stage_folder(label)
     drives = make_test_disks(folder)
-    m = boot(label, qemu_kernel("selftest=disk.* test_disks=1", *drives))
+    m = boot(label, qemu_kernel(append + "selftest=disk.* test_disks=1", *drives, *extra))
     status = m.wait()
     text = m.text()
     lines = lines_of(text)
@@ -34,8 +56,8 @@ def stage_disks(t):
             m.failure_details(qemu_exit_details(status)))
     found = [line.strip() for line in lines if re.match(r"\s*hd[a-d]: ", line)]
     t.check(f"{label}: one line per disk with model, size and addressing",
-            "hda: QEMU HARDDISK, 8 MB (16384 sectors), LBA48" in found and
-            "hdc: QEMU HARDDISK, 133120 MB (272629760 sectors), LBA48" in found,
+            f"hda: QEMU HARDDISK, 8 MB (16384 sectors), LBA48, {mode}" in found and
+            f"hdc: QEMU HARDDISK, 133120 MB (272629760 sectors), LBA48, {mode}" in found,
             ["disk lines:"] + found)
     t.check(f"{label}: the partition check lists hdb's partitions",
             "hdb: hdb1 hdb2 <hdb3: extended, not read> hdb4" in found,
@@ -43,18 +65,17 @@ def stage_disks(t):
     t.check(f"{label}: the injected error names the disk, LBA and error register",
             any(re.search(r"hdd: read error at LBA 100: status 0x[0-9a-f]+, error 0x4\b", line)
                 for line in lines), m.failure_details())
-    disks_timeout(t, label, folder)
-    disks_user(t, label, folder)
+    return folder
 
 
-def disks_timeout(t, label, folder):
+def disks_timeout(t, label, folder, append=""):
     """A drive slower than the driver waits (QEMU's null-co, 3 s a request, against
     the 0.5 s the cases set as the timeout): -EIO after the timeout, a reset and the
     retries, not a hang; a lost interrupt retried after a reset."""
     slow = f"{label}-timeout"
     hdb = folder / "timeout-hdb.raw"
     make_pattern_disk(hdb, 2048, 1)
-    m = boot(slow, qemu_kernel("selftest=disk_timeout.* test_disks=slow",
+    m = boot(slow, qemu_kernel(append + "selftest=disk_timeout.* test_disks=slow",
                                "-drive", "driver=null-co,size=8M,latency-ns=3000000000,"
                                          "if=ide,index=0",
                                "-drive", f"file={hdb},format=raw,if=ide,index=1"))
@@ -72,7 +93,7 @@ def disks_timeout(t, label, folder):
                       text), m.failure_details())
 
 
-def disks_user(t, label, folder):
+def disks_user(t, label, folder, append=""):
     """The user-space disk tests (/tests/run disk_*): hda holds patterns, hdb is scratch
     for mkswap; afterwards util-linux's blkid must call hdb a swap area."""
     hda, scratch = folder / "user-hda.raw", folder / "scratch.raw"
@@ -81,7 +102,7 @@ def disks_user(t, label, folder):
         f.write(b"FERRITE SCRATCH DISK\n".ljust(512, b"\0"))
         f.truncate(4 << 20)
     user = f"{label}-user"
-    m = boot(user, qemu_kernel("init=/tests/run console=ttyS0 -- disk_*",
+    m = boot(user, qemu_kernel(append + "init=/tests/run console=ttyS0 -- disk_*",
                                "-drive", f"file={hda},format=raw,if=ide,index=0",
                                "-drive", f"file={scratch},format=raw,if=ide,index=1",
                                initrd=TEST_INITRD),

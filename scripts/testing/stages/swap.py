@@ -16,14 +16,14 @@ def stage_swap(t):
     swap_suite(t, "swap")
 
 
-def swap_suite(t, label, *extra):
+def swap_suite(t, label, *extra, append=""):
     """The swap stage's run, on fresh swap disks in build/disks/LABEL/; extra: more QEMU
-    arguments."""
+    arguments, append: more of the command line."""
     if not t.check(f"{label}: sfdisk and util-linux mkswap are installed",
                    sfdisk_tool() and util_linux_mkswap()):
         return
     hda, hdb = make_swap_disks(stage_folder(label))
-    m = boot(label, qemu_kernel("init=/tests/run console=ttyS0 -- swap_*",
+    m = boot(label, qemu_kernel(append + "init=/tests/run console=ttyS0 -- swap_*",
                                 "-drive", f"file={hda},format=raw,if=ide,index=0",
                                 "-drive", f"file={hdb},format=raw,if=ide,index=1",
                                 *extra, memory=16, initrd=TEST_INITRD), timeout=600)
