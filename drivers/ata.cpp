@@ -334,8 +334,8 @@ void init()
         probe_channel(i, controller);
     }
     probe_took = jiffies - start;
-    if (block::register_block_major(block::IDE0_MAJOR) ||
-        block::register_block_major(block::IDE1_MAJOR))
+    if (block::register_block_major(block::IDE0_MAJOR).is_error() ||
+        block::register_block_major(block::IDE1_MAJOR).is_error())
         printk(KERN_ERR "ata: the IDE block majors are taken\n");
     /* The partition check reads each disk: after all are probed and the IRQs are in. */
     for (Disk* d : disks)

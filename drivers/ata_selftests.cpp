@@ -27,6 +27,7 @@
 #include <drivers/pci.h>
 #include <drivers/timer.h>
 #include <fs/file.h>
+#include <fs/test_support.h>
 #include <kernel/cmdline.h>
 #include <kernel/console.h>
 #include <kernel/ktest.h>
@@ -224,12 +225,12 @@ KTEST(disk, mbr_partitions_at_their_offsets)
     EXPECT_EQ(block::find_device(0x0343), nullptr);
     EXPECT_EQ(block::find_device(0x0301), nullptr);
     fs::File* f = nullptr;
-    EXPECT_EQ(fs::open("/dev/hdb3", fs::O_RDONLY, f), -ENXIO);
-    ASSERT_EQ(fs::open("/dev/hdb4", fs::O_RDONLY, f), 0);
+    EXPECT_EQ(to_syscall_result(open_into("/dev/hdb3", fs::O_RDONLY, f)), -ENXIO);
+    ASSERT_EQ(to_syscall_result(open_into("/dev/hdb4", fs::O_RDONLY, f)), 0);
     u32 word = 0;
-    i64 pos;
-    EXPECT_EQ(f->lseek(512 * 10, fs::SEEK_SET, pos), 0);
-    EXPECT_EQ(f->read(&word, 4), 4);
+    i64 pos = -1;
+    EXPECT_EQ(to_syscall_result(seek_into(*f, 512 * 10, fs::SEEK_SET, pos)), 0);
+    EXPECT_EQ(to_syscall_result(f->read(&word, 4)), 4);
     EXPECT_EQ(word, 24576u + 10);
     f->put();
 }
@@ -274,10 +275,10 @@ KTEST(disk, injected_errors_are_eio_without_a_hang)
     EXPECT_LT(jiffies - start, HZ);
     /* Through the file layer too. */
     fs::File* f = nullptr;
-    ASSERT_EQ(fs::open("/dev/hdd", fs::O_RDONLY, f), 0);
-    i64 pos;
-    EXPECT_EQ(f->lseek(BAD_SECTOR * 512, fs::SEEK_SET, pos), 0);
-    EXPECT_EQ(f->read(buf.get(), 4096), -EIO);
+    ASSERT_EQ(to_syscall_result(open_into("/dev/hdd", fs::O_RDONLY, f)), 0);
+    i64 pos = -1;
+    EXPECT_EQ(to_syscall_result(seek_into(*f, BAD_SECTOR * 512, fs::SEEK_SET, pos)), 0);
+    EXPECT_EQ(to_syscall_result(f->read(buf.get(), 4096)), -EIO);
     f->put();
 }
 

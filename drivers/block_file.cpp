@@ -17,68 +17,67 @@ class BlockFile final : public fs::DeviceFile {
 public:
     BlockFile(const fs::Node& node, BlockDevice& device) : DeviceFile(node), m_device(device) { }
 
-    long read(void* buf, size_t n) override { return transfer(Direction::Read, static_cast<u8*>(buf), n); }
-    long write(const void* buf, size_t n) override
+    ErrorOr<size_t> read(void* buf, size_t n) override
+    {
+        return transfer(Direction::Read, static_cast<u8*>(buf), n);
+    }
+    ErrorOr<size_t> write(const void* buf, size_t n) override
     {
         return transfer(Direction::Write, const_cast<u8*>(static_cast<const u8*>(buf)), n);
     }
 
     /* Linux's blkdev_llseek: anywhere from 0 to the end of the device, no further. */
-    long lseek(i64 offset, int whence, i64& result) override
+    ErrorOr<i64> lseek(i64 offset, int whence) override
     {
         i64 saved = m_offset;
-        if (long err = File::lseek(offset, whence, result))
-            return err;
+        i64 result = TRY(File::lseek(offset, whence));
         if (u64(result) > m_device.bytes()) {
             m_offset = saved;
-            return -EINVAL;
+            return Error::from_errno(EINVAL);
         }
-        return 0;
+        return result;
     }
 
     u64 size() const override { return m_device.bytes(); }
 
-    long ioctl(u32 cmd, u32 arg) override
+    ErrorOr<void> ioctl(u32 cmd, Userspace<void*> arg) override
     {
         switch (cmd) {
-        case BLKGETSIZE64: {
-            u64 bytes = m_device.bytes();
-            return copy_to_user(arg, &bytes, sizeof bytes);
-        }
-        case BLKGETSIZE: {
+        case BLKGETSIZE64:
+            return copy_to_user(arg.as<u64>(), m_device.bytes());
+        case BLKGETSIZE:
             /* An unsigned long on i386: Linux refuses sizes it cannot hold. */
             if (m_device.sectors() > 0xFFFFFFFFu)
-                return -EFBIG;
-            u32 sectors = u32(m_device.sectors());
-            return copy_to_user(arg, &sectors, sizeof sectors);
-        }
-        case BLKSSZGET: {
-            int size = SECTOR_SIZE;
-            return copy_to_user(arg, &size, sizeof size);
-        }
+                return Error::from_errno(EFBIG);
+            return copy_to_user(arg.as<u32>(), u32(m_device.sectors()));
+        case BLKSSZGET:
+            return copy_to_user(arg.as<int>(), int(SECTOR_SIZE));
         case BLKFLSBUF:
-            return 0;
+            return {};
         default:
-            return -ENOTTY;
+            return Error::from_errno(ENOTTY);
         }
     }
 
 private:
-    long transfer(Direction direction, u8* buf, size_t n);
+    ErrorOr<size_t> transfer(Direction direction, u8* buf, size_t n);
 
     BlockDevice& m_device;
 };
 
 /*
- * n bytes at the offset, clipped at the end of the device: 0 there for a read, -ENOSPC
+ * n bytes at the offset, clipped at the end of the device: 0 there for a read, ENOSPC
  * for a write (as Linux). An error after some bytes moved gives the count so far.
  */
-long BlockFile::transfer(Direction direction, u8* buf, size_t n)
+ErrorOr<size_t> BlockFile::transfer(Direction direction, u8* buf, size_t n)
 {
     u64 end = m_device.bytes();
     u64 offset = u64(m_offset);
-    if (offset >= end || n == 0)
-        return offset >= end && n && direction == Direction::Write ? -ENOSPC : 0;
+    if (offset >= end || n == 0) {
+        if (offset >= end && n && direction == Direction::Write)
+            return Error::from_errno(ENOSPC);
+        return 0u;
+    }
     if (n > end - offset)
         n = size_t(end - offset);
 
@@ -123,21 +122,25 @@ long BlockFile::transfer(Direction direction, u8* buf, size_t n)
         done += part;
     }
     m_offset += i64(done);
-    return done ? long(done) : err;
+    if (err)
+        return bytes_or_error(done, Error::from_errno(int(-err)));
+    return done;
 }
 
-long block_open(const fs::Node& node, u32 minor, u32, fs::File*& out)
+ErrorOr<fs::File*> block_open(const fs::Node& node, u32 minor, u32)
 {
     BlockDevice* device = find_device(make_dev(fs::dev_major(node.rdev()), minor));
     if (!device)
-        return -ENXIO;
-    out = new (std::nothrow) BlockFile(node, *device);
-    return out ? 0 : -ENOMEM;
+        return Error::from_errno(ENXIO);
+    fs::File* file = new (std::nothrow) BlockFile(node, *device);
+    if (!file)
+        return Error::from_errno(ENOMEM);
+    return file;
 }
 
 } // namespace
 
-long register_block_major(u32 major)
+ErrorOr<void> register_block_major(u32 major)
 {
     return fs::register_device(fs::DeviceType::Block, major, block_open);
 }

@@ -7,6 +7,7 @@
  */
 #pragma once
 
+#include <kernel/error.h>
 #include <kernel/types.h>
 
 namespace block {
@@ -19,8 +20,8 @@ constexpr u32 BLKGETSIZE64 = 0x80041272;        /* u64: the size in bytes */
 
 /*
  * Makes every block special file of this major open the registered BlockDevice of its
- * number (-ENXIO when there is none). 0 or fs::register_device's error.
+ * number (ENXIO when there is none). fs::register_device's error if it fails.
  */
-long register_block_major(u32 major);
+ErrorOr<void> register_block_major(u32 major);
 
 } // namespace block

@@ -8,6 +8,7 @@
 #include <drivers/block.h>
 #include <drivers/partition.h>
 #include <fs/node.h>
+#include <fs/test_support.h>
 #include <kernel/ktest.h>
 #include <kernel/string.h>
 #include <mm/memory.h>
@@ -70,7 +71,7 @@ const char* free_disk_node(u32& rdev)
     static const char* const candidates[] = { "/dev/hdd4", "/dev/hdc4", "/dev/hdb4", "/dev/hda4" };
     for (const char* path : candidates) {
         fs::FileStat st;
-        if (fs::stat(path, st, true) == 0 && !block::find_device(st.rdev)) {
+        if (to_syscall_result(fs::stat(path, st, true)) == 0 && !block::find_device(st.rdev)) {
             rdev = st.rdev;
             return path;
         }
@@ -157,23 +158,23 @@ KTEST(block, dev_file_is_byte_granular)
     ASSERT_EQ(block::add_device(disk), 0);
 
     fs::File* f = nullptr;
-    long err = fs::open(path, fs::O_RDWR, f);
+    long err = to_syscall_result(open_into(path, fs::O_RDWR, f));
     EXPECT_EQ(err, 0);
     if (!err) {
         fs::FileStat st;
-        EXPECT_EQ(f->stat(st), 0);
+        EXPECT_EQ(to_syscall_result(f->stat(st)), 0);
         EXPECT_EQ(st.mode & fs::S_IFMT, fs::S_IFBLK);
         EXPECT_EQ(st.rdev, rdev);
         EXPECT_EQ(st.size, 0u);                 /* as Linux says for a block device */
 
         i64 pos = -1;
-        EXPECT_EQ(f->lseek(0, fs::SEEK_END, pos), 0);
+        EXPECT_EQ(to_syscall_result(seek_into(*f, 0, fs::SEEK_END, pos)), 0);
         EXPECT_EQ(pos, 24 * 512);
-        EXPECT_EQ(f->lseek(1, fs::SEEK_END, pos), -EINVAL);
-        EXPECT_EQ(f->lseek(1000, fs::SEEK_SET, pos), 0);
+        EXPECT_EQ(to_syscall_result(seek_into(*f, 1, fs::SEEK_END, pos)), -EINVAL);
+        EXPECT_EQ(to_syscall_result(seek_into(*f, 1000, fs::SEEK_SET, pos)), 0);
 
         static u8 buf[1500];
-        EXPECT_EQ(f->read(buf, sizeof buf), 1500);     /* sectors 1..4, not aligned */
+        EXPECT_EQ(to_syscall_result(f->read(buf, sizeof buf)), 1500);     /* sectors 1..4, not aligned */
         EXPECT_EQ(buf[0], 1);
         EXPECT_EQ(buf[23], 1);
         EXPECT_EQ(buf[24], 2);
@@ -182,28 +183,28 @@ KTEST(block, dev_file_is_byte_granular)
 
         /* A write across a sector boundary changes those bytes and nothing else. */
         memset(buf, 0xEE, 100);
-        EXPECT_EQ(f->lseek(1000, fs::SEEK_SET, pos), 0);
-        EXPECT_EQ(f->write(buf, 100), 100);
+        EXPECT_EQ(to_syscall_result(seek_into(*f, 1000, fs::SEEK_SET, pos)), 0);
+        EXPECT_EQ(to_syscall_result(f->write(buf, 100)), 100);
         EXPECT_EQ(disk.at(1)[487], 1);
         EXPECT_EQ(disk.at(1)[488], 0xEE);
         EXPECT_EQ(disk.at(2)[75], 0xEE);
         EXPECT_EQ(disk.at(2)[76], 2);
 
         /* Whole pages; then the end of the device. */
-        EXPECT_EQ(f->lseek(4096, fs::SEEK_SET, pos), 0);
+        EXPECT_EQ(to_syscall_result(seek_into(*f, 4096, fs::SEEK_SET, pos)), 0);
         memset(buf, 0x5A, sizeof buf);
-        EXPECT_EQ(f->write(buf, 1024), 1024);
+        EXPECT_EQ(to_syscall_result(f->write(buf, 1024)), 1024);
         EXPECT_EQ(disk.at(9)[511], 0x5A);
-        EXPECT_EQ(f->lseek(-10, fs::SEEK_END, pos), 0);
-        EXPECT_EQ(f->read(buf, 100), 10);
-        EXPECT_EQ(f->read(buf, 100), 0);
-        EXPECT_EQ(f->write(buf, 1), -ENOSPC);
-        EXPECT_EQ(f->lseek(-4, fs::SEEK_END, pos), 0);
-        EXPECT_EQ(f->write(buf, 10), 4);
+        EXPECT_EQ(to_syscall_result(seek_into(*f, -10, fs::SEEK_END, pos)), 0);
+        EXPECT_EQ(to_syscall_result(f->read(buf, 100)), 10);
+        EXPECT_EQ(to_syscall_result(f->read(buf, 100)), 0);
+        EXPECT_EQ(to_syscall_result(f->write(buf, 1)), -ENOSPC);
+        EXPECT_EQ(to_syscall_result(seek_into(*f, -4, fs::SEEK_END, pos)), 0);
+        EXPECT_EQ(to_syscall_result(f->write(buf, 10)), 4);
         f->put();
     }
     block::remove_device(disk);
-    EXPECT_EQ(fs::open(path, fs::O_RDONLY, f), -ENXIO);
+    EXPECT_EQ(to_syscall_result(open_into(path, fs::O_RDONLY, f)), -ENXIO);
 }
 
 /* Whatever was found: each disk is registered under its name and Linux's number. */
@@ -226,7 +227,7 @@ KTEST(ata, probed_disks_are_registered)
         BlockDevice* disk = ata::disk(p);
         EXPECT_EQ(block::find_device(positions[p].rdev), disk);
         fs::File* f = nullptr;
-        long err = fs::open(positions[p].path, fs::O_RDONLY, f);
+        long err = to_syscall_result(open_into(positions[p].path, fs::O_RDONLY, f));
         if (!disk) {
             EXPECT_EQ(err, -ENXIO);
             continue;

@@ -45,21 +45,25 @@ constexpr LinuxTermios console_termios = {
 class ConsoleFile final : public DeviceFile {
 public:
     using DeviceFile::DeviceFile;
-    long read(void* buf, size_t n) override { return n ? tty_read(static_cast<char*>(buf), n) : 0; }
-    long write(const void* buf, size_t n) override { return tty_write(static_cast<const char*>(buf), n); }
-    long lseek(i64, int, i64&) override { return -ESPIPE; }
-    long ioctl(u32 cmd, u32 arg) override
+    ErrorOr<size_t> read(void* buf, size_t n) override
+    {
+        return n ? tty_read(static_cast<char*>(buf), n) : 0;
+    }
+    ErrorOr<size_t> write(const void* buf, size_t n) override
+    {
+        return tty_write(static_cast<const char*>(buf), n);
+    }
+    ErrorOr<i64> lseek(i64, int) override { return Error::from_errno(ESPIPE); }
+    ErrorOr<void> ioctl(u32 cmd, Userspace<void*> arg) override
     {
         switch (cmd) {
         case TCGETS:
-            return copy_to_user(arg, &console_termios, sizeof console_termios);
-        case TIOCGWINSZ: {
-            LinuxWinsize size = { 25, 80, 0, 0 };
-            return copy_to_user(arg, &size, sizeof size);
-        }
+            return copy_to_user(arg.as<LinuxTermios>(), console_termios);
+        case TIOCGWINSZ:
+            return copy_to_user(arg.as<LinuxWinsize>(), LinuxWinsize { 25, 80, 0, 0 });
         default:
             /* What today's Linux answers for a request no tty layer knows. */
-            return -ENOTTY;
+            return Error::from_errno(ENOTTY);
         }
     }
 };
@@ -68,51 +72,53 @@ public:
 class NullFile : public DeviceFile {
 public:
     using DeviceFile::DeviceFile;
-    long read(void*, size_t) override { return 0; }
-    long write(const void*, size_t n) override { return long(n); }
-    long lseek(i64, int, i64& result) override
+    ErrorOr<size_t> read(void*, size_t) override { return 0u; }
+    ErrorOr<size_t> write(const void*, size_t n) override { return n; }
+    ErrorOr<i64> lseek(i64, int) override
     {
-        m_offset = result = 0;
-        return 0;
+        m_offset = 0;
+        return i64(0);
     }
 };
 
 class ZeroFile final : public NullFile {
 public:
     using NullFile::NullFile;
-    long read(void* buf, size_t n) override
+    ErrorOr<size_t> read(void* buf, size_t n) override
     {
         memset(buf, 0, n);
-        return long(n);
+        return n;
     }
     /* A private mapping of /dev/zero is zeroed memory. */
-    long read_page(u64, void* page) override
+    ErrorOr<size_t> read_page(u64, void* page) override
     {
         memset(page, 0, 4096);
-        return 4096;
+        return 4096u;
     }
 };
 
 template<typename T>
-long make_file(const Node& node, File*& out)
+ErrorOr<File*> make_file(const Node& node)
 {
-    out = new (std::nothrow) T(node);
-    return out ? 0 : -ENOMEM;
+    File* file = new (std::nothrow) T(node);
+    if (!file)
+        return Error::from_errno(ENOMEM);
+    return file;
 }
 
-long tty_open(const Node& node, u32 minor, u32, File*& out)
+ErrorOr<File*> tty_open(const Node& node, u32 minor, u32)
 {
     if (minor > 1)
-        return -ENXIO;
-    return make_file<ConsoleFile>(node, out);
+        return Error::from_errno(ENXIO);
+    return make_file<ConsoleFile>(node);
 }
 
-long mem_open(const Node& node, u32 minor, u32, File*& out)
+ErrorOr<File*> mem_open(const Node& node, u32 minor, u32)
 {
     switch (minor) {
-    case 3: return make_file<NullFile>(node, out);
-    case 5: return make_file<ZeroFile>(node, out);
-    default: return -ENXIO;
+    case 3: return make_file<NullFile>(node);
+    case 5: return make_file<ZeroFile>(node);
+    default: return Error::from_errno(ENXIO);
     }
 }
 
@@ -131,15 +137,12 @@ public:
         m_count++;
     }
 
-    long lookup(int, const char* name, size_t length, Vnode& out) const override
+    ErrorOr<Vnode> lookup(int, const char* name, size_t length) const override
     {
-        for (size_t i = 0; i < m_count; i++) {
-            if (strlen(m_entries[i].name) == length && memcmp(m_entries[i].name, name, length) == 0) {
-                out = { m_entries[i].node, -1 };
-                return 0;
-            }
-        }
-        return -ENOENT;
+        for (size_t i = 0; i < m_count; i++)
+            if (strlen(m_entries[i].name) == length && memcmp(m_entries[i].name, name, length) == 0)
+                return Vnode { m_entries[i].node, -1 };
+        return Error::from_errno(ENOENT);
     }
 
     Vnode parent(int) const override { return { root_node, -1 }; }
@@ -191,8 +194,8 @@ DevDirectory* make_dev_directory()
         }
     }
 
-    if (register_device(DeviceType::Char, TTY_MAJOR, tty_open) ||
-        register_device(DeviceType::Char, MEM_MAJOR, mem_open))
+    if (register_device(DeviceType::Char, TTY_MAJOR, tty_open).is_error() ||
+        register_device(DeviceType::Char, MEM_MAJOR, mem_open).is_error())
         panic("/dev: the console's or memory's major number is taken");
     return dev;
 }

@@ -12,30 +12,30 @@ DeviceOpen* table(DeviceType type) { return type == DeviceType::Char ? char_devi
 
 } // namespace
 
-long register_device(DeviceType type, u32 major, DeviceOpen open)
+ErrorOr<void> register_device(DeviceType type, u32 major, DeviceOpen open)
 {
     if (major == 0 || major >= MAX_MAJOR || !open)
-        return -EINVAL;
+        return Error::from_errno(EINVAL);
     DeviceOpen& slot = table(type)[major];
     if (slot)
-        return -EBUSY;
+        return Error::from_errno(EBUSY);
     slot = open;
-    return 0;
+    return {};
 }
 
-long DeviceFile::stat(FileStat& st)
+ErrorOr<void> DeviceFile::stat(FileStat& st)
 {
     m_node.stat(-1, st);
-    return 0;
+    return {};
 }
 
-long open_device(const Node& node, DeviceType type, u32 rdev, u32 flags, File*& out)
+ErrorOr<File*> open_device(const Node& node, DeviceType type, u32 rdev, u32 flags)
 {
     u32 major = dev_major(rdev);
     DeviceOpen open = major < MAX_MAJOR ? table(type)[major] : nullptr;
     if (!open)
-        return -ENXIO;
-    return open(node, dev_minor(rdev), flags, out);
+        return Error::from_errno(ENXIO);
+    return open(node, dev_minor(rdev), flags);
 }
 
 } // namespace fs

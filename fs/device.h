@@ -1,7 +1,7 @@
 /*
  * Device drivers as the file layer sees them: a driver registers an open function for its
  * major number, and opening any special file with that number (in /dev or in the initrd)
- * calls it with the minor. An unregistered major gives -ENXIO, as Linux does for a device
+ * calls it with the minor. An unregistered major gives ENXIO, as Linux does for a device
  * whose driver is absent: the disks in /dev exist before their driver does.
  */
 #pragma once
@@ -18,23 +18,23 @@ class Node;
 
 /*
  * Opens minor `minor` through the special file `node` (for stat, DeviceFile); flags are
- * open()'s. 0 and *out with one reference, or -errno.
+ * open()'s. A File with one reference, or an error.
  */
-using DeviceOpen = long (*)(const Node& node, u32 minor, u32 flags, File*& out);
+using DeviceOpen = ErrorOr<File*> (*)(const Node& node, u32 minor, u32 flags);
 
 /* A driver's open file: fstat describes the special file it was opened through. */
 class DeviceFile : public File {
 public:
     explicit DeviceFile(const Node& node) : m_node(node) { }
-    long stat(FileStat& st) override;
+    ErrorOr<void> stat(FileStat& st) override;
 
 protected:
     const Node& m_node;         /* nodes live for ever */
 };
 
-/* 0, or -EBUSY if the major is taken, -EINVAL if it is out of range (as register_chrdev). */
-long register_device(DeviceType type, u32 major, DeviceOpen open);
-long open_device(const Node& node, DeviceType type, u32 rdev, u32 flags, File*& out);
+/* EBUSY if the major is taken, EINVAL if it is out of range (as register_chrdev). */
+ErrorOr<void> register_device(DeviceType type, u32 major, DeviceOpen open);
+ErrorOr<File*> open_device(const Node& node, DeviceType type, u32 rdev, u32 flags);
 
 /* Linux's numbers for the devices /dev always has. */
 constexpr u32 MEM_MAJOR = 1;            /* 3 null, 5 zero */

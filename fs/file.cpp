@@ -7,21 +7,20 @@
 
 namespace fs {
 
-long File::lseek(i64 offset, int whence, i64& result)
+ErrorOr<i64> File::lseek(i64 offset, int whence)
 {
     i64 base;
     switch (whence) {
     case SEEK_SET: base = 0; break;
     case SEEK_CUR: base = m_offset; break;
     case SEEK_END: base = i64(size()); break;
-    default: return -EINVAL;
+    default: return Error::from_errno(EINVAL);
     }
     i64 position;
     if (__builtin_add_overflow(base, offset, &position) || position < 0)
-        return -EINVAL;
+        return Error::from_errno(EINVAL);
     m_offset = position;
-    result = position;
-    return 0;
+    return position;
 }
 
 void Node::stat(int pid, FileStat& st) const
@@ -32,10 +31,13 @@ void Node::stat(int pid, FileStat& st) const
     };
 }
 
-long Node::lookup(int, const char*, size_t, Vnode&) const { return -ENOTDIR; }
+ErrorOr<Vnode> Node::lookup(int, const char*, size_t) const { return Error::from_errno(ENOTDIR); }
 bool Node::read_dir(int, u64, DirEntryInfo&) const { return false; }
-long Node::link_target(int, LinkScratch&, const char*&, size_t&) const { return -EINVAL; }
-long Node::open(int, u32, File*&) const { return -ENXIO; }
+ErrorOr<void> Node::link_target(int, LinkScratch&, const char*&, size_t&) const
+{
+    return Error::from_errno(EINVAL);
+}
+ErrorOr<File*> Node::open(int, u32) const { return Error::from_errno(ENXIO); }
 
 bool DirectoryNode::read_dir(int pid, u64 cursor, DirEntryInfo& out) const
 {
@@ -59,22 +61,24 @@ bool DirectoryNode::read_dir(int pid, u64 cursor, DirEntryInfo& out) const
     return read_child(pid, cursor, out);
 }
 
-long DirectoryNode::open(int pid, u32, File*& out) const
+ErrorOr<File*> DirectoryNode::open(int pid, u32) const
 {
-    out = new (std::nothrow) DirectoryFile(Vnode { this, pid });
-    return out ? 0 : -ENOMEM;
+    File* file = new (std::nothrow) DirectoryFile(Vnode { this, pid });
+    if (!file)
+        return Error::from_errno(ENOMEM);
+    return file;
 }
 
-long DeviceNode::open(int, u32 flags, File*& out) const
+ErrorOr<File*> DeviceNode::open(int, u32 flags) const
 {
     switch (type()) {
-    case S_IFCHR: return open_device(*this, DeviceType::Char, m_rdev, flags, out);
-    case S_IFBLK: return open_device(*this, DeviceType::Block, m_rdev, flags, out);
-    default: return -ENXIO;     /* FIFOs and sockets: there is nothing behind them yet */
+    case S_IFCHR: return open_device(*this, DeviceType::Char, m_rdev, flags);
+    case S_IFBLK: return open_device(*this, DeviceType::Block, m_rdev, flags);
+    default: return Error::from_errno(ENXIO);   /* FIFOs and sockets: nothing behind them yet */
     }
 }
 
-long DirectoryFile::getdents64(void* buf, size_t n)
+ErrorOr<size_t> DirectoryFile::getdents64(void* buf, size_t n)
 {
     u8* out = static_cast<u8*>(buf);
     size_t used = 0;
@@ -84,7 +88,7 @@ long DirectoryFile::getdents64(void* buf, size_t n)
         size_t reclen = dirent64_reclen(entry.name_length);
         if (reclen > n - used) {
             if (used == 0)
-                return -EINVAL;         /* not even one record fits: Linux's answer */
+                return Error::from_errno(EINVAL);   /* not even one record fits: Linux's answer */
             break;
         }
         LinuxDirent64 header = {
@@ -99,28 +103,27 @@ long DirectoryFile::getdents64(void* buf, size_t n)
         cursor = entry.next;
     }
     m_offset = i64(cursor);
-    return long(used);
+    return used;
 }
 
 /* Like Linux's dcache_dir_lseek: a cursor can be set or moved, but there is no end. */
-long DirectoryFile::lseek(i64 offset, int whence, i64& result)
+ErrorOr<i64> DirectoryFile::lseek(i64 offset, int whence)
 {
     i64 position;
     if (whence == SEEK_SET)
         position = offset;
     else if (whence != SEEK_CUR || __builtin_add_overflow(m_offset, offset, &position))
-        return -EINVAL;
+        return Error::from_errno(EINVAL);
     if (position < 0)
-        return -EINVAL;
+        return Error::from_errno(EINVAL);
     m_offset = position;
-    result = position;
-    return 0;
+    return position;
 }
 
-long DirectoryFile::stat(FileStat& st)
+ErrorOr<void> DirectoryFile::stat(FileStat& st)
 {
     m_dir.node->stat(m_dir.pid, st);
-    return 0;
+    return {};
 }
 
 } // namespace fs

@@ -1,15 +1,16 @@
 /*
  * Open files. A File is an open file description (what open() creates and fork/dup
- * share): its operations, its offset and its flags. Results are byte counts or 0 on
- * success, and -errno on failure (Linux's values, kernel/errno.h).
+ * share): its operations, its offset and its flags. Results are byte counts, or an Error
+ * (kernel/error.h).
  *
  * Buffers passed to File operations are kernel memory; the system-call layer copies to
  * and from user space.
  */
 #pragma once
 
-#include <kernel/errno.h>
+#include <kernel/error.h>
 #include <kernel/types.h>
+#include <kernel/userspace.h>
 
 namespace fs {
 
@@ -41,22 +42,22 @@ public:
     virtual ~File() = default;
 
     /* At the current offset, which they advance. */
-    virtual long read(void* buf, size_t n) { (void)buf; (void)n; return -EINVAL; }
-    virtual long write(const void* buf, size_t n) { (void)buf; (void)n; return -EBADF; }
+    virtual ErrorOr<size_t> read(void*, size_t) { return Error::from_errno(EINVAL); }
+    virtual ErrorOr<size_t> write(const void*, size_t) { return Error::from_errno(EBADF); }
     /* Linux dirent64 records into buf; 0 at the end of the directory. */
-    virtual long getdents64(void* buf, size_t n) { (void)buf; (void)n; return -ENOTDIR; }
+    virtual ErrorOr<size_t> getdents64(void*, size_t) { return Error::from_errno(ENOTDIR); }
 
-    virtual long lseek(i64 offset, int whence, i64& result);
-    virtual long stat(FileStat& st) = 0;
-    /* arg is a user-space address; implementations use copy_to_user. */
-    virtual long ioctl(u32 cmd, u32 arg) { (void)cmd; (void)arg; return -ENOTTY; }
+    /* The new offset. */
+    virtual ErrorOr<i64> lseek(i64 offset, int whence);
+    virtual ErrorOr<void> stat(FileStat& st) = 0;
+    virtual ErrorOr<void> ioctl(u32, Userspace<void*>) { return Error::from_errno(ENOTTY); }
 
     /*
      * For demand paging and exec: fills one 4 KB page from byte `offset` of the file,
-     * zero past its end. Returns the bytes that came from the file, or -errno (-EACCES
+     * zero past its end. Returns the bytes that came from the file, or an error (EACCES
      * for files that cannot be mapped, such as devices).
      */
-    virtual long read_page(u64 offset, void* page) { (void)offset; (void)page; return -EACCES; }
+    virtual ErrorOr<size_t> read_page(u64, void*) { return Error::from_errno(EACCES); }
 
     /* Size for SEEK_END; 0 for files without one. */
     virtual u64 size() const { return 0; }
@@ -77,14 +78,15 @@ protected:
 
 /*
  * Opens an absolute, already joined path (the system-call layer prefixes the working
- * directory). Write access to the read-only root gives -EROFS; O_CREAT of a missing file
- * too. On success *out holds a File with one reference.
+ * directory). Write access to the read-only root gives EROFS; O_CREAT of a missing file
+ * too. On success a File with one reference.
  */
-long open(const char* path, u32 flags, File*& out);
-long stat(const char* path, FileStat& st, bool follow_symlinks);
-long readlink(const char* path, char* buf, size_t n);
-/* 0 if path names a directory (for chdir), else -ENOENT / -ENOTDIR. */
-long check_directory(const char* path);
+ErrorOr<File*> open(const char* path, u32 flags);
+ErrorOr<void> stat(const char* path, FileStat& st, bool follow_symlinks);
+/* The bytes of the link's target put in buf (at most n). */
+ErrorOr<size_t> readlink(const char* path, char* buf, size_t n);
+/* Whether path names a directory (for chdir): ENOENT, ENOTDIR. */
+ErrorOr<void> check_directory(const char* path);
 
 /* Mounts the cpio newc archive at [data, data + size) as the root (kernel addresses). */
 void init(const void* initrd, size_t size);

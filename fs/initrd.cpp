@@ -12,7 +12,7 @@ class RamFile final : public Node {
 public:
     RamFile(u32 mode, u32 ino) : Node(mode, ROOT_DEV, ino) { }
     u64 size() const override { return m_size; }
-    long open(int pid, u32 flags, File*& out) const override;
+    ErrorOr<File*> open(int pid, u32 flags) const override;
     void set_data(const u8* data, u32 size) { m_data = data; m_size = size; }
 
 private:
@@ -26,11 +26,12 @@ public:
         : Node(mode, ROOT_DEV, ino), m_target(reinterpret_cast<const char*>(target)),
           m_length(length) { }
     u64 size() const override { return m_length; }
-    long link_target(int, LinkScratch&, const char*& target, size_t& length) const override
+    ErrorOr<void> link_target(int, LinkScratch&, const char*& target,
+                              size_t& length) const override
     {
         target = m_target;
         length = m_length;
-        return 0;
+        return {};
     }
 
 private:
@@ -43,18 +44,18 @@ public:
     InitrdFile(const RamFile& node, const u8* data, u32 size)
         : m_node(node), m_data(data), m_size(size) { }
 
-    long read(void* buf, size_t n) override
+    ErrorOr<size_t> read(void* buf, size_t n) override
     {
         if (u64(m_offset) >= m_size)
-            return 0;
+            return 0u;
         size_t left = m_size - size_t(m_offset);
         size_t k = n < left ? n : left;
         memcpy(buf, m_data + m_offset, k);
         m_offset += k;
-        return long(k);
+        return k;
     }
 
-    long read_page(u64 offset, void* page) override
+    ErrorOr<size_t> read_page(u64 offset, void* page) override
     {
         constexpr size_t page_size = 4096;
         size_t k = 0;
@@ -64,13 +65,13 @@ public:
             memcpy(page, m_data + size_t(offset), k);
         }
         memset(static_cast<u8*>(page) + k, 0, page_size - k);
-        return long(k);
+        return k;
     }
 
-    long stat(FileStat& st) override
+    ErrorOr<void> stat(FileStat& st) override
     {
         m_node.stat(-1, st);
-        return 0;
+        return {};
     }
     u64 size() const override { return m_size; }
 
@@ -80,12 +81,14 @@ private:
     u32 m_size;
 };
 
-long RamFile::open(int, u32 flags, File*& out) const
+ErrorOr<File*> RamFile::open(int, u32 flags) const
 {
     if ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC))
-        return -EROFS;
-    out = new (std::nothrow) InitrdFile(*this, m_data, m_size);
-    return out ? 0 : -ENOMEM;
+        return Error::from_errno(EROFS);
+    File* file = new (std::nothrow) InitrdFile(*this, m_data, m_size);
+    if (!file)
+        return Error::from_errno(ENOMEM);
+    return file;
 }
 
 bool names_equal(const char* a, size_t a_length, const char* b, size_t b_length)
@@ -315,13 +318,12 @@ void TreeBuilder::add(const cpio::Entry& entry)
 
 } // namespace
 
-long RamDirectory::lookup(int, const char* name, size_t length, Vnode& out) const
+ErrorOr<Vnode> RamDirectory::lookup(int, const char* name, size_t length) const
 {
     Entry* entry = find(name, length);
     if (!entry)
-        return -ENOENT;
-    out = { entry->node, -1 };
-    return 0;
+        return Error::from_errno(ENOENT);
+    return Vnode { entry->node, -1 };
 }
 
 RamDirectory::Entry* RamDirectory::find(const char* name, size_t length) const

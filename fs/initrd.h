@@ -23,7 +23,7 @@ public:
 
     RamDirectory(u32 permissions, u32 ino) : DirectoryNode(permissions, ROOT_DEV, ino) { }
 
-    long lookup(int pid, const char* name, size_t length, Vnode& out) const override;
+    ErrorOr<Vnode> lookup(int pid, const char* name, size_t length) const override;
     Vnode parent(int) const override { return { m_parent, -1 }; }
     u32 nlink() const override { return 2 + m_subdirectories; }
 

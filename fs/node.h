@@ -72,20 +72,20 @@ public:
     virtual void stat(int pid, FileStat& st) const;
 
     /* Directories. `name` is not NUL-terminated; it is never "." or "..". */
-    virtual long lookup(int pid, const char* name, size_t length, Vnode& out) const;
+    virtual ErrorOr<Vnode> lookup(int pid, const char* name, size_t length) const;
     virtual Vnode parent(int pid) const { return { this, pid }; }
     /* The entry at `cursor`, or the first after it; false at the end. */
     virtual bool read_dir(int pid, u64 cursor, DirEntryInfo& out) const;
 
     /* Symlinks: the target (not NUL-terminated), perhaps written into scratch. */
-    virtual long link_target(int pid, LinkScratch& scratch, const char*& target,
-                             size_t& length) const;
+    virtual ErrorOr<void> link_target(int pid, LinkScratch& scratch, const char*& target,
+                                      size_t& length) const;
 
     /*
      * A File for this node. The caller has checked what is common to all (O_DIRECTORY,
      * symlinks, directories opened for writing); the node checks the rest.
      */
-    virtual long open(int pid, u32 flags, File*& out) const;
+    virtual ErrorOr<File*> open(int pid, u32 flags) const;
 
     void set_owner(u32 uid, u32 gid) { m_uid = uid; m_gid = gid; }
     void set_mtime(u32 mtime) { m_mtime = mtime; }
@@ -118,7 +118,7 @@ public:
 
     u32 nlink() const override { return 2; }       /* its name and its "." */
     bool read_dir(int pid, u64 cursor, DirEntryInfo& out) const final;
-    long open(int pid, u32 flags, File*& out) const override;
+    ErrorOr<File*> open(int pid, u32 flags) const override;
 
 protected:
     virtual bool read_child(int pid, u64 cursor, DirEntryInfo& out) const = 0;
@@ -128,17 +128,17 @@ protected:
 class DeviceNode : public Node {
 public:
     DeviceNode(u32 mode, u32 dev, u32 ino, u32 rdev) : Node(mode, dev, ino) { m_rdev = rdev; }
-    long open(int pid, u32 flags, File*& out) const override;
+    ErrorOr<File*> open(int pid, u32 flags) const override;
 };
 
 /* An open directory: getdents64 walks read_dir; the offset is the cursor. */
 class DirectoryFile final : public File {
 public:
     explicit DirectoryFile(Vnode dir) : m_dir(dir) { }
-    long read(void*, size_t) override { return -EISDIR; }
-    long getdents64(void* buf, size_t n) override;
-    long lseek(i64 offset, int whence, i64& result) override;
-    long stat(FileStat& st) override;
+    ErrorOr<size_t> read(void*, size_t) override { return Error::from_errno(EISDIR); }
+    ErrorOr<size_t> getdents64(void* buf, size_t n) override;
+    ErrorOr<i64> lseek(i64 offset, int whence) override;
+    ErrorOr<void> stat(FileStat& st) override;
 
 private:
     Vnode m_dir;
@@ -150,7 +150,7 @@ void set_root(const Node* root);
 
 enum class Follow : u8 { No, Yes };
 /* The node a path names; relative paths start at the root too. */
-long resolve_path(const char* path, Follow follow, Vnode& out);
+ErrorOr<Vnode> resolve_path(const char* path, Follow follow);
 
 /* Linux's struct linux_dirent64, without its name (which follows at byte 19). */
 struct LinuxDirent64 {

@@ -68,20 +68,20 @@ class ProcTextFile final : public File {
 public:
     ProcTextFile(const Node& node, int pid) : m_node(node), m_pid(pid) { }
 
-    long generate(const ProcEntry& entry)
+    ErrorOr<void> generate(const ProcEntry& entry)
     {
         char* pages[TEXT_PAGES] = { };
         TextBuffer out(pages, TEXT_PAGES, allocate_text_page);
-        long r = entry.generate(m_pid, out);
+        ErrorOr<void> result = entry.generate(m_pid, out);
         for (size_t i = 0; i < TEXT_PAGES; i++)
             m_pages[i] = mm::PageHolder(VirtAddr(pages[i]));      /* freed with the file */
         if (out.out_of_memory())
-            return -ENOMEM;
+            return Error::from_errno(ENOMEM);
         m_length = out.length();
-        return r < 0 ? r : 0;
+        return result;
     }
 
-    long read(void* buf, size_t n) override
+    ErrorOr<size_t> read(void* buf, size_t n) override
     {
         u8* to = static_cast<u8*>(buf);
         size_t done = 0;
@@ -97,13 +97,13 @@ public:
             done += k;
             m_offset += k;
         }
-        return long(done);
+        return done;
     }
 
-    long stat(FileStat& st) override
+    ErrorOr<void> stat(FileStat& st) override
     {
         m_node.stat(m_pid, st);
-        return 0;
+        return {};
     }
     u64 size() const override { return m_length; }
 
@@ -120,22 +120,23 @@ public:
     ProcBinaryFile(const Node& node, const ProcEntry& entry, int pid)
         : m_node(node), m_entry(entry), m_pid(pid) { }
 
-    long read(void* buf, size_t n) override
+    ErrorOr<size_t> read(void* buf, size_t n) override
     {
-        long r = m_entry.read_at(m_pid, u64(m_offset), buf, n);
-        if (r > 0)
-            m_offset += r;
-        return r;
+        size_t done = TRY(m_entry.read_at(m_pid, u64(m_offset), buf, n));
+        m_offset += done;
+        return done;
     }
     /* As Linux's mem_lseek: any position, but no end to seek from. */
-    long lseek(i64 offset, int whence, i64& result) override
+    ErrorOr<i64> lseek(i64 offset, int whence) override
     {
-        return whence == SEEK_END ? -EINVAL : File::lseek(offset, whence, result);
+        if (whence == SEEK_END)
+            return Error::from_errno(EINVAL);
+        return File::lseek(offset, whence);
     }
-    long stat(FileStat& st) override
+    ErrorOr<void> stat(FileStat& st) override
     {
         m_node.stat(m_pid, st);
-        return 0;
+        return {};
     }
 
 private:
@@ -159,25 +160,26 @@ public:
         return m_per_process ? PID_INO_BASE + u32(pid) * PID_INO_STRIDE + m_ino : m_ino;
     }
 
-    long open(int pid, u32 flags, File*& out) const override
+    ErrorOr<File*> open(int pid, u32 flags) const override
     {
         if ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC))
-            return -EACCES;
+            return Error::from_errno(EACCES);
         if (m_per_process && !(have_processes && processes.exists(pid)))
-            return -ENOENT;
+            return Error::from_errno(ENOENT);
         if (m_entry->read_at) {
-            out = new (std::nothrow) ProcBinaryFile(*this, *m_entry, pid);
-            return out ? 0 : -ENOMEM;
+            File* file = new (std::nothrow) ProcBinaryFile(*this, *m_entry, pid);
+            if (!file)
+                return Error::from_errno(ENOMEM);
+            return file;
         }
         auto* file = new (std::nothrow) ProcTextFile(*this, pid);
         if (!file)
-            return -ENOMEM;
-        if (long r = file->generate(*m_entry)) {
+            return Error::from_errno(ENOMEM);
+        if (ErrorOr<void> result = file->generate(*m_entry); result.is_error()) {
             delete file;
-            return r;
+            return result.error();
         }
-        out = file;
-        return 0;
+        return static_cast<File*>(file);
     }
 
 private:
@@ -233,14 +235,15 @@ Table process_table;
 class ProcSelf final : public Node {
 public:
     ProcSelf() : Node(S_IFLNK | 0777, PROC_DEV, SELF_INO) { }
-    long link_target(int, LinkScratch& scratch, const char*& target, size_t& length) const override
+    ErrorOr<void> link_target(int, LinkScratch& scratch, const char*& target,
+                              size_t& length) const override
     {
         int pid = current_pid();
         if (pid <= 0)
-            return -ENOENT;
+            return Error::from_errno(ENOENT);
         length = kfmt::snprintf(scratch.text, sizeof scratch.text, "%d", pid);
         target = scratch.text;
-        return 0;
+        return {};
     }
 };
 
@@ -250,13 +253,12 @@ public:
     u32 ino(int pid) const override { return PID_INO_BASE + u32(pid) * PID_INO_STRIDE; }
     Vnode parent(int) const override;
 
-    long lookup(int pid, const char* name, size_t length, Vnode& out) const override
+    ErrorOr<Vnode> lookup(int pid, const char* name, size_t length) const override
     {
         long i = process_table.find(name, length);
         if (i < 0)
-            return -ENOENT;
-        out = { &process_table.nodes[i], pid };
-        return 0;
+            return Error::from_errno(ENOENT);
+        return Vnode { &process_table.nodes[i], pid };
     }
 
 protected:
@@ -274,7 +276,7 @@ class ProcRoot final : public DirectoryNode {
 public:
     ProcRoot() : DirectoryNode(0555, PROC_DEV, PROC_ROOT_INO) { }
     Vnode parent(int) const override { return { root_node, -1 }; }
-    long lookup(int pid, const char* name, size_t length, Vnode& out) const override;
+    ErrorOr<Vnode> lookup(int pid, const char* name, size_t length) const override;
 
 protected:
     bool read_child(int pid, u64 cursor, DirEntryInfo& out) const override;
@@ -286,23 +288,17 @@ ProcRoot proc_root;
 
 Vnode ProcPidDirectory::parent(int) const { return { &proc_root, -1 }; }
 
-long ProcRoot::lookup(int, const char* name, size_t length, Vnode& out) const
+ErrorOr<Vnode> ProcRoot::lookup(int, const char* name, size_t length) const
 {
     long i = global_table.find(name, length);
-    if (i >= 0) {
-        out = { &global_table.nodes[i], -1 };
-        return 0;
-    }
-    if (names_equal("self", name, length) && current_pid() > 0) {
-        out = { &proc_self, -1 };
-        return 0;
-    }
+    if (i >= 0)
+        return Vnode { &global_table.nodes[i], -1 };
+    if (names_equal("self", name, length) && current_pid() > 0)
+        return Vnode { &proc_self, -1 };
     int pid = parse_pid(name, length);
-    if (pid > 0 && have_processes && processes.exists(pid)) {
-        out = { &proc_pid_directory, pid };
-        return 0;
-    }
-    return -ENOENT;
+    if (pid > 0 && have_processes && processes.exists(pid))
+        return Vnode { &proc_pid_directory, pid };
+    return Error::from_errno(ENOENT);
 }
 
 bool ProcRoot::read_child(int, u64 cursor, DirEntryInfo& out) const
@@ -342,7 +338,7 @@ void meminfo_line(TextBuffer& out, const char* label, u32 pages)
     out.printf("%-15s %8lu kB\n", label, (unsigned long)pages * (PAGE_SIZE / 1024));
 }
 
-long meminfo(int, TextBuffer& out)
+ErrorOr<void> meminfo(int, TextBuffer& out)
 {
     u32 total = mm::managed_pages, free = nr_free_pages();
     SwapTotals swap = swap_source ? swap_source() : SwapTotals { 0, 0, 0 };
@@ -354,7 +350,7 @@ long meminfo(int, TextBuffer& out)
     meminfo_line(out, "SwapCached:", swap.cached_pages);
     meminfo_line(out, "SwapTotal:", swap.total_pages);
     meminfo_line(out, "SwapFree:", swap.free_pages);
-    return 0;
+    return {};
 }
 
 } // namespace

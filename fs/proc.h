@@ -5,6 +5,7 @@
  */
 #pragma once
 
+#include <kernel/error.h>
 #include <kernel/types.h>
 
 namespace fs {
@@ -42,10 +43,10 @@ private:
 
 struct ProcEntry {
     const char* name;
-    /* Text: fills out for `pid` (-1 for files outside /proc/PID); 0 or -errno. */
-    long (*generate)(int pid, TextBuffer& out) = nullptr;
-    /* Binary: n bytes from offset into buf; bytes or -errno. */
-    long (*read_at)(int pid, u64 offset, void* buf, size_t n) = nullptr;
+    /* Text: fills out for `pid` (-1 for files outside /proc/PID). */
+    ErrorOr<void> (*generate)(int pid, TextBuffer& out) = nullptr;
+    /* Binary: n bytes from offset into buf; how many. */
+    ErrorOr<size_t> (*read_at)(int pid, u64 offset, void* buf, size_t n) = nullptr;
 };
 
 /* /proc/NAME */

@@ -3,6 +3,7 @@
  * files under /etc/selftest put there for these tests).
  */
 #include <fs/mount.h>
+#include <fs/test_support.h>
 #include <kernel/format.h>
 #include <kernel/ktest.h>
 #include <kernel/string.h>
@@ -26,7 +27,7 @@ char data_buf[1024];
 FileStat stat_or_zero(const char* path, bool follow = true)
 {
     FileStat st = { };
-    if (fs::stat(path, st, follow) < 0)
+    if (to_syscall_result(fs::stat(path, st, follow)) < 0)
         st = { };
     return st;
 }
@@ -34,7 +35,7 @@ FileStat stat_or_zero(const char* path, bool follow = true)
 long open_result(const char* path, u32 flags)
 {
     File* f = nullptr;
-    long r = fs::open(path, flags, f);
+    long r = to_syscall_result(open_into(path, flags, f));
     if (f)
         f->put();
     return r;
@@ -48,12 +49,12 @@ template<typename Expected>
 long read_and_compare(const char* path, size_t chunk, u32& wrong, Expected expected)
 {
     File* f = nullptr;
-    if (long r = fs::open(path, O_RDONLY, f))
+    if (long r = to_syscall_result(open_into(path, O_RDONLY, f)))
         return r;
     size_t total = 0;
     long n;
     wrong = 0;
-    while ((n = f->read(data_buf, chunk)) > 0) {
+    while ((n = to_syscall_result(f->read(data_buf, chunk))) > 0) {
         for (long i = 0; i < n; i++)
             wrong += u8(data_buf[i]) != expected(total + size_t(i));
         total += size_t(n);
@@ -80,7 +81,7 @@ KTEST(fs, initrd_mounted_cleanly)
     EXPECT_EQ(stats.skipped, 0u);
     EXPECT_GE(stats.files, 5u);
     EXPECT_GE(stats.symlinks, 6u);
-    EXPECT_EQ(check_directory("/etc/selftest/nested/deeper"), 0);
+    EXPECT_EQ(to_syscall_result(check_directory("/etc/selftest/nested/deeper")), 0);
 }
 
 KTEST(fs, tree_matches_the_archive)
@@ -98,7 +99,7 @@ KTEST(fs, tree_matches_the_archive)
             continue;       /* the root's attributes, and what the kernel's directories hide */
         kfmt::snprintf(path_buf, sizeof path_buf, "/%s", name);
         FileStat st;
-        ASSERT_EQ(fs::stat(path_buf, st, false), 0);
+        ASSERT_EQ(to_syscall_result(fs::stat(path_buf, st, false)), 0);
         EXPECT_EQ(st.mode, e.mode);
         EXPECT_EQ(st.uid, e.uid);
         EXPECT_EQ(st.gid, e.gid);
@@ -111,7 +112,7 @@ KTEST(fs, tree_matches_the_archive)
             EXPECT_EQ(wrong, 0u);
         }
         if ((e.mode & S_IFMT) == S_IFLNK) {
-            EXPECT_EQ(fs::readlink(path_buf, data_buf, sizeof data_buf), long(e.size));
+            EXPECT_EQ(to_syscall_result(fs::readlink(path_buf, data_buf, sizeof data_buf)), long(e.size));
             EXPECT_EQ(memcmp(data_buf, e.data, e.size), 0);
         }
         checked++;
@@ -124,28 +125,28 @@ KTEST(fs, motd_read_and_seek)
 {
     REQUIRE_INITRD();
     File* f = nullptr;
-    ASSERT_EQ(fs::open("/etc/motd", O_RDONLY, f), 0);
+    ASSERT_EQ(to_syscall_result(open_into("/etc/motd", O_RDONLY, f)), 0);
     char buf[64] = { };
-    EXPECT_EQ(f->read(buf, sizeof buf - 1), 20);
+    EXPECT_EQ(to_syscall_result(f->read(buf, sizeof buf - 1)), 20);
     EXPECT_STREQ(buf, "Welcome to Ferrite.\n");
-    EXPECT_EQ(f->read(buf, sizeof buf), 0);
+    EXPECT_EQ(to_syscall_result(f->read(buf, sizeof buf)), 0);
     i64 pos = -1;
-    EXPECT_EQ(f->lseek(11, SEEK_SET, pos), 0);
+    EXPECT_EQ(to_syscall_result(seek_into(*f, 11, SEEK_SET, pos)), 0);
     EXPECT_EQ(pos, 11);
     memset(buf, 0, sizeof buf);
-    EXPECT_EQ(f->read(buf, 7), 7);
+    EXPECT_EQ(to_syscall_result(f->read(buf, 7)), 7);
     EXPECT_STREQ(buf, "Ferrite");
-    EXPECT_EQ(f->lseek(-9, SEEK_END, pos), 0);
+    EXPECT_EQ(to_syscall_result(seek_into(*f, -9, SEEK_END, pos)), 0);
     EXPECT_EQ(pos, 11);
-    EXPECT_EQ(f->lseek(2, SEEK_CUR, pos), 0);
+    EXPECT_EQ(to_syscall_result(seek_into(*f, 2, SEEK_CUR, pos)), 0);
     EXPECT_EQ(pos, 13);
-    EXPECT_EQ(f->lseek(-14, SEEK_CUR, pos), -EINVAL);
-    EXPECT_EQ(f->lseek(0, 7, pos), -EINVAL);
+    EXPECT_EQ(to_syscall_result(seek_into(*f, -14, SEEK_CUR, pos)), -EINVAL);
+    EXPECT_EQ(to_syscall_result(seek_into(*f, 0, 7, pos)), -EINVAL);
     EXPECT_EQ(f->offset(), 13);
-    EXPECT_EQ(f->write("x", 1), -EBADF);
-    EXPECT_EQ(f->ioctl(0x5401, 0), -ENOTTY);
+    EXPECT_EQ(to_syscall_result(f->write("x", 1)), -EBADF);
+    EXPECT_EQ(to_syscall_result(f->ioctl(0x5401, Userspace<void*>())), -ENOTTY);
     FileStat st;
-    EXPECT_EQ(f->stat(st), 0);
+    EXPECT_EQ(to_syscall_result(f->stat(st)), 0);
     EXPECT_EQ(st.size, 20u);
     EXPECT_EQ(st.mode & S_IFMT, S_IFREG);
     EXPECT_EQ(st.ino, stat_or_zero("/etc/motd").ino);
@@ -162,27 +163,27 @@ KTEST(fs, pattern_across_pages_and_read_page)
     EXPECT_EQ(wrong, 0u);
 
     File* f = nullptr;
-    ASSERT_EQ(fs::open(path, O_RDONLY, f), 0);
+    ASSERT_EQ(to_syscall_result(open_into(path, O_RDONLY, f)), 0);
     VirtAddr page = get_free_page(Gfp::Kernel);
     ASSERT_TRUE(bool(page));
     u8* p = page.as_ptr<u8>();
     memset(p, 0xEE, PAGE_SIZE);
-    EXPECT_EQ(f->read_page(4096, p), 4096);
+    EXPECT_EQ(to_syscall_result(f->read_page(4096, p)), 4096);
     EXPECT_EQ(p[0], u8(pattern_byte(4096)));
     EXPECT_EQ(p[4095], u8(pattern_byte(8191)));
     memset(p, 0xEE, PAGE_SIZE);
-    EXPECT_EQ(f->read_page(8192, p), 10000 - 8192);
+    EXPECT_EQ(to_syscall_result(f->read_page(8192, p)), 10000 - 8192);
     wrong = 0;
     for (size_t i = 0; i < PAGE_SIZE; i++)
         wrong += p[i] != (i < 10000 - 8192 ? u8(pattern_byte(8192 + i)) : 0);
     EXPECT_EQ(wrong, 0u);
     memset(p, 0xEE, PAGE_SIZE);
-    EXPECT_EQ(f->read_page(12288, p), 0);
+    EXPECT_EQ(to_syscall_result(f->read_page(12288, p)), 0);
     wrong = 0;
     for (size_t i = 0; i < PAGE_SIZE; i++)
         wrong += p[i] != 0;
     EXPECT_EQ(wrong, 0u);
-    EXPECT_EQ(f->read_page(10, p), 4096);       /* an offset need not be page-aligned */
+    EXPECT_EQ(to_syscall_result(f->read_page(10, p)), 4096);       /* an offset need not be page-aligned */
     EXPECT_EQ(p[0], u8(pattern_byte(10)));
     EXPECT_EQ(f->offset(), 0);
     free_page(page);
@@ -204,42 +205,42 @@ KTEST(fs, path_walks)
     EXPECT_EQ(stat_or_zero("/").ino, stat_or_zero("/..").ino);
 
     FileStat st;
-    EXPECT_EQ(fs::stat("", st, true), -ENOENT);
-    EXPECT_EQ(fs::stat("/etc/nope", st, true), -ENOENT);
-    EXPECT_EQ(fs::stat("/etc/motd/", st, true), -ENOTDIR);
-    EXPECT_EQ(fs::stat("/etc/motd/x", st, true), -ENOTDIR);
-    EXPECT_EQ(fs::stat("/etc/selftest/loop", st, true), -ELOOP);
-    EXPECT_EQ(fs::stat("/etc/selftest/loop", st, false), 0);
-    EXPECT_EQ(fs::stat("/etc/selftest/dangling", st, true), -ENOENT);
-    EXPECT_EQ(fs::stat("/etc/selftest/dangling", st, false), 0);
-    EXPECT_EQ(check_directory("/etc/selftest/nested-link"), 0);
-    EXPECT_EQ(check_directory("/etc/motd"), -ENOTDIR);
-    EXPECT_EQ(check_directory("/etc/nope"), -ENOENT);
+    EXPECT_EQ(to_syscall_result(fs::stat("", st, true)), -ENOENT);
+    EXPECT_EQ(to_syscall_result(fs::stat("/etc/nope", st, true)), -ENOENT);
+    EXPECT_EQ(to_syscall_result(fs::stat("/etc/motd/", st, true)), -ENOTDIR);
+    EXPECT_EQ(to_syscall_result(fs::stat("/etc/motd/x", st, true)), -ENOTDIR);
+    EXPECT_EQ(to_syscall_result(fs::stat("/etc/selftest/loop", st, true)), -ELOOP);
+    EXPECT_EQ(to_syscall_result(fs::stat("/etc/selftest/loop", st, false)), 0);
+    EXPECT_EQ(to_syscall_result(fs::stat("/etc/selftest/dangling", st, true)), -ENOENT);
+    EXPECT_EQ(to_syscall_result(fs::stat("/etc/selftest/dangling", st, false)), 0);
+    EXPECT_EQ(to_syscall_result(check_directory("/etc/selftest/nested-link")), 0);
+    EXPECT_EQ(to_syscall_result(check_directory("/etc/motd")), -ENOTDIR);
+    EXPECT_EQ(to_syscall_result(check_directory("/etc/nope")), -ENOENT);
 
     memset(path_buf, 'n', 257);
     path_buf[0] = '/';
     path_buf[257] = '\0';
-    EXPECT_EQ(fs::stat(path_buf, st, true), -ENAMETOOLONG);      /* a 256-byte name */
+    EXPECT_EQ(to_syscall_result(fs::stat(path_buf, st, true)), -ENAMETOOLONG);      /* a 256-byte name */
     for (size_t i = 0; i < PATH_MAX; i++)
         path_buf[i] = i % 2 ? '.' : '/';
     path_buf[PATH_MAX - 1] = '\0';
-    EXPECT_EQ(fs::stat(path_buf, st, true), 0);                 /* 4095 characters: the root */
+    EXPECT_EQ(to_syscall_result(fs::stat(path_buf, st, true)), 0);                 /* 4095 characters: the root */
     path_buf[PATH_MAX - 1] = '/';
     path_buf[PATH_MAX] = '\0';
-    EXPECT_EQ(fs::stat(path_buf, st, true), -ENAMETOOLONG);
+    EXPECT_EQ(to_syscall_result(fs::stat(path_buf, st, true)), -ENAMETOOLONG);
 }
 
 KTEST(fs, readlink)
 {
     REQUIRE_INITRD();
     char buf[32];
-    EXPECT_EQ(fs::readlink("/etc/motd.link", buf, sizeof buf), 4);
+    EXPECT_EQ(to_syscall_result(fs::readlink("/etc/motd.link", buf, sizeof buf)), 4);
     EXPECT_EQ(memcmp(buf, "motd", 4), 0);
-    EXPECT_EQ(fs::readlink("/etc/selftest/motd-abs", buf, 4), 4);
+    EXPECT_EQ(to_syscall_result(fs::readlink("/etc/selftest/motd-abs", buf, 4)), 4);
     EXPECT_EQ(memcmp(buf, "/etc", 4), 0);
-    EXPECT_EQ(fs::readlink("/etc/selftest/up", buf, sizeof buf), 7);
-    EXPECT_EQ(fs::readlink("/etc/motd", buf, sizeof buf), -EINVAL);
-    EXPECT_EQ(fs::readlink("/etc/selftest/nope", buf, sizeof buf), -ENOENT);
+    EXPECT_EQ(to_syscall_result(fs::readlink("/etc/selftest/up", buf, sizeof buf)), 7);
+    EXPECT_EQ(to_syscall_result(fs::readlink("/etc/motd", buf, sizeof buf)), -EINVAL);
+    EXPECT_EQ(to_syscall_result(fs::readlink("/etc/selftest/nope", buf, sizeof buf)), -ENOENT);
 }
 
 KTEST(fs, open_flags)
@@ -259,9 +260,9 @@ KTEST(fs, open_flags)
     EXPECT_EQ(open_result("/etc/motd.link", O_RDONLY | O_NOFOLLOW), -ELOOP);
     EXPECT_EQ(open_result("/etc/selftest/loop", O_RDONLY), -ELOOP);
     File* f = nullptr;
-    ASSERT_EQ(fs::open("/etc/selftest", O_RDONLY | O_DIRECTORY, f), 0);
+    ASSERT_EQ(to_syscall_result(open_into("/etc/selftest", O_RDONLY | O_DIRECTORY, f)), 0);
     char buf[8];
-    EXPECT_EQ(f->read(buf, sizeof buf), -EISDIR);
+    EXPECT_EQ(to_syscall_result(f->read(buf, sizeof buf)), -EISDIR);
     f->put();
 }
 
@@ -269,12 +270,12 @@ KTEST(fs, getdents64_lists_a_directory)
 {
     REQUIRE_INITRD();
     File* f = nullptr;
-    ASSERT_EQ(fs::open("/etc/selftest", O_RDONLY | O_DIRECTORY, f), 0);
+    ASSERT_EQ(to_syscall_result(open_into("/etc/selftest", O_RDONLY | O_DIRECTORY, f)), 0);
     u8* buf = reinterpret_cast<u8*>(data_buf);
-    EXPECT_EQ(f->getdents64(buf, 23), -EINVAL);
-    long n = f->getdents64(buf, 4096);
+    EXPECT_EQ(to_syscall_result(f->getdents64(buf, 23)), -EINVAL);
+    long n = to_syscall_result(f->getdents64(buf, 4096));
     ASSERT_GE(n, 24);
-    EXPECT_EQ(f->getdents64(buf + n, 4096), 0);
+    EXPECT_EQ(to_syscall_result(f->getdents64(buf + n, 4096)), 0);
 
     static const struct { const char* name; u8 type; } expected[] = {
         { ".", 4 }, { "..", 4 }, { "dangling", 10 }, { "hello.txt", 8 }, { "loop", 10 },
@@ -307,15 +308,15 @@ KTEST(fs, getdents64_lists_a_directory)
 KTEST(fs, root_has_dev_and_proc)
 {
     FileStat st;
-    ASSERT_EQ(fs::stat("/dev", st, true), 0);
+    ASSERT_EQ(to_syscall_result(fs::stat("/dev", st, true)), 0);
     EXPECT_EQ(st.mode, S_IFDIR | 0755u);
     EXPECT_EQ(st.dev, DEVFS_DEV);
-    ASSERT_EQ(fs::stat("/proc", st, true), 0);
+    ASSERT_EQ(to_syscall_result(fs::stat("/proc", st, true)), 0);
     EXPECT_EQ(st.mode, S_IFDIR | 0555u);
     EXPECT_EQ(st.dev, PROC_DEV);
     EXPECT_EQ(stat_or_zero("/proc/..").ino, stat_or_zero("/").ino);
     EXPECT_EQ(stat_or_zero("/dev/../dev/null").rdev, makedev(1, 3));
-    EXPECT_EQ(check_directory("/dev/"), 0);
+    EXPECT_EQ(to_syscall_result(check_directory("/dev/")), 0);
 }
 
 KTEST(fs, open_files_are_freed)
@@ -329,13 +330,13 @@ KTEST(fs, open_files_are_freed)
     for (u32 round = 0; round < 50; round++) {
         File* files[array_size(paths)] = { };
         for (size_t i = 0; i < array_size(paths); i++)
-            EXPECT_EQ(fs::open(paths[i], O_RDONLY, files[i]), 0);
+            EXPECT_EQ(to_syscall_result(open_into(paths[i], O_RDONLY, files[i])), 0);
         for (File* f : files) {
             if (!f)
                 continue;
             f->get();           /* as dup() does */
-            if (f->read(buf, sizeof buf) == -EISDIR)
-                EXPECT_GT(f->getdents64(buf, sizeof buf), 0);
+            if (to_syscall_result(f->read(buf, sizeof buf)) == -EISDIR)
+                EXPECT_GT(to_syscall_result(f->getdents64(buf, sizeof buf)), 0);
             f->put();
             f->put();
         }

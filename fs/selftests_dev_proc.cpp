@@ -3,6 +3,7 @@
 #include <arch/paging.h>
 #include <fs/device.h>
 #include <fs/mount.h>
+#include <fs/test_support.h>
 #include <kernel/format.h>
 #include <kernel/ktest.h>
 #include <kernel/string.h>
@@ -78,12 +79,17 @@ long meminfo_value(const char* key)
 long read_text(const char* path)
 {
     File* f = nullptr;
-    if (long r = fs::open(path, O_RDONLY, f))
+    if (long r = to_syscall_result(open_into(path, O_RDONLY, f)))
         return r;
     size_t total = 0;
     long n;
-    while ((n = f->read(text + total, 1000 < sizeof text - 1 - total ? 1000 : sizeof text - 1 - total)) > 0)
+    for (;;) {
+        size_t room = sizeof text - 1 - total;
+        n = to_syscall_result(f->read(text + total, room < 1000 ? room : 1000));
+        if (n <= 0)
+            break;
         total += size_t(n);
+    }
     text[total] = '\0';
     f->put();
     return n < 0 ? n : long(total);
@@ -92,38 +98,38 @@ long read_text(const char* path)
 bool has_entry(const char* dir, const char* name)
 {
     File* f = nullptr;
-    if (fs::open(dir, O_RDONLY | O_DIRECTORY, f))
+    if (to_syscall_result(open_into(dir, O_RDONLY | O_DIRECTORY, f)))
         return false;
     static u8 buf[4096];
     bool found = false;
     long n;
-    while (!found && (n = f->getdents64(buf, sizeof buf)) > 0)
+    while (!found && (n = to_syscall_result(f->getdents64(buf, sizeof buf))) > 0)
         for (long at = 0; at < n; at += reinterpret_cast<LinuxDirent64*>(buf + at)->d_reclen)
             found |= strcmp(reinterpret_cast<const char*>(buf + at + DIRENT64_NAME_OFFSET), name) == 0;
     f->put();
     return found;
 }
 
-long pid_text(int pid, TextBuffer& out)
+ErrorOr<void> pid_text(int pid, TextBuffer& out)
 {
     out.printf("pid %d\n", pid);
-    return 0;
+    return {};
 }
 
-long big_text(int, TextBuffer& out)
+ErrorOr<void> big_text(int, TextBuffer& out)
 {
     for (int i = 0; i < 7000; i++)
         out.printf("%09d\n", i);        /* 70000 bytes: more than a text file holds */
-    return 0;
+    return {};
 }
 
-long failing_text(int, TextBuffer&) { return -EIO; }
+ErrorOr<void> failing_text(int, TextBuffer&) { return Error::from_errno(EIO); }
 
-long binary_at(int pid, u64 offset, void* buf, size_t n)
+ErrorOr<size_t> binary_at(int pid, u64 offset, void* buf, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         static_cast<u8*>(buf)[i] = u8(u32(offset + i) * 7 + u32(pid));
-    return long(n);
+    return n;
 }
 
 void register_test_entries()
@@ -172,22 +178,22 @@ KTEST(dev, nodes_with_linux_numbers)
     };
     for (const auto& n : nodes) {
         FileStat st = { };
-        EXPECT_EQ(fs::stat(n.path, st, true), 0);
+        EXPECT_EQ(to_syscall_result(fs::stat(n.path, st, true)), 0);
         EXPECT_EQ(st.mode & S_IFMT, n.type);
         EXPECT_EQ(st.rdev, n.rdev);
         EXPECT_EQ(st.dev, DEVFS_DEV);
         EXPECT_TRUE(has_entry("/dev", n.path + 5));
     }
     FileStat st;
-    EXPECT_EQ(fs::stat("/dev/hda5", st, true), -ENOENT);
-    EXPECT_EQ(fs::stat("/dev/console/", st, true), -ENOTDIR);
+    EXPECT_EQ(to_syscall_result(fs::stat("/dev/hda5", st, true)), -ENOENT);
+    EXPECT_EQ(to_syscall_result(fs::stat("/dev/console/", st, true)), -ENOTDIR);
 }
 
 KTEST(dev, disks_wait_for_their_driver)
 {
     File* f = nullptr;
-    EXPECT_EQ(fs::open("/dev/hda", O_RDWR, f), -ENXIO);
-    EXPECT_EQ(fs::open("/dev/hdd4", O_RDONLY, f), -ENXIO);
+    EXPECT_EQ(to_syscall_result(open_into("/dev/hda", O_RDWR, f)), -ENXIO);
+    EXPECT_EQ(to_syscall_result(open_into("/dev/hdd4", O_RDONLY, f)), -ENXIO);
     EXPECT_EQ(f, nullptr);
 }
 
@@ -196,21 +202,21 @@ KTEST(dev, null_and_zero)
     File* f = nullptr;
     char buf[32];
     i64 pos = -1;
-    ASSERT_EQ(fs::open("/dev/null", O_RDWR, f), 0);
-    EXPECT_EQ(f->read(buf, sizeof buf), 0);
-    EXPECT_EQ(f->write("abc", 3), 3);
-    EXPECT_EQ(f->lseek(100, SEEK_SET, pos), 0);
+    ASSERT_EQ(to_syscall_result(open_into("/dev/null", O_RDWR, f)), 0);
+    EXPECT_EQ(to_syscall_result(f->read(buf, sizeof buf)), 0);
+    EXPECT_EQ(to_syscall_result(f->write("abc", 3)), 3);
+    EXPECT_EQ(to_syscall_result(seek_into(*f, 100, SEEK_SET, pos)), 0);
     EXPECT_EQ(pos, 0);
-    EXPECT_EQ(f->ioctl(0x5401, 0), -ENOTTY);
+    EXPECT_EQ(to_syscall_result(f->ioctl(0x5401, Userspace<void*>())), -ENOTTY);
     FileStat st;
-    EXPECT_EQ(f->stat(st), 0);
+    EXPECT_EQ(to_syscall_result(f->stat(st)), 0);
     EXPECT_EQ(st.rdev, makedev(1, 3));
     EXPECT_EQ(f->flags(), O_RDWR);
     f->put();
 
-    ASSERT_EQ(fs::open("/dev/zero", O_RDONLY, f), 0);
+    ASSERT_EQ(to_syscall_result(open_into("/dev/zero", O_RDONLY, f)), 0);
     memset(buf, 0x55, sizeof buf);
-    EXPECT_EQ(f->read(buf, sizeof buf), long(sizeof buf));
+    EXPECT_EQ(to_syscall_result(f->read(buf, sizeof buf)), long(sizeof buf));
     u32 nonzero = 0;
     for (char c : buf)
         nonzero += c != 0;
@@ -221,18 +227,18 @@ KTEST(dev, null_and_zero)
 KTEST(dev, console_writes_and_answers_tty_ioctls)
 {
     File* f = nullptr;
-    ASSERT_EQ(fs::open("/dev/console", O_RDWR, f), 0);
+    ASSERT_EQ(to_syscall_result(open_into("/dev/console", O_RDWR, f)), 0);
     const char line[] = "# /dev/console write\n";
-    EXPECT_EQ(f->write(line, sizeof line - 1), long(sizeof line - 1));
-    EXPECT_EQ(f->read(nullptr, 0), 0);
-    i64 pos;
-    EXPECT_EQ(f->lseek(0, SEEK_SET, pos), -ESPIPE);
-    EXPECT_EQ(f->read_page(0, nullptr), -EACCES);
+    EXPECT_EQ(to_syscall_result(f->write(line, sizeof line - 1)), long(sizeof line - 1));
+    EXPECT_EQ(to_syscall_result(f->read(nullptr, 0)), 0);
+    i64 pos = -1;
+    EXPECT_EQ(to_syscall_result(seek_into(*f, 0, SEEK_SET, pos)), -ESPIPE);
+    EXPECT_EQ(to_syscall_result(f->read_page(0, nullptr)), -EACCES);
 
     ScratchUserPage user;
     ASSERT_TRUE(user.mapped());
     const u32 TCGETS = 0x5401, TIOCGWINSZ = 0x5413;
-    EXPECT_EQ(f->ioctl(TCGETS, ScratchUserPage::ADDRESS), 0);
+    EXPECT_EQ(to_syscall_result(f->ioctl(TCGETS, Userspace<void*>(ScratchUserPage::ADDRESS))), 0);
     u32 flags[4];
     memcpy(flags, user.contents(), sizeof flags);
     EXPECT_EQ(flags[3] & 02, 02u);          /* c_lflag: ICANON */
@@ -243,19 +249,19 @@ KTEST(dev, console_writes_and_answers_tty_ioctls)
     EXPECT_EQ(user.contents()[17 + 4], 4);  /* VEOF: ^D */
     EXPECT_EQ(user.contents()[17 + 6], 1);  /* VMIN */
 
-    EXPECT_EQ(f->ioctl(TIOCGWINSZ, ScratchUserPage::ADDRESS + 100), 0);
+    EXPECT_EQ(to_syscall_result(f->ioctl(TIOCGWINSZ, Userspace<void*>(ScratchUserPage::ADDRESS + 100))), 0);
     u16 winsize[4];
     memcpy(winsize, user.contents() + 100, sizeof winsize);
     EXPECT_EQ(winsize[0], 25);
     EXPECT_EQ(winsize[1], 80);
 
-    EXPECT_EQ(f->ioctl(TCGETS, ScratchUserPage::ADDRESS + 0x1000), -EFAULT);   /* unmapped */
-    EXPECT_EQ(f->ioctl(TCGETS, PAGE_OFFSET), -EFAULT);                       /* kernel */
-    EXPECT_EQ(f->ioctl(0x1234, ScratchUserPage::ADDRESS), -ENOTTY);
+    EXPECT_EQ(to_syscall_result(f->ioctl(TCGETS, Userspace<void*>(ScratchUserPage::ADDRESS + 0x1000))), -EFAULT);   /* unmapped */
+    EXPECT_EQ(to_syscall_result(f->ioctl(TCGETS, Userspace<void*>(PAGE_OFFSET))), -EFAULT);                       /* kernel */
+    EXPECT_EQ(to_syscall_result(f->ioctl(0x1234, Userspace<void*>(ScratchUserPage::ADDRESS))), -ENOTTY);
     f->put();
 
-    ASSERT_EQ(fs::open("/dev/tty", O_WRONLY, f), 0);
-    EXPECT_EQ(f->ioctl(TIOCGWINSZ, ScratchUserPage::ADDRESS), 0);
+    ASSERT_EQ(to_syscall_result(open_into("/dev/tty", O_WRONLY, f)), 0);
+    EXPECT_EQ(to_syscall_result(f->ioctl(TIOCGWINSZ, Userspace<void*>(ScratchUserPage::ADDRESS))), 0);
     f->put();
 }
 
@@ -263,7 +269,7 @@ KTEST(proc, meminfo_matches_mm)
 {
     const u32 before = nr_free_pages();
     File* f = nullptr;
-    ASSERT_EQ(fs::open("/proc/meminfo", O_RDONLY, f), 0);
+    ASSERT_EQ(to_syscall_result(open_into("/proc/meminfo", O_RDONLY, f)), 0);
     const u32 after_open = nr_free_pages();
     f->put();
     ASSERT_GE(read_text("/proc/meminfo"), 0);
@@ -278,42 +284,42 @@ KTEST(proc, meminfo_matches_mm)
     EXPECT_EQ(meminfo_value("SwapFree:"), 0);
 
     FileStat st;
-    ASSERT_EQ(fs::stat("/proc/meminfo", st, true), 0);
+    ASSERT_EQ(to_syscall_result(fs::stat("/proc/meminfo", st, true)), 0);
     EXPECT_EQ(st.mode, S_IFREG | 0444u);
     EXPECT_EQ(st.size, 0u);                 /* as Linux: the length is known only when read */
     EXPECT_TRUE(has_entry("/proc", "meminfo"));
-    EXPECT_EQ(fs::open("/proc/meminfo", O_WRONLY, f), -EACCES);
-    EXPECT_EQ(fs::open("/proc/meminfo", O_RDONLY | O_TRUNC, f), -EACCES);
-    EXPECT_EQ(fs::open("/proc/new", O_WRONLY | O_CREAT, f), -EROFS);
+    EXPECT_EQ(to_syscall_result(open_into("/proc/meminfo", O_WRONLY, f)), -EACCES);
+    EXPECT_EQ(to_syscall_result(open_into("/proc/meminfo", O_RDONLY | O_TRUNC, f)), -EACCES);
+    EXPECT_EQ(to_syscall_result(open_into("/proc/new", O_WRONLY | O_CREAT, f)), -EROFS);
 }
 
 KTEST(proc, text_files_are_snapshots)
 {
     register_test_entries();
     File* f = nullptr;
-    ASSERT_EQ(fs::open("/proc/ktest-text", O_RDONLY, f), 0);
+    ASSERT_EQ(to_syscall_result(open_into("/proc/ktest-text", O_RDONLY, f)), 0);
     char buf[16] = { };
-    EXPECT_EQ(f->read(buf, 3), 3);
-    EXPECT_EQ(f->read(buf + 3, sizeof buf - 4), 4);
+    EXPECT_EQ(to_syscall_result(f->read(buf, 3)), 3);
+    EXPECT_EQ(to_syscall_result(f->read(buf + 3, sizeof buf - 4)), 4);
     EXPECT_STREQ(buf, "pid -1\n");
-    EXPECT_EQ(f->read(buf, sizeof buf), 0);
-    i64 pos;
-    EXPECT_EQ(f->lseek(-3, SEEK_END, pos), 0);
+    EXPECT_EQ(to_syscall_result(f->read(buf, sizeof buf)), 0);
+    i64 pos = -1;
+    EXPECT_EQ(to_syscall_result(seek_into(*f, -3, SEEK_END, pos)), 0);
     EXPECT_EQ(pos, 4);
-    EXPECT_EQ(f->read(buf, sizeof buf), 3);
-    EXPECT_EQ(f->read_page(0, text), -EACCES);
+    EXPECT_EQ(to_syscall_result(f->read(buf, sizeof buf)), 3);
+    EXPECT_EQ(to_syscall_result(f->read_page(0, text)), -EACCES);
     f->put();
 
-    EXPECT_EQ(fs::open("/proc/ktest-error", O_RDONLY, f), -EIO);
+    EXPECT_EQ(to_syscall_result(open_into("/proc/ktest-error", O_RDONLY, f)), -EIO);
     EXPECT_EQ(f, nullptr);
 
     /* 70000 bytes generated, 64 KB kept; the pages go back at close. */
     const u32 before = nr_free_pages();
-    ASSERT_EQ(fs::open("/proc/ktest-big", O_RDONLY, f), 0);
+    ASSERT_EQ(to_syscall_result(open_into("/proc/ktest-big", O_RDONLY, f)), 0);
     EXPECT_LE(nr_free_pages(), before - 16);      /* 16 pages of text, perhaps a slab page */
     u32 total = 0, wrong = 0;
     long n;
-    while ((n = f->read(text, 999)) > 0) {
+    while ((n = to_syscall_result(f->read(text, 999))) > 0) {
         for (long i = 0; i < n; i++, total++) {
             char line[16];
             kfmt::snprintf(line, sizeof line, "%09u\n", total / 10);
@@ -331,19 +337,19 @@ KTEST(proc, binary_files_read_at_any_offset)
 {
     register_test_entries();
     File* f = nullptr;
-    ASSERT_EQ(fs::open("/proc/ktest-binary", O_RDONLY, f), 0);
+    ASSERT_EQ(to_syscall_result(open_into("/proc/ktest-binary", O_RDONLY, f)), 0);
     u8 buf[16];
-    i64 pos;
-    EXPECT_EQ(f->lseek(0x7ff000, SEEK_SET, pos), 0);
-    EXPECT_EQ(f->read(buf, 8), 8);
+    i64 pos = -1;
+    EXPECT_EQ(to_syscall_result(seek_into(*f, 0x7ff000, SEEK_SET, pos)), 0);
+    EXPECT_EQ(to_syscall_result(f->read(buf, 8)), 8);
     EXPECT_EQ(buf[0], u8(0x7ff000 * 7 - 1));
     EXPECT_EQ(buf[7], u8((0x7ff000 + 7) * 7 - 1));
     EXPECT_EQ(f->offset(), 0x7ff008);
-    EXPECT_EQ(f->lseek(8, SEEK_CUR, pos), 0);
+    EXPECT_EQ(to_syscall_result(seek_into(*f, 8, SEEK_CUR, pos)), 0);
     EXPECT_EQ(pos, 0x7ff010);
-    EXPECT_EQ(f->lseek(0, SEEK_END, pos), -EINVAL);
-    EXPECT_EQ(f->lseek(i64(1) << 40, SEEK_SET, pos), 0);
-    EXPECT_EQ(f->read(buf, 1), 1);
+    EXPECT_EQ(to_syscall_result(seek_into(*f, 0, SEEK_END, pos)), -EINVAL);
+    EXPECT_EQ(to_syscall_result(seek_into(*f, i64(1) << 40, SEEK_SET, pos)), 0);
+    EXPECT_EQ(to_syscall_result(f->read(buf, 1)), 1);
     f->put();
 }
 
@@ -362,7 +368,7 @@ KTEST(proc, process_directories)
     EXPECT_FALSE(has_entry("/proc", "2"));
     EXPECT_TRUE(has_entry("/proc/42", "ktest-pid"));
     char buf[16] = { };
-    EXPECT_EQ(fs::readlink("/proc/self", buf, sizeof buf), 1);
+    EXPECT_EQ(to_syscall_result(fs::readlink("/proc/self", buf, sizeof buf)), 1);
     EXPECT_STREQ(buf, "7");
     EXPECT_EQ(read_text("/proc/42/ktest-pid"), 7);
     EXPECT_STREQ(text, "pid 42\n");
@@ -372,21 +378,21 @@ KTEST(proc, process_directories)
     EXPECT_STREQ(text, "pid 1\n");
 
     FileStat st, other;
-    ASSERT_EQ(fs::stat("/proc/42", st, true), 0);
+    ASSERT_EQ(to_syscall_result(fs::stat("/proc/42", st, true)), 0);
     EXPECT_EQ(st.mode, S_IFDIR | 0555u);
-    ASSERT_EQ(fs::stat("/proc/self", other, true), 0);
+    ASSERT_EQ(to_syscall_result(fs::stat("/proc/self", other, true)), 0);
     EXPECT_NE(st.ino, other.ino);
-    ASSERT_EQ(fs::stat("/proc/self", other, false), 0);
+    ASSERT_EQ(to_syscall_result(fs::stat("/proc/self", other, false)), 0);
     EXPECT_EQ(other.mode & S_IFMT, S_IFLNK);
-    ASSERT_EQ(fs::stat("/proc/42/ktest-pid", st, true), 0);
-    ASSERT_EQ(fs::stat("/proc/7/ktest-pid", other, true), 0);
+    ASSERT_EQ(to_syscall_result(fs::stat("/proc/42/ktest-pid", st, true)), 0);
+    ASSERT_EQ(to_syscall_result(fs::stat("/proc/7/ktest-pid", other, true)), 0);
     EXPECT_NE(st.ino, other.ino);
 
-    EXPECT_EQ(fs::stat("/proc/2", st, true), -ENOENT);
-    EXPECT_EQ(fs::stat("/proc/042", st, true), -ENOENT);
-    EXPECT_EQ(fs::stat("/proc/42/nope", st, true), -ENOENT);
-    EXPECT_EQ(fs::stat("/proc/42/ktest-pid/", st, true), -ENOTDIR);
-    EXPECT_EQ(fs::stat("/proc/ktest-pid", st, true), -ENOENT);
+    EXPECT_EQ(to_syscall_result(fs::stat("/proc/2", st, true)), -ENOENT);
+    EXPECT_EQ(to_syscall_result(fs::stat("/proc/042", st, true)), -ENOENT);
+    EXPECT_EQ(to_syscall_result(fs::stat("/proc/42/nope", st, true)), -ENOENT);
+    EXPECT_EQ(to_syscall_result(fs::stat("/proc/42/ktest-pid/", st, true)), -ENOTDIR);
+    EXPECT_EQ(to_syscall_result(fs::stat("/proc/ktest-pid", st, true)), -ENOENT);
 
     proc_restore_process_directory(had ? &saved : nullptr);
 }
@@ -397,8 +403,8 @@ KTEST(proc, no_process_table_no_self)
     bool had = proc_process_directory(saved);
     proc_restore_process_directory(nullptr);
     FileStat st;
-    EXPECT_EQ(fs::stat("/proc/self", st, false), -ENOENT);
-    EXPECT_EQ(fs::stat("/proc/1", st, true), -ENOENT);
+    EXPECT_EQ(to_syscall_result(fs::stat("/proc/self", st, false)), -ENOENT);
+    EXPECT_EQ(to_syscall_result(fs::stat("/proc/1", st, true)), -ENOENT);
     EXPECT_FALSE(has_entry("/proc", "self"));
     EXPECT_TRUE(has_entry("/proc", "meminfo"));
     proc_restore_process_directory(had ? &saved : nullptr);

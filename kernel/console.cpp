@@ -103,7 +103,7 @@ bool cook_input()
 
 } // namespace
 
-long tty_read(char* buf, size_t n)
+size_t tty_read(char* buf, size_t n)
 {
     while (!cook_input())
         console_wait_for_input();
@@ -122,11 +122,11 @@ long tty_read(char* buf, size_t n)
         line_length -= line_ready;
         line_ready = line_read = 0;
     }
-    return long(k);
+    return k;
 }
 
-long tty_write(const char* buf, size_t n)
+size_t tty_write(const char* buf, size_t n)
 {
     console_write(buf, n);
-    return long(n);
+    return n;
 }

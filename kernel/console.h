@@ -27,5 +27,5 @@ void console_wait_for_input();  /* sleeps until console_input may have run */
  * at a time; read returns what is left of the current line, up to n bytes, and 0 for a
  * Ctrl-D at the start of a line. Blocks until a line is complete.
  */
-long tty_read(char* buf, size_t n);
-long tty_write(const char* buf, size_t n);
+size_t tty_read(char* buf, size_t n);
+size_t tty_write(const char* buf, size_t n);

@@ -4,6 +4,7 @@
  */
 #pragma once
 
+#include <kernel/error.h>
 #include <kernel/types.h>
 
 struct Elf32Header {
@@ -34,6 +35,6 @@ struct ElfImage {
 
 /*
  * Checks the first `size` bytes of a file (at least its first page) as a static
- * executable for this kernel: 0 and `image` filled, or -ENOEXEC.
+ * executable for this kernel: `image` filled, or ENOEXEC.
  */
-long elf_check(const void* head, size_t size, u32 task_size, ElfImage& image);
+ErrorOr<void> elf_check(const void* head, size_t size, u32 task_size, ElfImage& image);

@@ -33,78 +33,73 @@ enum AuxType : u32 {
 /* argv and envp strings, gathered before the old address space goes away. */
 class ArgStrings {
 public:
-    long add(const char* s, size_t len)
+    ErrorOr<void> add(const char* s, size_t len)
     {
         if (m_size + len + 1 > MAX_ARG_PAGES * PAGE_SIZE)
-            return -E2BIG;
+            return Error::from_errno(E2BIG);
         for (size_t i = 0; i <= len; i++) {
             if (m_size % PAGE_SIZE == 0 && m_size / PAGE_SIZE == m_nr_pages) {
                 mm::PageHolder page(__get_free_page(Gfp::Kernel));
                 if (!page)
-                    return -ENOMEM;
+                    return Error::from_errno(ENOMEM);
                 m_pages[m_nr_pages++] = std::move(page);
             }
             m_pages[m_size / PAGE_SIZE].as_ptr<char>()[m_size % PAGE_SIZE] = i < len ? s[i] : '\0';
             m_size++;
         }
         m_count++;
-        return 0;
+        return {};
     }
 
     /* A NULL-terminated array of user string pointers. */
-    long add_user_vector(u32 vector)
+    ErrorOr<void> add_user_vector(Userspace<const u32*> vector)
     {
-        if (!vector)
-            return 0;
+        if (vector.is_null())
+            return {};
         if (!m_scratch && !(m_scratch = mm::PageHolder(__get_free_page(Gfp::Kernel))))
-            return -ENOMEM;
+            return Error::from_errno(ENOMEM);
         for (u32 i = 0;; i++) {
             u32 ptr;
-            if (copy_from_user(&ptr, vector + 4 * i, 4))
-                return -EFAULT;
+            TRY(copy_from_user(ptr, vector.element(i)));
             if (!ptr)
-                return 0;
-            long len = strncpy_from_user(m_scratch.as_ptr<char>(), ptr, PAGE_SIZE);
-            if (len == -ENAMETOOLONG)
-                return -E2BIG;
-            if (len < 0)
-                return len;
-            if (long err = add(m_scratch.as_ptr<char>(), size_t(len)))
-                return err;
+                return {};
+            /* The pointer is the user's, read from the user's array. */
+            ErrorOr<size_t> len = strncpy_from_user(m_scratch.as_ptr<char>(),
+                                                    Userspace<const char*>(ptr), PAGE_SIZE);
+            if (len.is_error())
+                return len.error().code() == ENAMETOOLONG ? Error::from_errno(E2BIG) : len.error();
+            TRY(add(m_scratch.as_ptr<char>(), len.value()));
         }
     }
 
     u32 count() const { return m_count; }
     u32 size() const { return m_size; }
 
-    /* Copies the strings to user address `to` and the pointers to each to `pointers`. */
-    long copy_out(u32 to, u32 pointers, u32 first, u32 n) const
+    /*
+     * For strings n from `first` on, copied to user address `to` by copy_blob: their
+     * addresses into the user array `pointers`.
+     */
+    ErrorOr<void> copy_out(u32 to, Userspace<u32*> pointers, u32 first, u32 n) const
     {
         u32 offset = 0, index = 0;
         for (u32 pos = 0; pos < m_size && index < first + n; pos++) {
-            if (pos == offset) {
-                if (index >= first) {
-                    u32 p = to + pos;
-                    if (copy_to_user(pointers + 4 * (index - first), &p, 4))
-                        return -EFAULT;
-                }
-            }
+            if (pos == offset && index >= first)
+                TRY(copy_to_user(pointers.element(index - first), to + pos));
             if (m_pages[pos / PAGE_SIZE].as_ptr<char>()[pos % PAGE_SIZE] == '\0') {
                 index++;
                 offset = pos + 1;
             }
         }
-        return 0;
+        return {};
     }
 
-    long copy_blob(u32 to) const
+    ErrorOr<void> copy_blob(Userspace<char*> to) const
     {
         for (u32 i = 0; i < m_nr_pages; i++) {
             u32 n = m_size - i * PAGE_SIZE < PAGE_SIZE ? m_size - i * PAGE_SIZE : PAGE_SIZE;
-            if (copy_to_user(to + i * PAGE_SIZE, m_pages[i].as_ptr(), n))
-                return -EFAULT;
+            TRY(copy_to_user(to.offset(i * PAGE_SIZE), m_pages[i].as_ptr(), n));
         }
-        return 0;
+        return {};
     }
 
 private:
@@ -125,34 +120,31 @@ u32 next_random()
     return random_state;
 }
 
-long push(u32& sp, const void* data, size_t n)
+/* The new program's stack is the kernel's to lay out: its addresses are made here. */
+ErrorOr<void> push(u32& sp, const void* data, size_t n)
 {
     sp -= u32(n);
-    return copy_to_user(sp, data, n);
+    return copy_to_user(Userspace<void*>(sp), data, n);
 }
 
 /* The initial stack of the i386 System V ABI: argc, argv, envp, auxv, then the strings. */
-long build_stack(TrapFrame& frame, const ArgStrings& args, u32 argc, const ElfImage& image,
-                 const char* execfn)
+ErrorOr<void> build_stack(TrapFrame& frame, const ArgStrings& args, u32 argc,
+                          const ElfImage& image, const char* execfn)
 {
     u32 sp = mm::STACK_TOP;
     u32 strings = (sp - args.size()) & ~3u;
-    if (args.copy_blob(strings))
-        return -EFAULT;
+    TRY(args.copy_blob(Userspace<char*>(strings)));
     sp = strings;
     u32 random[4];
     for (u32& r : random)
         r = next_random();
-    if (push(sp, random, sizeof random))
-        return -EFAULT;
+    TRY(push(sp, random, sizeof random));
     u32 at_random = sp;
     const char* platform = cpu_platform();
-    if (push(sp, platform, strlen(platform) + 1))
-        return -EFAULT;
+    TRY(push(sp, platform, strlen(platform) + 1));
     u32 at_platform = sp;
     size_t fn_len = strlen(execfn) + 1;
-    if (push(sp, execfn, fn_len))
-        return -EFAULT;
+    TRY(push(sp, execfn, fn_len));
     u32 at_execfn = sp;
 
     const u32 aux[][2] = {
@@ -166,12 +158,15 @@ long build_stack(TrapFrame& frame, const ArgStrings& args, u32 argc, const ElfIm
     u32 envc = args.count() - argc;
     u32 words = 1 + argc + 1 + envc + 1 + 2 * u32(array_size(aux));
     sp = (sp - words * 4) & ~15u;
-    u32 argv = sp + 4, envp = argv + 4 * (argc + 1), auxv = envp + 4 * (envc + 1);
-    u32 zero = 0;
-    if (copy_to_user(sp, &argc, 4) || args.copy_out(strings, argv, 0, argc)
-        || copy_to_user(argv + 4 * argc, &zero, 4) || args.copy_out(strings, envp, argc, envc)
-        || copy_to_user(envp + 4 * envc, &zero, 4) || copy_to_user(auxv, aux, sizeof aux))
-        return -EFAULT;
+    Userspace<u32*> argv(sp + 4);
+    Userspace<u32*> envp = argv.element(argc + 1);
+    Userspace<void*> auxv = envp.element(envc + 1);
+    TRY(copy_to_user(Userspace<u32*>(sp), argc));
+    TRY(args.copy_out(strings, argv, 0, argc));
+    TRY(copy_to_user(argv.element(argc), 0u));
+    TRY(args.copy_out(strings, envp, argc, envc));
+    TRY(copy_to_user(envp.element(envc), 0u));
+    TRY(copy_to_user(auxv, aux, sizeof aux));
 
     memset(&frame, 0, sizeof frame);
     frame.eip = image.entry;
@@ -179,11 +174,12 @@ long build_stack(TrapFrame& frame, const ArgStrings& args, u32 argc, const ElfIm
     frame.eflags = 0x202;
     frame.user_esp = sp;
     frame.user_ss = frame.ds = frame.es = USER_DS;
-    return 0;
+    return {};
 }
 
 /* Maps the image's segments and the stack into the (empty) address space. */
-long map_image(mm::AddressSpace& as, fs::File* file, const fs::FileStat& st, const ElfImage& image)
+ErrorOr<void> map_image(mm::AddressSpace& as, fs::File* file, const fs::FileStat& st,
+                        const ElfImage& image)
 {
     u32 highest = 0;
     for (size_t i = 0; i < image.nr_segments; i++) {
@@ -201,13 +197,11 @@ long map_image(mm::AddressSpace& as, fs::File* file, const fs::FileStat& st, con
             r.file_end = file_end;
             r.dev = st.dev;
             r.ino = st.ino;
-            if (long err = as.map(r))
-                return err;
+            TRY(as.map(r));
         }
         u32 anon_start = s.filesz ? file_pages_end : start;
         if (end > anon_start)
-            if (long err = as.map({ anon_start, end, prot, mm::RegionKind::Anonymous }))
-                return err;
+            TRY(as.map({ anon_start, end, prot, mm::RegionKind::Anonymous }));
         if (s.flags & PF_X) {
             as.start_code = start;
             as.end_code = s.vaddr + s.filesz;
@@ -238,7 +232,7 @@ void flush_old_exec(Task* t, const char* path)
             a = SigAction();
     for (u64& d : t->tls)
         d = 0;
-    t->clear_child_tid = t->set_child_tid = 0;
+    t->clear_child_tid = t->set_child_tid = Userspace<int*>();
     const char* base = path;
     for (const char* p = path; *p; p++)
         if (*p == '/')
@@ -251,29 +245,29 @@ void flush_old_exec(Task* t, const char* path)
     arch::fpu_restore(t->fpu);
 }
 
-long do_execve(const char* path, ArgStrings& args, u32 argc)
+/* The executable's headers checked and kept in image; file stays open for the mapping. */
+ErrorOr<void> check_executable(fs::File& file, fs::FileStat& st, ElfImage& image)
 {
-    fs::File* file;
-    if (long err = fs::open(path, fs::O_RDONLY, file))
-        return err;
+    TRY(file.stat(st));
+    if ((st.mode & fs::S_IFMT) != fs::S_IFREG || !(st.mode & 0111))
+        return Error::from_errno(EACCES);
+    mm::PageHolder head(get_free_page(Gfp::Kernel));
+    if (!head)
+        return Error::from_errno(ENOMEM);
+    ErrorOr<size_t> got = file.read_page(0, head.as_ptr());
+    if (got.is_error())
+        return got.error();
+    return elf_check(head.as_ptr(), got.value(), TASK_SIZE, image);
+}
+
+ErrorOr<void> do_execve(const char* path, ArgStrings& args, u32 argc)
+{
+    fs::File* file = TRY(fs::open(path, fs::O_RDONLY));
     fs::FileStat st;
-    long err = file->stat(st);
-    if (!err && (st.mode & fs::S_IFMT) != fs::S_IFREG)
-        err = -EACCES;
-    if (!err && !(st.mode & 0111))
-        err = -EACCES;
-    mm::PageHolder head(err ? VirtAddr() : get_free_page(Gfp::Kernel));
-    if (!err && !head)
-        err = -ENOMEM;
     ElfImage image;
-    if (!err) {
-        long got = file->read_page(0, head.as_ptr());
-        err = got < 0 ? got : elf_check(head.as_ptr(), size_t(got), TASK_SIZE, image);
-    }
-    head.reset();                       /* what the headers say is in `image` now */
-    if (err) {
+    if (ErrorOr<void> checked = check_executable(*file, st, image); checked.is_error()) {
         file->put();
-        return err;
+        return checked;
     }
 
     /* The point of no return: the old program is gone from here on. */
@@ -284,13 +278,13 @@ long do_execve(const char* path, ArgStrings& args, u32 argc)
     for (; path[n] && n < sizeof t->mm->exe_path - 1; n++)
         t->mm->exe_path[n] = path[n];
     t->mm->exe_path[n] = '\0';
-    err = map_image(*t->mm, file, st, image);
+    ErrorOr<void> result = map_image(*t->mm, file, st, image);
     file->put();                        /* the regions hold their own references */
-    if (!err)
-        err = build_stack(t->user_frame(), args, argc, image, path);
-    if (err)
-        do_exit(exit_status_signal(err == -ENOMEM ? SIGKILL : SIGSEGV));
-    return 0;
+    if (!result.is_error())
+        result = build_stack(t->user_frame(), args, argc, image, path);
+    if (result.is_error())
+        do_exit(exit_status_signal(result.error().code() == ENOMEM ? SIGKILL : SIGSEGV));
+    return {};
 }
 
 } // namespace
@@ -309,36 +303,30 @@ const char* cpu_platform()
     return family <= 4 ? "i486" : family == 5 ? "i586" : "i686";
 }
 
-long kernel_execve(const char* path)
+ErrorOr<void> kernel_execve(const char* path)
 {
     ArgStrings args;
-    size_t len = strlen(path);
-    long err = args.add(path, len);
-    for (size_t i = 0; !err && i < command_line.init_argc; i++)
-        err = args.add(command_line.init_argv[i], strlen(command_line.init_argv[i]));
+    TRY(args.add(path, strlen(path)));
+    for (size_t i = 0; i < command_line.init_argc; i++)
+        TRY(args.add(command_line.init_argv[i], strlen(command_line.init_argv[i])));
     u32 argc = args.count();
     static const char* const default_env[] = { "HOME=/", "TERM=linux", "PATH=/bin:/sbin:/tests" };
     for (const char* e : default_env)
-        if (!err)
-            err = args.add(e, strlen(e));
-    for (size_t i = 0; !err && i < command_line.init_envc; i++)
-        err = args.add(command_line.init_envp[i], strlen(command_line.init_envp[i]));
-    if (err)
-        return err;
+        TRY(args.add(e, strlen(e)));
+    for (size_t i = 0; i < command_line.init_envc; i++)
+        TRY(args.add(command_line.init_envp[i], strlen(command_line.init_envp[i])));
     random_state ^= arch_entropy();
     return do_execve(path, args, argc);
 }
 
-long sys_execve(u32 path_addr, u32 argv, u32 envp)
+ErrorOr<void> sys_execve(Userspace<const char*> path_addr, Userspace<const u32*> argv,
+                         Userspace<const u32*> envp)
 {
     PathBuffer path;
-    if (long err = path.from_user(path_addr))
-        return err;
+    TRY(path.from_user(path_addr));
     ArgStrings args;
-    if (long err = args.add_user_vector(argv))
-        return err;
+    TRY(args.add_user_vector(argv));
     u32 argc = args.count();
-    if (long err = args.add_user_vector(envp))
-        return err;
+    TRY(args.add_user_vector(envp));
     return do_execve(path.get(), args, argc);
 }

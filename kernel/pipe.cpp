@@ -39,10 +39,10 @@ public:
             delete m_pipe;
     }
 
-    long read(void* buf, size_t n) override
+    ErrorOr<size_t> read(void* buf, size_t n) override
     {
         if (m_writer)
-            return -EBADF;
+            return Error::from_errno(EBADF);
         Pipe& p = *m_pipe;
         for (;;) {
             arch::InterruptDisabler guard;
@@ -52,29 +52,29 @@ public:
                     static_cast<char*>(buf)[i] = p.data()[(p.tail + i) % PAGE_SIZE];
                 p.tail += u32(k);
                 wake_up(p.wait);
-                return long(k);
+                return k;
             }
             if (!p.writers || !n)
-                return 0;
+                return 0u;
             if (m_flags & fs::O_NONBLOCK)
-                return -EAGAIN;
+                return Error::from_errno(EAGAIN);
             if (wait_event(p.wait, Interruptible::Yes, [&p] { return p.used() || !p.writers; })
                 == WaitResult::Interrupted)
-                return -EINTR;
+                return Error::from_errno(EINTR);
         }
     }
 
-    long write(const void* buf, size_t n) override
+    ErrorOr<size_t> write(const void* buf, size_t n) override
     {
         if (!m_writer)
-            return -EBADF;
+            return Error::from_errno(EBADF);
         Pipe& p = *m_pipe;
         size_t done = 0;
         while (done < n) {
             arch::InterruptDisabler guard;
             if (!p.readers) {
                 send_signal(*current, SIGPIPE);
-                return done ? long(done) : -EPIPE;
+                return bytes_or_error(done, Error::from_errno(EPIPE));
             }
             size_t room = PAGE_SIZE - p.used();
             if (room) {
@@ -87,38 +87,39 @@ public:
                 continue;
             }
             if (m_flags & fs::O_NONBLOCK)
-                return done ? long(done) : -EAGAIN;
+                return bytes_or_error(done, Error::from_errno(EAGAIN));
             if (wait_event(p.wait, Interruptible::Yes, [&p] { return p.used() < PAGE_SIZE || !p.readers; })
                 == WaitResult::Interrupted)
-                return done ? long(done) : -EINTR;
+                return bytes_or_error(done, Error::from_errno(EINTR));
         }
-        return long(done);
+        return done;
     }
 
-    long lseek(i64, int, i64&) override { return -ESPIPE; }
+    ErrorOr<i64> lseek(i64, int) override { return Error::from_errno(ESPIPE); }
 
-    long stat(fs::FileStat& st) override
+    ErrorOr<void> stat(fs::FileStat& st) override
     {
         st = { };
         st.dev = 0x0C;                  /* pipefs, as Linux numbers it in its own way */
         st.ino = u32(uintptr_t(m_pipe) >> 4);
         st.mode = fs::S_IFIFO | 0600;
         st.nlink = 1;
-        return 0;
+        return {};
     }
 
 private:
+
     Pipe* m_pipe;
     bool m_writer;
 };
 
 } // namespace
 
-long make_pipe(fs::File* ends[2])
+ErrorOr<void> make_pipe(fs::File* ends[2])
 {
     Pipe* pipe = new (std::nothrow) Pipe;
     if (!pipe)
-        return -ENFILE;
+        return Error::from_errno(ENFILE);
     pipe->buffer = mm::PageHolder(__get_free_page(Gfp::Kernel));
     ends[0] = pipe->buffer ? new (std::nothrow) PipeEnd(pipe, false) : nullptr;
     ends[1] = ends[0] ? new (std::nothrow) PipeEnd(pipe, true) : nullptr;
@@ -129,7 +130,7 @@ long make_pipe(fs::File* ends[2])
         } else {
             delete pipe;
         }
-        return -ENFILE;
+        return Error::from_errno(ENFILE);
     }
-    return 0;
+    return {};
 }

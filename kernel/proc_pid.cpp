@@ -17,14 +17,14 @@ Task* live_task(int pid)
     return t && t->state != TaskState::Zombie ? t : nullptr;
 }
 
-long generate_maps(int pid, fs::TextBuffer& out)
+ErrorOr<void> generate_maps(int pid, fs::TextBuffer& out)
 {
     Task* t = find_task(pid);
     if (!t)
-        return -ESRCH;
+        return Error::from_errno(ESRCH);
     mm::AddressSpace* as = t->mm;
     if (!as)
-        return 0;                       /* a zombie has no memory left */
+        return {};                      /* a zombie has no memory left */
     for (mm::Region* r = as->regions(); r; r = r->next) {
         const char* name = "";
         u32 offset = 0, dev = 0, ino = 0;
@@ -49,14 +49,14 @@ long generate_maps(int pid, fs::TextBuffer& out)
         else
             out.printf("%s\n", fields);
     }
-    return 0;
+    return {};
 }
 
-long generate_stat(int pid, fs::TextBuffer& out)
+ErrorOr<void> generate_stat(int pid, fs::TextBuffer& out)
 {
     Task* t = find_task(pid);
     if (!t)
-        return -ESRCH;
+        return Error::from_errno(ESRCH);
     char state = t->state == TaskState::Zombie ? 'Z' : t->state == TaskState::Sleeping ? 'S'
                : t->state == TaskState::DiskSleep ? 'D' : 'R';
     mm::AddressSpace* as = t->mm;
@@ -72,35 +72,35 @@ long generate_stat(int pid, fs::TextBuffer& out)
                t->cmaj_flt, t->utime, t->stime, t->cutime, t->cstime, t->start_time, vsize,
                as ? as->rss : 0, as ? as->start_code : 0, as ? as->end_code : 0,
                as ? as->start_stack : 0);
-    return 0;
+    return {};
 }
 
 /*
  * The first lines of Linux's status, and the count of i686 instructions the kernel
  * emulated for the process (docs/old-cpus.md), which Linux does not have.
  */
-long generate_status(int pid, fs::TextBuffer& out)
+ErrorOr<void> generate_status(int pid, fs::TextBuffer& out)
 {
     Task* t = find_task(pid);
     if (!t)
-        return -ESRCH;
+        return Error::from_errno(ESRCH);
     const char* state = t->state == TaskState::Zombie ? "Z (zombie)"
                       : t->state == TaskState::Sleeping ? "S (sleeping)" : "R (running)";
     int ppid = t->parent ? t->parent->pid : 0;
     u32 rss_kb = t->mm ? t->mm->rss * (PAGE_SIZE / 1024) : 0;
     out.printf("Name:\t%s\nState:\t%s\nPid:\t%d\nPPid:\t%d\nVmRSS:\t%8u kB\n"
                "EmulatedInsns:\t%u\n", t->comm, state, t->pid, ppid, rss_kb, t->emulated_insns);
-    return 0;
+    return {};
 }
 
 /* 8 bytes per virtual page: present, swapped, exclusive, and the frame number. */
-long read_pagemap(int pid, u64 offset, void* buf, size_t n)
+ErrorOr<size_t> read_pagemap(int pid, u64 offset, void* buf, size_t n)
 {
     Task* t = live_task(pid);
     if (!t || !t->mm)
-        return -ESRCH;
+        return Error::from_errno(ESRCH);
     if (offset % 8 || n % 8)
-        return -EINVAL;
+        return Error::from_errno(EINVAL);
     constexpr u64 PM_PRESENT = 1ull << 63, PM_SWAP = 1ull << 62, PM_EXCLUSIVE = 1ull << 56;
     constexpr u64 end = u64(TASK_SIZE / PAGE_SIZE) * 8;
     auto* entries = static_cast<u64*>(buf);
@@ -123,7 +123,7 @@ long read_pagemap(int pid, u64 offset, void* buf, size_t n)
         }
         entries[count] = e;
     }
-    return long(count * 8);
+    return count * 8;
 }
 
 bool pid_exists(int pid) { return find_task(pid) != nullptr; }

@@ -146,27 +146,28 @@ bool child_waitable(int pid)
 
 } // namespace
 
-long do_fork(u32 flags, u32 child_stack, u32 parent_tid, u32 child_tid)
+ErrorOr<int> do_fork(u32 flags, u32 child_stack, Userspace<int*> parent_tid,
+                     Userspace<int*> child_tid)
 {
     if (flags & CLONE_SHARING)
-        return -EINVAL;
+        return Error::from_errno(EINVAL);
     if (flags & CLONE_VFORK)
         flags &= ~CLONE_VFORK;          /* a plain fork is a correct (slower) vfork */
     int pid;
     int slot = reserve_slot(pid);
     if (slot < 0)
-        return -EAGAIN;
+        return Error::from_errno(EAGAIN);
     Task* parent = current;
     Task* t = create_task(slot, ret_from_fork);
     if (!t) {
         release_slot(slot);
-        return -ENOMEM;
+        return Error::from_errno(ENOMEM);
     }
     t->mm = parent->mm->fork_copy();
     if (!t->mm) {
         destroy_task(t);
         release_slot(slot);
-        return -ENOMEM;
+        return Error::from_errno(ENOMEM);
     }
     t->pid = pid;
     t->parent = parent;
@@ -195,12 +196,12 @@ long do_fork(u32 flags, u32 child_stack, u32 parent_tid, u32 child_tid)
         t->set_child_tid = child_tid;
     if (flags & CLONE_CHILD_CLEARTID)
         t->clear_child_tid = child_tid;
-    if ((flags & CLONE_PARENT_SETTID) && copy_to_user(parent_tid, &t->pid, sizeof t->pid)) {
+    if ((flags & CLONE_PARENT_SETTID) && copy_to_user(parent_tid, t->pid).is_error()) {
         close_files(t);
         delete t->mm;
         destroy_task(t);
         release_slot(slot);
-        return -EFAULT;
+        return Error::from_errno(EFAULT);
     }
     arch::InterruptDisabler guard;
     task[slot] = t;
@@ -212,8 +213,9 @@ long do_fork(u32 flags, u32 child_stack, u32 parent_tid, u32 child_tid)
 extern "C" void fork_return(TrapFrame* frame)
 {
     arch::sti();
-    if (current->set_child_tid)
-        copy_to_user(current->set_child_tid, &current->pid, sizeof current->pid);
+    /* As Linux's schedule_tail: a bad address is the program's loss, not an error. */
+    if (!current->set_child_tid.is_null())
+        (void)copy_to_user(current->set_child_tid, current->pid);
     return_to_user(*frame);
 }
 
@@ -221,10 +223,8 @@ void do_exit(int wait_status)
 {
     Task* t = current;
     close_files(t);
-    if (t->clear_child_tid && t->mm) {
-        u32 zero = 0;
-        copy_to_user(t->clear_child_tid, &zero, sizeof zero);
-    }
+    if (!t->clear_child_tid.is_null() && t->mm)
+        (void)copy_to_user(t->clear_child_tid, 0);
     if (t->mm) {
         arch::write_cr3(virt_to_phys(u32(swapper_pg_dir)));
         mm::AddressSpace* as = t->mm;
@@ -265,22 +265,24 @@ long sys_exit(int code)
     do_exit(exit_status_code(code));
 }
 
-long sys_fork()
+ErrorOr<int> sys_fork()
 {
-    return do_fork(SIGCHLD, 0, 0, 0);
+    return do_fork(SIGCHLD, 0, Userspace<int*>(), Userspace<int*>());
 }
 
-long sys_clone(u32 flags, u32 child_stack, u32 parent_tid, u32 tls, u32 child_tid)
+/* tls: a struct user_desc for CLONE_SETTLS, which is not supported (CLONE_SHARING). */
+ErrorOr<int> sys_clone(u32 flags, u32 child_stack, Userspace<int*> parent_tid, Userspace<void*>,
+                       Userspace<int*> child_tid)
 {
-    (void)tls;
     return do_fork(flags, child_stack, parent_tid, child_tid);
 }
 
-long sys_wait4(int pid, u32 status_addr, u32 options, u32 rusage_addr)
+ErrorOr<int> sys_wait4(int pid, Userspace<int*> status, u32 options,
+                       Userspace<LinuxRusage*> rusage)
 {
     constexpr u32 WNOHANG = 1, WUNTRACED = 2, WCONTINUED = 8, WALL = 0x40000000, WCLONE = 0x80000000;
     if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | WALL | WCLONE))
-        return -EINVAL;
+        return Error::from_errno(EINVAL);
     for (;;) {
         bool have_children = false;
         for (Task* c : task) {
@@ -289,37 +291,34 @@ long sys_wait4(int pid, u32 status_addr, u32 options, u32 rusage_addr)
             have_children = true;
             if (c->state != TaskState::Zombie)
                 continue;
-            if (status_addr && copy_to_user(status_addr, &c->exit_status, sizeof(int)))
-                return -EFAULT;
-            if (rusage_addr) {
-                long err = fill_rusage(rusage_addr, c->utime, c->stime, c->min_flt, c->maj_flt, c->max_rss);
-                if (err)
-                    return err;
-            }
+            if (!status.is_null())
+                TRY(copy_to_user(status, c->exit_status));
+            if (!rusage.is_null())
+                TRY(fill_rusage(rusage, c->utime, c->stime, c->min_flt, c->maj_flt, c->max_rss));
             int child_pid = c->pid;
             release_zombie(c);
             return child_pid;
         }
         if (!have_children)
-            return -ECHILD;
+            return Error::from_errno(ECHILD);
         if (options & WNOHANG)
             return 0;
         if (wait_event(current->child_exit, Interruptible::Yes, [pid] { return child_waitable(pid); })
             == WaitResult::Interrupted)
-            return -EINTR;
+            return Error::from_errno(EINTR);
     }
 }
 
-long sys_waitpid(int pid, u32 status_addr, u32 options)
+ErrorOr<int> sys_waitpid(int pid, Userspace<int*> status, u32 options)
 {
-    return sys_wait4(pid, status_addr, options, 0);
+    return sys_wait4(pid, status, options, Userspace<LinuxRusage*>());
 }
 
 long sys_getpid() { return current->pid; }
 long sys_getppid() { return current->parent ? current->parent->pid : 0; }
 long sys_getuid() { return 0; }
 
-long sys_set_tid_address(u32 tidptr)
+long sys_set_tid_address(Userspace<int*> tidptr)
 {
     current->clear_child_tid = tidptr;
     return current->pid;
@@ -393,10 +392,10 @@ extern "C" [[noreturn]] void init_task_main()
 {
     arch::sti();
     open_console_for_init();
-    long err = kernel_execve(init_path);
-    if (err)
-        panic("No working init found: %s: error %ld. Try passing init= option to the kernel.",
-              init_path, -err);
+    ErrorOr<void> result = kernel_execve(init_path);
+    if (result.is_error())
+        panic("No working init found: %s: error %d. Try passing init= option to the kernel.",
+              init_path, result.error().code());
     /* Injected failures start once init runs: booting and exec'ing it are spared. */
     if (command_line.fail_page_alloc)
         mm::start_fail_page_alloc(command_line.fail_page_alloc);

@@ -99,10 +99,10 @@ void fill_context(SigContext& sc, const TrapFrame& f, u64 old_mask, u32 fpstate)
 }
 
 /* Puts the interrupted state back; false if the frame could not be read. */
-bool restore_context(TrapFrame& f, u32 sc_addr, u64 mask)
+bool restore_context(TrapFrame& f, Userspace<const SigContext*> sc_addr, u64 mask)
 {
     SigContext sc;
-    if (copy_from_user(&sc, sc_addr, sizeof sc))
+    if (copy_from_user(sc, sc_addr).is_error())
         return false;
     f.gs = safe_selector(sc.gs, 0);
     f.fs = safe_selector(sc.fs, 0);
@@ -116,7 +116,7 @@ bool restore_context(TrapFrame& f, u32 sc_addr, u64 mask)
     f.eflags = (f.eflags & ~user_eflags_mask) | (sc.eflags & user_eflags_mask);
     if (sc.fpstate) {
         /* A state the FPU would refuse (#GP in fxrstor) is a bad frame, as Linux has it. */
-        if (copy_from_user(&current->fpu, sc.fpstate, sizeof current->fpu)
+        if (copy_from_user(current->fpu, Userspace<const arch::FpuState*>(sc.fpstate)).is_error()
             || !arch::fpu_state_valid(current->fpu))
             return false;
         arch::fpu_restore(current->fpu);
@@ -138,7 +138,7 @@ bool setup_frame(TrapFrame& f, int sig, const SigAction& action)
     u32 sp = f.user_esp;
     sp = (sp - sizeof(arch::FpuState)) & ~15u;
     u32 fpstate = sp;
-    if (copy_to_user(fpstate, &t->fpu, sizeof t->fpu))
+    if (copy_to_user(Userspace<arch::FpuState*>(fpstate), t->fpu).is_error())
         return false;
 
     bool rt = action.flags & SA_SIGINFO;
@@ -165,7 +165,7 @@ bool setup_frame(TrapFrame& f, int sig, const SigAction& action)
         frame.uc.sigmask = t->blocked;
         memcpy(frame.retcode, rt_code, sizeof rt_code);
         frame.pretcode = restorer ? restorer : sp + offsetof(RtSigFrame, retcode);
-        if (copy_to_user(sp, &frame, sizeof frame))
+        if (copy_to_user(Userspace<RtSigFrame*>(sp), frame).is_error())
             return false;
         f.edx = frame.pinfo;
         f.ecx = frame.puc;
@@ -177,7 +177,7 @@ bool setup_frame(TrapFrame& f, int sig, const SigAction& action)
         frame.extramask = u32(t->blocked >> 32);
         memcpy(frame.retcode, old_code, sizeof old_code);
         frame.pretcode = restorer ? restorer : sp + offsetof(SigFrame, retcode);
-        if (copy_to_user(sp, &frame, sizeof frame))
+        if (copy_to_user(Userspace<SigFrame*>(sp), frame).is_error())
             return false;
     }
     if (sig < 32)
@@ -277,12 +277,13 @@ void do_signal(TrapFrame& f)
 long sys_sigreturn()
 {
     TrapFrame& f = current->user_frame();
-    u32 sc = f.user_esp;                /* the restorer popped the signal number */
+    /* The restorer popped the signal number: esp is at the SigFrame's context. */
+    Userspace<const SigContext*> sc(f.user_esp);
     SigContext probe;
-    if (copy_from_user(&probe, sc, sizeof probe))
+    if (copy_from_user(probe, sc).is_error())
         die_of(SIGSEGV);
     u32 extramask;
-    if (copy_from_user(&extramask, sc + sizeof(SigContext), 4))
+    if (copy_from_user(extramask, sc.element(1).as<const u32>()).is_error())
         die_of(SIGSEGV);
     if (!restore_context(f, sc, probe.oldmask | u64(extramask) << 32))
         die_of(SIGSEGV);
@@ -292,65 +293,67 @@ long sys_sigreturn()
 long sys_rt_sigreturn()
 {
     TrapFrame& f = current->user_frame();
-    u32 frame = f.user_esp - 4;         /* the handler's return popped pretcode */
-    u32 uc = frame + offsetof(RtSigFrame, uc);
+    /* The handler's return popped pretcode. */
+    Userspace<const RtSigFrame*> frame(f.user_esp - 4);
+    Userspace<const UContext*> uc = frame.offset(offsetof(RtSigFrame, uc)).as<const UContext>();
     u64 mask;
-    if (copy_from_user(&mask, uc + offsetof(UContext, sigmask), sizeof mask))
+    if (copy_from_user(mask, uc.offset(offsetof(UContext, sigmask)).as<const u64>()).is_error())
         die_of(SIGSEGV);
-    if (!restore_context(f, uc + offsetof(UContext, mcontext), mask))
+    if (!restore_context(f, uc.offset(offsetof(UContext, mcontext)).as<const SigContext>(), mask))
         die_of(SIGSEGV);
     return long(f.eax);
 }
 
-long sys_rt_sigaction(int sig, u32 act, u32 oldact, u32 sigsetsize)
+ErrorOr<void> sys_rt_sigaction(int sig, Userspace<const SigAction*> act,
+                               Userspace<SigAction*> oldact, u32 sigsetsize)
 {
     if (sigsetsize != 8)
-        return -EINVAL;
+        return Error::from_errno(EINVAL);
     if (sig < 1 || sig > NSIG)
-        return -EINVAL;
+        return Error::from_errno(EINVAL);
     SigAction next;
-    if (act && copy_from_user(&next, act, sizeof next))
-        return -EFAULT;
-    if (act && (sig == SIGKILL || sig == SIGSTOP))
-        return -EINVAL;
+    if (!act.is_null())
+        TRY(copy_from_user(next, act));
+    if (!act.is_null() && (sig == SIGKILL || sig == SIGSTOP))
+        return Error::from_errno(EINVAL);
     SigAction& slot = current->actions[sig - 1];
-    if (oldact && copy_to_user(oldact, &slot, sizeof slot))
-        return -EFAULT;
-    if (act) {
+    if (!oldact.is_null())
+        TRY(copy_to_user(oldact, slot));
+    if (!act.is_null()) {
         next.mask &= ~unblockable;
         slot = next;
         /* Setting a signal to be ignored discards it if pending (POSIX). */
         if (slot.handler == SIG_IGN || (slot.handler == SIG_DFL && ignored_by_default(sig)))
             current->pending &= ~sigmask(sig);
     }
-    return 0;
+    return {};
 }
 
-long sys_rt_sigprocmask(int how, u32 set, u32 oldset, u32 sigsetsize)
+ErrorOr<void> sys_rt_sigprocmask(int how, Userspace<const u64*> set, Userspace<u64*> oldset,
+                                 u32 sigsetsize)
 {
     if (sigsetsize != 8)
-        return -EINVAL;
+        return Error::from_errno(EINVAL);
     u64 old = current->blocked, mask = 0;
-    if (set && copy_from_user(&mask, set, sizeof mask))
-        return -EFAULT;
-    if (set) {
+    if (!set.is_null()) {
+        TRY(copy_from_user(mask, set));
         switch (how) {
         case 0: current->blocked |= mask; break;        /* SIG_BLOCK */
         case 1: current->blocked &= ~mask; break;       /* SIG_UNBLOCK */
         case 2: current->blocked = mask; break;         /* SIG_SETMASK */
-        default: return -EINVAL;
+        default: return Error::from_errno(EINVAL);
         }
         current->blocked &= ~unblockable;
     }
-    if (oldset && copy_to_user(oldset, &old, sizeof old))
-        return -EFAULT;
-    return 0;
+    if (!oldset.is_null())
+        TRY(copy_to_user(oldset, old));
+    return {};
 }
 
-long sys_kill(int pid, int sig)
+ErrorOr<void> sys_kill(int pid, int sig)
 {
     if (sig < 0 || sig > NSIG)
-        return -EINVAL;
+        return Error::from_errno(EINVAL);
     if (pid == 0 || pid < -1)
         pid = current->pid;             /* no process groups: the caller's "group" is itself */
     if (pid == -1) {
@@ -361,35 +364,39 @@ long sys_kill(int pid, int sig)
                 if (sig)
                     send_signal(*t, sig);
             }
-        return any ? 0 : -ESRCH;
+        if (!any)
+            return Error::from_errno(ESRCH);
+        return {};
     }
     Task* t = find_task(pid);
-    if (!t || t->state == TaskState::Zombie)
-        return t ? 0 : -ESRCH;
+    if (!t)
+        return Error::from_errno(ESRCH);
+    if (t->state == TaskState::Zombie)
+        return {};
     /*
      * init gets only the signals it has a handler for, as on Linux: its death powers the
      * machine off, and no process may do that by kill(1, SIGTERM) or even SIGKILL.
      */
     if (sig && t->pid == 1 && t->actions[sig - 1].handler == SIG_DFL)
-        return 0;
+        return {};
     if (sig)
         send_signal(*t, sig);
-    return 0;
+    return {};
 }
 
-long sys_tgkill(int, int tid, int sig)
+ErrorOr<void> sys_tgkill(int, int tid, int sig)
 {
     return sys_kill(tid, sig);
 }
 
-long sys_tkill(int tid, int sig)
+ErrorOr<void> sys_tkill(int tid, int sig)
 {
     return sys_kill(tid, sig);
 }
 
-long sys_pause()
+ErrorOr<void> sys_pause()
 {
     WaitQueue never;
     wait_event(never, Interruptible::Yes, [] { return false; });
-    return -EINTR;
+    return Error::from_errno(EINTR);
 }

@@ -1,6 +1,6 @@
 /* File system calls: descriptors over fs::File, paths joined to the working directory. */
 #include <fs/file.h>
-#include <kernel/errno.h>
+#include <kernel/error.h>
 #include <kernel/string.h>
 #include <kernel/syscall.h>
 #include <kernel/task.h>
@@ -22,7 +22,8 @@ fs::File* file_of(int fd)
     return fd >= 0 && fd < NR_OPEN ? current->files[fd] : nullptr;
 }
 
-int install_fd(fs::File* f, int lowest, bool cloexec)
+/* The lowest free descriptor from `lowest` on, now holding f (whose reference it takes). */
+ErrorOr<int> install_fd(fs::File* f, int lowest, bool cloexec)
 {
     for (int fd = lowest; fd < NR_OPEN; fd++)
         if (!current->files[fd]) {
@@ -33,11 +34,11 @@ int install_fd(fs::File* f, int lowest, bool cloexec)
                 current->close_on_exec &= ~(u64(1) << fd);
             return fd;
         }
-    return -EMFILE;
+    return Error::from_errno(EMFILE);
 }
 
 /* Joins a path onto the working directory and removes ".", ".." and repeated slashes. */
-long make_absolute(const char* path, char* out)
+ErrorOr<void> make_absolute(const char* path, char* out)
 {
     size_t path_len = strlen(path);
     bool trailing_slash = path_len > 1 && path[path_len - 1] == '/';
@@ -51,9 +52,9 @@ long make_absolute(const char* path, char* out)
         return true;
     };
     if (path[0] != '/' && !append(current->cwd, strlen(current->cwd)))
-        return -ENAMETOOLONG;
+        return Error::from_errno(ENAMETOOLONG);
     if (!append("/", 1) || !append(path, path_len))
-        return -ENAMETOOLONG;
+        return Error::from_errno(ENAMETOOLONG);
     out[n] = '\0';
     /* Collapse in place: w writes, r reads; ".." pops back to the previous slash. */
     size_t w = 0;
@@ -83,8 +84,10 @@ long make_absolute(const char* path, char* out)
     if (trailing_slash && w > 1)
         out[w++] = '/';
     out[w] = '\0';
-    return 0;
+    return {};
 }
+
+} // namespace
 
 /* Linux i386's struct stat64. */
 struct [[gnu::packed]] Stat64 {
@@ -106,7 +109,15 @@ struct [[gnu::packed]] Stat64 {
 };
 static_assert(sizeof(Stat64) == 96);
 
-long put_stat(u32 addr, const fs::FileStat& st)
+/* Linux's struct iovec. */
+struct IoVec {
+    u32 base;
+    u32 length;
+};
+
+namespace {
+
+ErrorOr<void> put_stat(Userspace<Stat64*> to, const fs::FileStat& st)
 {
     Stat64 s;
     memset(&s, 0, sizeof s);
@@ -122,7 +133,7 @@ long put_stat(u32 addr, const fs::FileStat& st)
     s.st_blksize = PAGE_SIZE;
     s.st_blocks = (st.size + 511) / 512;
     s.st_atime = s.st_mtime = s.st_ctime = st.mtime;
-    return copy_to_user(addr, &s, sizeof s);
+    return copy_to_user(to, s);
 }
 
 /* A page to pass data through between a user buffer and a file, freed when the call ends. */
@@ -131,29 +142,34 @@ mm::PageHolder kernel_page()
     return mm::PageHolder(__get_free_page(Gfp::Kernel));
 }
 
-long do_open(u32 path_addr, u32 flags)
+ErrorOr<int> do_open(Userspace<const char*> path_addr, u32 flags)
 {
     PathBuffer path;
-    if (long err = path.from_user(path_addr))
-        return err;
-    fs::File* f;
-    if (long err = fs::open(path.get(), flags, f))
-        return err;
-    int fd = install_fd(f, 0, flags & fs::O_CLOEXEC);
-    if (fd < 0)
+    TRY(path.from_user(path_addr));
+    fs::File* f = TRY(fs::open(path.get(), flags));
+    ErrorOr<int> fd = install_fd(f, 0, flags & fs::O_CLOEXEC);
+    if (fd.is_error())
         f->put();
     return fd;
 }
 
-long do_stat(u32 path_addr, u32 buf, bool follow)
+ErrorOr<void> do_stat(Userspace<const char*> path_addr, Userspace<Stat64*> buf, bool follow)
 {
     PathBuffer path;
-    if (long err = path.from_user(path_addr))
-        return err;
+    TRY(path.from_user(path_addr));
     fs::FileStat st;
-    if (long err = fs::stat(path.get(), st, follow))
-        return err;
-    return put_stat(buf, st) ? -EFAULT : 0;
+    TRY(fs::stat(path.get(), st, follow));
+    return put_stat(buf, st);
+}
+
+/* The *at calls keep no directory descriptors: a relative path needs AT_FDCWD. */
+ErrorOr<void> check_dirfd(int dirfd, Userspace<const char*> path)
+{
+    char first;
+    TRY(copy_from_user(first, path));
+    if (first != '/' && dirfd != AT_FDCWD)
+        return Error::from_errno(file_of(dirfd) ? ENOTDIR : EBADF);
+    return {};
 }
 
 } // namespace
@@ -163,24 +179,32 @@ PathBuffer::~PathBuffer()
     kfree(m_path);
 }
 
-long PathBuffer::from_user(u32 addr)
+ErrorOr<void> PathBuffer::from_user(Userspace<const char*> path)
 {
     char* raw = static_cast<char*>(kmalloc(PATH_MAX, Gfp::Kernel));
     m_path = static_cast<char*>(kmalloc(PATH_MAX, Gfp::Kernel));
-    long err = raw && m_path ? 0 : -ENOMEM;
-    if (!err) {
-        long len = strncpy_from_user(raw, addr, PATH_MAX);
-        err = len < 0 ? len : len == 0 ? -ENOENT : make_absolute(raw, m_path);
+    ErrorOr<void> result;
+    if (!raw || !m_path) {
+        result = Error::from_errno(ENOMEM);
+    } else {
+        ErrorOr<size_t> len = strncpy_from_user(raw, path, PATH_MAX);
+        if (len.is_error())
+            result = len.error();
+        else if (len.value() == 0)
+            result = Error::from_errno(ENOENT);
+        else
+            result = make_absolute(raw, m_path);
     }
     kfree(raw);
-    return err;
+    return result;
 }
 
 void open_console_for_init()
 {
-    fs::File* console;
-    if (fs::open("/dev/console", fs::O_RDWR, console))
+    ErrorOr<fs::File*> opened = fs::open("/dev/console", fs::O_RDWR);
+    if (opened.is_error())
         return;                         /* init runs without; its output goes nowhere */
+    fs::File* console = opened.value();
     current->files[0] = console;
     for (int fd = 1; fd <= 2; fd++) {
         console->get();
@@ -188,278 +212,268 @@ void open_console_for_init()
     }
 }
 
-long sys_read(int fd, u32 buf, u32 count)
+ErrorOr<size_t> sys_read(int fd, Userspace<void*> buf, u32 count)
 {
     fs::File* f = file_of(fd);
     if (!f || (f->flags() & fs::O_ACCMODE) == fs::O_WRONLY)
-        return -EBADF;
+        return Error::from_errno(EBADF);
     if (!user_range_ok(buf, count))
-        return -EFAULT;
+        return Error::from_errno(EFAULT);
     mm::PageHolder page = kernel_page();
     if (!page)
-        return -ENOMEM;
+        return Error::from_errno(ENOMEM);
     size_t total = 0;
     while (total < count) {
         size_t want = count - total < chunk ? count - total : chunk;
-        long got = f->read(page.as_ptr<char>(), want);
-        if (got < 0)
-            return total ? long(total) : got;
-        if (copy_to_user(buf + total, page.as_ptr<char>(), size_t(got)))
-            return -EFAULT;
-        total += size_t(got);
-        if (size_t(got) < want)
+        ErrorOr<size_t> got = f->read(page.as_ptr<char>(), want);
+        if (got.is_error())
+            return bytes_or_error(total, got.error());
+        TRY(copy_to_user(buf.offset(u32(total)), page.as_ptr<char>(), got.value()));
+        total += got.value();
+        if (got.value() < want)
             break;                      /* a short read (terminal line, pipe, end of file) */
     }
-    return long(total);
+    return total;
 }
 
-long sys_write(int fd, u32 buf, u32 count)
+ErrorOr<size_t> sys_write(int fd, Userspace<const void*> buf, u32 count)
 {
     fs::File* f = file_of(fd);
     if (!f || (f->flags() & fs::O_ACCMODE) == fs::O_RDONLY)
-        return -EBADF;
+        return Error::from_errno(EBADF);
     if (!user_range_ok(buf, count))
-        return -EFAULT;
+        return Error::from_errno(EFAULT);
     mm::PageHolder page = kernel_page();
     if (!page)
-        return -ENOMEM;
+        return Error::from_errno(ENOMEM);
     size_t total = 0;
     while (total < count) {
         size_t n = count - total < chunk ? count - total : chunk;
-        if (copy_from_user(page.as_ptr<char>(), buf + total, n))
-            return total ? long(total) : -EFAULT;
-        long put = f->write(page.as_ptr<char>(), n);
-        if (put < 0)
-            return total ? long(total) : put;
-        total += size_t(put);
-        if (size_t(put) < n)
-            break;
-    }
-    return long(total);
-}
-
-/* readv/writev: one transfer per iovec, stopping at the first short one. */
-long transfer_vector(long (*transfer)(int, u32, u32), int fd, u32 iov, int iovcnt)
-{
-    if (iovcnt < 0 || iovcnt > 1024)
-        return -EINVAL;
-    long total = 0;
-    for (int i = 0; i < iovcnt; i++) {
-        u32 vec[2];
-        if (copy_from_user(vec, iov + 8 * u32(i), sizeof vec))
-            return -EFAULT;
-        if (!vec[1])
-            continue;
-        long n = transfer(fd, vec[0], vec[1]);
-        if (n < 0)
-            return total ? total : n;
-        total += n;
-        if (u32(n) < vec[1])
+        if (ErrorOr<void> copied = copy_from_user(page.as_ptr<char>(), buf.offset(u32(total)), n);
+            copied.is_error())
+            return bytes_or_error(total, copied.error());
+        ErrorOr<size_t> put = f->write(page.as_ptr<char>(), n);
+        if (put.is_error())
+            return bytes_or_error(total, put.error());
+        total += put.value();
+        if (put.value() < n)
             break;
     }
     return total;
 }
 
-long sys_writev(int fd, u32 iov, int iovcnt)
+/* readv/writev: one transfer per iovec, stopping at the first short one. */
+template <typename Buffer>
+ErrorOr<size_t> transfer_vector(ErrorOr<size_t> (*transfer)(int, Buffer, u32), int fd,
+                                Userspace<const IoVec*> iov, int iovcnt)
+{
+    if (iovcnt < 0 || iovcnt > 1024)
+        return Error::from_errno(EINVAL);
+    size_t total = 0;
+    for (int i = 0; i < iovcnt; i++) {
+        IoVec vec;
+        TRY(copy_from_user(vec, iov.element(u32(i))));
+        if (!vec.length)
+            continue;
+        /* The buffer's address is the user's, read from the user's array. */
+        ErrorOr<size_t> n = transfer(fd, Buffer(vec.base), vec.length);
+        if (n.is_error())
+            return bytes_or_error(total, n.error());
+        total += n.value();
+        if (n.value() < vec.length)
+            break;
+    }
+    return total;
+}
+
+ErrorOr<size_t> sys_writev(int fd, Userspace<const IoVec*> iov, int iovcnt)
 {
     return transfer_vector(sys_write, fd, iov, iovcnt);
 }
 
-long sys_readv(int fd, u32 iov, int iovcnt)
+ErrorOr<size_t> sys_readv(int fd, Userspace<const IoVec*> iov, int iovcnt)
 {
     return transfer_vector(sys_read, fd, iov, iovcnt);
 }
 
-long sys_open(u32 path, u32 flags, u32)
+ErrorOr<int> sys_open(Userspace<const char*> path, u32 flags, u32)
 {
     return do_open(path, flags);
 }
 
-long sys_openat(int dirfd, u32 path, u32 flags, u32 mode)
+ErrorOr<int> sys_openat(int dirfd, Userspace<const char*> path, u32 flags, u32)
 {
-    (void)mode;
-    char first;
-    if (copy_from_user(&first, path, 1))
-        return -EFAULT;
-    if (first != '/' && dirfd != AT_FDCWD)
-        return file_of(dirfd) ? -ENOTDIR : -EBADF;  /* directory descriptors: not kept */
+    TRY(check_dirfd(dirfd, path));
     return do_open(path, flags);
 }
 
-long sys_close(int fd)
+ErrorOr<void> sys_close(int fd)
 {
     fs::File* f = file_of(fd);
     if (!f)
-        return -EBADF;
+        return Error::from_errno(EBADF);
     current->files[fd] = nullptr;
     current->close_on_exec &= ~(u64(1) << fd);
     f->put();
-    return 0;
+    return {};
 }
 
-long sys_lseek(int fd, i32 offset, int whence)
+ErrorOr<long> sys_lseek(int fd, i32 offset, int whence)
 {
     fs::File* f = file_of(fd);
     if (!f)
-        return -EBADF;
-    i64 result;
-    if (long err = f->lseek(offset, whence, result))
-        return err;
+        return Error::from_errno(EBADF);
+    i64 result = TRY(f->lseek(offset, whence));
     if (result > 0x7FFFFFFF)
-        return -EOVERFLOW;
+        return Error::from_errno(EOVERFLOW);
     return long(result);
 }
 
-long sys_llseek(int fd, u32 high, u32 low, u32 result_addr, int whence)
+ErrorOr<void> sys_llseek(int fd, u32 high, u32 low, Userspace<i64*> result_addr, int whence)
 {
     fs::File* f = file_of(fd);
     if (!f)
-        return -EBADF;
-    i64 result;
-    if (long err = f->lseek(i64((u64(high) << 32) | low), whence, result))
-        return err;
-    return copy_to_user(result_addr, &result, sizeof result) ? -EFAULT : 0;
+        return Error::from_errno(EBADF);
+    i64 result = TRY(f->lseek(i64((u64(high) << 32) | low), whence));
+    return copy_to_user(result_addr, result);
 }
 
-long sys_ioctl(int fd, u32 cmd, u32 arg)
-{
-    fs::File* f = file_of(fd);
-    return f ? f->ioctl(cmd, arg) : -EBADF;
-}
-
-long sys_stat64(u32 path, u32 buf) { return do_stat(path, buf, true); }
-long sys_lstat64(u32 path, u32 buf) { return do_stat(path, buf, false); }
-
-long sys_fstat64(int fd, u32 buf)
+ErrorOr<void> sys_ioctl(int fd, u32 cmd, Userspace<void*> arg)
 {
     fs::File* f = file_of(fd);
     if (!f)
-        return -EBADF;
+        return Error::from_errno(EBADF);
+    return f->ioctl(cmd, arg);
+}
+
+ErrorOr<void> sys_stat64(Userspace<const char*> path, Userspace<Stat64*> buf)
+{
+    return do_stat(path, buf, true);
+}
+
+ErrorOr<void> sys_lstat64(Userspace<const char*> path, Userspace<Stat64*> buf)
+{
+    return do_stat(path, buf, false);
+}
+
+ErrorOr<void> sys_fstat64(int fd, Userspace<Stat64*> buf)
+{
+    fs::File* f = file_of(fd);
+    if (!f)
+        return Error::from_errno(EBADF);
     fs::FileStat st;
-    if (long err = f->stat(st))
-        return err;
-    return put_stat(buf, st) ? -EFAULT : 0;
+    TRY(f->stat(st));
+    return put_stat(buf, st);
 }
 
-long sys_fstatat64(int dirfd, u32 path, u32 buf, u32 flags)
+ErrorOr<void> sys_fstatat64(int dirfd, Userspace<const char*> path, Userspace<Stat64*> buf,
+                            u32 flags)
 {
     if (flags & AT_EMPTY_PATH) {
         char first;
-        if (copy_from_user(&first, path, 1))
-            return -EFAULT;
+        TRY(copy_from_user(first, path));
         if (!first)
             return sys_fstat64(dirfd, buf);
     }
-    char first;
-    if (copy_from_user(&first, path, 1))
-        return -EFAULT;
-    if (first != '/' && dirfd != AT_FDCWD)
-        return file_of(dirfd) ? -ENOTDIR : -EBADF;
+    TRY(check_dirfd(dirfd, path));
     return do_stat(path, buf, !(flags & AT_SYMLINK_NOFOLLOW));
 }
 
-long sys_getdents64(int fd, u32 buf, u32 count)
+ErrorOr<size_t> sys_getdents64(int fd, Userspace<void*> buf, u32 count)
 {
     fs::File* f = file_of(fd);
     if (!f)
-        return -EBADF;
+        return Error::from_errno(EBADF);
     if (!user_range_ok(buf, count))
-        return -EFAULT;
+        return Error::from_errno(EFAULT);
     mm::PageHolder page = kernel_page();
     if (!page)
-        return -ENOMEM;
-    long n = f->getdents64(page.as_ptr<char>(), count < chunk ? count : chunk);
-    if (n > 0 && copy_to_user(buf, page.as_ptr<char>(), size_t(n)))
-        return -EFAULT;
+        return Error::from_errno(ENOMEM);
+    size_t n = TRY(f->getdents64(page.as_ptr<char>(), count < chunk ? count : chunk));
+    if (n > 0)
+        TRY(copy_to_user(buf, page.as_ptr<char>(), n));
     return n;
 }
 
-long sys_readlink(u32 path_addr, u32 buf, int size)
+ErrorOr<size_t> sys_readlink(Userspace<const char*> path_addr, Userspace<char*> buf, int size)
 {
     if (size <= 0)
-        return -EINVAL;
+        return Error::from_errno(EINVAL);
     PathBuffer path;
-    if (long err = path.from_user(path_addr))
-        return err;
+    TRY(path.from_user(path_addr));
     mm::PageHolder page = kernel_page();
     if (!page)
-        return -ENOMEM;
-    long n = fs::readlink(path.get(), page.as_ptr<char>(), u32(size) < chunk ? u32(size) : chunk);
-    if (n > 0 && copy_to_user(buf, page.as_ptr<char>(), size_t(n)))
-        return -EFAULT;
+        return Error::from_errno(ENOMEM);
+    size_t n = TRY(fs::readlink(path.get(), page.as_ptr<char>(), u32(size) < chunk ? u32(size) : chunk));
+    if (n > 0)
+        TRY(copy_to_user(buf, page.as_ptr<char>(), n));
     return n;
 }
 
-long sys_readlinkat(int dirfd, u32 path, u32 buf, int size)
+ErrorOr<size_t> sys_readlinkat(int, Userspace<const char*> path, Userspace<char*> buf, int size)
 {
-    (void)dirfd;
     return sys_readlink(path, buf, size);
 }
 
-long sys_access(u32 path_addr, int mode)
+ErrorOr<void> sys_access(Userspace<const char*> path_addr, int mode)
 {
     PathBuffer path;
-    if (long err = path.from_user(path_addr))
-        return err;
+    TRY(path.from_user(path_addr));
     fs::FileStat st;
-    if (long err = fs::stat(path.get(), st, true))
-        return err;
+    TRY(fs::stat(path.get(), st, true));
     if ((mode & 2) && (st.mode & fs::S_IFMT) != fs::S_IFCHR)
-        return -EROFS;
+        return Error::from_errno(EROFS);
     if ((mode & 1) && !(st.mode & 0111))
-        return -EACCES;
-    return 0;
+        return Error::from_errno(EACCES);
+    return {};
 }
 
-long sys_faccessat(int dirfd, u32 path, int mode)
+ErrorOr<void> sys_faccessat(int, Userspace<const char*> path, int mode)
 {
-    (void)dirfd;
     return sys_access(path, mode);
 }
 
-long sys_chdir(u32 path_addr)
+ErrorOr<void> sys_chdir(Userspace<const char*> path_addr)
 {
     PathBuffer path;
-    if (long err = path.from_user(path_addr))
-        return err;
-    if (long err = fs::check_directory(path.get()))
-        return err;
+    TRY(path.from_user(path_addr));
+    TRY(fs::check_directory(path.get()));
     size_t len = strlen(path.get());
     while (len > 1 && path.get()[len - 1] == '/')
         len--;
     if (len >= CWD_MAX)
-        return -ENAMETOOLONG;
+        return Error::from_errno(ENAMETOOLONG);
     memcpy(current->cwd, path.get(), len);
     current->cwd[len] = '\0';
-    return 0;
+    return {};
 }
 
-long sys_getcwd(u32 buf, u32 size)
+ErrorOr<size_t> sys_getcwd(Userspace<char*> buf, u32 size)
 {
     size_t len = strlen(current->cwd) + 1;
     if (size < len)
-        return -ERANGE;
-    return copy_to_user(buf, current->cwd, len) ? -EFAULT : long(len);
+        return Error::from_errno(ERANGE);
+    TRY(copy_to_user(buf, current->cwd, len));
+    return len;
 }
 
-long sys_dup(int fd)
+ErrorOr<int> sys_dup(int fd)
 {
     fs::File* f = file_of(fd);
     if (!f)
-        return -EBADF;
-    int n = install_fd(f, 0, false);
-    if (n >= 0)
-        f->get();
+        return Error::from_errno(EBADF);
+    int n = TRY(install_fd(f, 0, false));
+    f->get();
     return n;
 }
 
-long sys_dup3(int oldfd, int newfd, u32 flags)
+ErrorOr<int> sys_dup3(int oldfd, int newfd, u32 flags)
 {
     fs::File* f = file_of(oldfd);
     if (!f || newfd < 0 || newfd >= NR_OPEN)
-        return -EBADF;
+        return Error::from_errno(EBADF);
     if (oldfd == newfd || (flags & ~fs::O_CLOEXEC))
-        return -EINVAL;
+        return Error::from_errno(EINVAL);
     f->get();
     if (current->files[newfd])
         current->files[newfd]->put();
@@ -471,30 +485,32 @@ long sys_dup3(int oldfd, int newfd, u32 flags)
     return newfd;
 }
 
-long sys_dup2(int oldfd, int newfd)
+ErrorOr<int> sys_dup2(int oldfd, int newfd)
 {
-    if (oldfd == newfd)
-        return file_of(oldfd) ? newfd : -EBADF;
+    if (oldfd == newfd) {
+        if (!file_of(oldfd))
+            return Error::from_errno(EBADF);
+        return newfd;
+    }
     return sys_dup3(oldfd, newfd, 0);
 }
 
-long sys_fcntl64(int fd, int cmd, u32 arg)
+ErrorOr<long> sys_fcntl64(int fd, int cmd, u32 arg)
 {
     fs::File* f = file_of(fd);
     if (!f)
-        return -EBADF;
+        return Error::from_errno(EBADF);
     switch (cmd) {
     case F_DUPFD:
     case F_DUPFD_CLOEXEC: {
         if (arg >= u32(NR_OPEN))
-            return -EINVAL;
-        int n = install_fd(f, int(arg), cmd == F_DUPFD_CLOEXEC);
-        if (n >= 0)
-            f->get();
+            return Error::from_errno(EINVAL);
+        int n = TRY(install_fd(f, int(arg), cmd == F_DUPFD_CLOEXEC));
+        f->get();
         return n;
     }
     case F_GETFD:
-        return (current->close_on_exec >> fd) & 1 ? FD_CLOEXEC : 0;
+        return (current->close_on_exec >> fd) & 1 ? long(FD_CLOEXEC) : 0;
     case F_SETFD:
         if (arg & FD_CLOEXEC)
             current->close_on_exec |= u64(1) << fd;
@@ -509,75 +525,86 @@ long sys_fcntl64(int fd, int cmd, u32 arg)
         return 0;
     }
     default:
-        return -EINVAL;
+        return Error::from_errno(EINVAL);
     }
 }
 
-long sys_pipe2(u32 fds_addr, u32 flags)
+ErrorOr<void> sys_pipe2(Userspace<int*> fds_addr, u32 flags)
 {
     if (flags & ~(fs::O_CLOEXEC | fs::O_NONBLOCK))
-        return -EINVAL;
+        return Error::from_errno(EINVAL);
     if (!user_range_ok(fds_addr, 8))
-        return -EFAULT;
+        return Error::from_errno(EFAULT);
     fs::File* ends[2];
-    if (long err = make_pipe(ends))
-        return err;
-    int fds[2];
-    fds[0] = install_fd(ends[0], 0, flags & fs::O_CLOEXEC);
-    fds[1] = fds[0] < 0 ? -EMFILE : install_fd(ends[1], 0, flags & fs::O_CLOEXEC);
-    if (fds[1] < 0 || copy_to_user(fds_addr, fds, sizeof fds)) {
-        long err = fds[1] < 0 ? -EMFILE : -EFAULT;
+    TRY(make_pipe(ends));
+    int fds[2] = { -1, -1 };
+    Error error = Error::from_errno(EMFILE);
+    bool installed = false;
+    if (ErrorOr<int> reader = install_fd(ends[0], 0, flags & fs::O_CLOEXEC); !reader.is_error()) {
+        fds[0] = reader.value();
+        if (ErrorOr<int> writer = install_fd(ends[1], 0, flags & fs::O_CLOEXEC); !writer.is_error()) {
+            fds[1] = writer.value();
+            ErrorOr<void> copied = copy_to_user(fds_addr, fds, sizeof fds);
+            installed = !copied.is_error();
+            if (!installed)
+                error = copied.error();
+        }
+    }
+    if (!installed) {
         for (int i = 0; i < 2; i++) {
             if (fds[i] >= 0)
                 current->files[fds[i]] = nullptr;
             ends[i]->put();
         }
-        return err;
+        return error;
     }
     if (flags & fs::O_NONBLOCK)
         for (fs::File* e : ends)
             e->set_flags(e->flags() | fs::O_NONBLOCK);
-    return 0;
+    return {};
 }
 
-long sys_pipe(u32 fds_addr)
+ErrorOr<void> sys_pipe(Userspace<int*> fds_addr)
 {
     return sys_pipe2(fds_addr, 0);
 }
 
+namespace {
+
 /* pread64/pwrite64: at an offset, leaving the file's own offset where it was. */
-long sys_pread64(int fd, u32 buf, u32 count, u32 pos_low, u32 pos_high)
+template <typename Buffer>
+ErrorOr<size_t> transfer_at(ErrorOr<size_t> (*transfer)(int, Buffer, u32), int fd, Buffer buf,
+                            u32 count, u32 pos_low, u32 pos_high)
 {
     fs::File* f = file_of(fd);
     if (!f)
-        return -EBADF;
-    i64 pos = i64((u64(pos_high) << 32) | pos_low), saved = f->offset(), ignored;
+        return Error::from_errno(EBADF);
+    i64 pos = i64((u64(pos_high) << 32) | pos_low), saved = f->offset();
     if (pos < 0)
-        return -EINVAL;
-    if (long err = f->lseek(pos, fs::SEEK_SET, ignored))
-        return err;
-    long n = sys_read(fd, buf, count);
-    f->lseek(saved, fs::SEEK_SET, ignored);
+        return Error::from_errno(EINVAL);
+    TRY(f->lseek(pos, fs::SEEK_SET));
+    ErrorOr<size_t> n = transfer(fd, buf, count);
+    (void)f->lseek(saved, fs::SEEK_SET);        /* where it was: a valid position */
     return n;
 }
 
-long sys_pwrite64(int fd, u32 buf, u32 count, u32 pos_low, u32 pos_high)
+} // namespace
+
+ErrorOr<size_t> sys_pread64(int fd, Userspace<void*> buf, u32 count, u32 pos_low, u32 pos_high)
 {
-    fs::File* f = file_of(fd);
-    if (!f)
-        return -EBADF;
-    i64 pos = i64((u64(pos_high) << 32) | pos_low), saved = f->offset(), ignored;
-    if (pos < 0)
-        return -EINVAL;
-    if (long err = f->lseek(pos, fs::SEEK_SET, ignored))
-        return err;
-    long n = sys_write(fd, buf, count);
-    f->lseek(saved, fs::SEEK_SET, ignored);
-    return n;
+    return transfer_at(sys_read, fd, buf, count, pos_low, pos_high);
+}
+
+ErrorOr<size_t> sys_pwrite64(int fd, Userspace<const void*> buf, u32 count, u32 pos_low,
+                             u32 pos_high)
+{
+    return transfer_at(sys_write, fd, buf, count, pos_low, pos_high);
 }
 
 /* Nothing is cached on the way to a disk: writes are done when write() returns. */
-long sys_fsync(int fd)
+ErrorOr<void> sys_fsync(int fd)
 {
-    return file_of(fd) ? 0 : -EBADF;
+    if (!file_of(fd))
+        return Error::from_errno(EBADF);
+    return {};
 }

@@ -4,7 +4,7 @@
 #include <arch/segments.h>
 #include <drivers/power.h>
 #include <drivers/timer.h>
-#include <kernel/errno.h>
+#include <kernel/error.h>
 #include <kernel/string.h>
 #include <kernel/syscall.h>
 #include <kernel/task.h>
@@ -18,9 +18,13 @@ namespace {
 
 u32 boot_epoch;         /* wall-clock seconds at jiffies == 0, from the CMOS clock */
 
+} // namespace
+
 struct Timespec {
     i32 sec, nsec;
 };
+
+namespace {
 
 Timespec now(int clock)
 {
@@ -40,8 +44,8 @@ bool valid(const Timespec& t)
     return t.sec >= 0 && t.nsec >= 0 && t.nsec < NSEC_PER_SEC;
 }
 
-/* Sleeps for `ticks` (< 2^31); -EINTR (and the ticks left) if a signal comes first. */
-long sleep_ticks(u32 ticks, u32& left)
+/* Sleeps for `ticks` (< 2^31); EINTR (and the ticks left) if a signal comes first. */
+ErrorOr<void> sleep_ticks(u32 ticks, u32& left)
 {
     WaitQueue nobody;
     u32 deadline = jiffies + ticks;
@@ -49,19 +53,19 @@ long sleep_ticks(u32 ticks, u32& left)
         deadline = 1;                   /* 0 means "no deadline" to wait_event */
     if (wait_event(nobody, Interruptible::Yes, [] { return false; }, deadline) == WaitResult::Interrupted) {
         left = i32(deadline - jiffies) > 0 ? deadline - jiffies : 0;
-        return -EINTR;
+        return Error::from_errno(EINTR);
     }
     left = 0;
-    return 0;
+    return {};
 }
 
 /*
  * Sleeps sec seconds and nsec nanoseconds, rounded up to whole ticks plus one: never less
  * than asked. Any valid time is slept in full: up to 2^31 seconds is 2^37 ticks, more than
- * a jiffies deadline can hold, so the seconds go in pieces that can. On -EINTR, *left
+ * a jiffies deadline can hold, so the seconds go in pieces that can. On EINTR, *left
  * (if given) holds the time that remained.
  */
-long sleep_for(u32 sec, u32 nsec, Timespec* left)
+ErrorOr<void> sleep_for(u32 sec, u32 nsec, Timespec* left)
 {
     constexpr u32 max_piece_sec = 1u << 20;             /* 2^20 * HZ ticks < 2^31 */
     u32 ticks = (nsec + NSEC_PER_TICK - 1) / NSEC_PER_TICK + 1;
@@ -69,41 +73,39 @@ long sleep_for(u32 sec, u32 nsec, Timespec* left)
         u32 piece = sec < max_piece_sec ? sec : max_piece_sec;
         sec -= piece;
         u32 ticks_left;
-        if (sleep_ticks(piece * HZ + ticks, ticks_left)) {
+        if (sleep_ticks(piece * HZ + ticks, ticks_left).is_error()) {
             if (left) {
                 u32 s = sec + ticks_left / HZ;
                 *left = { s > u32(INT32_MAX) ? INT32_MAX : i32(s),
                           i32((ticks_left % HZ) * NSEC_PER_TICK) };
             }
-            return -EINTR;
+            return Error::from_errno(EINTR);
         }
         ticks = 0;
     } while (sec);
-    return 0;
+    return {};
 }
 
-long nanosleep_common(u32 req_addr, u32 rem_addr)
+ErrorOr<void> nanosleep_common(Userspace<const Timespec*> req_addr, Userspace<Timespec*> rem_addr)
 {
     Timespec req;
-    if (copy_from_user(&req, req_addr, sizeof req))
-        return -EFAULT;
+    TRY(copy_from_user(req, req_addr));
     if (!valid(req))
-        return -EINVAL;
+        return Error::from_errno(EINVAL);
     Timespec rem;
-    long err = sleep_for(u32(req.sec), u32(req.nsec), &rem);
-    if (err && rem_addr && copy_to_user(rem_addr, &rem, sizeof rem))
-        return -EFAULT;
-    return err;
+    ErrorOr<void> slept = sleep_for(u32(req.sec), u32(req.nsec), &rem);
+    if (slept.is_error() && !rem_addr.is_null())
+        TRY(copy_to_user(rem_addr, rem));
+    return slept;
 }
 
 /* TIMER_ABSTIME: sleeps until `until` on the clock; a time already past returns at once. */
-long sleep_until(int clock, u32 until_addr)
+ErrorOr<void> sleep_until(int clock, Userspace<const Timespec*> until_addr)
 {
     Timespec until;
-    if (copy_from_user(&until, until_addr, sizeof until))
-        return -EFAULT;
+    TRY(copy_from_user(until, until_addr));
     if (!valid(until))
-        return -EINVAL;
+        return Error::from_errno(EINVAL);
     Timespec n = now(clock == 0 ? 0 : 1);
     /* 64 bits: the difference of two i32 seconds does not fit in one. */
     i64 sec = i64(until.sec) - n.sec;
@@ -113,7 +115,7 @@ long sleep_until(int clock, u32 until_addr)
         sec--;
     }
     if (sec < 0 || (sec == 0 && nsec == 0))
-        return 0;
+        return {};
     return sleep_for(u32(sec), u32(nsec), nullptr);
 }
 
@@ -152,84 +154,98 @@ u32 arch_entropy()
     return e;
 }
 
-long fill_rusage(u32 addr, u32 utime, u32 stime, u32 min_flt, u32 maj_flt, u32 max_rss_pages)
+/* Linux i386's struct rusage: two timevals, then 14 longs. */
+struct LinuxRusage {
+    u32 fields[18];
+};
+
+ErrorOr<void> fill_rusage(Userspace<LinuxRusage*> to, u32 utime, u32 stime, u32 min_flt,
+                          u32 maj_flt, u32 max_rss_pages)
 {
-    /* Linux i386's struct rusage: two timevals, then 14 longs. */
-    u32 r[18] = { };
-    r[0] = utime / HZ;
-    r[1] = (utime % HZ) * (1000000 / HZ);
-    r[2] = stime / HZ;
-    r[3] = (stime % HZ) * (1000000 / HZ);
-    r[4] = max_rss_pages * (PAGE_SIZE / 1024);  /* ru_maxrss, kB */
-    r[8] = min_flt;
-    r[9] = maj_flt;
-    return copy_to_user(addr, r, sizeof r) ? -EFAULT : 0;
+    LinuxRusage r = { };
+    r.fields[0] = utime / HZ;
+    r.fields[1] = (utime % HZ) * (1000000 / HZ);
+    r.fields[2] = stime / HZ;
+    r.fields[3] = (stime % HZ) * (1000000 / HZ);
+    r.fields[4] = max_rss_pages * (PAGE_SIZE / 1024);   /* ru_maxrss, kB */
+    r.fields[8] = min_flt;
+    r.fields[9] = maj_flt;
+    return copy_to_user(to, r);
 }
 
-long sys_getrusage(int who, u32 addr)
+ErrorOr<void> sys_getrusage(int who, Userspace<LinuxRusage*> to)
 {
     Task* t = current;
     if (who == 0)                       /* RUSAGE_SELF */
-        return fill_rusage(addr, t->utime, t->stime, t->min_flt, t->maj_flt, t->max_rss);
+        return fill_rusage(to, t->utime, t->stime, t->min_flt, t->maj_flt, t->max_rss);
     if (who == -1)                      /* RUSAGE_CHILDREN */
-        return fill_rusage(addr, t->cutime, t->cstime, t->cmin_flt, t->cmaj_flt, t->cmax_rss);
-    return -EINVAL;
+        return fill_rusage(to, t->cutime, t->cstime, t->cmin_flt, t->cmaj_flt, t->cmax_rss);
+    return Error::from_errno(EINVAL);
 }
 
-long sys_time(u32 addr)
+ErrorOr<i32> sys_time(Userspace<i32*> to)
 {
     i32 t = now(0).sec;
-    if (addr && copy_to_user(addr, &t, sizeof t))
-        return -EFAULT;
+    if (!to.is_null())
+        TRY(copy_to_user(to, t));
     return t;
 }
 
-long sys_clock_gettime(int clock, u32 addr)
+ErrorOr<void> sys_clock_gettime(int clock, Userspace<Timespec*> to)
 {
     if (clock < 0 || clock > 7)
-        return -EINVAL;
-    Timespec ts = now(clock == 0 ? 0 : 1);
-    return copy_to_user(addr, &ts, sizeof ts) ? -EFAULT : 0;
+        return Error::from_errno(EINVAL);
+    return copy_to_user(to, now(clock == 0 ? 0 : 1));
 }
 
-long sys_clock_getres(int clock, u32 addr)
+ErrorOr<void> sys_clock_getres(int clock, Userspace<Timespec*> to)
 {
     if (clock < 0 || clock > 7)
-        return -EINVAL;
-    Timespec ts { 0, 1000000000 / HZ };
-    return addr && copy_to_user(addr, &ts, sizeof ts) ? -EFAULT : 0;
+        return Error::from_errno(EINVAL);
+    if (!to.is_null())
+        TRY(copy_to_user(to, Timespec { 0, 1000000000 / HZ }));
+    return {};
 }
 
-long sys_gettimeofday(u32 tv, u32 tz)
+/* Linux's struct timeval and struct timezone: two 32-bit fields each. */
+struct TwoWords {
+    i32 first, second;
+};
+
+ErrorOr<void> sys_gettimeofday(Userspace<TwoWords*> tv, Userspace<TwoWords*> tz)
 {
     Timespec ts = now(0);
-    i32 v[2] = { ts.sec, ts.nsec / 1000 };
-    if (tv && copy_to_user(tv, v, sizeof v))
-        return -EFAULT;
-    i32 zone[2] = { 0, 0 };
-    if (tz && copy_to_user(tz, zone, sizeof zone))
-        return -EFAULT;
-    return 0;
+    if (!tv.is_null())
+        TRY(copy_to_user(tv, TwoWords { ts.sec, ts.nsec / 1000 }));
+    if (!tz.is_null())
+        TRY(copy_to_user(tz, TwoWords { 0, 0 }));
+    return {};
 }
 
-long sys_nanosleep(u32 req, u32 rem)
+ErrorOr<void> sys_nanosleep(Userspace<const Timespec*> req, Userspace<Timespec*> rem)
 {
     return nanosleep_common(req, rem);
 }
 
-long sys_clock_nanosleep(int clock, int flags, u32 req, u32 rem)
+ErrorOr<void> sys_clock_nanosleep(int clock, int flags, Userspace<const Timespec*> req,
+                                  Userspace<Timespec*> rem)
 {
     if (clock < 0 || clock > 7)
-        return -EINVAL;
+        return Error::from_errno(EINVAL);
     if (flags & 1)                      /* TIMER_ABSTIME */
         return sleep_until(clock, req);
     return nanosleep_common(req, rem);
 }
 
-long sys_uname(u32 addr)
+/* struct new_utsname: six fields of 65 bytes. */
+struct Utsname {
+    char fields[6][65];
+};
+
+ErrorOr<void> sys_uname(Userspace<Utsname*> to)
 {
-    /* struct new_utsname: six fields of 65 bytes. */
-    char u[6][65];
+    Utsname name;
+    auto& u = name.fields;
     memset(u, 0, sizeof u);
     memcpy(u[0], KERNEL_NAME, sizeof KERNEL_NAME);
     memcpy(u[1], "ferrite", 8);
@@ -237,20 +253,22 @@ long sys_uname(u32 addr)
     memcpy(u[3], "#1", 3);
     memcpy(u[4], cpu_platform(), 5);
     memcpy(u[5], "(none)", 7);
-    return copy_to_user(addr, u, sizeof u) ? -EFAULT : 0;
+    return copy_to_user(to, name);
 }
 
-long sys_sysinfo(u32 addr)
+/* Linux i386's struct sysinfo (64 bytes), in pages of mem_unit bytes. */
+struct SysInfo {
+    i32 uptime;
+    u32 loads[3];
+    u32 totalram, freeram, sharedram, bufferram, totalswap, freeswap;
+    u16 procs, pad;
+    u32 totalhigh, freehigh, mem_unit;
+    char reserved[8];
+};
+
+ErrorOr<void> sys_sysinfo(Userspace<SysInfo*> to)
 {
-    /* Linux i386's struct sysinfo (64 bytes), in pages of mem_unit bytes. */
-    struct {
-        i32 uptime;
-        u32 loads[3];
-        u32 totalram, freeram, sharedram, bufferram, totalswap, freeswap;
-        u16 procs, pad;
-        u32 totalhigh, freehigh, mem_unit;
-        char reserved[8];
-    } info;
+    SysInfo info;
     memset(&info, 0, sizeof info);
     info.uptime = i32(jiffies / HZ);
     info.totalram = mm::managed_pages;
@@ -262,7 +280,7 @@ long sys_sysinfo(u32 addr)
         info.procs += t != nullptr;
     info.mem_unit = PAGE_SIZE;
     static_assert(sizeof info == 64);
-    return copy_to_user(addr, &info, sizeof info) ? -EFAULT : 0;
+    return copy_to_user(to, info);
 }
 
 namespace {
@@ -280,48 +298,62 @@ bool rlimit_of(u32 resource, u32& cur, u32& max)
 }
 } // namespace
 
-long sys_ugetrlimit(u32 resource, u32 addr)
-{
-    u32 lim[2];
-    if (!rlimit_of(resource, lim[0], lim[1]))
-        return -EINVAL;
-    return copy_to_user(addr, lim, sizeof lim) ? -EFAULT : 0;
-}
-
-long sys_setrlimit(u32 resource, u32)
-{
+/* struct rlimit, and struct rlimit64 for prlimit64. */
+struct Rlimit {
     u32 cur, max;
-    return rlimit_of(resource, cur, max) ? 0 : -EINVAL;  /* accepted, not enforced */
+};
+struct Rlimit64 {
+    u64 cur, max;
+};
+
+ErrorOr<void> sys_ugetrlimit(u32 resource, Userspace<Rlimit*> to)
+{
+    Rlimit lim;
+    if (!rlimit_of(resource, lim.cur, lim.max))
+        return Error::from_errno(EINVAL);
+    return copy_to_user(to, lim);
 }
 
-long sys_prlimit64(int pid, u32 resource, u32 new_addr, u32 old_addr)
+/* Accepted, not enforced: the new limits are not even read. */
+ErrorOr<void> sys_setrlimit(u32 resource, Userspace<const Rlimit*>)
 {
-    if (pid && pid != current->pid)
-        return -ESRCH;
-    (void)new_addr;
     u32 cur, max;
     if (!rlimit_of(resource, cur, max))
-        return -EINVAL;
-    auto widen = [](u32 v) { return v == RLIM_INFINITY ? ~u64(0) : u64(v); };
-    u64 lim[2] = { widen(cur), widen(max) };
-    return old_addr && copy_to_user(old_addr, lim, sizeof lim) ? -EFAULT : 0;
+        return Error::from_errno(EINVAL);
+    return {};
 }
 
-long sys_reboot(u32 magic1, u32 magic2, u32 cmd)
+ErrorOr<void> sys_prlimit64(int pid, u32 resource, Userspace<const Rlimit64*>,
+                            Userspace<Rlimit64*> old_limit)
+{
+    if (pid && pid != current->pid)
+        return Error::from_errno(ESRCH);
+    u32 cur, max;
+    if (!rlimit_of(resource, cur, max))
+        return Error::from_errno(EINVAL);
+    auto widen = [](u32 v) { return v == RLIM_INFINITY ? ~u64(0) : u64(v); };
+    if (!old_limit.is_null())
+        TRY(copy_to_user(old_limit, Rlimit64 { widen(cur), widen(max) }));
+    return {};
+}
+
+ErrorOr<void> sys_reboot(u32 magic1, u32 magic2, u32 cmd)
 {
     constexpr u32 MAGIC1 = 0xfee1dead;
     constexpr u32 CMD_RESTART = 0x01234567, CMD_HALT = 0xCDEF0123, CMD_POWER_OFF = 0x4321FEDC;
     if (magic1 != MAGIC1 || (magic2 != 672274793 && magic2 != 85072278 && magic2 != 369367448 && magic2 != 537993216))
-        return -EINVAL;
+        return Error::from_errno(EINVAL);
     if (cmd == CMD_POWER_OFF || cmd == CMD_HALT || cmd == CMD_RESTART)
         machine_power_off(0);
-    return cmd == 0 || cmd == 0x89ABCDEF ? 0 : -EINVAL;     /* Ctrl-Alt-Del on/off */
+    if (cmd != 0 && cmd != 0x89ABCDEF)  /* Ctrl-Alt-Del on/off */
+        return Error::from_errno(EINVAL);
+    return {};
 }
 
-long sys_getrandom(u32 buf, u32 len, u32 flags)
+ErrorOr<size_t> sys_getrandom(Userspace<void*> buf, u32 len, u32 flags)
 {
     if (flags & ~7u)
-        return -EINVAL;
+        return Error::from_errno(EINVAL);
     static u32 state;
     if (!state)
         state = arch_entropy() | 1;
@@ -331,36 +363,36 @@ long sys_getrandom(u32 buf, u32 len, u32 flags)
         state ^= state >> 17;
         state ^= state << 5;
         u32 n = len - done < 4 ? len - done : 4;
-        if (copy_to_user(buf + done, &state, n))
-            return done ? long(done) : -EFAULT;
+        if (ErrorOr<void> copied = copy_to_user(buf.offset(done), &state, n); copied.is_error())
+            return bytes_or_error(done, copied.error());
         done += n;
     }
-    return long(done);
+    return size_t(done);
 }
 
-long sys_set_thread_area(u32 addr)
+/* struct user_desc */
+struct UserDesc {
+    i32 entry_number;
+    u32 base_addr, limit;
+    u32 bits;   /* seg_32bit:1 contents:2 read_exec_only:1 limit_in_pages:1 seg_not_present:1 useable:1 */
+};
+
+ErrorOr<void> sys_set_thread_area(Userspace<UserDesc*> user_desc)
 {
-    /* struct user_desc */
-    struct {
-        i32 entry_number;
-        u32 base_addr, limit;
-        u32 bits;   /* seg_32bit:1 contents:2 read_exec_only:1 limit_in_pages:1 seg_not_present:1 useable:1 */
-    } d;
-    if (copy_from_user(&d, addr, sizeof d))
-        return -EFAULT;
+    UserDesc d;
+    TRY(copy_from_user(d, Userspace<const UserDesc*>(user_desc)));
     int index = d.entry_number;
     if (index == -1) {
         for (int i = 0; i < GDT_ENTRY_TLS_ENTRIES && index == -1; i++)
             if (!current->tls[i])
                 index = GDT_ENTRY_TLS_MIN + i;
         if (index == -1)
-            return -ESRCH;
+            return Error::from_errno(ESRCH);
         d.entry_number = index;
-        if (copy_to_user(addr, &d.entry_number, sizeof d.entry_number))
-            return -EFAULT;
+        TRY(copy_to_user(user_desc.as<i32>(), d.entry_number));
     }
     if (index < GDT_ENTRY_TLS_MIN || index >= GDT_ENTRY_TLS_MIN + GDT_ENTRY_TLS_ENTRIES)
-        return -EINVAL;
+        return Error::from_errno(EINVAL);
     bool seg_32bit = d.bits & 1, read_exec_only = d.bits & 8, limit_in_pages = d.bits & 16;
     bool not_present = d.bits & 32, useable = d.bits & 64;
     u32 contents = (d.bits >> 1) & 3;
@@ -370,7 +402,7 @@ long sys_set_thread_area(u32 addr)
     if (!empty) {
         /* Present data segments only, as Linux allows: nothing a return could not load. */
         if (contents > 1 || not_present)
-            return -EINVAL;
+            return Error::from_errno(EINVAL);
         u32 type = 0x10 | (contents << 2) | (read_exec_only ? 0 : 2) | 1;    /* accessed already */
         desc = u64(d.limit & 0xFFFF) | u64(d.base_addr & 0xFFFFFF) << 16 | u64(type) << 40
              | u64(3) << 45 | u64(not_present ? 0 : 1) << 47 | u64((d.limit >> 16) & 0xF) << 48
@@ -380,7 +412,7 @@ long sys_set_thread_area(u32 addr)
     int i = index - GDT_ENTRY_TLS_MIN;
     current->tls[i] = desc;
     gdt[index] = desc;
-    return 0;
+    return {};
 }
 
 long sys_sync() { return 0; }

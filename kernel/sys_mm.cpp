@@ -33,53 +33,52 @@ long sys_brk(u32 addr)
         mm::Region* prev = old_end > as.start_brk ? as.find(old_end - 1) : nullptr;
         if (prev && prev->kind == mm::RegionKind::Heap)
             as.resize(prev, new_end);
-        else if (as.map(heap))
+        else if (as.map(heap).is_error())
             return long(as.brk);
     } else if (new_end < old_end) {
-        if (as.unmap(new_end, old_end))
+        if (as.unmap(new_end, old_end).is_error())
             return long(as.brk);
     }
     as.brk = addr;
     return long(addr);
 }
 
-long sys_mmap2(u32 addr, u32 len, u32 prot, u32 flags, int fd, u32 pgoff)
+ErrorOr<u32> sys_mmap2(u32 addr, u32 len, u32 prot, u32 flags, int fd, u32 pgoff)
 {
     mm::AddressSpace& as = *current->mm;
     if (!len || (flags & ~known_flags) || !valid_prot(prot))
-        return -EINVAL;
+        return Error::from_errno(EINVAL);
     if ((flags & (MAP_SHARED | MAP_PRIVATE)) == (MAP_SHARED | MAP_PRIVATE) || !(flags & (MAP_SHARED | MAP_PRIVATE)))
-        return -EINVAL;
+        return Error::from_errno(EINVAL);
     u32 size = page_align_up(len);
     if (size < len || size > TASK_SIZE)
-        return -ENOMEM;
+        return Error::from_errno(ENOMEM);
     if ((flags & MAP_FIXED) && (addr % PAGE_SIZE || addr > TASK_SIZE - size))
-        return -EINVAL;
+        return Error::from_errno(EINVAL);
     if (pgoff > (~0u >> PAGE_SHIFT) - (size >> PAGE_SHIFT))
-        return -EOVERFLOW;
+        return Error::from_errno(EOVERFLOW);
 
     fs::File* file = nullptr;
     fs::FileStat st { };
     if (!(flags & MAP_ANONYMOUS)) {
         if (fd < 0 || fd >= NR_OPEN || !(file = current->files[fd]))
-            return -EBADF;
+            return Error::from_errno(EBADF);
         if ((file->flags() & fs::O_ACCMODE) == fs::O_WRONLY)
-            return -EACCES;
+            return Error::from_errno(EACCES);
         if (flags & MAP_SHARED)
-            return -ENODEV;             /* shared file mappings: not on a read-only root */
-        if (long err = file->stat(st))
-            return err;
+            return Error::from_errno(ENODEV);   /* shared file mappings: not on a read-only root */
+        TRY(file->stat(st));
         if ((st.mode & fs::S_IFMT) != fs::S_IFREG)
-            return -ENODEV;
+            return Error::from_errno(ENODEV);
     } else if (flags & MAP_SHARED) {
-        return -EINVAL;                 /* shared anonymous memory needs shared pages across fork */
+        /* Shared anonymous memory needs shared pages across fork. */
+        return Error::from_errno(EINVAL);
     }
 
     u32 start = flags & MAP_FIXED ? addr : as.find_free(size, addr);
     if (!start)
-        return -ENOMEM;
-    if (long err = as.unmap(start, start + size))
-        return err;
+        return Error::from_errno(ENOMEM);
+    TRY(as.unmap(start, start + size));
     mm::Region r { start, start + size, prot, mm::RegionKind::Anonymous };
     if (file) {
         r.kind = mm::RegionKind::File;
@@ -90,26 +89,25 @@ long sys_mmap2(u32 addr, u32 len, u32 prot, u32 flags, int fd, u32 pgoff)
         r.dev = st.dev;
         r.ino = st.ino;
     }
-    if (long err = as.map(r))
-        return err;
-    return long(start);
+    TRY(as.map(r));
+    return start;
 }
 
-long sys_munmap(u32 addr, u32 len)
+ErrorOr<void> sys_munmap(u32 addr, u32 len)
 {
     if (addr % PAGE_SIZE || !len || addr >= TASK_SIZE || page_align_up(len) > TASK_SIZE - addr)
-        return -EINVAL;
+        return Error::from_errno(EINVAL);
     return current->mm->unmap(addr, addr + page_align_up(len));
 }
 
-long sys_mprotect(u32 addr, u32 len, u32 prot)
+ErrorOr<void> sys_mprotect(u32 addr, u32 len, u32 prot)
 {
     if (addr % PAGE_SIZE || !valid_prot(prot))
-        return -EINVAL;
+        return Error::from_errno(EINVAL);
     u32 size = page_align_up(len);
     if (size < len || addr >= TASK_SIZE || size > TASK_SIZE - addr)
-        return -ENOMEM;
+        return Error::from_errno(ENOMEM);
     if (!size)
-        return 0;
+        return {};
     return current->mm->protect(addr, addr + size, prot);
 }

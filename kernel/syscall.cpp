@@ -1,58 +1,67 @@
 /* The system-call table: Linux's i386 numbers (CONTRACT §6); the rest is -ENOSYS. */
 #include <arch/interrupts.h>
-#include <kernel/errno.h>
+#include <kernel/error.h>
 #include <kernel/syscall.h>
 #include <kernel/task.h>
 
 #include <utility>
 
-long sys_read(int, u32, u32);
-long sys_write(int, u32, u32);
-long sys_open(u32, u32, u32);
-long sys_openat(int, u32, u32, u32);
-long sys_close(int);
-long sys_lseek(int, i32, int);
-long sys_llseek(int, u32, u32, u32, int);
-long sys_ioctl(int, u32, u32);
-long sys_stat64(u32, u32);
-long sys_lstat64(u32, u32);
-long sys_fstat64(int, u32);
-long sys_fstatat64(int, u32, u32, u32);
-long sys_getdents64(int, u32, u32);
-long sys_readlink(u32, u32, int);
-long sys_readlinkat(int, u32, u32, int);
-long sys_access(u32, int);
-long sys_faccessat(int, u32, int);
-long sys_chdir(u32);
-long sys_getcwd(u32, u32);
-long sys_dup(int);
-long sys_dup2(int, int);
-long sys_dup3(int, int, u32);
-long sys_fcntl64(int, int, u32);
-long sys_pipe(u32);
-long sys_pipe2(u32, u32);
-long sys_writev(int, u32, int);
-long sys_readv(int, u32, int);
-long sys_pread64(int, u32, u32, u32, u32);
-long sys_pwrite64(int, u32, u32, u32, u32);
-long sys_fsync(int);
-long sys_swapon(u32, u32);
-long sys_swapoff(u32);
-long sys_getrusage(int, u32);
-long sys_time(u32);
-long sys_clock_gettime(int, u32);
-long sys_clock_getres(int, u32);
-long sys_gettimeofday(u32, u32);
-long sys_nanosleep(u32, u32);
-long sys_clock_nanosleep(int, int, u32, u32);
-long sys_uname(u32);
-long sys_sysinfo(u32);
-long sys_ugetrlimit(u32, u32);
-long sys_setrlimit(u32, u32);
-long sys_prlimit64(int, u32, u32, u32);
-long sys_reboot(u32, u32, u32);
-long sys_getrandom(u32, u32, u32);
-long sys_set_thread_area(u32);
+struct Stat64;
+struct IoVec;
+ErrorOr<size_t> sys_read(int, Userspace<void*>, u32);
+ErrorOr<size_t> sys_write(int, Userspace<const void*>, u32);
+ErrorOr<int> sys_open(Userspace<const char*>, u32, u32);
+ErrorOr<int> sys_openat(int, Userspace<const char*>, u32, u32);
+ErrorOr<void> sys_close(int);
+ErrorOr<long> sys_lseek(int, i32, int);
+ErrorOr<void> sys_llseek(int, u32, u32, Userspace<i64*>, int);
+ErrorOr<void> sys_ioctl(int, u32, Userspace<void*>);
+ErrorOr<void> sys_stat64(Userspace<const char*>, Userspace<Stat64*>);
+ErrorOr<void> sys_lstat64(Userspace<const char*>, Userspace<Stat64*>);
+ErrorOr<void> sys_fstat64(int, Userspace<Stat64*>);
+ErrorOr<void> sys_fstatat64(int, Userspace<const char*>, Userspace<Stat64*>, u32);
+ErrorOr<size_t> sys_getdents64(int, Userspace<void*>, u32);
+ErrorOr<size_t> sys_readlink(Userspace<const char*>, Userspace<char*>, int);
+ErrorOr<size_t> sys_readlinkat(int, Userspace<const char*>, Userspace<char*>, int);
+ErrorOr<void> sys_access(Userspace<const char*>, int);
+ErrorOr<void> sys_faccessat(int, Userspace<const char*>, int);
+ErrorOr<void> sys_chdir(Userspace<const char*>);
+ErrorOr<size_t> sys_getcwd(Userspace<char*>, u32);
+ErrorOr<int> sys_dup(int);
+ErrorOr<int> sys_dup2(int, int);
+ErrorOr<int> sys_dup3(int, int, u32);
+ErrorOr<long> sys_fcntl64(int, int, u32);
+ErrorOr<void> sys_pipe(Userspace<int*>);
+ErrorOr<void> sys_pipe2(Userspace<int*>, u32);
+ErrorOr<size_t> sys_writev(int, Userspace<const IoVec*>, int);
+ErrorOr<size_t> sys_readv(int, Userspace<const IoVec*>, int);
+ErrorOr<size_t> sys_pread64(int, Userspace<void*>, u32, u32, u32);
+ErrorOr<size_t> sys_pwrite64(int, Userspace<const void*>, u32, u32, u32);
+ErrorOr<void> sys_fsync(int);
+ErrorOr<void> sys_swapon(Userspace<const char*>, u32);
+ErrorOr<void> sys_swapoff(Userspace<const char*>);
+struct Timespec;
+struct TwoWords;
+struct Utsname;
+struct SysInfo;
+struct Rlimit;
+struct Rlimit64;
+struct UserDesc;
+ErrorOr<void> sys_getrusage(int, Userspace<LinuxRusage*>);
+ErrorOr<i32> sys_time(Userspace<i32*>);
+ErrorOr<void> sys_clock_gettime(int, Userspace<Timespec*>);
+ErrorOr<void> sys_clock_getres(int, Userspace<Timespec*>);
+ErrorOr<void> sys_gettimeofday(Userspace<TwoWords*>, Userspace<TwoWords*>);
+ErrorOr<void> sys_nanosleep(Userspace<const Timespec*>, Userspace<Timespec*>);
+ErrorOr<void> sys_clock_nanosleep(int, int, Userspace<const Timespec*>, Userspace<Timespec*>);
+ErrorOr<void> sys_uname(Userspace<Utsname*>);
+ErrorOr<void> sys_sysinfo(Userspace<SysInfo*>);
+ErrorOr<void> sys_ugetrlimit(u32, Userspace<Rlimit*>);
+ErrorOr<void> sys_setrlimit(u32, Userspace<const Rlimit*>);
+ErrorOr<void> sys_prlimit64(int, u32, Userspace<const Rlimit64*>, Userspace<Rlimit64*>);
+ErrorOr<void> sys_reboot(u32, u32, u32);
+ErrorOr<size_t> sys_getrandom(Userspace<void*>, u32, u32);
+ErrorOr<void> sys_set_thread_area(Userspace<UserDesc*>);
 long sys_sync();
 long sys_umask(u32);
 long sys_getpgrp();
@@ -63,18 +72,26 @@ namespace {
 
 using Handler = long (*)(TrapFrame&);
 
-/* Calls f with as many register arguments as it takes: ebx, ecx, edx, esi, edi, ebp. */
-template<typename... Args, size_t... I>
-long call(long (*f)(Args...), const TrapFrame& fr, std::index_sequence<I...>)
+/* What goes back in eax: a value as it is, an Error as -errno. */
+long result_register(long value) { return value; }
+template <typename T>
+long result_register(const ErrorOr<T>& result) { return to_syscall_result(result); }
+
+/*
+ * Calls f with as many register arguments as it takes: ebx, ecx, edx, esi, edi, ebp. A
+ * Userspace<T*> parameter is made here, explicitly, from its register.
+ */
+template<typename R, typename... Args, size_t... I>
+long call(R (*f)(Args...), const TrapFrame& fr, std::index_sequence<I...>)
 {
     [[maybe_unused]] const u32 regs[6] = { fr.ebx, fr.ecx, fr.edx, fr.esi, fr.edi, fr.ebp };
-    return f(static_cast<Args>(regs[I])...);
+    return result_register(f(static_cast<Args>(regs[I])...));
 }
 
 template<auto F>
 long entry(TrapFrame& frame)
 {
-    return call(F, frame, std::make_index_sequence<[]<typename... A>(long (*)(A...)) {
+    return call(F, frame, std::make_index_sequence<[]<typename R, typename... A>(R (*)(A...)) {
         return sizeof...(A);
     }(F)>());
 }

@@ -1,10 +1,13 @@
 /*
  * System calls: Linux's i386 numbers and semantics (CONTRACT §6). Each sys_* takes its
- * arguments as the registers hold them and returns a value or -errno.
+ * arguments as the registers hold them, user addresses as Userspace<T*>, and returns a
+ * value or an Error; the dispatcher turns an Error into -errno.
  */
 #pragma once
 
+#include <kernel/error.h>
 #include <kernel/types.h>
+#include <kernel/userspace.h>
 
 struct TrapFrame;
 
@@ -14,19 +17,24 @@ public:
     PathBuffer() = default;
     ~PathBuffer();
     PathBuffer(const PathBuffer&) = delete;
-    long from_user(u32 addr);
+    ErrorOr<void> from_user(Userspace<const char*> path);
     const char* get() const { return m_path; }
 private:
     char* m_path = nullptr;
 };
 
-long fill_rusage(u32 addr, u32 utime, u32 stime, u32 min_flt, u32 maj_flt, u32 max_rss_pages);
-long kernel_execve(const char* path);
-long do_fork(u32 flags, u32 child_stack, u32 parent_tid, u32 child_tid);
+/* Linux's struct rusage, filled for the user. */
+struct LinuxRusage;
+ErrorOr<void> fill_rusage(Userspace<LinuxRusage*> to, u32 utime, u32 stime, u32 min_flt,
+                          u32 maj_flt, u32 max_rss_pages);
+ErrorOr<void> kernel_execve(const char* path);
+/* The child's pid. */
+ErrorOr<int> do_fork(u32 flags, u32 child_stack, Userspace<int*> parent_tid,
+                     Userspace<int*> child_tid);
 void open_console_for_init();
 namespace fs { class File; }
 /* A pipe's two ends: [0] reads, [1] writes. */
-long make_pipe(fs::File* ends[2]);
+ErrorOr<void> make_pipe(fs::File* ends[2]);
 u32 cpu_hwcap();
 /* The machine as Linux names it (uname, AT_PLATFORM): i486, i586 or i686 by CPU family. */
 const char* cpu_platform();
@@ -36,29 +44,35 @@ u32 read_rtc();
 
 /* Processes. */
 [[noreturn]] long sys_exit(int code);
-long sys_fork();
-long sys_clone(u32 flags, u32 child_stack, u32 parent_tid, u32 tls, u32 child_tid);
-long sys_execve(u32 path, u32 argv, u32 envp);
-long sys_wait4(int pid, u32 status, u32 options, u32 rusage);
-long sys_waitpid(int pid, u32 status, u32 options);
+ErrorOr<int> sys_fork();
+ErrorOr<int> sys_clone(u32 flags, u32 child_stack, Userspace<int*> parent_tid,
+                       Userspace<void*> tls, Userspace<int*> child_tid);
+ErrorOr<void> sys_execve(Userspace<const char*> path, Userspace<const u32*> argv,
+                         Userspace<const u32*> envp);
+ErrorOr<int> sys_wait4(int pid, Userspace<int*> status, u32 options,
+                       Userspace<LinuxRusage*> rusage);
+ErrorOr<int> sys_waitpid(int pid, Userspace<int*> status, u32 options);
 long sys_getpid();
 long sys_getppid();
 long sys_getuid();
-long sys_set_tid_address(u32 tidptr);
+long sys_set_tid_address(Userspace<int*> tidptr);
 long sys_sched_yield();
 
 /* Signals. */
-long sys_kill(int pid, int sig);
-long sys_tgkill(int tgid, int tid, int sig);
-long sys_tkill(int tid, int sig);
-long sys_pause();
+ErrorOr<void> sys_kill(int pid, int sig);
+ErrorOr<void> sys_tgkill(int tgid, int tid, int sig);
+ErrorOr<void> sys_tkill(int tid, int sig);
+ErrorOr<void> sys_pause();
 long sys_sigreturn();
 long sys_rt_sigreturn();
-long sys_rt_sigaction(int sig, u32 act, u32 oldact, u32 sigsetsize);
-long sys_rt_sigprocmask(int how, u32 set, u32 oldset, u32 sigsetsize);
+struct SigAction;
+ErrorOr<void> sys_rt_sigaction(int sig, Userspace<const SigAction*> act,
+                               Userspace<SigAction*> oldact, u32 sigsetsize);
+ErrorOr<void> sys_rt_sigprocmask(int how, Userspace<const u64*> set, Userspace<u64*> oldset,
+                                 u32 sigsetsize);
 
-/* Memory. */
+/* Memory: addresses here name ranges of the address space, never read through. */
 long sys_brk(u32 addr);
-long sys_mmap2(u32 addr, u32 len, u32 prot, u32 flags, int fd, u32 pgoff);
-long sys_munmap(u32 addr, u32 len);
-long sys_mprotect(u32 addr, u32 len, u32 prot);
+ErrorOr<u32> sys_mmap2(u32 addr, u32 len, u32 prot, u32 flags, int fd, u32 pgoff);
+ErrorOr<void> sys_munmap(u32 addr, u32 len);
+ErrorOr<void> sys_mprotect(u32 addr, u32 len, u32 prot);

@@ -6,6 +6,7 @@
 #include <arch/fpu.h>
 #include <arch/interrupts.h>
 #include <kernel/signal.h>
+#include <kernel/userspace.h>
 #include <kernel/wait.h>
 #include <mm/types.h>
 
@@ -55,8 +56,8 @@ struct Task {
 
     /* glibc's TLS (set_thread_area) and the tid addresses of clone. */
     u64 tls[3] = { };
-    u32 set_child_tid = 0;
-    u32 clear_child_tid = 0;
+    Userspace<int*> set_child_tid;
+    Userspace<int*> clear_child_tid;
 
     /* Accounting, as getrusage and /proc report it. */
     u32 utime = 0, stime = 0;           /* ticks */

@@ -17,35 +17,40 @@ u32 search_exception_table(u32 eip)
     return 0;
 }
 
-bool user_range_ok(u32 addr, size_t n)
+bool user_range_ok(Userspace<const void*> addr, size_t n)
 {
-    return addr < TASK_SIZE && n <= TASK_SIZE - addr;
+    return addr.address() < TASK_SIZE && n <= TASK_SIZE - addr.address();
 }
 
-long copy_to_user(u32 to, const void* from, size_t n)
+ErrorOr<void> copy_to_user(Userspace<void*> to, const void* from, size_t n)
 {
     if (!user_range_ok(to, n))
-        return -EFAULT;
-    return __copy_user(reinterpret_cast<void*>(to), from, n) ? -EFAULT : 0;
+        return Error::from_errno(EFAULT);
+    if (__copy_user(reinterpret_cast<void*>(to.address()), from, n))
+        return Error::from_errno(EFAULT);
+    return {};
 }
 
-long copy_from_user(void* to, u32 from, size_t n)
+ErrorOr<void> copy_from_user(void* to, Userspace<const void*> from, size_t n)
 {
     if (!user_range_ok(from, n))
-        return -EFAULT;
-    return __copy_user(to, reinterpret_cast<const void*>(from), n) ? -EFAULT : 0;
+        return Error::from_errno(EFAULT);
+    if (__copy_user(to, reinterpret_cast<const void*>(from.address()), n))
+        return Error::from_errno(EFAULT);
+    return {};
 }
 
-long strncpy_from_user(char* to, u32 from, size_t n)
+ErrorOr<size_t> strncpy_from_user(char* to, Userspace<const char*> from, size_t n)
 {
-    if (from >= TASK_SIZE)
-        return -EFAULT;
+    u32 start = from.address();
+    if (start >= TASK_SIZE)
+        return Error::from_errno(EFAULT);
     /* Stop at TASK_SIZE: a string may not run on into kernel space. */
-    size_t limit = n < TASK_SIZE - from ? n : TASK_SIZE - from;
-    i32 len = __strncpy_user(to, reinterpret_cast<const char*>(from), u32(limit));
+    size_t limit = n < TASK_SIZE - start ? n : TASK_SIZE - start;
+    i32 len = __strncpy_user(to, reinterpret_cast<const char*>(start), u32(limit));
     if (len < 0)
-        return -EFAULT;
+        return Error::from_errno(EFAULT);
     if (u32(len) == limit)
-        return limit < n ? -EFAULT : -ENAMETOOLONG;
-    return len;
+        return Error::from_errno(limit < n ? EFAULT : ENAMETOOLONG);
+    return size_t(len);
 }

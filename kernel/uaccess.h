@@ -1,12 +1,14 @@
 /*
  * Accesses that may fault. Each faulting instruction has an entry in the exception table
  * (__ex_table: faulting address, address to resume at); the page fault and general
- * protection handlers resume there instead of oopsing. copy_from_user and friends will be
- * built the same way.
+ * protection handlers resume there instead of oopsing. copy_from_user and friends are
+ * built that way, and take user addresses only as Userspace<T*> (kernel/userspace.h).
  */
 #pragma once
 
+#include <kernel/error.h>
 #include <kernel/types.h>
+#include <kernel/userspace.h>
 
 struct ExceptionTableEntry {
     u32 insn;
@@ -32,16 +34,28 @@ extern RecoveredFault last_recovered_fault;
 
 /*
  * Copies between kernel memory and user space (addresses below TASK_SIZE). A range that
- * reaches TASK_SIZE or beyond, or memory the process may not access, gives -EFAULT;
+ * reaches TASK_SIZE or beyond, or memory the process may not access, gives EFAULT;
  * faults are recovered through the exception table, so nothing is checked twice.
- * copy_* return 0 or -EFAULT; strncpy_from_user the string's length (without the NUL),
- * -ENAMETOOLONG if no NUL came within n bytes, or -EFAULT.
+ * strncpy_from_user gives the string's length (without the NUL), ENAMETOOLONG if no NUL
+ * came within n bytes, or EFAULT.
  */
-long copy_to_user(u32 to, const void* from, size_t n);
-long copy_from_user(void* to, u32 from, size_t n);
-long strncpy_from_user(char* to, u32 from, size_t n);
+ErrorOr<void> copy_to_user(Userspace<void*> to, const void* from, size_t n);
+ErrorOr<void> copy_from_user(void* to, Userspace<const void*> from, size_t n);
+ErrorOr<size_t> strncpy_from_user(char* to, Userspace<const char*> from, size_t n);
 /* True if [addr, addr + n) lies wholly below TASK_SIZE. */
-bool user_range_ok(u32 addr, size_t n);
+bool user_range_ok(Userspace<const void*> addr, size_t n);
+
+/* One object of the type the user pointer names. */
+template <typename T>
+ErrorOr<void> copy_to_user(Userspace<T*> to, const T& from)
+{
+    return copy_to_user(Userspace<void*>(to), &from, sizeof(T));
+}
+template <typename T>
+ErrorOr<void> copy_from_user(T& to, Userspace<const T*> from)
+{
+    return copy_from_user(&to, Userspace<const void*>(from), sizeof(T));
+}
 
 /* Read or write 32 bits; false if the access faulted. */
 extern "C" bool probe_read_u32(u32 address, u32& value);

@@ -139,7 +139,7 @@ Pte* AddressSpace::pte_alloc(u32 addr)
         } else {
             free_page(table);
         }
-    } else if (pde.shared() && unshare_table(arch::pgd_index(addr))) {
+    } else if (pde.shared() && unshare_table(arch::pgd_index(addr)).is_error()) {
         return nullptr;
     }
     return &table_of(pde)[arch::pte_index(addr)];
@@ -151,15 +151,15 @@ bool AddressSpace::table_shared(u32 addr) const
     return pde.present() && page_of(pde.frame()).count > 1;
 }
 
-long AddressSpace::unshare_table(u32 index)
+ErrorOr<void> AddressSpace::unshare_table(u32 index)
 {
     Pde& pde = m_pgd[index];
     if (!pde.shared())
-        return 0;
+        return {};
     if (page_of(pde.frame()).count > 1) {
         VirtAddr copy = get_free_page(Gfp::Kernel);
         if (!copy)
-            return -ENOMEM;
+            return Error::from_errno(ENOMEM);
         /* The allocation may have slept, and the other sharers exited meanwhile. */
         if (page_of(pde.frame()).count > 1) {
             PhysAddr shared = pde.frame();
@@ -169,23 +169,23 @@ long AddressSpace::unshare_table(u32 index)
             pde = Pde::user_table(to_phys(copy));
             free_page(to_virt(shared));         /* one sharer fewer */
             flush_if_current();
-            return 0;
+            return {};
         }
         free_page(copy);
     }
     pde = pde.unshared();                       /* the last sharer: the table is ours */
     flush_if_current();
-    return 0;
+    return {};
 }
 
-long AddressSpace::unshare_range(u32 start, u32 end)
+ErrorOr<void> AddressSpace::unshare_range(u32 start, u32 end)
 {
-    long err = 0;
+    ErrorOr<void> result;
     for_each_table([&](u32 i) {
-        if (!err && i >= arch::pgd_index(start) && i * PGDIR_SIZE < end)
-            err = unshare_table(i);
+        if (!result.is_error() && i >= arch::pgd_index(start) && i * PGDIR_SIZE < end)
+            result = unshare_table(i);
     });
-    return err;
+    return result;
 }
 
 void AddressSpace::flush_if_current() const
@@ -363,16 +363,16 @@ void AddressSpace::merge_around(Region* r)
     }
 }
 
-long AddressSpace::map(const Region& shape)
+ErrorOr<void> AddressSpace::map(const Region& shape)
 {
     Region* r = new (std::nothrow) Region(shape.unlinked());
     if (!r)
-        return -ENOMEM;
+        return Error::from_errno(ENOMEM);
     if (r->file)
         r->file->get();
     m_set.insert(r);
     merge_around(r);
-    return 0;
+    return {};
 }
 
 void AddressSpace::resize(Region* r, u32 end)
@@ -387,14 +387,14 @@ void AddressSpace::move_start(Region* r, u32 start)
     m_set.changed(r);
 }
 
-long AddressSpace::split(u32 addr)
+ErrorOr<void> AddressSpace::split(u32 addr)
 {
     Region* r = find(addr);
     if (!r || r->start == addr)
-        return 0;
+        return {};
     Region* tail = new (std::nothrow) Region(r->unlinked());
     if (!tail)
-        return -ENOMEM;
+        return Error::from_errno(ENOMEM);
     if (tail->file) {
         tail->file->get();
         tail->offset += addr - r->start;
@@ -403,21 +403,18 @@ long AddressSpace::split(u32 addr)
     tail->start = addr;
     r->end = addr;
     m_set.insert(tail);
-    return 0;
+    return {};
 }
 
-long AddressSpace::unmap(u32 start, u32 end)
+ErrorOr<void> AddressSpace::unmap(u32 start, u32 end)
 {
     Region* first = m_set.find_above(start);
     if (!first || first->start >= end)
-        return 0;                       /* nothing there: no region, so no PTE either */
-    if (long err = unshare_range(start, end); err)
-        return err;
-    if (long err = split(start); err)
-        return err;
+        return {};                       /* nothing there: no region, so no PTE either */
+    TRY(unshare_range(start, end));
+    TRY(split(start));
     if (end < TASK_SIZE)
-        if (long err = split(end); err)
-            return err;
+        TRY(split(end));
     /* After the splits, every region meeting [start, end) lies inside it. */
     for (Region* r = m_set.find_above(start); r && r->start < end;) {
         Region* next = r->next;
@@ -426,20 +423,17 @@ long AddressSpace::unmap(u32 start, u32 end)
         free_region(r);
         r = next;
     }
-    return 0;
+    return {};
 }
 
-long AddressSpace::protect(u32 start, u32 end, u32 prot)
+ErrorOr<void> AddressSpace::protect(u32 start, u32 end, u32 prot)
 {
     if (!range_mapped(start, end))
-        return -ENOMEM;
-    if (long err = unshare_range(start, end); err)
-        return err;
-    if (long err = split(start); err)
-        return err;
+        return Error::from_errno(ENOMEM);
+    TRY(unshare_range(start, end));
+    TRY(split(start));
     if (end < TASK_SIZE)
-        if (long err = split(end); err)
-            return err;
+        TRY(split(end));
     Region* last = nullptr;
     for (Region* r = find(start); r && r->start < end; r = r->next) {
         last = r;
@@ -459,7 +453,7 @@ long AddressSpace::protect(u32 start, u32 end, u32 prot)
         merge_around(r);
         r = prev;
     }
-    return 0;
+    return {};
 }
 
 u32 AddressSpace::find_free(u32 len, u32 hint) const

@@ -123,11 +123,11 @@ PageFaultResponse do_no_page(AddressSpace& as, const Region& r, u32 addr, Pte& p
         VirtAddr page = __get_free_page(Gfp::User);
         if (!page)
             return PageFaultResponse::OutOfMemory;
-        long got = r.file->read_page(r.offset + (addr - r.start), page.as_ptr());
-        if (got < 0 || !pte.none()) {
+        ErrorOr<size_t> got = r.file->read_page(r.offset + (addr - r.start), page.as_ptr());
+        if (got.is_error() || !pte.none()) {
             /* An error, or (after the allocation and the read) the PTE is no longer empty. */
             free_page(page);
-            return got < 0 ? PageFaultResponse::BusError : PageFaultResponse::Continue;
+            return got.is_error() ? PageFaultResponse::BusError : PageFaultResponse::Continue;
         }
         if (r.file_end < addr + PAGE_SIZE)     /* the bss starts inside this page */
             memset(page.as_ptr<u8>() + (r.file_end - addr), 0, addr + PAGE_SIZE - r.file_end);

@@ -20,20 +20,18 @@ using arch::Pte;
 
 u32 pswpin, pswpout;
 
-long SwapDevice::read_pages(u32 index, u32 count, void* const pages[])
+ErrorOr<void> SwapDevice::read_pages(u32 index, u32 count, void* const pages[])
 {
     for (u32 i = 0; i < count; i++)
-        if (long err = read_page(index + i, pages[i]))
-            return err;
-    return 0;
+        TRY(read_page(index + i, pages[i]));
+    return {};
 }
 
-long SwapDevice::write_pages(u32 index, u32 count, void* const pages[])
+ErrorOr<void> SwapDevice::write_pages(u32 index, u32 count, void* const pages[])
 {
     for (u32 i = 0; i < count; i++)
-        if (long err = write_page(index + i, pages[i]))
-            return err;
-    return 0;
+        TRY(write_page(index + i, pages[i]));
+    return {};
 }
 
 namespace {
@@ -120,10 +118,10 @@ u32 flush_writes()
         void* pages[SWAP_CLUSTER_MAX];
         for (u32 i = 0; i < n; i++)
             pages[i] = to_virt(batch.victims[first + i].frame).as_ptr();
-        bool run_failed = si.device->write_pages(start.offset(), n, pages) != 0;
+        bool run_failed = si.device->write_pages(start.offset(), n, pages).is_error();
         for (u32 i = 0; i < n; i++) {
             const Victim& v = batch.victims[first + i];
-            if (run_failed && (n == 1 || si.device->write_page(v.entry.offset(), pages[i]) != 0)) {
+            if (run_failed && (n == 1 || si.device->write_page(v.entry.offset(), pages[i]).is_error())) {
                 write_failed(si, v);
                 continue;
             }
@@ -272,22 +270,22 @@ u32 swap_out(u32 budget, u32 want)
  * Reads the aligned cluster of slots around `entry` into the swap cache, in one request
  * per run of adjacent slots: the faulting slot (waiting for its lock) and those of its
  * neighbours that are in use, not cached and not busy, as far as free memory allows
- * without reclaiming. 0, -ENOMEM, or -EIO if the faulting slot could not be read.
+ * without reclaiming. ENOMEM, or EIO if the faulting slot could not be read.
  */
-long read_cluster(SwapEntry entry)
+ErrorOr<void> read_cluster(SwapEntry entry)
 {
     SwapInfo& si = area_of(entry, "swap_in");
     u32 offset = entry.offset();
     VirtAddr own = __get_free_page(Gfp::User);
     if (!own)
-        return -ENOMEM;
+        return Error::from_errno(ENOMEM);
     lock_slot(si, offset);
     u32 count = si.map.count(offset);
     if (si.cache[offset] || count == 0 || count >= SWAP_MAP_MAX) {
         /* Read meanwhile, or freed; or too many users to give the cache one more. */
         unlock_slot(si, offset);
         free_page(own);
-        return 0;
+        return {};
     }
     constexpr u32 CLUSTER = 1u << PAGE_CLUSTER;
     u32 base = offset & ~(CLUSTER - 1);
@@ -304,7 +302,7 @@ long read_cluster(SwapEntry entry)
         if (!(pages[i] = __get_free_page(Gfp::Buffer)))
             si.map.unlock(o);
     }
-    long result = 0;
+    ErrorOr<void> result;
     for (u32 i = 0; i < CLUSTER;) {
         if (!pages[i]) {
             i++;
@@ -316,14 +314,14 @@ long read_cluster(SwapEntry entry)
         void* run[CLUSTER];
         for (u32 j = 0; j < n; j++)
             run[j] = pages[i + j].as_ptr();
-        bool run_failed = si.device->read_pages(base + i, n, run) != 0;
+        bool run_failed = si.device->read_pages(base + i, n, run).is_error();
         for (u32 j = i; j < i + n; j++) {
             u32 o = base + j;
-            bool failed = run_failed && (n == 1 || si.device->read_page(o, pages[j].as_ptr()) != 0);
+            bool failed = run_failed && (n == 1 || si.device->read_page(o, pages[j].as_ptr()).is_error());
             if (failed) {
                 if (o == offset) {
                     printk(KERN_ERR "swap: read error on %s page %u\n", si.path, o);
-                    result = -EIO;
+                    result = Error::from_errno(EIO);
                 }
                 free_page(pages[j]);
             } else {
@@ -352,30 +350,30 @@ void install_swapped_page(AddressSpace& as, u32 prot, u32 addr, Pte& pte, SwapEn
 
 /*
  * Reads the slot of `entry` into a new page outside the swap cache. `still_wanted()` is
- * asked after each sleep (the allocation, the slot's lock, the read); when it says no, or
- * on an error, there is no page: err is 0, -ENOMEM or -EIO.
+ * asked after each sleep (the allocation, the slot's lock, the read); when it says no, the
+ * page is null. Errors: ENOMEM, EIO.
  */
 template <typename StillWanted>
-VirtAddr read_swap_slot(SwapEntry entry, long& err, StillWanted still_wanted)
+ErrorOr<VirtAddr> read_swap_slot(SwapEntry entry, StillWanted still_wanted)
 {
     SwapInfo& si = area_of(entry, "swap_in");
-    err = 0;
     VirtAddr page = __get_free_page(Gfp::User);
-    if (!page) {
-        err = -ENOMEM;
-        return VirtAddr();
-    }
+    if (!page)
+        return Error::from_errno(ENOMEM);
     lock_slot(si, entry.offset());
+    bool failed = false;
     if (still_wanted()) {
-        err = si.device->read_page(entry.offset(), page.as_ptr()) ? -EIO : 0;
-        if (err)
+        failed = si.device->read_page(entry.offset(), page.as_ptr()).is_error();
+        if (failed)
             printk(KERN_ERR "swap: read error on %s page %u\n", si.path, entry.offset());
         else
             pswpin++;
     }
     unlock_slot(si, entry.offset());
-    if (err || !still_wanted()) {
+    if (failed || !still_wanted()) {
         free_page(page);
+        if (failed)
+            return Error::from_errno(EIO);
         return VirtAddr();
     }
     return page;
@@ -385,11 +383,11 @@ VirtAddr read_swap_slot(SwapEntry entry, long& err, StillWanted still_wanted)
  * try_to_unuse for one process: brings back every page its PTEs hold in area `type`, and
  * marks dirty the PTEs that map pages cached from it (they are about to leave the cache,
  * and a clean page outside it would be dropped as if a file held it).
- * False if it had to stop (error set for running out of memory, 0 if the task went away).
- * The process is another one, which may exit or unmap while we sleep: nothing read
- * before a sleep is used after it without looking again.
+ * False if the task went away first; ENOMEM if memory ran out. The process is another
+ * one, which may exit or unmap while we sleep: nothing read before a sleep is used after
+ * it without looking again.
  */
-bool unuse_entry(Task& t, u32 type, long& error)
+ErrorOr<bool> unuse_entry(Task& t, u32 type)
 {
     AddressSpace* as = t.mm;
     int slot = t.slot;
@@ -425,12 +423,10 @@ bool unuse_entry(Task& t, u32 type, long& error)
             Pte* now = alive() ? as->pte(addr) : nullptr;
             return now && *now == Pte::swapped(entry);
         };
-        long err;
-        VirtAddr page = read_swap_slot(entry, err, holds_entry);
-        if (err == -ENOMEM) {
-            error = -ENOMEM;
-            return false;
-        }
+        ErrorOr<VirtAddr> read = read_swap_slot(entry, holds_entry);
+        if (read.is_error() && read.error().code() == ENOMEM)
+            return read.error();
+        VirtAddr page = read.is_error() ? VirtAddr() : read.value();
         if (!alive()) {
             if (page)
                 free_page(page);
@@ -438,7 +434,7 @@ bool unuse_entry(Task& t, u32 type, long& error)
         }
         if (page) {
             install_swapped_page(*as, prot, addr, *as->pte(addr), entry, page);
-        } else if (err == -EIO && holds_entry()) {
+        } else if (read.is_error() && read.error().code() == EIO && holds_entry()) {
             /* Unreadable: the process cannot have that page back. */
             send_signal(t, SIGBUS);
             release_pte(*as, *as->pte(addr));
@@ -455,13 +451,12 @@ void note_swap_progress()
     clean_drops = 0;
 }
 
-long try_to_unuse(u32 type)
+ErrorOr<void> try_to_unuse(u32 type)
 {
-    long error = 0;
-    for (int slot = 0; slot < NR_TASKS && !error; slot++)
+    for (int slot = 0; slot < NR_TASKS; slot++)
         if (Task* t = task[slot]; t && t->mm)
-            unuse_entry(*t, type, error);
-    return error;
+            TRY(unuse_entry(*t, type));        /* false, a task gone, is no error */
+    return {};
 }
 
 PageFaultResponse swap_in(AddressSpace& as, const Region& r, u32 addr, Pte& pte, SwapEntry entry, bool write)
@@ -474,20 +469,22 @@ PageFaultResponse swap_in(AddressSpace& as, const Region& r, u32 addr, Pte& pte,
             return PageFaultResponse::Continue;
         if (tries == 2) {
             /* Its slot has too many users for the cache to take one more: a private copy. */
-            long err;
-            VirtAddr page = read_swap_slot(entry, err, [&] { return pte == Pte::swapped(entry); });
+            ErrorOr<VirtAddr> slot = read_swap_slot(entry, [&] { return pte == Pte::swapped(entry); });
+            if (slot.is_error())
+                return slot.error().code() == ENOMEM ? PageFaultResponse::OutOfMemory
+                                                     : PageFaultResponse::BusError;
+            VirtAddr page = slot.value();
             if (!page)
-                return err == -ENOMEM ? PageFaultResponse::OutOfMemory
-                     : err ? PageFaultResponse::BusError : PageFaultResponse::Continue;
+                return PageFaultResponse::Continue;
             install_swapped_page(as, r.prot, addr, pte, entry, page);
             current->maj_flt++;
             return PageFaultResponse::Continue;
         }
-        long err = read_cluster(entry);
-        if (err == -ENOMEM)
-            return PageFaultResponse::OutOfMemory;
-        if (err)
+        if (ErrorOr<void> cluster = read_cluster(entry); cluster.is_error()) {
+            if (cluster.error().code() == ENOMEM)
+                return PageFaultResponse::OutOfMemory;
             return pte == Pte::swapped(entry) ? PageFaultResponse::BusError : PageFaultResponse::Continue;
+        }
         read = true;
     }
     if (pte != Pte::swapped(entry)) {

@@ -22,14 +22,14 @@ class SwapDevice {
 public:
     virtual ~SwapDevice() = default;
     virtual u32 pages() const = 0;
-    virtual long read_page(u32 index, void* page) = 0;          /* 0 or -EIO */
-    virtual long write_page(u32 index, const void* page) = 0;
+    virtual ErrorOr<void> read_page(u32 index, void* page) = 0;         /* EIO */
+    virtual ErrorOr<void> write_page(u32 index, const void* page) = 0;
     /*
      * count pages at consecutive indexes from `index` on, in one request where the device
-     * can: 0, or -EIO for the whole request. By default, one page at a time.
+     * can: EIO for the whole request. By default, one page at a time.
      */
-    virtual long read_pages(u32 index, u32 count, void* const pages[]);
-    virtual long write_pages(u32 index, u32 count, void* const pages[]);
+    virtual ErrorOr<void> read_pages(u32 index, u32 count, void* const pages[]);
+    virtual ErrorOr<void> write_pages(u32 index, u32 count, void* const pages[]);
     virtual void release() { }          /* the area is off: the device may go */
 };
 
@@ -49,12 +49,12 @@ struct SwapInfo {
 extern SwapInfo swap_info[MAX_SWAPFILES];
 extern int nr_swapfiles;
 
-/* swapon: page 0 parsed, swap_map built. 0 or -EINVAL, -EBUSY, -EPERM, -ENOMEM, -EIO. */
-long swap_enable(SwapDevice* device, u32 rdev, const char* path, int prio);
-/* swapoff: every page brought back first (try_to_unuse). 0, -EINVAL, -EBUSY or -ENOMEM. */
-long swap_disable(u32 rdev);
-/* The seed's try_to_unuse: every page of area `type` back in memory. 0 or -ENOMEM. */
-long try_to_unuse(u32 type);
+/* swapon: page 0 parsed, swap_map built. EINVAL, EBUSY, EPERM, EIO, ENOMEM. */
+ErrorOr<void> swap_enable(SwapDevice* device, u32 rdev, const char* path, int prio);
+/* swapoff: every page brought back first (try_to_unuse). EINVAL, EBUSY or ENOMEM. */
+ErrorOr<void> swap_disable(u32 rdev);
+/* The seed's try_to_unuse: every page of area `type` back in memory. ENOMEM. */
+ErrorOr<void> try_to_unuse(u32 type);
 /* A page went to swap, or a slot came free: reclaim is making progress. */
 void note_swap_progress();
 

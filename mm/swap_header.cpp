@@ -25,7 +25,7 @@ bool v0_usable(const u8* page, u32 nr)
 
 u32 min(u32 a, u32 b) { return a < b ? a : b; }
 
-int parse_v0(const u8* page, u32 device_pages, SwapHeader& header)
+ErrorOr<void> parse_v0(const u8* page, u32 device_pages, SwapHeader& header)
 {
     /* Bit 0 stands for the header page itself; it is never usable, whatever it says. */
     u32 limit = min(SWAP_V0_MAX_PAGES, device_pages);
@@ -39,9 +39,9 @@ int parse_v0(const u8* page, u32 device_pages, SwapHeader& header)
         good++;
     }
     if (!good)
-        return -EINVAL;
+        return Error::from_errno(EINVAL);
     header = { SwapVersion::V0, highest + 1, good, lowest, highest };
-    return 0;
+    return {};
 }
 
 /* The version 1 bad page list, checked by parse_v1 to hold at most 637 entries. */
@@ -81,45 +81,45 @@ private:
  * 1..last_page, but entries past the part of the area that is used (a device shorter than
  * last_page says, or more pages than an entry can name) are dropped with those pages.
  */
-int parse_v1(const u8* page, u32 device_pages, SwapHeader& header)
+ErrorOr<void> parse_v1(const u8* page, u32 device_pages, SwapHeader& header)
 {
     if (read_le32(page, SWAP_V1_VERSION_OFFSET) != 1)
-        return -EINVAL;
+        return Error::from_errno(EINVAL);
     u32 last_page = read_le32(page, SWAP_V1_LAST_PAGE_OFFSET);
     if (last_page == 0)
-        return -EINVAL;
+        return Error::from_errno(EINVAL);
     BadPages bad(page);
     if (bad.count() > SWAP_V1_MAX_BADPAGES)
-        return -EINVAL;
+        return Error::from_errno(EINVAL);
     for (u32 i = 0; i < bad.count(); i++)
         if (bad[i] == 0 || bad[i] > last_page)
-            return -EINVAL;
+            return Error::from_errno(EINVAL);
 
     u32 nr_pages = min(min(last_page, SWAP_MAX_PAGES - 1) + 1, device_pages);
     if (nr_pages < 2)
-        return -EINVAL;
+        return Error::from_errno(EINVAL);
     u32 good = nr_pages - 1 - bad.distinct_below(nr_pages);
     if (!good)
-        return -EINVAL;
+        return Error::from_errno(EINVAL);
     u32 lowest = 1, highest = nr_pages - 1;
     while (bad.contains(lowest))
         lowest++;
     while (bad.contains(highest))
         highest--;
     header = { SwapVersion::V1, nr_pages, good, lowest, highest };
-    return 0;
+    return {};
 }
 
 } // namespace
 
-int parse_swap_header(const u8* page, u32 device_pages, SwapHeader& header)
+ErrorOr<void> parse_swap_header(const u8* page, u32 device_pages, SwapHeader& header)
 {
     const u8* signature = page + SWAP_SIGNATURE_OFFSET;
     if (memcmp(signature, SIGNATURE_V0, SWAP_SIGNATURE_LENGTH) == 0)
         return parse_v0(page, device_pages, header);
     if (memcmp(signature, SIGNATURE_V1, SWAP_SIGNATURE_LENGTH) == 0)
         return parse_v1(page, device_pages, header);
-    return -EINVAL;
+    return Error::from_errno(EINVAL);
 }
 
 void fill_swap_map(const u8* page, const SwapHeader& header, u8* swap_map, u32 length)

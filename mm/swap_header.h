@@ -7,6 +7,7 @@
  */
 #pragma once
 
+#include <kernel/error.h>
 #include <mm/swap_entry.h>
 #include <mm/types.h>
 
@@ -48,14 +49,14 @@ struct SwapHeader {
 };
 
 /*
- * Parses page 0 (PAGE_SIZE bytes) of an area on a device of device_pages pages. Returns 0
- * and fills header, or -EINVAL: no known signature, a version 1 header whose version is
+ * Parses page 0 (PAGE_SIZE bytes) of an area on a device of device_pages pages. Fills
+ * header, or gives EINVAL: no known signature, a version 1 header whose version is
  * not 1 (a byte-swapped header included), last_page 0, more than 637 bad pages, a bad page
  * 0 or past last_page, or no usable page left. Pages at or past device_pages (or
  * SWAP_MAX_PAGES) are cut off, not an error: a bitmap bit or bad page entry there is
  * ignored.
  */
-int parse_swap_header(const u8* page, u32 device_pages, SwapHeader& header);
+ErrorOr<void> parse_swap_header(const u8* page, u32 device_pages, SwapHeader& header);
 
 /*
  * Sets swap_map[0..length) from the page header came from: SWAP_MAP_FREE for a usable

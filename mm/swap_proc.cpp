@@ -16,7 +16,7 @@ namespace {
 
 SwapDevice* (*device_for)(u32 rdev);
 
-long generate_swaps(int, fs::TextBuffer& out)
+ErrorOr<void> generate_swaps(int, fs::TextBuffer& out)
 {
     out.printf("Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n");
     for (int i = 0; i < nr_swapfiles; i++) {
@@ -28,7 +28,7 @@ long generate_swaps(int, fs::TextBuffer& out)
         out.printf("%-40s%s\t%u\t%s%u\t%s%d\n", si.path, "partition", size,
                    used < 10000000 ? "\t" : "", used, si.prio < 1000 ? "\t" : "", si.prio);
     }
-    return 0;
+    return {};
 }
 
 fs::SwapTotals meminfo_totals()
@@ -38,33 +38,30 @@ fs::SwapTotals meminfo_totals()
 }
 
 /* What a path names for swap: a block device, by its device number. */
-long swap_rdev(u32 path_addr, PathBuffer& path, u32& rdev)
+ErrorOr<u32> swap_rdev(Userspace<const char*> path_addr, PathBuffer& path)
 {
-    if (long err = path.from_user(path_addr))
-        return err;
+    TRY(path.from_user(path_addr));
     fs::FileStat st;
-    if (long err = fs::stat(path.get(), st, true))
-        return err;
+    TRY(fs::stat(path.get(), st, true));
     if ((st.mode & fs::S_IFMT) != fs::S_IFBLK)
-        return -EINVAL;                 /* swap files need a writable file system */
-    rdev = st.rdev;
-    return 0;
+        return Error::from_errno(EINVAL);       /* swap files need a writable file system */
+    return st.rdev;
 }
 
 int next_prio = -1;
 
 /* Linux's names: pages swapped in and out since boot. */
-long generate_vmstat(int, fs::TextBuffer& out)
+ErrorOr<void> generate_vmstat(int, fs::TextBuffer& out)
 {
     out.printf("nr_free_pages %u\n", nr_free_pages());
     out.printf("nr_swapcached %u\n", swap_cache_pages);
     out.printf("pswpin %u\n", pswpin);
     out.printf("pswpout %u\n", pswpout);
-    return 0;
+    return {};
 }
 
 /* The free-page watermarks kswapd keeps, in the layout of Linux's /proc/zoneinfo. */
-long generate_zoneinfo(int, fs::TextBuffer& out)
+ErrorOr<void> generate_zoneinfo(int, fs::TextBuffer& out)
 {
     Watermarks w = watermarks();
     out.printf("Node 0, zone   Normal\n");
@@ -75,7 +72,7 @@ long generate_zoneinfo(int, fs::TextBuffer& out)
     out.printf("        spanned  %u\n", page_allocator.nr_pages());
     out.printf("        present  %u\n", page_allocator.nr_pages());
     out.printf("        managed  %u\n", managed_pages);
-    return 0;
+    return {};
 }
 
 } // namespace
@@ -98,31 +95,27 @@ void swap_proc_init()
 
 } // namespace mm
 
-long sys_swapon(u32 path_addr, u32 flags)
+ErrorOr<void> sys_swapon(Userspace<const char*> path_addr, u32 flags)
 {
     constexpr u32 SWAP_FLAG_PREFER = 0x8000, SWAP_FLAG_PRIO_MASK = 0x7FFF;
     PathBuffer path;
-    u32 rdev;
-    if (long err = mm::swap_rdev(path_addr, path, rdev))
-        return err;
+    u32 rdev = TRY(mm::swap_rdev(path_addr, path));
     mm::SwapDevice* device = mm::device_for ? mm::device_for(rdev) : nullptr;
     if (!device)
-        return -ENXIO;
+        return Error::from_errno(ENXIO);
     int prio = flags & SWAP_FLAG_PREFER ? int(flags & SWAP_FLAG_PRIO_MASK) : mm::next_prio;
-    long err = mm::swap_enable(device, rdev, path.get(), prio);
-    if (err)
+    ErrorOr<void> enabled = mm::swap_enable(device, rdev, path.get(), prio);
+    if (enabled.is_error())
         device->release();
     else if (!(flags & SWAP_FLAG_PREFER))
         mm::next_prio--;
-    return err;
+    return enabled;
 }
 
-long sys_swapoff(u32 path_addr)
+ErrorOr<void> sys_swapoff(Userspace<const char*> path_addr)
 {
     PathBuffer path;
-    u32 rdev;
-    if (long err = mm::swap_rdev(path_addr, path, rdev))
-        return err;
+    u32 rdev = TRY(mm::swap_rdev(path_addr, path));
     return mm::swap_disable(rdev);
 }
 
@@ -140,19 +133,33 @@ public:
         u64 n = m_device.pages();
         return n > SwapEntry::MAX_OFFSET + 1u ? SwapEntry::MAX_OFFSET + 1u : u32(n);
     }
-    long read_page(u32 index, void* page) override { return m_device.read_page(index, page); }
-    long write_page(u32 index, const void* page) override { return m_device.write_page(index, page); }
-    /* A cluster in one request (at most block::MAX_REQUEST_PAGES, as swap's batches are). */
-    long read_pages(u32 index, u32 count, void* const pages[]) override
+    ErrorOr<void> read_page(u32 index, void* page) override
     {
-        return m_device.read_pages(index, count, pages);
+        return result(m_device.read_page(index, page));
     }
-    long write_pages(u32 index, u32 count, void* const pages[]) override
+    ErrorOr<void> write_page(u32 index, const void* page) override
     {
-        return m_device.write_pages(index, count, pages);
+        return result(m_device.write_page(index, page));
+    }
+    /* A cluster in one request (at most block::MAX_REQUEST_PAGES, as swap's batches are). */
+    ErrorOr<void> read_pages(u32 index, u32 count, void* const pages[]) override
+    {
+        return result(m_device.read_pages(index, count, pages));
+    }
+    ErrorOr<void> write_pages(u32 index, u32 count, void* const pages[]) override
+    {
+        return result(m_device.write_pages(index, count, pages));
     }
     void release() override { delete this; }
 private:
+    /* The block layer answers 0 or -errno. */
+    static ErrorOr<void> result(long err)
+    {
+        if (err)
+            return Error::from_errno(int(-err));
+        return {};
+    }
+
     block::BlockDevice& m_device;
 };
 

@@ -43,32 +43,32 @@ public:
                 free_page(p);
     }
     u32 pages() const override { return area_pages; }
-    long read_page(u32 index, void* page) override
+    ErrorOr<void> read_page(u32 index, void* page) override
     {
         if (void (*hook)() = on_read) {
             on_read = nullptr;
             hook();                     /* what happens while a real disk would be reading */
         }
         if (fail_reads || index == fail_read_index)
-            return -EIO;
+            return Error::from_errno(EIO);
         memcpy(page, m_pages[index].as_ptr(), PAGE_SIZE);
-        return 0;
+        return {};
     }
-    long write_page(u32 index, const void* page) override
+    ErrorOr<void> write_page(u32 index, const void* page) override
     {
         if (fail_writes)
-            return -EIO;
+            return Error::from_errno(EIO);
         writes[index]++;
         memcpy(m_pages[index].as_ptr(), page, PAGE_SIZE);
-        return 0;
+        return {};
     }
 
-    long read_pages(u32 index, u32 count, void* const pages[]) override
+    ErrorOr<void> read_pages(u32 index, u32 count, void* const pages[]) override
     {
         requests++;
         return SwapDevice::read_pages(index, count, pages);
     }
-    long write_pages(u32 index, u32 count, void* const pages[]) override
+    ErrorOr<void> write_pages(u32 index, u32 count, void* const pages[]) override
     {
         write_requests++;
         return SwapDevice::write_pages(index, count, pages);
@@ -91,7 +91,7 @@ mm::AddressSpace* filled_space()
 {
     mm::AddressSpace* as = mm::AddressSpace::create();
     if (as && as->map({ base, base + pages * PAGE_SIZE, mm::PROT_READ | mm::PROT_WRITE,
-                        mm::RegionKind::Anonymous })) {
+                        mm::RegionKind::Anonymous }).is_error()) {
         delete as;
         return nullptr;
     }
@@ -102,7 +102,7 @@ mm::AddressSpace* filled_space()
 RamSwap* ram_area_on()
 {
     RamSwap* ram = new RamSwap;
-    if (ram->create() && mm::swap_enable(ram, rdev, "ram", 0) == 0)
+    if (ram->create() && !mm::swap_enable(ram, rdev, "ram", 0).is_error())
         return ram;
     delete ram;
     return nullptr;
@@ -140,7 +140,7 @@ KTEST(swap, out_and_back_across_fork)
     const u32 before = nr_free_pages();
     RamSwap* ram = ram_area_on();
     ASSERT_TRUE(ram != nullptr);
-    EXPECT_EQ(mm::swap_enable(ram, rdev, "ram", 0), -EBUSY);
+    EXPECT_EQ(to_syscall_result(mm::swap_enable(ram, rdev, "ram", 0)), -EBUSY);
     EXPECT_EQ(mm::swap_totals().pages, area_pages - 2);
     const u32 with_area = nr_free_pages();
     mm::AddressSpace* parent = filled_space();
@@ -186,8 +186,8 @@ KTEST(swap, out_and_back_across_fork)
     EXPECT_EQ(mm::swap_totals().used, 0u);                  /* the last user gone: every slot back */
     EXPECT_EQ(mm::swap_cache_pages, 0u);
     EXPECT_EQ(nr_free_pages(), with_area);
-    EXPECT_EQ(mm::swap_disable(rdev), 0);
-    EXPECT_EQ(mm::swap_disable(rdev), -EINVAL);
+    EXPECT_EQ(to_syscall_result(mm::swap_disable(rdev)), 0);
+    EXPECT_EQ(to_syscall_result(mm::swap_disable(rdev)), -EINVAL);
     delete ram;
     EXPECT_EQ(nr_free_pages(), before);
 }
@@ -203,7 +203,7 @@ KTEST(swap, swapoff_brings_pages_back)
         BorrowedAddressSpace borrow(as);
         write_patterns();
         EXPECT_EQ(mm::swap_out_space(*current, *as), pages);
-        EXPECT_EQ(mm::swap_disable(rdev), 0);               /* try_to_unuse */
+        EXPECT_EQ(to_syscall_result(mm::swap_disable(rdev)), 0);               /* try_to_unuse */
         EXPECT_EQ(swapped_ptes(*as), 0u);
         EXPECT_EQ(as->rss, pages);
         EXPECT_EQ(wrong_pages(), 0u);
@@ -236,7 +236,7 @@ KTEST(swap, swapoff_while_the_owner_exits)
         current->mm = nullptr;
         delete gone;
     };
-    EXPECT_EQ(mm::swap_disable(rdev), 0);
+    EXPECT_EQ(to_syscall_result(mm::swap_disable(rdev)), 0);
     EXPECT_TRUE(current->mm == nullptr);
     EXPECT_TRUE(ram->on_read == nullptr);
     current->mm = nullptr;
@@ -278,7 +278,7 @@ KTEST(swap, io_errors)
     }
     delete as;                          /* frees the swapped entries too */
     EXPECT_EQ(mm::swap_totals().used, 0u);
-    EXPECT_EQ(mm::swap_disable(rdev), 0);
+    EXPECT_EQ(to_syscall_result(mm::swap_disable(rdev)), 0);
     delete ram;
     EXPECT_EQ(nr_free_pages(), before);
 }
@@ -289,15 +289,15 @@ KTEST(swap, bad_headers_refused)
     RamSwap* ram = new RamSwap;
     ASSERT_TRUE(ram->create());
     ram->fail_reads = true;
-    EXPECT_EQ(mm::swap_enable(ram, rdev, "ram", 0), -EIO);
+    EXPECT_EQ(to_syscall_result(mm::swap_enable(ram, rdev, "ram", 0)), -EIO);
     ram->fail_reads = false;
     VirtAddr blank = get_free_page(Gfp::Kernel);
     ASSERT_TRUE(bool(blank));
-    ram->write_page(0, blank.as_ptr());                 /* no signature */
-    EXPECT_EQ(mm::swap_enable(ram, rdev, "ram", 0), -EINVAL);
+    EXPECT_FALSE(ram->write_page(0, blank.as_ptr()).is_error());    /* no signature */
+    EXPECT_EQ(to_syscall_result(mm::swap_enable(ram, rdev, "ram", 0)), -EINVAL);
     memcpy(blank.as_ptr<u8>() + PAGE_SIZE - 10, "SWAP-SPACE", 10);
-    ram->write_page(0, blank.as_ptr());                 /* a signature, but no usable page */
-    EXPECT_EQ(mm::swap_enable(ram, rdev, "ram", 0), -EINVAL);
+    EXPECT_FALSE(ram->write_page(0, blank.as_ptr()).is_error());    /* a signature, but no usable page */
+    EXPECT_EQ(to_syscall_result(mm::swap_enable(ram, rdev, "ram", 0)), -EINVAL);
     EXPECT_EQ(mm::nr_swapfiles, 0);
     free_page(blank);
     delete ram;
@@ -370,7 +370,7 @@ KTEST(swap, shared_tables_after_fork)
 
         /* swapoff meets the parent's table, now its alone, and brings the rest back. */
         borrow.use(parent);
-        EXPECT_EQ(mm::swap_disable(rdev), 0);
+        EXPECT_EQ(to_syscall_result(mm::swap_disable(rdev)), 0);
         EXPECT_EQ(swapped_ptes(*parent), 0u);
         EXPECT_EQ(parent->rss, pages);
         EXPECT_EQ(wrong_pages(), 0u);
@@ -426,7 +426,7 @@ KTEST(swap, a_clean_page_goes_out_again_without_a_write)
     delete as;
     EXPECT_EQ(mm::swap_totals().used, 0u);
     EXPECT_EQ(mm::swap_cache_pages, 0u);
-    EXPECT_EQ(mm::swap_disable(rdev), 0);
+    EXPECT_EQ(to_syscall_result(mm::swap_disable(rdev)), 0);
     delete ram;
     EXPECT_EQ(nr_free_pages(), before);
 }
@@ -456,7 +456,7 @@ KTEST(swap, writes_and_reads_in_clusters)
     }
     delete as;
     EXPECT_EQ(mm::swap_cache_pages, 0u);
-    EXPECT_EQ(mm::swap_disable(rdev), 0);
+    EXPECT_EQ(to_syscall_result(mm::swap_disable(rdev)), 0);
     delete ram;
     EXPECT_EQ(nr_free_pages(), before);
 }
@@ -489,7 +489,7 @@ KTEST(swap, a_read_error_inside_a_cluster_hurts_only_its_page)
         EXPECT_EQ(wrong_pages(), 0u);
     }
     delete as;
-    EXPECT_EQ(mm::swap_disable(rdev), 0);
+    EXPECT_EQ(to_syscall_result(mm::swap_disable(rdev)), 0);
     delete ram;
     EXPECT_EQ(nr_free_pages(), before);
 }
@@ -512,7 +512,7 @@ KTEST(swap, swapoff_with_pages_in_the_cache)
         mm::AddressSpace* child = parent->fork_copy();
         ASSERT_TRUE(child != nullptr);
         current->mm = child;                                /* swapoff sees the child too */
-        EXPECT_EQ(mm::swap_disable(rdev), 0);
+        EXPECT_EQ(to_syscall_result(mm::swap_disable(rdev)), 0);
         current->mm = parent;
         EXPECT_EQ(mm::swap_cache_pages, 0u);
         EXPECT_EQ(swapped_ptes(*parent), 0u);

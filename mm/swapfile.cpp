@@ -108,42 +108,50 @@ void retire_slot(SwapEntry entry, bool drop_reference)
     si.map.retire(entry.offset());      /* once nobody holds it any more */
 }
 
-long swap_enable(SwapDevice* device, u32 rdev, const char* path, int prio)
+namespace {
+
+/* Page 0 of the area read into `header` (a page, if there was memory for one) and parsed. */
+ErrorOr<void> read_header(SwapDevice* device, VirtAddr header, SwapHeader& h)
+{
+    if (!header)
+        return Error::from_errno(ENOMEM);
+    if (device->read_page(0, header.as_ptr()).is_error())
+        return Error::from_errno(EIO);
+    return parse_swap_header(header.as_ptr<u8>(), device->pages(), h);
+}
+
+} // namespace
+
+ErrorOr<void> swap_enable(SwapDevice* device, u32 rdev, const char* path, int prio)
 {
     for (int i = 0; i < nr_swapfiles; i++)
         if ((swap_info[i].flags & SWP_USED) && swap_info[i].rdev == rdev)
-            return -EBUSY;
+            return Error::from_errno(EBUSY);
     int type = 0;
     while (type < MAX_SWAPFILES && (swap_info[type].flags & SWP_USED))
         type++;
     if (type == MAX_SWAPFILES)
-        return -EPERM;
+        return Error::from_errno(EPERM);
     SwapInfo& si = swap_info[type];
     si = SwapInfo();
     si.flags = SWP_USED;                /* the slot is ours while we read the header */
     if (type >= nr_swapfiles)
         nr_swapfiles = type + 1;
 
-    long err = 0;
     VirtAddr header = get_free_page(Gfp::Kernel);
     SwapHeader h { };
     u8* counts = nullptr;
     u8* lock_bits = nullptr;
     u32* cache = nullptr;
-    if (!header)
-        err = -ENOMEM;
-    if (!err)
-        err = device->read_page(0, header.as_ptr()) ? -EIO : 0;
-    if (!err)
-        err = parse_swap_header(header.as_ptr<u8>(), device->pages(), h);
-    if (!err) {
+    ErrorOr<void> result = read_header(device, header, h);
+    if (!result.is_error()) {
         counts = static_cast<u8*>(vmalloc(h.nr_pages));
         lock_bits = static_cast<u8*>(vmalloc((h.nr_pages + 7) / 8));
         cache = static_cast<u32*>(vmalloc(h.nr_pages * sizeof *cache));
         if (!counts || !lock_bits || !cache)
-            err = -ENOMEM;
+            result = Error::from_errno(ENOMEM);
     }
-    if (!err) {
+    if (!result.is_error()) {
         fill_swap_map(header.as_ptr<u8>(), h, counts, h.nr_pages);
         si.map = SwapMap(counts, lock_bits, h);
         memset(cache, 0, h.nr_pages * sizeof *cache);
@@ -167,35 +175,35 @@ long swap_enable(SwapDevice* device, u32 rdev, const char* path, int prio)
     }
     if (header)
         free_page(header);
-    return err;
+    return result;
 }
 
-long swap_disable(u32 rdev)
+ErrorOr<void> swap_disable(u32 rdev)
 {
     int type = 0;
     while (type < nr_swapfiles && !((swap_info[type].flags & SWP_USED) && swap_info[type].rdev == rdev))
         type++;
     if (type == nr_swapfiles)
-        return -EINVAL;
+        return Error::from_errno(EINVAL);
     SwapInfo& si = swap_info[type];
     if ((si.flags & SWP_WRITEOK) != SWP_WRITEOK)
-        return -EBUSY;                  /* being turned off already */
+        return Error::from_errno(EBUSY);        /* being turned off already */
     si.flags = SWP_USED;                /* no new pages go there */
     /*
      * Every page back in memory, then out of the swap cache. A fork while we sleep can
      * copy entries into a process already passed: go round again while pages remain.
      */
     for (int round = 0; si.map.inuse_pages() && round < 8; round++) {
-        if (long err = try_to_unuse(u32(type))) {
+        if (ErrorOr<void> unused = try_to_unuse(u32(type)); unused.is_error()) {
             si.flags = SWP_WRITEOK;
-            return err;
+            return unused;
         }
         drop_swap_cache(u32(type));
     }
     if (si.map.inuse_pages()) {
         printk(KERN_ERR "swapoff: %u pages of %s still in use\n", si.map.inuse_pages(), si.path);
         si.flags = SWP_WRITEOK;
-        return -EBUSY;
+        return Error::from_errno(EBUSY);
     }
     vfree(si.map.counts());
     vfree(si.map.lock_bits());
@@ -209,7 +217,7 @@ long swap_disable(u32 rdev)
     if (!any)
         page_allocator.set_reclaim_hook(nullptr);
     device->release();
-    return 0;
+    return {};
 }
 
 SwapTotal swap_totals()

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <arch/paging.h>
+#include <kernel/error.h>
 #include <kernel/types.h>
 #include <mm/region.h>
 #include <mm/types.h>
@@ -35,12 +36,12 @@ public:
     Region* find(u32 addr) const { return m_set.find(addr); }
     /* The first region ending above addr (the one containing it, or the next). */
     Region* find_above(u32 addr) const { return m_set.find_above(addr); }
-    /* Adds a region over [start, end), which must be free. 0 or -ENOMEM. */
-    long map(const Region& shape);
-    /* Removes [start, end) from every region, freeing its pages. 0 or -ENOMEM. */
-    long unmap(u32 start, u32 end);
-    /* mprotect over [start, end), which must be fully mapped. 0, -ENOMEM. */
-    long protect(u32 start, u32 end, u32 prot);
+    /* Adds a region over [start, end), which must be free. ENOMEM. */
+    ErrorOr<void> map(const Region& shape);
+    /* Removes [start, end) from every region, freeing its pages. ENOMEM. */
+    ErrorOr<void> unmap(u32 start, u32 end);
+    /* mprotect over [start, end), which must be fully mapped. ENOMEM. */
+    ErrorOr<void> protect(u32 start, u32 end, u32 prot);
     /* A free gap of len bytes for mmap at or above `hint`, or 0. */
     u32 find_free(u32 len, u32 hint) const;
     bool range_mapped(u32 start, u32 end) const;
@@ -54,9 +55,9 @@ public:
     arch::Pte* pte_alloc(u32 addr);
     /* Whether the table covering addr is shared with other processes since fork. */
     bool table_shared(u32 addr) const;
-    /* Makes the table of directory entry `index` private (a copy if shared). 0 or -ENOMEM. */
-    long unshare_table(u32 index);
-    long unshare_range(u32 start, u32 end);
+    /* Makes the table of directory entry `index` private (a copy if shared). ENOMEM. */
+    ErrorOr<void> unshare_table(u32 index);
+    ErrorOr<void> unshare_range(u32 start, u32 end);
     void flush_if_current() const;
 
     /* Calls fn(i) for each directory entry i of the user half that has a table. */
@@ -85,7 +86,7 @@ public:
 
 private:
     AddressSpace() = default;
-    long split(u32 addr);               /* makes addr a region boundary */
+    ErrorOr<void> split(u32 addr);      /* makes addr a region boundary */
     /* Joins r with its neighbours where they are alike (anonymous, same protection). */
     void merge_around(Region* r);
     void zap_range(u32 start, u32 end); /* unmaps the pages, keeps regions */

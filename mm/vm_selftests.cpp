@@ -40,8 +40,8 @@ KTEST(vm, demand_zero_then_copy_on_write)
     const u32 before = nr_free_pages();
     mm::AddressSpace* parent = mm::AddressSpace::create();
     ASSERT_TRUE(parent != nullptr);
-    ASSERT_EQ(parent->map({ base, base + pages * PAGE_SIZE, mm::PROT_READ | mm::PROT_WRITE,
-                            mm::RegionKind::Anonymous }), 0);
+    ASSERT_EQ(to_syscall_result(parent->map({ base, base + pages * PAGE_SIZE, mm::PROT_READ | mm::PROT_WRITE,
+                            mm::RegionKind::Anonymous })), 0);
     {
         BorrowedAddressSpace borrow(parent);
         u32 faults = minor_faults();
@@ -106,7 +106,7 @@ KTEST(vm, protection_and_unmapped_addresses_refused)
     const u32 before = nr_free_pages();
     mm::AddressSpace* as = mm::AddressSpace::create();
     ASSERT_TRUE(as != nullptr);
-    ASSERT_EQ(as->map({ base, base + 2 * PAGE_SIZE, mm::PROT_READ, mm::RegionKind::Anonymous }), 0);
+    ASSERT_EQ(to_syscall_result(as->map({ base, base + 2 * PAGE_SIZE, mm::PROT_READ, mm::RegionKind::Anonymous })), 0);
     {
         BorrowedAddressSpace borrow(as);
         EXPECT_EQ(mm::do_page_fault(base, 0), mm::PageFaultResponse::Continue);
@@ -116,10 +116,10 @@ KTEST(vm, protection_and_unmapped_addresses_refused)
         EXPECT_READABLE(base);
         EXPECT_WRITE_FAULTS(base);                      /* kernel writes obey it too */
         EXPECT_READ_FAULTS(base + 2 * PAGE_SIZE);
-        EXPECT_EQ(as->protect(base, base + PAGE_SIZE, mm::PROT_READ | mm::PROT_WRITE), 0);
+        EXPECT_EQ(to_syscall_result(as->protect(base, base + PAGE_SIZE, mm::PROT_READ | mm::PROT_WRITE)), 0);
         EXPECT_EQ(as->count_regions(), 2u);
         EXPECT_TRUE(probe_write_u32(base, 7));
-        EXPECT_EQ(as->unmap(base, base + PAGE_SIZE), 0);
+        EXPECT_EQ(to_syscall_result(as->unmap(base, base + PAGE_SIZE)), 0);
         EXPECT_READ_FAULTS(base);
         EXPECT_EQ(as->rss, 0u);
     }
@@ -136,8 +136,8 @@ KTEST(vm, fork_out_of_memory_leaks_nothing)
      * Two page tables' worth of mappings. fork shares the tables without allocating; what
      * it allocates (the directory, the regions) may fail at any point.
      */
-    ASSERT_EQ(as->map({ base, base + PGDIR_SIZE + PAGE_SIZE, mm::PROT_READ | mm::PROT_WRITE,
-                        mm::RegionKind::Anonymous }), 0);
+    ASSERT_EQ(to_syscall_result(as->map({ base, base + PGDIR_SIZE + PAGE_SIZE, mm::PROT_READ | mm::PROT_WRITE,
+                        mm::RegionKind::Anonymous })), 0);
     {
         BorrowedAddressSpace borrow(as);
         word(0) = 1;
@@ -219,8 +219,8 @@ KTEST(vm, copy_on_write_after_reclaim_dropped_the_pte)
     const u32 before = nr_free_pages();
     mm::AddressSpace* parent = mm::AddressSpace::create();
     ASSERT_TRUE(parent != nullptr);
-    ASSERT_EQ(parent->map({ base, base + 2 * PAGE_SIZE, mm::PROT_READ | mm::PROT_WRITE,
-                            mm::RegionKind::Anonymous }), 0);
+    ASSERT_EQ(to_syscall_result(parent->map({ base, base + 2 * PAGE_SIZE, mm::PROT_READ | mm::PROT_WRITE,
+                            mm::RegionKind::Anonymous })), 0);
     BorrowedAddressSpace borrow(parent);
     word(0) = 1;
     word(1) = 2;
@@ -268,8 +268,8 @@ KTEST(vm, shared_tables_unshare_on_change)
     const u32 before = nr_free_pages();
     mm::AddressSpace* parent = mm::AddressSpace::create();
     ASSERT_TRUE(parent != nullptr);
-    ASSERT_EQ(parent->map({ base, base + pages * PAGE_SIZE, mm::PROT_READ | mm::PROT_WRITE,
-                            mm::RegionKind::Anonymous }), 0);
+    ASSERT_EQ(to_syscall_result(parent->map({ base, base + pages * PAGE_SIZE, mm::PROT_READ | mm::PROT_WRITE,
+                            mm::RegionKind::Anonymous })), 0);
     {
         BorrowedAddressSpace borrow(parent);
         for (u32 p = 0; p < pages; p++)
@@ -283,8 +283,8 @@ KTEST(vm, shared_tables_unshare_on_change)
 
         /* munmap and mprotect in the child: its own table, the others untouched. */
         borrow.use(child);
-        EXPECT_EQ(child->unmap(base, base + 2 * PAGE_SIZE), 0);
-        EXPECT_EQ(child->protect(base + 2 * PAGE_SIZE, base + 4 * PAGE_SIZE, mm::PROT_READ), 0);
+        EXPECT_EQ(to_syscall_result(child->unmap(base, base + 2 * PAGE_SIZE)), 0);
+        EXPECT_EQ(to_syscall_result(child->protect(base + 2 * PAGE_SIZE, base + 4 * PAGE_SIZE, mm::PROT_READ)), 0);
         EXPECT_FALSE(child->table_shared(base));
         EXPECT_TRUE(parent->table_shared(base));               /* with the grandchild */
         EXPECT_READ_FAULTS(base);

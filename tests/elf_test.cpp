@@ -32,7 +32,11 @@ struct Image {
         phdrs()[1] = { PT_LOAD, 0x2100, 0x0804B100, 0x0804B100, 0x300, 0x5000, PF_R | PF_W, 0x1000 };
         phdrs()[2] = { 0x6474E551 /* GNU_STACK */, 0, 0, 0, 0, 0, PF_R | PF_W, 16 };
     }
-    long check(ElfImage& out) { return elf_check(bytes.data(), bytes.size(), task_size, out); }
+    /* 0 or -errno, to compare with the errno values directly. */
+    long check(ElfImage& out)
+    {
+        return to_syscall_result(elf_check(bytes.data(), bytes.size(), task_size, out));
+    }
 };
 
 } // namespace
@@ -76,6 +80,6 @@ TEST(Elf, TooShortIsRejected)
 {
     Image img;
     ElfImage out;
-    EXPECT_EQ(elf_check(img.bytes.data(), 40, task_size, out), -ENOEXEC);
-    EXPECT_EQ(elf_check(img.bytes.data(), 100, task_size, out), -ENOEXEC);   /* phdrs cut off */
+    EXPECT_EQ(elf_check(img.bytes.data(), 40, task_size, out).error().code(), ENOEXEC);
+    EXPECT_EQ(elf_check(img.bytes.data(), 100, task_size, out).error().code(), ENOEXEC);   /* phdrs cut off */
 }

@@ -13,3 +13,9 @@ void bad_page(const char* what, u32 pfn, const void*)
 }
 
 } // namespace mm
+
+void error_or_misused(const char* what, int code)
+{
+    std::fprintf(stderr, "%s: %d\n", what, code);
+    std::abort();
+}

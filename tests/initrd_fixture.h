@@ -4,6 +4,7 @@
 /* Kernel headers first: their errno and SEEK_ names are macros in the host's C library. */
 #include <fs/device.h>
 #include <fs/initrd.h>
+#include <fs/test_support.h>
 
 #include "newc.h"
 
@@ -48,19 +49,19 @@ protected:
     FileStat stat_of(const char* path, bool follow = true)
     {
         FileStat st {};
-        long r = fs::stat(path, st, follow);
+        long r = to_syscall_result(fs::stat(path, st, follow));
         EXPECT_EQ(r, 0) << path;
         return st;
     }
     long stat_error(const char* path, bool follow = true)
     {
         FileStat st;
-        return fs::stat(path, st, follow);
+        return to_syscall_result(fs::stat(path, st, follow));
     }
     long open_error(const char* path, u32 flags)
     {
         File* f = nullptr;
-        long r = fs::open(path, flags, f);
+        long r = to_syscall_result(open_into(path, flags, f));
         if (f) {
             EXPECT_EQ(r, 0);
             f->put();
@@ -70,13 +71,13 @@ protected:
     std::string read_all(const char* path, size_t chunk = 7)
     {
         File* f = nullptr;
-        long r = fs::open(path, O_RDONLY, f);
+        long r = to_syscall_result(open_into(path, O_RDONLY, f));
         EXPECT_EQ(r, 0) << path;
         if (r)
             return "<" + std::to_string(r) + ">";
         std::string out;
         std::vector<char> buf(chunk);
-        while ((r = f->read(buf.data(), chunk)) > 0)
+        while ((r = to_syscall_result(f->read(buf.data(), chunk))) > 0)
             out.append(buf.data(), size_t(r));
         EXPECT_EQ(r, 0);
         f->put();
@@ -86,12 +87,12 @@ protected:
     {
         std::vector<Record> records;
         File* f = nullptr;
-        EXPECT_EQ(fs::open(path, O_RDONLY | O_DIRECTORY, f), 0) << path;
+        EXPECT_EQ(to_syscall_result(open_into(path, O_RDONLY | O_DIRECTORY, f)), 0) << path;
         if (!f)
             return records;
         std::vector<uint8_t> buf(buffer_size);
         long n;
-        while ((n = f->getdents64(buf.data(), buf.size())) > 0) {
+        while ((n = to_syscall_result(f->getdents64(buf.data(), buf.size()))) > 0) {
             for (long at = 0; at < n;) {
                 Record r;
                 std::memcpy(&r.ino, &buf[at], 8);

@@ -111,22 +111,20 @@ TEST_F(Initrd, UnplaceableEntriesAreSkipped)
 
 namespace {
 
-long fake_char_open(const Node& node, u32 minor, u32 flags, File*& out)
+ErrorOr<File*> fake_char_open(const Node& node, u32 minor, u32)
 {
     struct Fake final : DeviceFile {
         using DeviceFile::DeviceFile;
         u32 minor = 0;
-        long read(void* buf, size_t n) override
+        ErrorOr<size_t> read(void* buf, size_t n) override
         {
             std::memset(buf, int(minor), n);
-            return long(n);
+            return n;
         }
     };
-    (void)flags;
     auto* f = new Fake(node);
     f->minor = minor;
-    out = f;
-    return 0;
+    return static_cast<File*>(f);
 }
 
 } // namespace
@@ -155,16 +153,16 @@ TEST_F(Initrd, SpecialFilesOpenTheirDriver)
     EXPECT_EQ(open_error("/dev/disk", O_RDWR), -ENXIO);
     EXPECT_EQ(open_error("/fifo", O_RDONLY), -ENXIO);
 
-    EXPECT_EQ(register_device(DeviceType::Char, 240, fake_char_open), 0);
-    EXPECT_EQ(register_device(DeviceType::Char, 240, fake_char_open), -EBUSY);
-    EXPECT_EQ(register_device(DeviceType::Char, 256, fake_char_open), -EINVAL);
+    EXPECT_EQ(to_syscall_result(register_device(DeviceType::Char, 240, fake_char_open)), 0);
+    EXPECT_EQ(to_syscall_result(register_device(DeviceType::Char, 240, fake_char_open)), -EBUSY);
+    EXPECT_EQ(to_syscall_result(register_device(DeviceType::Char, 256, fake_char_open)), -EINVAL);
     File* f = nullptr;
-    ASSERT_EQ(fs::open("/dev/fake", O_RDWR, f), 0);     /* devices may be written */
+    ASSERT_EQ(to_syscall_result(open_into("/dev/fake", O_RDWR, f)), 0);     /* devices may be written */
     char buf[4];
-    EXPECT_EQ(f->read(buf, 4), 4);
+    EXPECT_EQ(to_syscall_result(f->read(buf, 4)), 4);
     EXPECT_EQ(buf[3], 0x42);
     FileStat fst;
-    EXPECT_EQ(f->stat(fst), 0);
+    EXPECT_EQ(to_syscall_result(f->stat(fst)), 0);
     EXPECT_EQ(fst.ino, st.ino);
     EXPECT_EQ(fst.rdev, st.rdev);
     f->put();
@@ -193,7 +191,7 @@ namespace {
 class KernelDirectory final : public DirectoryNode {
 public:
     KernelDirectory() : DirectoryNode(0755, makedev(0, 5), 1) { }
-    long lookup(int, const char*, size_t, Vnode&) const override { return -ENOENT; }
+    ErrorOr<Vnode> lookup(int, const char*, size_t) const override { return Error::from_errno(ENOENT); }
     Vnode parent(int) const override { return { root_node, -1 }; }
 
 protected:

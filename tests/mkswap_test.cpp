@@ -148,7 +148,7 @@ protected:
         if (data.size() < PAGE_SIZE)
             return -EIO;
         std::memcpy(page, data.data(), PAGE_SIZE);
-        return mm::parse_swap_header(page, u32(data.size() / PAGE_SIZE), h);
+        return int(to_syscall_result(mm::parse_swap_header(page, u32(data.size() / PAGE_SIZE), h)));
     }
 
     fs::path dir, mkswap;

@@ -12,29 +12,29 @@ TEST_F(Initrd, ReadsAndSeeks)
     EXPECT_EQ(read_all("/big", 999), std::string(10000, 'b'));
 
     File* f = nullptr;
-    ASSERT_EQ(fs::open("/etc/motd", O_RDONLY, f), 0);
+    ASSERT_EQ(to_syscall_result(open_into("/etc/motd", O_RDONLY, f)), 0);
     char buf[16] = {};
     i64 pos = -1;
-    EXPECT_EQ(f->lseek(3, SEEK_SET, pos), 0);
+    EXPECT_EQ(to_syscall_result(seek_into(*f, 3, SEEK_SET, pos)), 0);
     EXPECT_EQ(pos, 3);
-    EXPECT_EQ(f->read(buf, 3), 3);
+    EXPECT_EQ(to_syscall_result(f->read(buf, 3)), 3);
     EXPECT_EQ(std::string(buf, 3), "com");
-    EXPECT_EQ(f->lseek(-2, SEEK_END, pos), 0);
+    EXPECT_EQ(to_syscall_result(seek_into(*f, -2, SEEK_END, pos)), 0);
     EXPECT_EQ(pos, 6);
-    EXPECT_EQ(f->read(buf, sizeof buf), 2);
+    EXPECT_EQ(to_syscall_result(f->read(buf, sizeof buf)), 2);
     EXPECT_EQ(std::string(buf, 2), "e\n");
-    EXPECT_EQ(f->lseek(-8, SEEK_CUR, pos), 0);
+    EXPECT_EQ(to_syscall_result(seek_into(*f, -8, SEEK_CUR, pos)), 0);
     EXPECT_EQ(pos, 0);
-    EXPECT_EQ(f->lseek(-1, SEEK_SET, pos), -EINVAL);
-    EXPECT_EQ(f->lseek(0, 3, pos), -EINVAL);
+    EXPECT_EQ(to_syscall_result(seek_into(*f, -1, SEEK_SET, pos)), -EINVAL);
+    EXPECT_EQ(to_syscall_result(seek_into(*f, 0, 3, pos)), -EINVAL);
     EXPECT_EQ(f->offset(), 0);
-    EXPECT_EQ(f->lseek(100, SEEK_SET, pos), 0);     /* past the end is allowed */
-    EXPECT_EQ(f->read(buf, sizeof buf), 0);
-    EXPECT_EQ(f->getdents64(buf, sizeof buf), -ENOTDIR);
-    EXPECT_EQ(f->write("x", 1), -EBADF);
-    EXPECT_EQ(f->ioctl(0x5401, 0), -ENOTTY);
+    EXPECT_EQ(to_syscall_result(seek_into(*f, 100, SEEK_SET, pos)), 0);     /* past the end is allowed */
+    EXPECT_EQ(to_syscall_result(f->read(buf, sizeof buf)), 0);
+    EXPECT_EQ(to_syscall_result(f->getdents64(buf, sizeof buf)), -ENOTDIR);
+    EXPECT_EQ(to_syscall_result(f->write("x", 1)), -EBADF);
+    EXPECT_EQ(to_syscall_result(f->ioctl(0x5401, Userspace<void*>())), -ENOTTY);
     FileStat st;
-    EXPECT_EQ(f->stat(st), 0);
+    EXPECT_EQ(to_syscall_result(f->stat(st)), 0);
     EXPECT_EQ(st.size, 8u);
     EXPECT_EQ(st.ino, stat_of("/etc/motd").ino);
     f->put();
@@ -45,18 +45,18 @@ TEST_F(Initrd, ReadPageZeroFillsPastTheEnd)
 {
     mount(standard_archive());
     File* f = nullptr;
-    ASSERT_EQ(fs::open("/big", O_RDONLY, f), 0);
+    ASSERT_EQ(to_syscall_result(open_into("/big", O_RDONLY, f)), 0);
     std::vector<uint8_t> page(4096, 0xEE);
-    EXPECT_EQ(f->read_page(4096, page.data()), 4096);
+    EXPECT_EQ(to_syscall_result(f->read_page(4096, page.data())), 4096);
     EXPECT_EQ(page, std::vector<uint8_t>(4096, 'b'));
     std::fill(page.begin(), page.end(), 0xEE);
-    EXPECT_EQ(f->read_page(8192, page.data()), 10000 - 8192);
+    EXPECT_EQ(to_syscall_result(f->read_page(8192, page.data())), 10000 - 8192);
     for (size_t i = 0; i < page.size(); i++)
         ASSERT_EQ(page[i], i < 10000 - 8192 ? 'b' : 0) << i;
     std::fill(page.begin(), page.end(), 0xEE);
-    EXPECT_EQ(f->read_page(12288, page.data()), 0);
+    EXPECT_EQ(to_syscall_result(f->read_page(12288, page.data())), 0);
     EXPECT_EQ(page, std::vector<uint8_t>(4096, 0));
-    EXPECT_EQ(f->read_page(u64(1) << 40, page.data()), 0);
+    EXPECT_EQ(to_syscall_result(f->read_page(u64(1) << 40, page.data())), 0);
     EXPECT_EQ(f->offset(), 0);          /* read_page leaves the offset alone */
     f->put();
 }
@@ -92,10 +92,10 @@ TEST_F(Initrd, PathWalks)
     EXPECT_EQ(stat_of("/etc/dangling", false).mode & S_IFMT, S_IFLNK);
     EXPECT_EQ(stat_error("/etc/motd.link/", false), -ENOTDIR);
     EXPECT_EQ(stat_of("/etc/dir-link/", false).mode & S_IFMT, S_IFDIR);
-    EXPECT_EQ(check_directory("/etc/dir-link"), 0);
-    EXPECT_EQ(check_directory("/etc/motd"), -ENOTDIR);
-    EXPECT_EQ(check_directory("/missing"), -ENOENT);
-    EXPECT_EQ(check_directory("/"), 0);
+    EXPECT_EQ(to_syscall_result(check_directory("/etc/dir-link")), 0);
+    EXPECT_EQ(to_syscall_result(check_directory("/etc/motd")), -ENOTDIR);
+    EXPECT_EQ(to_syscall_result(check_directory("/missing")), -ENOENT);
+    EXPECT_EQ(to_syscall_result(check_directory("/")), 0);
 }
 
 
@@ -169,12 +169,12 @@ TEST_F(Initrd, OpenFlagsFollowLinux)
     EXPECT_EQ(open_error("/etc/loop", O_RDONLY), -ELOOP);
 
     File* f = nullptr;
-    ASSERT_EQ(fs::open("/etc/motd", O_RDONLY | O_CREAT | O_NOCTTY | O_NONBLOCK | O_APPEND, f), 0);
+    ASSERT_EQ(to_syscall_result(open_into("/etc/motd", O_RDONLY | O_CREAT | O_NOCTTY | O_NONBLOCK | O_APPEND, f)), 0);
     EXPECT_EQ(f->flags(), O_RDONLY | O_NONBLOCK | O_APPEND);
     f->put();
-    ASSERT_EQ(fs::open("/etc", O_RDONLY, f), 0);
+    ASSERT_EQ(to_syscall_result(open_into("/etc", O_RDONLY, f)), 0);
     char buf[64];
-    EXPECT_EQ(f->read(buf, sizeof buf), -EISDIR);
+    EXPECT_EQ(to_syscall_result(f->read(buf, sizeof buf)), -EISDIR);
     f->put();
 }
 
@@ -183,16 +183,16 @@ TEST_F(Initrd, Readlink)
 {
     mount(standard_archive());
     char buf[64];
-    EXPECT_EQ(fs::readlink("/etc/motd.link", buf, sizeof buf), 4);
+    EXPECT_EQ(to_syscall_result(fs::readlink("/etc/motd.link", buf, sizeof buf)), 4);
     EXPECT_EQ(std::string(buf, 4), "motd");
-    EXPECT_EQ(fs::readlink("/etc/abs", buf, 4), 4);     /* truncated, no NUL */
+    EXPECT_EQ(to_syscall_result(fs::readlink("/etc/abs", buf, 4)), 4);     /* truncated, no NUL */
     EXPECT_EQ(std::string(buf, 4), "/etc");
-    EXPECT_EQ(fs::readlink("/etc/dangling", buf, sizeof buf), 7);
-    EXPECT_EQ(fs::readlink("/etc/motd", buf, sizeof buf), -EINVAL);
-    EXPECT_EQ(fs::readlink("/etc", buf, sizeof buf), -EINVAL);
-    EXPECT_EQ(fs::readlink("/etc/dir-link/", buf, sizeof buf), -EINVAL);
-    EXPECT_EQ(fs::readlink("/etc/nope", buf, sizeof buf), -ENOENT);
-    EXPECT_EQ(fs::readlink("/etc/motd.link", buf, 0), -EINVAL);
+    EXPECT_EQ(to_syscall_result(fs::readlink("/etc/dangling", buf, sizeof buf)), 7);
+    EXPECT_EQ(to_syscall_result(fs::readlink("/etc/motd", buf, sizeof buf)), -EINVAL);
+    EXPECT_EQ(to_syscall_result(fs::readlink("/etc", buf, sizeof buf)), -EINVAL);
+    EXPECT_EQ(to_syscall_result(fs::readlink("/etc/dir-link/", buf, sizeof buf)), -EINVAL);
+    EXPECT_EQ(to_syscall_result(fs::readlink("/etc/nope", buf, sizeof buf)), -ENOENT);
+    EXPECT_EQ(to_syscall_result(fs::readlink("/etc/motd.link", buf, 0)), -EINVAL);
 }
 
 
@@ -223,26 +223,26 @@ TEST_F(Initrd, Getdents64)
     EXPECT_EQ(one_by_one, names);
 
     File* f = nullptr;
-    ASSERT_EQ(fs::open("/etc", O_RDONLY, f), 0);
+    ASSERT_EQ(to_syscall_result(open_into("/etc", O_RDONLY, f)), 0);
     uint8_t buf[512];
-    EXPECT_EQ(f->getdents64(buf, 23), -EINVAL);     /* "." needs 24 */
-    EXPECT_EQ(f->getdents64(buf, 24), 24);
+    EXPECT_EQ(to_syscall_result(f->getdents64(buf, 23)), -EINVAL);     /* "." needs 24 */
+    EXPECT_EQ(to_syscall_result(f->getdents64(buf, 24)), 24);
     i64 cursor;
     std::memcpy(&cursor, buf + 8, 8);
-    long n = f->getdents64(buf, sizeof buf);
+    long n = to_syscall_result(f->getdents64(buf, sizeof buf));
     EXPECT_GT(n, 0);
-    EXPECT_EQ(f->getdents64(buf, sizeof buf), 0);
-    EXPECT_EQ(f->getdents64(buf, sizeof buf), 0);
+    EXPECT_EQ(to_syscall_result(f->getdents64(buf, sizeof buf)), 0);
+    EXPECT_EQ(to_syscall_result(f->getdents64(buf, sizeof buf)), 0);
     /* Seeking to a d_off resumes there. */
     i64 pos;
-    EXPECT_EQ(f->lseek(cursor, SEEK_SET, pos), 0);
+    EXPECT_EQ(to_syscall_result(seek_into(*f, cursor, SEEK_SET, pos)), 0);
     uint8_t again[512];
-    ASSERT_EQ(f->getdents64(again, sizeof again), n);
+    ASSERT_EQ(to_syscall_result(f->getdents64(again, sizeof again)), n);
     EXPECT_EQ(std::memcmp(again, buf, size_t(n)), 0);
-    EXPECT_EQ(f->lseek(0, SEEK_END, pos), -EINVAL);
-    EXPECT_EQ(f->lseek(-1, SEEK_SET, pos), -EINVAL);
-    EXPECT_EQ(f->lseek(0, SEEK_SET, pos), 0);
-    EXPECT_EQ(f->getdents64(buf, 24), 24);
+    EXPECT_EQ(to_syscall_result(seek_into(*f, 0, SEEK_END, pos)), -EINVAL);
+    EXPECT_EQ(to_syscall_result(seek_into(*f, -1, SEEK_SET, pos)), -EINVAL);
+    EXPECT_EQ(to_syscall_result(seek_into(*f, 0, SEEK_SET, pos)), 0);
+    EXPECT_EQ(to_syscall_result(f->getdents64(buf, 24)), 24);
     EXPECT_STREQ(reinterpret_cast<const char*>(buf + 19), ".");
     f->put();
 }

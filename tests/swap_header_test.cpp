@@ -49,7 +49,11 @@ struct HeaderPage {
     }
 };
 
-int parse(const HeaderPage& p, u32 device_pages, SwapHeader& h) { return parse_swap_header(p.bytes, device_pages, h); }
+/* 0 or -errno, to compare with the errno values directly. */
+int parse(const HeaderPage& p, u32 device_pages, SwapHeader& h)
+{
+    return int(to_syscall_result(parse_swap_header(p.bytes, device_pages, h)));
+}
 
 int parse(const HeaderPage& p, u32 device_pages)
 {

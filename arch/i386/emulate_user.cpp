@@ -53,12 +53,13 @@ bool read_operand(void* context, insn::Segment segment, u32 offset, void* buf, s
         return false;
     }
     u32 address = base + offset;
-    if (!user_range_ok(address, n)) {
+    Userspace<const void*> operand(address);    /* where the user's instruction points */
+    if (!user_range_ok(operand, n)) {
         /* The CPU would fault on the first byte in kernel space, a supervisor page. */
         c.kernel_space = address < TASK_SIZE ? TASK_SIZE : address;
         return false;
     }
-    if (copy_from_user(buf, address, n) == 0)
+    if (!copy_from_user(buf, operand, n).is_error())
         return true;
     c.page_fault = true;
     return false;
@@ -76,16 +77,17 @@ Fetch fetch_and_decode(const TrapFrame& frame, const u32 (&gpr)[insn::NR_GPRS],
 {
     u8 code[insn::MAX_INSN_LENGTH];
     u32 eip = frame.eip;
+    Userspace<const u8*> text(eip);
     size_t first = PAGE_SIZE - (eip & (PAGE_SIZE - 1));
     if (first > sizeof code)
         first = sizeof code;
-    if (copy_from_user(code, eip, first))
+    if (copy_from_user(code, text, first).is_error())
         return Fetch::NotEmulated;      /* the CPU fetched it: gone since, say unmapped */
     insn::DecodeStatus s = insn::decode(code, first, gpr, d);
     if (s == insn::DecodeStatus::Truncated) {
-        if (!user_range_ok(eip + first, sizeof code - first))
+        if (!user_range_ok(text.offset(u32(first)), sizeof code - first))
             return Fetch::NotEmulated;  /* runs into kernel space: not an instruction */
-        if (copy_from_user(code + first, eip + first, sizeof code - first))
+        if (copy_from_user(code + first, text.offset(u32(first)), sizeof code - first).is_error())
             return Fetch::Faulted;
         s = insn::decode(code, sizeof code, gpr, d);
     }
