@@ -273,7 +273,7 @@ ErrorOr<void> do_execve(const char* path, ArgStrings& args, u32 argc)
     /* The point of no return: the old program is gone from here on. */
     Task* t = current;
     flush_old_exec(t, path);
-    t->mm->clear();
+    mm::clear_page_tables(*t->mm);
     size_t n = 0;
     for (; path[n] && n < sizeof t->mm->exe_path - 1; n++)
         t->mm->exe_path[n] = path[n];

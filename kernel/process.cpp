@@ -229,7 +229,7 @@ void do_exit(int wait_status)
         arch::write_cr3(virt_to_phys(u32(swapper_pg_dir)));
         mm::AddressSpace* as = t->mm;
         t->mm = nullptr;
-        delete as;
+        mm::free_page_tables(as);
     }
     if (t->pid == 1) {
         int code = (wait_status & 0x7F) ? 128 + (wait_status & 0x7F) : (wait_status >> 8) & 0xFF;

@@ -187,7 +187,7 @@ PageFaultResponse do_page_fault(u32 address, u32 error_code)
 
     u32 page_addr = page_align_down(address);
     /* The seed's get_empty_pgtable: in every case, first a page table covering the address. */
-    Pte* pte = as->pte_alloc(page_addr);
+    Pte* pte = get_empty_pgtable(*as, page_addr);
     if (!pte)
         return PageFaultResponse::OutOfMemory;
     if (pte->present()) {

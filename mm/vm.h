@@ -108,6 +108,15 @@ void release_pte(AddressSpace& as, arch::Pte& pte);
 /* fork's page-table work: every user page table shared copy-on-write with `to`. */
 void copy_page_tables(AddressSpace& from, AddressSpace& to);
 
+/*
+ * The seed's names for the other page-table steps, as one-line calls of the methods that
+ * do them, used where the seed's kernel used them: the fault handler's table for an
+ * address (made or unshared), exec's emptying of the user half, exit's freeing of it all.
+ */
+inline arch::Pte* get_empty_pgtable(AddressSpace& as, u32 addr) { return as.pte_alloc(addr); }
+inline void clear_page_tables(AddressSpace& as) { as.clear(); }
+inline void free_page_tables(AddressSpace* as) { delete as; }
+
 /* rss += delta for the process whose PTE at addr changed, and for all sharing its table. */
 void account_rss(AddressSpace& as, u32 addr, int delta);
 
