@@ -71,6 +71,71 @@ ErrorOr<void> sys_rt_sigaction(int sig, Userspace<const SigAction*> act,
 ErrorOr<void> sys_rt_sigprocmask(int how, Userspace<const u64*> set, Userspace<u64*> oldset,
                                  u32 sigsetsize);
 
+/* Files, pipes, swap. */
+struct Stat64;
+struct IoVec;
+ErrorOr<size_t> sys_read(int, Userspace<void*>, u32);
+ErrorOr<size_t> sys_write(int, Userspace<const void*>, u32);
+ErrorOr<int> sys_open(Userspace<const char*>, u32, u32);
+ErrorOr<int> sys_openat(int, Userspace<const char*>, u32, u32);
+ErrorOr<void> sys_close(int);
+ErrorOr<long> sys_lseek(int, i32, int);
+ErrorOr<void> sys_llseek(int, u32, u32, Userspace<i64*>, int);
+ErrorOr<void> sys_ioctl(int, u32, Userspace<void*>);
+ErrorOr<void> sys_stat64(Userspace<const char*>, Userspace<Stat64*>);
+ErrorOr<void> sys_lstat64(Userspace<const char*>, Userspace<Stat64*>);
+ErrorOr<void> sys_fstat64(int, Userspace<Stat64*>);
+ErrorOr<void> sys_fstatat64(int, Userspace<const char*>, Userspace<Stat64*>, u32);
+ErrorOr<size_t> sys_getdents64(int, Userspace<void*>, u32);
+ErrorOr<size_t> sys_readlink(Userspace<const char*>, Userspace<char*>, int);
+ErrorOr<size_t> sys_readlinkat(int, Userspace<const char*>, Userspace<char*>, int);
+ErrorOr<void> sys_access(Userspace<const char*>, int);
+ErrorOr<void> sys_faccessat(int, Userspace<const char*>, int);
+ErrorOr<void> sys_chdir(Userspace<const char*>);
+ErrorOr<size_t> sys_getcwd(Userspace<char*>, u32);
+ErrorOr<int> sys_dup(int);
+ErrorOr<int> sys_dup2(int, int);
+ErrorOr<int> sys_dup3(int, int, u32);
+ErrorOr<long> sys_fcntl64(int, int, u32);
+ErrorOr<void> sys_pipe(Userspace<int*>);
+ErrorOr<void> sys_pipe2(Userspace<int*>, u32);
+ErrorOr<size_t> sys_writev(int, Userspace<const IoVec*>, int);
+ErrorOr<size_t> sys_readv(int, Userspace<const IoVec*>, int);
+ErrorOr<size_t> sys_pread64(int, Userspace<void*>, u32, u32, u32);
+ErrorOr<size_t> sys_pwrite64(int, Userspace<const void*>, u32, u32, u32);
+ErrorOr<void> sys_fsync(int);
+ErrorOr<void> sys_swapon(Userspace<const char*>, u32);
+ErrorOr<void> sys_swapoff(Userspace<const char*>);
+
+/* Time, limits, the machine, sessions. */
+struct Timespec;
+struct TwoWords;
+struct Utsname;
+struct SysInfo;
+struct Rlimit;
+struct Rlimit64;
+struct UserDesc;
+ErrorOr<void> sys_getrusage(int, Userspace<LinuxRusage*>);
+ErrorOr<i32> sys_time(Userspace<i32*>);
+ErrorOr<void> sys_clock_gettime(int, Userspace<Timespec*>);
+ErrorOr<void> sys_clock_getres(int, Userspace<Timespec*>);
+ErrorOr<void> sys_gettimeofday(Userspace<TwoWords*>, Userspace<TwoWords*>);
+ErrorOr<void> sys_nanosleep(Userspace<const Timespec*>, Userspace<Timespec*>);
+ErrorOr<void> sys_clock_nanosleep(int, int, Userspace<const Timespec*>, Userspace<Timespec*>);
+ErrorOr<void> sys_uname(Userspace<Utsname*>);
+ErrorOr<void> sys_sysinfo(Userspace<SysInfo*>);
+ErrorOr<void> sys_ugetrlimit(u32, Userspace<Rlimit*>);
+ErrorOr<void> sys_setrlimit(u32, Userspace<const Rlimit*>);
+ErrorOr<void> sys_prlimit64(int, u32, Userspace<const Rlimit64*>, Userspace<Rlimit64*>);
+ErrorOr<void> sys_reboot(u32, u32, u32);
+ErrorOr<size_t> sys_getrandom(Userspace<void*>, u32, u32);
+ErrorOr<void> sys_set_thread_area(Userspace<UserDesc*>);
+long sys_sync();
+long sys_umask(u32);
+long sys_getpgrp();
+long sys_setpgid(int, int);
+long sys_setsid();
+
 /* Memory: addresses here name ranges of the address space, never read through. */
 long sys_brk(u32 addr);
 ErrorOr<u32> sys_mmap2(u32 addr, u32 len, u32 prot, u32 flags, int fd, u32 pgoff);
