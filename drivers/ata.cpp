@@ -13,7 +13,6 @@
 
 #include <new>
 
-extern CommandLine command_line;
 
 namespace ata {
 
