@@ -13,7 +13,6 @@
 
 #include <new>
 
-
 namespace ata {
 
 namespace {
