@@ -17,11 +17,6 @@ u32 shrink_hand;
 
 } // namespace
 
-bool in_swap_cache(PhysAddr frame)
-{
-    return counted(frame) && (page_of(frame).flags & PG_SWAP_CACHE);
-}
-
 SwapEntry swap_cache_entry(PhysAddr frame)
 {
     return SwapEntry::from_index(page_of(frame).swap_index);
@@ -74,10 +69,8 @@ void delete_from_swap_cache(PhysAddr frame)
     free_page(to_virt(frame));
 }
 
-bool reuse_swap_page(PhysAddr frame)
+bool reuse_cached_page(PhysAddr frame)
 {
-    if (!in_swap_cache(frame))
-        return false;
     SwapEntry entry = swap_cache_entry(frame);
     SwapInfo& si = area(entry);
     /* Ours and the cache's references, and only the cache's on the slot. */
@@ -98,16 +91,12 @@ void free_swap_cache_if_unused(SwapEntry entry)
         delete_from_swap_cache(frame);
 }
 
-void put_user_page(PhysAddr frame)
+void put_cached_user_page(PhysAddr frame)
 {
-    if (in_swap_cache(frame) && page_of(frame).count == 2) {
-        /* Our reference and the cache's: if no PTE names the slot either, both go. */
-        SwapEntry entry = swap_cache_entry(frame);
-        free_page(to_virt(frame));
-        free_swap_cache_if_unused(entry);
-        return;
-    }
+    /* Our reference and the cache's: if no PTE names the slot either, both go. */
+    SwapEntry entry = swap_cache_entry(frame);
     free_page(to_virt(frame));
+    free_swap_cache_if_unused(entry);
 }
 
 u32 shrink_swap_cache(u32 want)

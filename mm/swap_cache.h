@@ -15,6 +15,8 @@
  */
 #pragma once
 
+#include <mm/layout.h>
+#include <mm/memory.h>
 #include <mm/swap_entry.h>
 #include <mm/types.h>
 
@@ -23,7 +25,10 @@ namespace mm {
 /* Pages in the swap cache (SwapCached of /proc/meminfo). */
 extern u32 swap_cache_pages;
 
-bool in_swap_cache(PhysAddr frame);
+inline bool in_swap_cache(PhysAddr frame)
+{
+    return page_allocator.counted(frame.pfn()) && (mem_map[frame.pfn().value()].flags & PG_SWAP_CACHE);
+}
 /* The slot a cached page is a copy of. */
 SwapEntry swap_cache_entry(PhysAddr frame);
 /* The page caching entry's slot, with one more reference for the caller; false if none. */
@@ -36,11 +41,20 @@ void delete_from_swap_cache(PhysAddr frame);
  * A write fault on a cached page: when the faulting PTE is its only user (no other PTE
  * maps it or names its slot), the page leaves the cache and may be written in place.
  */
-bool reuse_swap_page(PhysAddr frame);
+bool reuse_cached_page(PhysAddr frame);
+inline bool reuse_swap_page(PhysAddr frame) { return in_swap_cache(frame) && reuse_cached_page(frame); }
 /* Drops the cached copy of entry if nothing can ever ask for it again. */
 void free_swap_cache_if_unused(SwapEntry entry);
-/* A PTE's reference to a user page goes (unmap, exit, copy-on-write done). */
-void put_user_page(PhysAddr frame);
+/* A PTE's reference to a counted user page goes (unmap, exit, copy-on-write done). */
+void put_cached_user_page(PhysAddr frame);
+inline void put_user_page(PhysAddr frame)
+{
+    const Page& page = mem_map[frame.pfn().value()];
+    if ((page.flags & PG_SWAP_CACHE) && page.count == 2)
+        put_cached_user_page(frame);
+    else
+        free_page(to_virt(frame));
+}
 /* Frees up to `want` cached pages nobody maps (read ahead, or left behind): how many. */
 u32 shrink_swap_cache(u32 want);
 /* swapoff: every cached page of area `type` leaves the cache. */
