@@ -20,7 +20,7 @@ namespace mm {
 using arch::Pde;
 using arch::Pte;
 
-static_assert(FIRST_KERNEL_PDE == 768, "AddressSpace::m_tables covers the user half");
+static_assert(FIRST_KERNEL_PDE == arch::pgd_index(TASK_SIZE), "AddressSpace::m_tables covers the user half");
 
 namespace {
 

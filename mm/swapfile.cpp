@@ -9,6 +9,7 @@
 #include <kernel/string.h>
 #include <kernel/task.h>
 #include <mm/memory.h>
+#include <mm/page_holder.h>
 #include <mm/swap.h>
 #include <mm/swap_cache.h>
 #include <mm/vmalloc.h>
@@ -138,12 +139,12 @@ ErrorOr<void> swap_enable(SwapDevice* device, u32 rdev, const char* path, int pr
     if (type >= nr_swapfiles)
         nr_swapfiles = type + 1;
 
-    VirtAddr header = get_free_page(Gfp::Kernel);
+    PageHolder header(get_free_page(Gfp::Kernel));
     SwapHeader h { };
     u8* counts = nullptr;
     u8* lock_bits = nullptr;
     u32* cache = nullptr;
-    ErrorOr<void> result = read_header(device, header, h);
+    ErrorOr<void> result = read_header(device, header.addr(), h);
     if (!result.is_error()) {
         counts = static_cast<u8*>(vmalloc(h.nr_pages));
         lock_bits = static_cast<u8*>(vmalloc((h.nr_pages + 7) / 8));
@@ -173,8 +174,6 @@ ErrorOr<void> swap_enable(SwapDevice* device, u32 rdev, const char* path, int pr
         si = SwapInfo();
         shrink_swapfiles();
     }
-    if (header)
-        free_page(header);
     return result;
 }
 

@@ -7,6 +7,7 @@
 #include <arch/paging.h>
 #include <kernel/error.h>
 #include <kernel/types.h>
+#include <mm/layout.h>
 #include <mm/region.h>
 #include <mm/types.h>
 
@@ -95,7 +96,7 @@ private:
     arch::Pde* m_pgd = nullptr;         /* kernel virtual address of the directory page */
     RegionSet m_set;                    /* non-overlapping, by address */
     /* Which user directory entries have a table: the walks of all tables skip the rest. */
-    static constexpr u32 TABLE_WORDS = 768 / 32;        /* the user half: 3 GB */
+    static constexpr u32 TABLE_WORDS = arch::pgd_index(TASK_SIZE) / 32;    /* the user half */
     u32 m_tables[TABLE_WORDS] = { };
 };
 
