@@ -1,6 +1,7 @@
 /* The scheduler, context switches and wait queues. */
 #include <arch/cpu.h>
 #include <arch/interrupts.h>
+#include <arch/io.h>
 #include <arch/segments.h>
 #include <drivers/block.h>
 #include <drivers/timer.h>
@@ -135,10 +136,10 @@ void scheduler_tick(const TrapFrame& frame)
  */
 bool poll_for_wakeup()
 {
-    constexpr u32 POLL_LOOPS = 100000;
+    constexpr u32 POLL_LOOPS = 20000;
     arch::sti();
     for (u32 i = 0; i < POLL_LOOPS && !need_resched; i++)
-        arch::cpu_relax();
+        arch::io_delay();
     arch::cli();
     return need_resched;
 }

@@ -101,8 +101,13 @@ void put_cached_user_page(PhysAddr frame)
 
 u32 shrink_swap_cache(u32 want)
 {
+    /*
+     * A bounded look each time, the hand going on from where it stopped: most cached pages
+     * are mapped, and a whole lap of mem_map per reclaim would cost more than the pages.
+     */
+    constexpr u32 LOOK = 16 * SWAP_CLUSTER_MAX;
     u32 freed = 0, n = page_allocator.nr_pages();
-    for (u32 looked = 0; looked < 2 * n && freed < want && swap_cache_pages; looked++) {
+    for (u32 looked = 0; looked < LOOK && freed < want && swap_cache_pages; looked++) {
         shrink_hand = shrink_hand + 1 < n ? shrink_hand + 1 : 0;
         PhysAddr frame = Pfn(shrink_hand).addr();
         Page& page = page_of(frame);
