@@ -55,6 +55,7 @@ struct Victim {
     PhysAddr frame;
     SwapEntry entry;
     Task* owner;
+    int slot;                           /* the owner's, to see whether it is still there */
     AddressSpace* as;
     u32 addr;
     Pte saved;                          /* its PTE before, to put back if the write fails */
@@ -78,7 +79,8 @@ void write_failed(SwapInfo& si, const Victim& v)
            si.path, v.entry.offset());
     Page& page = page_of(v.frame);
     page.flags |= PG_SWAP_ERROR;
-    bool alive = v.owner->mm == v.as && task[v.owner->slot] == v.owner;
+    /* The owner may have exited during the write: look at it only if the table still has it. */
+    bool alive = task[v.slot] == v.owner && v.owner->mm == v.as;
     Pte* now = alive ? v.as->pte(v.addr) : nullptr;
     unlock_slot(si, v.entry.offset());
     if (now && *now == Pte::swapped(v.entry)) {
@@ -200,7 +202,7 @@ bool try_to_swap_out(Task& owner, AddressSpace& as, u32 addr, Pte& pte)
     pte = Pte::swapped(entry);          /* before the write: a fault now finds the cache */
     arch::invlpg(addr);
     account_rss(as, addr, -1);
-    batch.victims[batch.count++] = { frame, entry, &owner, &as, addr, saved };
+    batch.victims[batch.count++] = { frame, entry, &owner, owner.slot, &as, addr, saved };
     return false;
 }
 
