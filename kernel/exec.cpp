@@ -74,6 +74,14 @@ public:
 
     u32 count() const { return m_count; }
     u32 size() const { return m_size; }
+    /* Bytes of the first n strings, their NULs included. */
+    u32 size_of_first(u32 n) const
+    {
+        u32 pos = 0;
+        for (u32 seen = 0; pos < m_size && seen < n; pos++)
+            seen += m_pages[pos / PAGE_SIZE].as_ptr<char>()[pos % PAGE_SIZE] == '\0';
+        return pos;
+    }
 
     /*
      * For strings n from `first` on, copied to user address `to` by copy_blob: their
@@ -134,6 +142,8 @@ ErrorOr<void> build_stack(TrapFrame& frame, const ArgStrings& args, u32 argc,
     u32 sp = mm::STACK_TOP;
     u32 strings = (sp - args.size()) & ~3u;
     TRY(args.copy_blob(Userspace<char*>(strings)));
+    current->mm->arg_start = strings;
+    current->mm->arg_end = strings + args.size_of_first(argc);
     sp = strings;
     u32 random[4];
     for (u32& r : random)

@@ -85,12 +85,69 @@ ErrorOr<void> generate_status(int pid, fs::TextBuffer& out)
     if (!t)
         return Error::from_errno(ESRCH);
     const char* state = t->state == TaskState::Zombie ? "Z (zombie)"
-                      : t->state == TaskState::Sleeping ? "S (sleeping)" : "R (running)";
+                      : t->state == TaskState::Sleeping ? "S (sleeping)"
+                      : t->state == TaskState::DiskSleep ? "D (disk sleep)" : "R (running)";
     int ppid = t->parent ? t->parent->pid : 0;
     u32 rss_kb = t->mm ? t->mm->rss * (PAGE_SIZE / 1024) : 0;
     out.printf("Name:\t%s\nState:\t%s\nPid:\t%d\nPPid:\t%d\nVmRSS:\t%8u kB\n"
                "EmulatedInsns:\t%u\n", t->comm, state, t->pid, ppid, rss_kb, t->emulated_insns);
     return {};
+}
+
+/*
+ * Linux's statm, in pages: size, resident, shared (resident pages of files), text, lib
+ * (0), data (everything writable and private: data, brk, stack, anonymous maps), dt (0).
+ */
+ErrorOr<void> generate_statm(int pid, fs::TextBuffer& out)
+{
+    Task* t = find_task(pid);
+    if (!t)
+        return Error::from_errno(ESRCH);
+    mm::AddressSpace* as = t->mm;
+    u32 size = 0, shared = 0, data = 0;
+    for (mm::Region* r = as ? as->regions() : nullptr; r; r = r->next) {
+        size += (r->end - r->start) / PAGE_SIZE;
+        if (r->kind == mm::RegionKind::File) {
+            for (u32 va = r->start; va < r->end; va += PAGE_SIZE)
+                if (arch::Pte* pte = as->pte(va); pte && pte->present())
+                    shared++;
+        } else if (r->prot & mm::PROT_WRITE) {
+            data += (r->end - r->start) / PAGE_SIZE;
+        }
+    }
+    u32 text = as ? (page_align_up(as->end_code) - page_align_down(as->start_code)) / PAGE_SIZE : 0;
+    out.printf("%u %u %u %u 0 %u 0\n", size, as ? as->rss : 0, shared, text, data);
+    return {};
+}
+
+/*
+ * argv's strings, each with its NUL, read from the process's own memory as Linux does
+ * (a program that rewrites its argv changes what ps shows). A page of them that is not in
+ * memory ends what is returned (Linux would fault it in); a kernel thread has none.
+ */
+ErrorOr<size_t> read_cmdline(int pid, u64 offset, void* buf, size_t n)
+{
+    Task* t = live_task(pid);
+    if (!t)
+        return Error::from_errno(ESRCH);
+    mm::AddressSpace* as = t->mm;
+    if (!as || offset >= as->arg_end - as->arg_start)
+        return size_t(0);
+    u32 from = as->arg_start + u32(offset);
+    size_t done = 0;
+    while (done < n && from < as->arg_end) {
+        arch::Pte* pte = as->pte(from);
+        if (!pte || !pte->present())
+            break;
+        u32 in_page = PAGE_SIZE - from % PAGE_SIZE;
+        size_t chunk = n - done < in_page ? n - done : in_page;
+        if (chunk > as->arg_end - from)
+            chunk = as->arg_end - from;
+        memcpy(static_cast<u8*>(buf) + done, to_virt(pte->frame()).as_ptr<u8>() + from % PAGE_SIZE, chunk);
+        done += chunk;
+        from += u32(chunk);
+    }
+    return done;
 }
 
 /* 8 bytes per virtual page: present, swapped, exclusive, and the frame number. */
@@ -148,4 +205,6 @@ void proc_pid_init()
     fs::proc_register_per_process({ "stat", generate_stat, nullptr });
     fs::proc_register_per_process({ "status", generate_status, nullptr });
     fs::proc_register_per_process({ "pagemap", nullptr, read_pagemap });
+    fs::proc_register_per_process({ "cmdline", nullptr, read_cmdline });
+    fs::proc_register_per_process({ "statm", generate_statm, nullptr });
 }

@@ -252,6 +252,7 @@ void AddressSpace::clear()
         r = next;
     }
     start_code = end_code = start_data = end_data = start_brk = brk = start_stack = 0;
+    arg_start = arg_end = 0;
     flush_if_current();
 }
 
@@ -320,6 +321,8 @@ AddressSpace* AddressSpace::fork_copy()
     child->start_brk = start_brk;
     child->brk = brk;
     child->start_stack = start_stack;
+    child->arg_start = arg_start;
+    child->arg_end = arg_end;
     memcpy(child->exe_path, exe_path, sizeof exe_path);
     copy_page_tables(*this, *child);
     return child;

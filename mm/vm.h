@@ -73,6 +73,7 @@ public:
 
     u32 start_code = 0, end_code = 0, start_data = 0, end_data = 0;
     u32 start_brk = 0, brk = 0, start_stack = 0;
+    u32 arg_start = 0, arg_end = 0;     /* argv's strings on the stack: /proc/PID/cmdline */
     u32 rss = 0;                        /* present user pages (the zero page not counted) */
     /* swap_out's hand in this space: where its scan resumes, and what is left of its visit. */
     u32 swap_address = 0, swap_cnt = 0;

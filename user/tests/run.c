@@ -45,6 +45,7 @@ static const struct test {
     { "signal_status", test_signal_status },
     { "init_unkillable", test_init_unkillable },
     { "kswapd_listed", test_kswapd_listed },
+    { "proc_cmdline_statm", test_proc_cmdline_statm },
     { "wait_variants", test_wait_variants },
     { "two_spinners", test_two_spinners },
     { "many_processes", test_many_processes },

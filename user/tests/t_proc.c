@@ -442,8 +442,58 @@ void test_kswapd_listed(void)
         CHECK(after && sscanf(after, ") %*c %d", &ppid) == 1);
         if (ppid == 1)
             fail("kswapd (pid %s) is a child of init", e->d_name);
+        snprintf(path, sizeof path, "/proc/%s/cmdline", e->d_name);
+        fd = open(path, O_RDONLY);
+        CHECK(fd >= 0);
+        CHECK_EQ(read(fd, text, sizeof text), 0);       /* a kernel thread has no command line */
+        close(fd);
     }
     closedir(d);
     if (!found)
         fail("no kswapd in /proc");
+}
+
+/* Reads a /proc file whole (at most size bytes); its length. */
+static size_t read_proc(const char* path, char* buf, size_t size)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        fail("open %s: %s", path, strerror(errno));
+    size_t len = 0;
+    ssize_t n;
+    while (len < size && (n = read(fd, buf + len, size - len)) > 0)
+        len += (size_t)n;
+    close(fd);
+    return len;
+}
+
+/*
+ * /proc/PID/cmdline: argv's strings, each ending in a NUL, read from the process's
+ * memory. A test runs in a fork of the runner: the same command line as its parent's,
+ * the runner's name first. /proc/PID/statm: seven numbers of pages, as ps and top read.
+ */
+void test_proc_cmdline_statm(void)
+{
+    static char self[4096], parent[4096];
+    size_t n = read_proc("/proc/self/cmdline", self, sizeof self);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/cmdline", (int)getppid());
+    size_t m = read_proc(path, parent, sizeof parent);
+    if (n == 0 || self[n - 1] != '\0')
+        fail("/proc/self/cmdline is %zu bytes, not NUL-terminated strings", n);
+    if (n != m || memcmp(self, parent, n) != 0)
+        fail("a fork's cmdline (%zu bytes) differs from its parent's (%zu)", n, m);
+    size_t first = strlen(self);
+    if (first < 3 || strcmp(self + first - 3, "run") != 0)
+        fail("the first string of cmdline is \"%s\", not the runner", self);
+
+    char text[256];
+    size_t len = read_proc("/proc/self/statm", text, sizeof text - 1);
+    text[len] = 0;
+    unsigned long size, resident, shared, code, lib, data, dt;
+    if (sscanf(text, "%lu %lu %lu %lu %lu %lu %lu", &size, &resident, &shared, &code, &lib,
+               &data, &dt) != 7)
+        fail("/proc/self/statm is \"%s\", not seven numbers", text);
+    if (!(resident > 0 && resident <= size && code > 0 && code < size && data > 0 && data < size))
+        fail("/proc/self/statm: size %lu resident %lu text %lu data %lu", size, resident, code, data);
 }

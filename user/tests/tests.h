@@ -153,6 +153,7 @@ void test_swap_errors(void);
 void test_swap_twice_ram(void);
 void test_swap_cache(void);
 void test_kswapd_listed(void);
+void test_proc_cmdline_statm(void);
 void test_swap_fork(void);
 void test_swap_fork_race(void);
 void test_swap_off_while_out(void);
