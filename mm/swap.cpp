@@ -550,6 +550,7 @@ namespace mm {
 namespace {
 
 WaitQueue kswapd_wait;
+WaitQueue kswapd_rest;                  /* nobody wakes it: a timed rest */
 Task* kswapd_task;
 
 void wake_kswapd()
@@ -570,7 +571,8 @@ bool below(u32 mark) { return nr_free_pages() < mark && page_allocator.reclaim_h
         wait_event(kswapd_wait, Interruptible::No, [] { return below(watermarks().low); });
         while (below(watermarks().high)) {
             if (!try_to_free_page()) {
-                wait_event(kswapd_wait, Interruptible::No, [] { return false; }, jiffies + HZ / 10);
+                /* Not on kswapd_wait: each allocation below the mark would end the rest. */
+                wait_event(kswapd_rest, Interruptible::No, [] { return false; }, jiffies + HZ / 10);
                 break;
             }
         }
