@@ -34,6 +34,7 @@
 #include <kernel/string.h>
 #include <kernel/syscall.h>
 #include <mm/memory.h>
+#include <mm/page_holder.h>
 
 namespace {
 
@@ -75,17 +76,15 @@ int pattern_mismatch(const void* sector, u64 n, u32 tag)
 }
 
 /* A page of kernel memory for the length of a case. */
+/* A zeroed page for a test's data, freed with it. */
 class Buffer {
 public:
     Buffer() : m_page(get_free_page(Gfp::Kernel)) { }
-    ~Buffer() { if (m_page) free_page(m_page); }
-    Buffer(const Buffer&) = delete;
-    Buffer& operator=(const Buffer&) = delete;
     explicit operator bool() const { return bool(m_page); }
     u8* get() const { return m_page.as_ptr<u8>(); }
     u32* words() const { return m_page.as_ptr<u32>(); }
 private:
-    VirtAddr m_page;
+    mm::PageHolder m_page;
 };
 
 const ata::ChannelStats& stats_of(u8 position) { return ata::channel(position >> 1).stats(); }
