@@ -30,12 +30,10 @@ USER_PROG_tests/fuzz    := user/fuzz/fuzz.c user/fuzz/calls.c user/lib/common.c
 # The system (build/initrd.cpio, on the ISO) and the test programs, which only the test
 # boots carry (build/initrd-tests.cpio): the ISO's initrd must fit an 8 MB machine.
 USER_SYSTEM := sbin/init bin/sh bin/cat sbin/mkswap sbin/swapon bin/swapdemo
-USER_TESTS := tests/run tests/hello tests/args tests/fdcheck tests/bench
+USER_TESTS := tests/run tests/hello tests/args tests/fdcheck tests/bench tests/fuzz
 # The init of the initrd that boots Linux for `make bench` (in neither of the above).
 USER_BENCH := bench/linux-init
 USER_PROG_NAMES := $(USER_SYSTEM) $(USER_TESTS) $(USER_BENCH)
-USER_TESTS := tests/run tests/hello tests/args tests/fdcheck tests/bench tests/fuzz
-USER_PROG_NAMES := $(USER_SYSTEM) $(USER_TESTS)
 USER_PROGS := $(addprefix $(USER_ROOT)/,$(USER_PROG_NAMES))
 
 $(USER_OBJ)/%.o: user/%.c user/user.mk
