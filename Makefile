@@ -205,6 +205,11 @@ bench-swap: all $(B)/swap.img
 $(B)/linux/modules.list:
 	scripts/fetch-linux.sh $(B)/linux
 
+# Debian's i386 busybox-static, dash and libc6, unpacked (scripts/fetch-debs.sh).
+DEBS := $(B)/debs/versions
+$(DEBS): scripts/fetch-debs.sh
+	scripts/fetch-debs.sh $(B)/debs
+
 # Linux's initrd for make bench: the init that loads the disk's modules, and the very
 # /tests/bench of initrd-tests.cpio. scripts/fetch-linux.sh makes $(B)/linux.
 $(B)/initrd-linux.cpio: $(B)/initrd-tests.cpio $(USER_ROOT)/bench/linux-init $(B)/linux/modules.list
