@@ -246,4 +246,4 @@ include user/mkswap.mk
 clean:
 	rm -rf $(B)
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+-include $(shell find $(B) -path $(B)/debs -prune -o -name '*.d' -print 2>/dev/null)
