@@ -39,7 +39,7 @@ struct FileStat {
 
 class File {
 public:
-    virtual ~File() = default;
+    virtual ~File();
 
     /* At the current offset, which they advance. */
     virtual ErrorOr<size_t> read(void*, size_t) { return Error::from_errno(EINVAL); }
@@ -62,6 +62,10 @@ public:
     /* Size for SEEK_END; 0 for files without one. */
     virtual u64 size() const { return 0; }
 
+    /* The path it was opened by (fs::open), "" for others: /proc/PID/maps names mappings by it. */
+    const char* path() const { return m_path ? m_path : ""; }
+    void set_path(const char* path);
+
     u32 flags() const { return m_flags; }
     void set_flags(u32 flags) { m_flags = flags; }
     i64 offset() const { return m_offset; }
@@ -74,6 +78,7 @@ protected:
     i64 m_offset = 0;
     u32 m_flags = 0;
     u32 m_refs = 1;
+    char* m_path = nullptr;             /* kmalloc'ed */
 };
 
 /*

@@ -91,10 +91,32 @@ void account_rss(AddressSpace& as, u32 addr, int delta)
     /* A table shared since fork: the page was in every sharer's memory. */
     /* By frame: the CPU sets the ACCESSED bit of each sharer's directory entry on its own. */
     for (Task* t : task) {
-        Pde theirs = t && t->mm && t->mm != &as ? t->mm->directory()[arch::pgd_index(addr)] : Pde();
+        bool other = t && t->mm && t->mm != &as && first_user(*t);
+        Pde theirs = other ? t->mm->directory()[arch::pgd_index(addr)] : Pde();
         if (theirs.present() && theirs.frame() == pde.frame())
             t->mm->rss += u32(delta);
     }
+}
+
+void mmput(AddressSpace* as)
+{
+    if (--as->users == 0)
+        free_page_tables(as);
+}
+
+bool first_user(const Task& t)
+{
+    if (!t.mm)
+        return false;
+    if (t.mm->users == 1)
+        return true;
+    for (Task* other : task) {
+        if (other == &t)
+            return true;
+        if (other && other->mm == t.mm)
+            return false;
+    }
+    return true;
 }
 
 AddressSpace* AddressSpace::create()

@@ -249,7 +249,7 @@ u32 swap_out(u32 budget, u32 want)
     u32 freed = 0;
     for (int visits = 0; visits <= 2 * NR_TASKS && budget && freed < want; visits++) {
         Task* t = task[scan_slot];
-        AddressSpace* as = t && t->state != TaskState::Zombie ? t->mm : nullptr;
+        AddressSpace* as = t && t->state != TaskState::Zombie && first_user(*t) ? t->mm : nullptr;
         if (as && as->rss) {
             if (!as->swap_cnt)
                 as->swap_cnt = as->rss / 8 + 1;
@@ -456,7 +456,7 @@ void note_swap_progress()
 ErrorOr<void> try_to_unuse(u32 type)
 {
     for (int slot = 0; slot < NR_TASKS; slot++)
-        if (Task* t = task[slot]; t && t->mm)
+        if (Task* t = task[slot]; t && first_user(*t))
             TRY(unuse_entry(*t, type));        /* false, a task gone, is no error */
     return {};
 }
