@@ -116,6 +116,17 @@ static const struct test {
     { "disk_io_sleeps", test_disk_io_sleeps },
     { "disk_mkswap", test_disk_mkswap },
 
+    /* vfork, and programs started through the dynamic linker. */
+    { "vfork_shares_memory", test_vfork_shares_memory },
+    { "vfork_exec_wakes_parent", test_vfork_exec_wakes_parent },
+    { "clone_vm_vfork", test_clone_vm_vfork },
+    { "spawn_system_popen", test_spawn_system_popen },
+    { "vfork_child_killed", test_vfork_child_killed },
+    { "vfork_parent_killed", test_vfork_parent_killed },
+    { "vfork_memory_pressure", test_vfork_memory_pressure },
+    { "dash_runs", test_dash_runs },
+    { "dash_shares_libc", test_dash_shares_libc },
+    { "bad_interpreter", test_bad_interpreter },
     /* Bugs the fuzzer and fault injection found. */
     { "clone_fault_files", test_clone_fault_files },
     { "orphan_exit_signal", test_orphan_exit_signal },

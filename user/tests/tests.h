@@ -164,5 +164,16 @@ void test_disk_file(void);
 void test_disk_io_sleeps(void);
 void test_disk_mkswap(void);
 
+void test_vfork_shares_memory(void);
+void test_vfork_exec_wakes_parent(void);
+void test_clone_vm_vfork(void);
+void test_spawn_system_popen(void);
+void test_vfork_child_killed(void);
+void test_vfork_parent_killed(void);
+void test_vfork_memory_pressure(void);
+void test_dash_runs(void);
+void test_dash_shares_libc(void);
+void test_bad_interpreter(void);
+
 void test_clone_fault_files(void);
 void test_orphan_exit_signal(void);
