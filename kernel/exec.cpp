@@ -251,14 +251,19 @@ ErrorOr<u32> map_segments(mm::AddressSpace& as, const Executable& exe)
 }
 
 /*
- * Maps the program, its stack and its interpreter into the (empty) address space. A PIE
- * program goes at ELF_ET_DYN_BASE, the interpreter where mmap would put it, as Linux's.
+ * Maps the program, its stack and its interpreter into the (empty) address space. As
+ * Linux's: a PIE program goes at ELF_ET_DYN_BASE; the interpreter, or an ET_DYN program
+ * run without one (the dynamic linker run as a command), where mmap would put it.
  */
 ErrorOr<void> map_image(mm::AddressSpace& as, Executable& program, Executable* interp)
 {
     const ElfImage& image = program.image;
-    if (image.dynamic)
-        program.bias = ELF_ET_DYN_BASE - image.first_page();
+    if (image.dynamic) {
+        u32 base = interp ? ELF_ET_DYN_BASE : as.find_free(image.span(), mm::MMAP_BASE);
+        if (!base)
+            return Error::from_errno(ENOMEM);
+        program.bias = base - image.first_page();
+    }
     u32 highest = TRY(map_segments(as, program));
     for (size_t i = 0; i < image.nr_segments; i++) {
         const ElfImage::Segment& s = image.segments[i];

@@ -26,7 +26,7 @@
  * Starts dash -c SCRIPT with stdin from a pipe (*in, the write end) and stdout into one
  * (*out, the read end).
  */
-static pid_t start_dash(const char* script, int* in, int* out)
+static pid_t start_dash_through(const char* ld, const char* script, int* in, int* out)
 {
     int to[2], from[2];
     CHECK(pipe(to) == 0 && pipe(from) == 0);
@@ -38,7 +38,10 @@ static pid_t start_dash(const char* script, int* in, int* out)
         dup2(to[0], 0);
         dup2(from[1], 1);
         close(to[0]), close(to[1]), close(from[0]), close(from[1]);
-        execl(dash, "dash", "-c", script, (char*)NULL);
+        if (ld)
+            execl(ld, "ld-linux.so.2", dash, "-c", script, (char*)NULL);
+        else
+            execl(dash, "dash", "-c", script, (char*)NULL);
         _exit(126);
     }
     close(to[0]);
@@ -46,6 +49,11 @@ static pid_t start_dash(const char* script, int* in, int* out)
     *in = to[1];
     *out = from[0];
     return pid;
+}
+
+static pid_t start_dash(const char* script, int* in, int* out)
+{
+    return start_dash_through(NULL, script, in, out);
 }
 
 /* Reads fd to its end into buf (NUL-terminated). */
@@ -58,20 +66,27 @@ static void read_to_end(int fd, char* buf, size_t size)
     buf[len] = 0;
 }
 
-/* dash computes and prints, and its exit status comes back. */
+/*
+ * dash computes and prints, and its exit status comes back; the same when the dynamic
+ * linker is the command (an ET_DYN program without an interpreter) and loads dash itself.
+ */
 void test_dash_runs(void)
 {
-    int in, out;
-    pid_t pid = start_dash("echo $((6*7)); exit 5", &in, &out);
-    close(in);
-    char buf[64];
-    read_to_end(out, buf, sizeof buf);
-    close(out);
-    int status = wait_for(pid);
-    if (strcmp(buf, "42\n") != 0)
-        fail("dash printed \"%s\", want \"42\\n\"", buf);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 5)
-        fail("dash %s, want exit status 5", describe_status(status));
+    const char* through[] = { NULL, "/lib/ld-linux.so.2" };
+    for (int i = 0; i < 2; i++) {
+        int in, out;
+        pid_t pid = start_dash_through(through[i], "echo $((6*7)); exit 5", &in, &out);
+        close(in);
+        char buf[64];
+        read_to_end(out, buf, sizeof buf);
+        close(out);
+        int status = wait_for(pid);
+        const char* how = through[i] ? through[i] : "directly";
+        if (strcmp(buf, "42\n") != 0)
+            fail("dash (%s) printed \"%s\", want \"42\\n\"", how, buf);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 5)
+            fail("dash (%s) %s, want exit status 5", how, describe_status(status));
+    }
 }
 
 /* The region of /proc/PID/maps whose path ends in `suffix` and whose perms are `perms`. */
