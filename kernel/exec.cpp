@@ -147,10 +147,12 @@ struct Executable {
 
     Executable() = default;
     Executable(const Executable&) = delete;
-    ~Executable()
+    ~Executable() { close(); }
+    void close()
     {
         if (file)
             file->put();                /* the regions hold their own references */
+        file = nullptr;
     }
     u32 entry() const { return image.entry + bias; }
 };
@@ -384,8 +386,11 @@ ErrorOr<void> do_execve(const char* path, ArgStrings& args, u32 argc)
     ErrorOr<void> result = map_image(*t->mm, program, dynamic ? &interp : nullptr);
     if (!result.is_error())
         result = build_stack(t->user_frame(), args, argc, program, dynamic ? &interp : nullptr, path);
-    if (result.is_error())
+    if (result.is_error()) {
+        program.close();                /* do_exit does not return to run the destructors */
+        interp.close();
         do_exit(exit_status_signal(result.error().code() == ENOMEM ? SIGKILL : SIGSEGV));
+    }
     return {};
 }
 
