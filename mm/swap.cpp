@@ -448,6 +448,11 @@ ErrorOr<bool> unuse_entry(Task& t, u32 type)
 
 } // namespace
 
+ErrorOr<void> swap_read_cluster(SwapEntry entry)
+{
+    return read_cluster(entry);
+}
+
 void note_swap_progress()
 {
     clean_drops = 0;
