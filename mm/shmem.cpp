@@ -83,6 +83,7 @@ void ShmObject::free_pages_from(u32 first)
             m_held--;
             if (holds_frame(v)) {
                 shmem_pages--;
+                m_resident--;
                 free_page(to_virt(frame_of(v)));
             } else {
                 swap_free(SwapEntry::from_pte_value(v));
@@ -114,6 +115,7 @@ ErrorOr<PhysAddr> ShmObject::get_page(u32 index, Alloc alloc)
             }
             *s = to_phys(page).value() | 1;
             m_held++;
+            m_resident++;
             shmem_pages++;
             page_allocator.get(page, __builtin_return_address(0));
             return to_phys(page);
@@ -138,6 +140,7 @@ ErrorOr<PhysAddr> ShmObject::get_page(u32 index, Alloc alloc)
         unlock_slot(si, entry.offset());
         page_of(frame).flags &= u8(~PG_REFERENCED);
         *s = frame.value() | 1;
+        m_resident++;
         shmem_pages++;
         swap_free(entry);
         page_allocator.get(to_virt(frame), __builtin_return_address(0));

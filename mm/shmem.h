@@ -61,6 +61,7 @@ class ShmObject {
 public:
     u64 size() const { return m_size; }
     u32 pages_held() const { return m_held; }
+    u32 pages_resident() const { return m_resident; }
     u32 ino() const { return m_ino; }           /* for /proc/PID/maps of anonymous ones */
     u32 attach_count() const { return m_nattach; }
     void set_watcher(ShmWatcher* w) { m_watcher = w; }
@@ -87,6 +88,8 @@ public:
     u32 m_refs = 1;
     u64 m_size = 0;
     u32 m_held = 0;                     /* slots holding a frame or a swap entry */
+    u32 m_resident = 0;                 /* slots holding a frame */
+    bool m_locked = false;              /* SHM_LOCK: its pages stay in memory */
     u32 m_ino = 0;
     u32** m_tables = nullptr;           /* a page of slots per 1024 pages, made on demand */
     u32 m_nr_tables = 0;                /* entries of m_tables */

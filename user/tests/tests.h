@@ -166,3 +166,15 @@ void test_disk_mkswap(void);
 
 void test_clone_fault_files(void);
 void test_orphan_exit_signal(void);
+
+void test_shm_anon_fork(void);
+void test_shm_anon_maps(void);
+void test_shm_file_readonly(void);
+void test_sysv_basic(void);
+void test_sysv_errors(void);
+void test_sysv_rmid_attached(void);
+void test_sysv_exit_exec_detach(void);
+void test_sysv_ipc_multiplexer(void);
+void test_sysv_info(void);
+void test_msync_checks(void);
+void test_shmem_meminfo(void);
