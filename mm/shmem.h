@@ -83,6 +83,8 @@ public:
      * slot pointer stays good across a sleep (its value may not).
      */
     u32* slot(u32 index, Alloc alloc);
+    static constexpr bool holds_frame(u32 v) { return v & 1; }
+    static constexpr PhysAddr frame_of(u32 v) { return PhysAddr(v & PAGE_MASK); }
     void free_pages_from(u32 first);
 
     u32 m_refs = 1;
@@ -111,6 +113,17 @@ void shm_attach(Region* r);
 void shm_detach(Region* r);
 /* Clears every PTE, in every region, that maps a page of obj from index `first` on. */
 void shm_unmap_pages(ShmObject* obj, u32 first);
+
+/*
+ * Linux 1.0's shm_swap: looks at up to `budget` pages of the objects (a hand going round
+ * them), and writes out those no sharer used since the last look: each is written once,
+ * every PTE mapping it cleared, its slot recorded in the object. Pages freed, up to `want`.
+ */
+u32 shm_swap(u32 budget, u32 want);
+/* swapoff: every page of the objects in area `type` back in memory. ENOMEM, EIO. */
+ErrorOr<void> shm_unuse(u32 type);
+/* The first of all objects; the others follow through m_next (for shm_swap and swapoff). */
+ShmObject* shm_first_object();
 
 /* Frames held by objects in RAM: Shmem of /proc/meminfo. */
 extern u32 shmem_pages;

@@ -124,6 +124,9 @@ static const struct test {
     { "sysv_info", test_sysv_info },
     { "msync_checks", test_msync_checks },
     { "shmem_meminfo", test_shmem_meminfo },
+    { "swap_shm_sysv", test_swap_shm_sysv },
+    { "swap_shm_anon", test_swap_shm_anon },
+    { "swap_shm_swapoff", test_swap_shm_swapoff },
 
     { "disk_file", test_disk_file },
     { "disk_io_sleeps", test_disk_io_sleeps },

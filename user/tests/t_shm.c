@@ -477,3 +477,196 @@ void test_shmem_meminfo(void)
     if (during - after < (long)(bytes / 1024) * 9 / 10)
         fail("Shmem %ld kB with 2 MB touched, %ld kB after munmap", during, after);
 }
+
+/*
+ * Under memory pressure (the swap stage: 16 MB of RAM, swap disks attached). Skipped
+ * without the disks, and on Linux (swapon would change the machine).
+ */
+static void need_swap_disk(void)
+{
+    if (on_linux)
+        skip("swapon would change the machine running the tests");
+    int fd = open("/dev/hda", O_RDONLY);
+    if (fd < 0)
+        skip("no swap disk attached (the swap stages of make test attach one)");
+    close(fd);
+}
+
+static long vmstat(const char* key)
+{
+    const char* text = read_text("/proc/vmstat");
+    size_t k = strlen(key);
+    for (const char* l = text; l && *l; l = strchr(l, '\n'), l += !!l)
+        if (strncmp(l, key, k) == 0 && l[k] == ' ')
+            return strtol(l + k + 1, NULL, 10);
+    fail("/proc/vmstat has no %s", key);
+}
+
+static unsigned long long swap_in_use(void)
+{
+    struct sysinfo si;
+    CHECK(sysinfo(&si) == 0);
+    return (unsigned long long)(si.totalswap - si.freeswap) * si.mem_unit;
+}
+
+static void fill_page(uint32_t* p, uint32_t index, uint32_t seed)
+{
+    uint32_t x = index * 2654435761u ^ seed;
+    for (unsigned i = 0; i < PAGE / 4; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        p[i] = x;
+    }
+}
+
+static int page_ok(const uint32_t* p, uint32_t index, uint32_t seed)
+{
+    uint32_t want[PAGE / 4];
+    fill_page(want, index, seed);
+    return memcmp(p, want, PAGE) == 0;
+}
+
+struct region_job {
+    char* p;
+    int shmid;                          /* attach this segment first if >= 0 */
+    uint32_t pages, seed;
+};
+
+static char* job_memory(const struct region_job* job, int flags)
+{
+    if (job->shmid < 0)
+        return job->p;
+    char* p = shmat(job->shmid, NULL, flags);
+    if (p == (void*)-1)
+        fail("shmat: %s", strerror(errno));
+    return p;
+}
+
+static void fill_job(void* arg)
+{
+    const struct region_job* job = arg;
+    char* p = job_memory(job, 0);
+    for (uint32_t i = 0; i < job->pages; i++)
+        fill_page((uint32_t*)(p + (size_t)i * PAGE), i, job->seed);
+}
+
+static void verify_job(void* arg)
+{
+    const struct region_job* job = arg;
+    const char* p = job_memory(job, SHM_RDONLY);
+    for (uint32_t i = 0; i < job->pages; i++)
+        if (!page_ok((const uint32_t*)(p + (size_t)i * PAGE), i, job->seed))
+            fail("page %u wrong", i);
+}
+
+/* Private memory as large as RAM, written: everything else must make room. */
+static void press(void* arg)
+{
+    (void)arg;
+    struct sysinfo si;
+    CHECK(sysinfo(&si) == 0);
+    size_t bytes = (size_t)si.totalram * si.mem_unit;
+    char* p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(p != MAP_FAILED);
+    touch_pages(p, bytes);
+}
+
+static double seconds_since(const struct timespec* t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void shm_info(struct shm_info* si)
+{
+    CHECK(shmctl(0, SHM_INFO, (struct shmid_ds*)si) >= 0);
+}
+
+/*
+ * A 16 MB segment at 16 MB of RAM: one process writes it, pressure pushes it out, another
+ * process reads every byte back; its pages in swap are counted (SHM_INFO's shm_swp) and
+ * the swap traffic reported. Removing it gives back every slot.
+ */
+void test_swap_shm_sysv(void)
+{
+    need_swap_disk();
+    if (swapon("/dev/hda", 0) < 0)
+        fail("swapon: %s", strerror(errno));
+    long out0 = vmstat("pswpout"), in0 = vmstat("pswpin");
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    struct region_job job = { NULL, -1, (16u << 20) / PAGE, 0x5151 };
+    job.shmid = shmget(IPC_PRIVATE, 16u << 20, IPC_CREAT | 0600);
+    CHECK(job.shmid >= 0);
+    expect_success("fill the segment", fill_job, &job);
+    expect_success("memory pressure", press, NULL);
+    struct shm_info si;
+    shm_info(&si);
+    unsigned long swapped = si.shm_swp;
+    diag("after pressure: %lu of %u pages of the segment in swap, %lu in RAM", swapped, job.pages,
+         (unsigned long)si.shm_rss);
+    CHECK(swapped > job.pages / 2);
+    expect_success("read it back in another process", verify_job, &job);
+    shm_info(&si);
+    long out = vmstat("pswpout") - out0, in = vmstat("pswpin") - in0;
+    diag("16 MB segment at 16 MB RAM: %ld pages written to swap, %ld read back, %.2f s", out, in,
+         seconds_since(&t0));
+    CHECK(in > 0 && out >= (long)swapped);
+    /* Removing it frees its slots (this process's own pages may be in swap too: swapoff counts all). */
+    shm_info(&si);
+    unsigned long long used = swap_in_use();
+    CHECK(shmctl(job.shmid, IPC_RMID, NULL) == 0);
+    CHECK(used - swap_in_use() >= (unsigned long long)si.shm_swp * PAGE);
+    if (swapoff("/dev/hda") < 0)
+        fail("swapoff: %s", strerror(errno));
+}
+
+/* The same with shared anonymous memory, filled by one child and checked by another. */
+void test_swap_shm_anon(void)
+{
+    need_swap_disk();
+    if (swapon("/dev/hda", 0) < 0)
+        fail("swapon: %s", strerror(errno));
+    long out0 = vmstat("pswpout");
+    struct region_job job = { shared_anon(12u << 20), -1, (12u << 20) / PAGE, 0xA404 };
+    expect_success("fill the mapping", fill_job, &job);
+    expect_success("memory pressure", press, NULL);
+    long out = vmstat("pswpout") - out0;
+    diag("12 MB shared mapping: %ld pages written to swap", out);
+    CHECK(meminfo_kb("Shmem:") < 12 * 1024);    /* some of it is out */
+    expect_success("read it back in another process", verify_job, &job);
+    unsigned long long used = swap_in_use();
+    long kept = meminfo_kb("Shmem:");
+    CHECK(munmap(job.p, (size_t)job.pages * PAGE) == 0);
+    /* The last unmap frees the object: its slots go (swapoff then finds every slot free). */
+    CHECK(used - swap_in_use() >= (unsigned long long)(12 * 1024 - kept) * 1024 / 2);
+    if (swapoff("/dev/hda") < 0)
+        fail("swapoff: %s", strerror(errno));
+}
+
+/* swapoff with a segment's pages in swap brings them all back into the segment. */
+void test_swap_shm_swapoff(void)
+{
+    need_swap_disk();
+    if (swapon("/dev/hda", 0) < 0)
+        fail("swapon: %s", strerror(errno));
+    struct region_job job = { NULL, -1, (6u << 20) / PAGE, 0x0FF0 };
+    job.shmid = shmget(IPC_PRIVATE, 6u << 20, IPC_CREAT | 0600);
+    CHECK(job.shmid >= 0);
+    expect_success("fill the segment", fill_job, &job);
+    expect_success("memory pressure", press, NULL);
+    struct shm_info si;
+    shm_info(&si);
+    CHECK(si.shm_swp > 0);
+    unsigned long out = si.shm_swp;
+    if (swapoff("/dev/hda") < 0)
+        fail("swapoff: %s", strerror(errno));
+    shm_info(&si);
+    diag("swapoff brought back %lu pages of the segment", out);
+    CHECK_EQ(si.shm_swp, 0);
+    CHECK_EQ(si.shm_rss, job.pages);
+    expect_success("read it back", verify_job, &job);
+    CHECK(shmctl(job.shmid, IPC_RMID, NULL) == 0);
+}

@@ -178,3 +178,6 @@ void test_sysv_ipc_multiplexer(void);
 void test_sysv_info(void);
 void test_msync_checks(void);
 void test_shmem_meminfo(void);
+void test_swap_shm_sysv(void);
+void test_swap_shm_anon(void);
+void test_swap_shm_swapoff(void);
