@@ -222,6 +222,8 @@ static enum result run_test(const struct test* t, char* reason, size_t reason_si
 
     if (!on_linux)
         fault_in_everything();
+    int segments[64];
+    int nsegments = sysv_snapshot(segments, 64);
     unsigned long long before = free_ram();
     pid_t pid = fork();
     if (pid == 0) {
@@ -233,6 +235,7 @@ static enum result run_test(const struct test* t, char* reason, size_t reason_si
     }
     int status = pid < 0 ? -1 : wait_test(pid);
     reap_strays();
+    int left_segments = sysv_remove_left(segments, nsegments);
     if (!on_linux)
         fault_in_everything();
     unsigned long long after = free_ram();
@@ -254,6 +257,10 @@ static enum result run_test(const struct test* t, char* reason, size_t reason_si
         return SKIP;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         printf("# %s: test process %s\n", t->name, describe_status(status));
+        return FAIL;
+    }
+    if (left_segments) {
+        printf("# %s: left %d System V segments behind\n", t->name, left_segments);
         return FAIL;
     }
     if (!on_linux && after != before) {

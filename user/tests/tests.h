@@ -88,6 +88,13 @@ void read_all(int fd, void* buf, size_t n);
 /* Touches (writes) every page of [p, p + n). */
 void touch_pages(void* p, size_t n);
 
+/*
+ * System V segments (t_shm.c): the ids there are (at most max), and the removal of those
+ * a test left behind, made since by processes now gone; how many were removed.
+ */
+int sysv_snapshot(int* ids, int max);
+int sysv_remove_left(const int* ids, int n);
+
 /* The tests, grouped by file. */
 void test_exec_hello(void);
 void test_args_env_auxv(void);
