@@ -12,6 +12,8 @@
 #include <kernel/types.h>
 #include <kernel/userspace.h>
 
+namespace mm { class ShmObject; }
+
 namespace fs {
 
 /* Linux's mode bits. */
@@ -58,6 +60,12 @@ public:
      * for files that cannot be mapped, such as devices).
      */
     virtual ErrorOr<size_t> read_page(u64, void*) { return Error::from_errno(EACCES); }
+
+    /*
+     * A file whose data lives in a shared memory object (tmpfs's regular files) returns
+     * it: MAP_SHARED of the file maps that object. No reference is given.
+     */
+    virtual mm::ShmObject* shm_object() { return nullptr; }
 
     /* Size for SEEK_END; 0 for files without one. */
     virtual u64 size() const { return 0; }

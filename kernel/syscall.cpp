@@ -75,6 +75,9 @@ constexpr Entry entries[] = {
     { 331, entry<sys_pipe2> }, { 340, entry<sys_prlimit64> }, { 355, entry<sys_getrandom> },
     /* vfork: the child borrows the parent's memory until it execs or exits. */
     { 190, entry<sys_vfork> },
+    /* Shared memory: msync, the ipc multiplexer and the direct SysV shm calls. */
+    { 144, entry<sys_msync> }, { 117, entry<sys_ipc> },
+    { 395, entry<sys_shmget> }, { 396, entry<sys_shmctl> }, { 397, entry<sys_shmat> }, { 398, entry<sys_shmdt> },
 };
 
 constexpr u32 NR_SYSCALLS = 450;
