@@ -35,7 +35,7 @@ HOST_KERNEL_SRCS := kernel/format.cpp kernel/cmdline.cpp kernel/elf.cpp mm/bootm
 HOST_CXXFLAGS := -std=c++20 -O1 -g -Wall -Wextra -I. -MMD -MP -DFERRITE_HOST
 
 .PHONY: all run test debug bochs bench bench-swap fuzz clean setup help host-tests
-all: $(B)/kernel.elf $(B)/initrd.cpio $(B)/initrd-tests.cpio $(B)/os.iso
+all: $(B)/kernel.elf $(B)/initrd.cpio $(B)/initrd-tests.cpio $(B)/initrd-small.cpio $(B)/os.iso
 
 help:
 	@echo "make             build build/kernel.elf, build/initrd.cpio, build/os.iso (and the tests' initrd)"
@@ -141,6 +141,16 @@ $(B)/selftest.iso: $(B)/os.iso
 	grub-mkrescue -o $@ $(B)/iso-selftest 2> $(B)/grub-mkrescue.log || { cat $(B)/grub-mkrescue.log; exit 1; }
 	truncate --size=%1M $@
 
+# For the 16 MB boots (the swap stages, make bench-swap): the test runner and the programs
+# the swap tests run, with user/rootfs's few files, and nothing else. The initrd stays in memory, and the full tests'
+# initrd (static programs of 0.7 MB each, Debian's libc) would leave a 16 MB machine little.
+SMALL_INITRD_PROGRAMS := tests/run tests/hello tests/bench sbin/mkswap
+$(B)/initrd-small.cpio: $(ROOTFS_FILES) $(addprefix $(USER_ROOT)/,$(SMALL_INITRD_PROGRAMS))
+	@rm -rf $(B)/rootfs-small && mkdir -p $(B)/rootfs-small
+	cp -a user/rootfs/. $(B)/rootfs-small/
+	$(call stage_programs,$(B)/rootfs-small,$(SMALL_INITRD_PROGRAMS))
+	cd $(B)/rootfs-small && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 > ../initrd-small.cpio
+
 # ISOs for Bochs, which cannot be given a command line: the tests' initrd and one entry
 # with the command line $(2). bochs-tests.iso runs /tests/run with BOCHS_TESTS (globs) as
 # pid 1; bochs-init-fails.iso an init that exits with status 1 (cat of a missing file).
@@ -208,7 +218,7 @@ bench:
 # Swap costs alone, on this kernel: 3 times the RAM of a 16 MB machine written and read
 # back through build/swap.img.
 bench-swap: all $(B)/swap.img
-	$(QEMU) -m 16 -icount shift=0,sleep=off -kernel $(B)/kernel.elf -initrd $(B)/initrd-tests.cpio \
+	$(QEMU) -m 16 -icount shift=0,sleep=off -kernel $(B)/kernel.elf -initrd $(B)/initrd-small.cpio \
 		-append "init=/tests/bench console=ttyS0 quiet -- swap /dev/hda 3" -serial stdio \
 		-drive file=$(B)/swap.img,format=raw,if=ide,index=0 -display none \
 		-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 || [ $$? -eq 1 ]
