@@ -41,7 +41,7 @@ PhysAddr zero_page()
 
 namespace {
 
-PageFaultResponse do_wp_page(AddressSpace& as, u32 addr, Pte& pte)
+[[gnu::noinline]] PageFaultResponse do_wp_page(AddressSpace& as, u32 addr, Pte& pte)
 {
     PhysAddr old = pte.frame();
     if (counted(old) && (page_of(old).count == 1 || reuse_swap_page(old))) {
@@ -80,7 +80,7 @@ PageFaultResponse do_wp_page(AddressSpace& as, u32 addr, Pte& pte)
  * share_page: another process maps the same page of the same file and has not written
  * it; both then map it read-only and a write later copies it.
  */
-bool share_page(AddressSpace& as, const Region& r, u32 addr, Pte& pte)
+[[gnu::noinline]] bool share_page(AddressSpace& as, const Region& r, u32 addr, Pte& pte)
 {
     u32 file_offset = r.offset + (addr - r.start);
     for (int slot = 0; slot < NR_TASKS; slot++) {
@@ -108,7 +108,7 @@ bool share_page(AddressSpace& as, const Region& r, u32 addr, Pte& pte)
     return false;
 }
 
-PageFaultResponse do_no_page(AddressSpace& as, const Region& r, u32 addr, Pte& pte, bool write)
+[[gnu::noinline]] PageFaultResponse do_no_page(AddressSpace& as, const Region& r, u32 addr, Pte& pte, bool write)
 {
     if (!pte.none())
         return swap_in(as, r, addr, pte, pte.swap_entry(), write);

@@ -152,7 +152,7 @@ u32 flush_writes()
  * Dirty: if this is its only user, into the swap cache and the batch, the PTE naming the
  * slot before the write. Clean: dropped; the next fault reads it from the file again.
  */
-bool try_to_swap_out(Task& owner, AddressSpace& as, u32 addr, Pte& pte)
+[[gnu::noinline]] bool try_to_swap_out(Task& owner, AddressSpace& as, u32 addr, Pte& pte)
 {
     if (!pte.present() || !counted(pte.frame()))
         return false;
@@ -243,7 +243,7 @@ int scan_slot = 1;
  * all, until `want` pages are freed; dirty ones are gathered and written together.
  * Returns the pages freed.
  */
-u32 swap_out(u32 budget, u32 want)
+[[gnu::noinline]] u32 swap_out(u32 budget, u32 want)
 {
     MutexLocker lock(swap_out_lock);
     u32 freed = 0;
@@ -565,7 +565,7 @@ bool below(u32 mark) { return nr_free_pages() < mark && page_allocator.reclaim_h
  * the high one. When nothing more can be freed it rests a tenth of a second, so that a
  * machine out of swap does not spend its time here.
  */
-[[noreturn]] void kswapd(void*)
+[[noreturn, gnu::noinline]] void kswapd(void*)
 {
     for (;;) {
         wait_event(kswapd_wait, Interruptible::No, [] { return below(watermarks().low); });
