@@ -39,4 +39,5 @@ STAGES = [
     Stage("scan-i686", image.stage_scan_i686, cost=8),
     Stage("gdb", gdb.stage_gdb, cost=3),
     Stage("gdb-helpers", watch.stage_gdb_helpers, cost=8),
+    Stage("demos", watch.stage_demos, cost=4),
 ]

@@ -12,7 +12,7 @@ import time
 
 from machine import TAIL_LINES, free_tcp_port, shown_once, tcp_listening
 from testing.fixtures import mkswap, stage_folder
-from testing.machines import HEADLESS, boot
+from testing.machines import HEADLESS, boot, qemu_exit_details, qemu_kernel
 from testing.paths import KERNEL, LOGS, QEMU, ROOT, TEST_INITRD
 
 # The seed's functions, each a symbol of its own in the kernel (break NAME works on it).
@@ -271,3 +271,26 @@ def check_memmap(t, label, folder, dump, meminfo, details):
     t.check(f"{label}: the picture shows page tables, shared and anonymous user pages",
             counts["page table"] > 0 and counts["shared"] > 0 and counts["user anonymous"] > 0,
             why)
+
+
+# Each demo as init of the system's own initrd (the ISO's): what it must print.
+DEMOS = {
+    "cowdemo": [r"maps the parent's frame for 8 of 8 pages", r"child wrote 4 pages: [4-9] minor faults",
+                r"(?m)^cowdemo:\s+0\s+(0x\w+)\s+(?!\1)0x\w+\s+written", r"copy-on-write as the seed says"],
+    "sharedemo": [r"(\d+) of \1 text pages map one frame in both processes",
+                  r"text shared as the seed says"],
+}
+
+
+def stage_demos(t):
+    """cowdemo and sharedemo, from the ISO's initrd, show what the seed says and exit 0."""
+    for demo, expected in DEMOS.items():
+        label = f"demo-{demo}"
+        m = boot(label, qemu_kernel(f"init=/bin/{demo} console=ttyS0 quiet", memory=16))
+        status = m.wait()
+        text = m.text()
+        t.check(f"{label}: powers off with status 0", status == 1,
+                m.failure_details(qemu_exit_details(status)))
+        for pattern in expected:
+            t.check(f"{label}: prints /{pattern}/", re.search(pattern, text),
+                    m.failure_details())
