@@ -8,6 +8,7 @@
 #include <fs/file.h>
 #include <kernel/string.h>
 #include <kernel/task.h>
+#include <mm/mmtrace.h>
 #include <mm/pgtable.h>
 #include <mm/swap.h>
 #include <mm/swap_cache.h>
@@ -68,6 +69,7 @@ namespace {
         memcpy(copy.as_ptr(), to_virt(old).as_ptr(), PAGE_SIZE);
     pte = Pte::mapping(to_phys(copy), Pte::USER | Pte::WRITABLE | Pte::DIRTY);
     arch::invlpg(addr);
+    mm_event(zero ? MmEvent::DemandZero : MmEvent::CowCopy, current->pid, addr, to_phys(copy));
     if (counted(old))
         put_user_page(old);
     else
@@ -115,6 +117,7 @@ namespace {
 
     if (r.kind == RegionKind::File && addr < r.file_end) {
         if (addr + PAGE_SIZE <= r.file_end && share_page(as, r, addr, pte)) {
+            mm_event(MmEvent::SharePage, current->pid, addr, pte.frame());
             note_rss(as);
             arch::invlpg(addr);
             current->min_flt++;
@@ -133,11 +136,14 @@ namespace {
             memset(page.as_ptr<u8>() + (r.file_end - addr), 0, addr + PAGE_SIZE - r.file_end);
         pte = Pte::mapping(to_phys(page), user_pte_flags(r.prot, true));
         current->maj_flt++;
+        vm_events.pgmajfault++;
+        mm_event(MmEvent::FileFault, current->pid, addr, to_phys(page));
     } else if (!write) {
         /* A read of memory never written: the zero page, read-only, costs no RAM. */
         pte = Pte::mapping(zero_page(), user_pte_flags(r.prot, false));
         arch::invlpg(addr);
         current->min_flt++;
+        mm_event(MmEvent::DemandZero, current->pid, addr, zero_page());
         return PageFaultResponse::Continue;
     } else {
         /* The seed's get_empty_page: a zeroed page of its own at the address. */
@@ -150,6 +156,7 @@ namespace {
         }
         pte = Pte::mapping(to_phys(page), user_pte_flags(r.prot, true));
         current->min_flt++;
+        mm_event(MmEvent::DemandZero, current->pid, addr, to_phys(page));
     }
     note_rss(as);
     arch::invlpg(addr);
@@ -175,6 +182,7 @@ PageFaultResponse do_page_fault(u32 address, u32 error_code)
 {
     constexpr u32 PF_WRITE = 2;     /* bit 1 of the error code: a write */
     AddressSpace* as = current ? current->mm : nullptr;
+    vm_events.pgfault++;
     if (!as || address >= TASK_SIZE)
         return PageFaultResponse::Segv;
 

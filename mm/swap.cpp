@@ -10,6 +10,7 @@
 #include <kernel/errno.h>
 #include <kernel/printk.h>
 #include <kernel/task.h>
+#include <mm/mmtrace.h>
 #include <mm/pgtable.h>
 #include <mm/swap.h>
 #include <mm/swap_cache.h>
@@ -128,6 +129,7 @@ u32 flush_writes()
                 continue;
             }
             pswpout++;
+            mm_event(MmEvent::SwapOut, task[v.slot] == v.owner ? v.owner->pid : 0, v.addr, v.frame, v.entry);
             unlock_slot(si, v.entry.offset());
             if (page_of(v.frame).count == 1) {  /* the cache's reference alone */
                 delete_from_swap_cache(v.frame);
@@ -480,6 +482,8 @@ PageFaultResponse swap_in(AddressSpace& as, const Region& r, u32 addr, Pte& pte,
                 return PageFaultResponse::Continue;
             install_swapped_page(as, r.prot, addr, pte, entry, page);
             current->maj_flt++;
+            vm_events.pgmajfault++;
+            mm_event(MmEvent::SwapIn, current->pid, addr, to_phys(page), entry);
             return PageFaultResponse::Continue;
         }
         if (ErrorOr<void> cluster = read_cluster(entry); cluster.is_error()) {
@@ -506,6 +510,8 @@ PageFaultResponse swap_in(AddressSpace& as, const Region& r, u32 addr, Pte& pte,
         current->maj_flt++;
     else
         current->min_flt++;
+    vm_events.pgmajfault += read;
+    mm_event(MmEvent::SwapIn, current->pid, addr, frame, entry);
     return PageFaultResponse::Continue;
 }
 

@@ -116,6 +116,10 @@ static const struct test {
     { "disk_io_sleeps", test_disk_io_sleeps },
     { "disk_mkswap", test_disk_mkswap },
 
+    /* Watching the memory manager: vmstat's counters, the live trace's switch. */
+    { "vmstat_counters", test_vmstat_counters },
+    { "mmtrace_switch", test_mmtrace_switch },
+
     /* Bugs the fuzzer and fault injection found. */
     { "clone_fault_files", test_clone_fault_files },
     { "orphan_exit_signal", test_orphan_exit_signal },

@@ -166,3 +166,6 @@ void test_disk_mkswap(void);
 
 void test_clone_fault_files(void);
 void test_orphan_exit_signal(void);
+
+void test_vmstat_counters(void);
+void test_mmtrace_switch(void);

@@ -23,6 +23,8 @@ SEED_FUNCTIONS = [
     "paging_init", "mem_init", "kswapd",
 ]
 
+TRACE_SWAPOUT = r"mmtrace: swapout pid (\d+) addr (0x[0-9a-f]+) frame (0x[0-9a-f]+) slot (\d+):(\d+)"
+
 # MemFree is counted while /proc/meminfo is generated into a page of its own, and the
 # reading process holds a page or two more then than when it sleeps: the figures gdb reads
 # afterwards may be that many pages higher.
@@ -82,7 +84,7 @@ def stage_gdb_helpers(t):
     mkswap(swap)
     port = free_tcp_port()
     m = boot(f"{label}-qemu", [QEMU, "-m", "32", "-kernel", KERNEL, "-initrd", TEST_INITRD,
-                               "-append", "init=/tests/watchee console=ttyS0",
+                               "-append", "init=/tests/watchee console=ttyS0 mmtrace=swapout",
                                "-drive", f"file={swap},format=raw,if=ide,index=0",
                                "-gdb", f"tcp:127.0.0.1:{port}", "-serial", "stdio", *HEADLESS])
     log = LOGS / "gdb-helpers.log"
@@ -96,6 +98,7 @@ def stage_gdb_helpers(t):
         report = sections(m.text())
         pids = [int(x) for x in re.search(r"@@ pids (\d+) (\d+)", m.text()).groups()]
         samples = re.findall(r"@@ pagemap (\d+) (0x[0-9a-f]+) (0x[0-9a-f]+)", m.text())
+        traced = re.findall(TRACE_SWAPOUT, m.text())
         commands = [f"file {KERNEL}", f"target remote localhost:{port}",
                     f"source {ROOT / 'scripts' / 'gdb' / 'kernel.py'}",
                     "echo @@ k-ps\\n", "k-ps", "echo @@ k-mem\\n", "k-mem",
@@ -105,6 +108,8 @@ def stage_gdb_helpers(t):
                          f"echo @@ k-bt {pid}\\n", f"k-bt {pid}"]
         for pid, addr, _ in samples:
             commands += [f"echo @@ k-pte {pid} {addr}\\n", f"k-pte {addr} {pid}"]
+        for pid, addr, _, typ, off in traced[:8]:
+            commands += [f"echo @@ traced {pid} {addr}\\n", f"k-pte {addr} {pid}"]
         commands += [f"echo @@ k-task {pids[0]}\\n", f"p $k_task({pids[0]})->pid",
                      "echo @@ k-current\\n", "p $k_current()->pid",
                      "echo @@ k-pagestates\\n", f"k-pagestates {dump}", "echo @@ end\\n"]
@@ -143,6 +148,14 @@ def stage_gdb_helpers(t):
             re.search(rf"= {pids[0]}\b", got.get(f"k-task {pids[0]}", "")) and
             re.search(r"= \d+", got.get("k-current", "")), details)
     check_memmap(t, label, folder, dump, meminfo, details)
+    # mmtrace=swapout: writes traced with pid, address, frame and slot, at most 10 (the rate
+    # limit), and a page traced going out is found by k-pte in that very slot.
+    agree = [x for x in traced[:8] if re.search(rf"swapped type={x[3]} offset={x[4]} ",
+                                                got.get(f"traced {x[0]} {x[1]}", ""))]
+    t.check(f"{label}: mmtrace=swapout traced {len(traced)} writes (rate limit: 10), "
+            f"{len(agree)} of the first 8 still in the traced slot by k-pte",
+            1 <= len(traced) <= 10 and agree,
+            lambda: [f"traced: {traced}"] + details())
 
 
 def stat_fields(text):
@@ -273,20 +286,29 @@ def check_memmap(t, label, folder, dump, meminfo, details):
             why)
 
 
-# Each demo as init of the system's own initrd (the ISO's): what it must print.
+# Each demo as init of the system's own initrd (the ISO's), with its command line's
+# additions: what it must print.
 DEMOS = {
     "cowdemo": [r"maps the parent's frame for 8 of 8 pages", r"child wrote 4 pages: [4-9] minor faults",
                 r"(?m)^cowdemo:\s+0\s+(0x\w+)\s+(?!\1)0x\w+\s+written", r"copy-on-write as the seed says"],
     "sharedemo": [r"(\d+) of \1 text pages map one frame in both processes",
                   r"text shared as the seed says"],
+    # The live trace of the copies, rate limited to 10 lines: the child's first written page.
+    "cowdemo 64": [r"mmtrace: cow pid (\d+) addr 0x40000000 frame 0x[0-9a-f]+\r?\n",
+                   r"^(?:(?:.*\n)*?.*mmtrace: cow pid \d+ addr 0x[0-9a-f]+ frame 0x[0-9a-f]+\r?\n){10}"
+                   r"(?![\s\S]*mmtrace: cow)", r"copy-on-write as the seed says"],
 }
+DEMO_CMDLINE = {"cowdemo 64": "mmtrace=cow"}
 
 
 def stage_demos(t):
     """cowdemo and sharedemo, from the ISO's initrd, show what the seed says and exit 0."""
     for demo, expected in DEMOS.items():
-        label = f"demo-{demo}"
-        m = boot(label, qemu_kernel(f"init=/bin/{demo} console=ttyS0 quiet", memory=16))
+        label = f"demo-{demo.replace(' ', '-')}"
+        name, _, args = demo.partition(" ")
+        append = f"init=/bin/{name} console=ttyS0 {DEMO_CMDLINE.get(demo, 'quiet')}" + \
+            (f" -- {args}" if args else "")
+        m = boot(label, qemu_kernel(append, memory=16))
         status = m.wait()
         text = m.text()
         t.check(f"{label}: powers off with status 0", status == 1,
