@@ -40,4 +40,5 @@ STAGES = [
     Stage("gdb", gdb.stage_gdb, cost=3),
     Stage("gdb-helpers", watch.stage_gdb_helpers, cost=8),
     Stage("demos", watch.stage_demos, cost=4),
+    Stage("seed-names", watch.stage_seed_names, cost=1),
 ]
