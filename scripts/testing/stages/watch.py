@@ -112,6 +112,11 @@ def stage_gdb_helpers(t):
             commands += [f"echo @@ k-pte {pid} {addr}\\n", f"k-pte {addr} {pid}"]
         for pid, addr, _, typ, off in traced[:8]:
             commands += [f"echo @@ traced {pid} {addr}\\n", f"k-pte {addr} {pid}"]
+        present = [(pid, addr, int(e, 16) & ((1 << 55) - 1)) for pid, addr, e in samples
+                   if int(e, 16) >> 63]
+        if present:
+            commands += [f"echo @@ k-page\\n", f"k-page {present[0][2]}"]
+        commands += [f"echo @@ k-pgtable {pids[1]}\\n", f"k-pgtable {pids[1]}"]
         commands += [f"echo @@ k-task {pids[0]}\\n", f"p $k_task({pids[0]})->pid",
                      "echo @@ k-current\\n", "p $k_current()->pid",
                      "echo @@ k-pagestates\\n", f"k-pagestates {dump}", "echo @@ end\\n"]
@@ -141,6 +146,7 @@ def stage_gdb_helpers(t):
     check_mem(t, label, meminfo, got, details)
     check_swap(t, label, report, got, details)
     check_dmesg(t, label, serial, got, details)
+    check_page_and_pgtable(t, label, samples, got, pids, details)
     for pid in pids:
         bt = got.get(f"k-bt {pid}", "")
         t.check(f"{label}: k-bt {pid} walks from switch_to through schedule into a system call",
@@ -216,6 +222,32 @@ def check_pte(t, label, samples, got, details):
     t.check(f"{label}: k-pte agrees with /proc/PID/pagemap ({present} present, "
             f"{swapped} swapped samples)", samples and present and swapped and not wrong,
             lambda: wrong + details())
+
+
+def check_page_and_pgtable(t, label, samples, got, pids, details):
+    """k-page of a sampled frame has k-pte's count; k-pgtable lists every sample of the
+    child as pagemap has it (its frame, or its swap slot)."""
+    first = next(((pid, addr, e) for pid, addr, e in samples if int(e, 16) >> 63), None)
+    count = re.search(r"count=(\d+)", got.get(f"k-pte {first[0]} {first[1]}", "")) if first else None
+    page = got.get("k-page", "")
+    t.check(f"{label}: k-page shows the mem_map count k-pte read for the same frame",
+            count and re.search(rf"count={count.group(1)} state=InUse", page), details)
+    table = got.get(f"k-pgtable {pids[1]}", "")
+    wrong = []
+    for pid, addr, entry in samples:
+        if int(pid) != pids[1]:
+            continue
+        e, va = int(entry, 16), int(addr, 16) & ~0xFFF
+        if e >> 63:
+            want = rf"(?m)^  {va:#010x} pfn {e & ((1 << 55) - 1):#x} "
+        elif (e >> 62) & 1:
+            want = rf"(?m)^  {va:#010x} swap {e & 0x1F}:{(e >> 5) & ((1 << 50) - 1)}$"
+        else:
+            continue
+        if not re.search(want, table):
+            wrong.append(f"{addr}: pagemap {entry}")
+    t.check(f"{label}: k-pgtable {pids[1]} lists each sampled page as pagemap does",
+            table and not wrong, lambda: wrong + details())
 
 
 def parse_kb(text):
