@@ -22,16 +22,17 @@ constexpr int default_message_level = 4;
 
 void write_console(void*, const char* s, size_t n) { console_write(s, n); }
 
-/* ctx: whether the message also goes to the console. */
-void write_log(void* ctx, const char* s, size_t n)
+void write_log(void*, const char* s, size_t n)
 {
-    {
-        arch::InterruptDisabler guard;      /* an interrupt's message cannot tear this piece */
-        for (size_t i = 0; i < n; i++)
-            log_buf[log_end++ % LOG_BUF_LEN] = s[i];
-    }
-    if (ctx)
-        console_write(s, n);
+    arch::InterruptDisabler guard;      /* an interrupt's message cannot tear this piece */
+    for (size_t i = 0; i < n; i++)
+        log_buf[log_end++ % LOG_BUF_LEN] = s[i];
+}
+
+void write_log_and_console(void*, const char* s, size_t n)
+{
+    write_log(nullptr, s, n);
+    console_write(s, n);
 }
 } // namespace
 
@@ -48,8 +49,7 @@ int printk_level(const char*& fmt)
 void vprintk(const char* fmt, va_list ap)
 {
     int level = printk_level(fmt);
-    bool shown = level < console_loglevel;
-    kfmt::vformat(write_log, shown ? &console_loglevel : nullptr, fmt, ap);
+    kfmt::vformat(level < console_loglevel ? write_log_and_console : write_log, nullptr, fmt, ap);
 }
 
 void printk(const char* fmt, ...)
