@@ -100,6 +100,7 @@ $(B)/initrd.cpio: $(ROOTFS_FILES) $(addprefix $(USER_ROOT)/,$(USER_SYSTEM))
 	cp -a user/rootfs/. $(B)/rootfs/
 	$(call stage_programs,$(B)/rootfs,$(USER_SYSTEM))
 	ln -sf swapon $(B)/rootfs/sbin/swapoff
+	for d in cowdemo sharedemo swapdemo; do ln -sf mmdemo $(B)/rootfs/bin/$$d; done
 	cd $(B)/rootfs && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 > ../initrd.cpio
 
 # The same system with the test programs under /tests, for the test boots.

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "demos.h"
 #include "pagemap.h"
 
 static long minor_faults(void)
@@ -23,7 +24,7 @@ static long minor_faults(void)
     return ru.ru_minflt;
 }
 
-int main(int argc, char** argv)
+int cowdemo_main(int argc, char** argv)
 {
     int pages = argc > 1 ? atoi(argv[1]) : 8;
     if (pages < 2 || pages > 1024) {

@@ -14,12 +14,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "demos.h"
 #include "pagemap.h"
 
 extern char etext[];
-int main(int argc, char** argv);
 
-/* Where the executable's code starts: the start of the region holding main (/proc/self/maps). */
+/* Where the executable's code starts: the start of the region holding this code (/proc/self/maps). */
 static uintptr_t text_start(void)
 {
     static uintptr_t start;
@@ -27,7 +27,7 @@ static uintptr_t text_start(void)
     FILE* maps = start ? NULL : fopen("/proc/self/maps", "r");
     while (maps && fgets(line, sizeof line, maps)) {
         unsigned long from, to;
-        if (sscanf(line, "%lx-%lx", &from, &to) == 2 && from <= (uintptr_t)&main && (uintptr_t)&main < to)
+        if (sscanf(line, "%lx-%lx", &from, &to) == 2 && from <= (uintptr_t)&sharedemo_main && (uintptr_t)&sharedemo_main < to)
             start = from;
     }
     if (maps)
@@ -55,13 +55,13 @@ static pid_t start(const char* self, int ready)
     pid_t pid = fork();
     if (pid == 0) {
         dup2(ready, 1);
-        execl(self, self, "--run", (char*)NULL);
+        execl(self, "sharedemo", "--run", (char*)NULL);     /* argv[0] picks the demo */
         _exit(127);
     }
     return pid;
 }
 
-int main(int argc, char** argv)
+int sharedemo_main(int argc, char** argv)
 {
     if (argc > 1 && strcmp(argv[1], "--run") == 0)
         return run();
