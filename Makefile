@@ -34,7 +34,7 @@ HOST_KERNEL_SRCS := kernel/format.cpp kernel/cmdline.cpp kernel/elf.cpp mm/bootm
                     arch/i386/insn_emulate.cpp
 HOST_CXXFLAGS := -std=c++20 -O1 -g -Wall -Wextra -I. -MMD -MP -DFERRITE_HOST
 
-.PHONY: all run test debug bochs bench bench-swap fuzz clean setup help host-tests
+.PHONY: all run test debug bochs bench bench-swap fuzz clean setup help host-tests memmap
 all: $(B)/kernel.elf $(B)/initrd.cpio $(B)/initrd-tests.cpio $(B)/initrd-small.cpio $(B)/os.iso
 
 help:
@@ -100,6 +100,7 @@ $(B)/initrd.cpio: $(ROOTFS_FILES) $(addprefix $(USER_ROOT)/,$(USER_SYSTEM))
 	cp -a user/rootfs/. $(B)/rootfs/
 	$(call stage_programs,$(B)/rootfs,$(USER_SYSTEM))
 	ln -sf swapon $(B)/rootfs/sbin/swapoff
+	for d in cowdemo sharedemo swapdemo; do ln -sf mmdemo $(B)/rootfs/bin/$$d; done
 	cd $(B)/rootfs && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 > ../initrd.cpio
 
 # The same system with the test programs under /tests, for the test boots, and Debian's
@@ -191,7 +192,7 @@ $(B)/swap.img: $(B)/host/mkswap
 run:
 	@scripts/setup.sh --quiet
 	@$(MAKE) --no-print-directory all $(B)/swap.img
-	scripts/qemu-run.sh
+	$(if $(MEM),QEMU_MEM=$(MEM) )scripts/qemu-run.sh
 
 # Stages run JOBS at a time, each printed whole when it ends; STAGES: some of them only.
 JOBS ?= 2
@@ -204,8 +205,15 @@ test:
 
 debug:
 	@scripts/setup.sh --quiet
-	@$(MAKE) --no-print-directory all
-	scripts/debug.sh
+	@$(MAKE) --no-print-directory all $(B)/initrd-tests.cpio $(B)/swap.img
+	$(if $(MEM),QEMU_MEM=$(MEM) )scripts/debug.sh
+
+# A picture of physical memory on a 32 MB machine that swaps (scripts/memmap.py):
+# build/memmap.png. Debian's python3, for python3-pil.
+memmap:
+	@scripts/setup.sh --quiet
+	@$(MAKE) --no-print-directory all $(B)/initrd-tests.cpio
+	/usr/bin/python3 scripts/memmap.py --boot $(B)/memmap.png
 
 # Ferrite against Debian's Linux on the same machine, the same /tests/bench, the same disk:
 # guest cycles under -icount, then wall time (scripts/bench.py, docs/performance.md).

@@ -143,6 +143,10 @@ static const struct test {
     { "dash_runs", test_dash_runs },
     { "dash_shares_libc", test_dash_shares_libc },
     { "bad_interpreter", test_bad_interpreter },
+    /* Watching the memory manager: vmstat's counters, the live trace's switch. */
+    { "vmstat_counters", test_vmstat_counters },
+    { "mmtrace_switch", test_mmtrace_switch },
+
     /* Bugs the fuzzer and fault injection found. */
     { "clone_fault_files", test_clone_fault_files },
     { "orphan_exit_signal", test_orphan_exit_signal },

@@ -199,3 +199,5 @@ void test_shmem_meminfo(void);
 void test_swap_shm_sysv(void);
 void test_swap_shm_anon(void);
 void test_swap_shm_swapoff(void);
+void test_vmstat_counters(void);
+void test_mmtrace_switch(void);
