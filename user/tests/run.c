@@ -127,6 +127,9 @@ static const struct test {
     { "swap_shm_sysv", test_swap_shm_sysv },
     { "swap_shm_anon", test_swap_shm_anon },
     { "swap_shm_swapoff", test_swap_shm_swapoff },
+    /* Reclaim's edges: a kill with shared pages in flight, the runner's clean-up of swap left on. */
+    { "swap_shm_oom_kill", test_swap_shm_oom_kill },
+    { "swap_left_on", test_swap_left_on },
 
     { "disk_file", test_disk_file },
     { "disk_io_sleeps", test_disk_io_sleeps },
@@ -239,6 +242,8 @@ static enum result run_test(const struct test* t, char* reason, size_t reason_si
         fault_in_everything();
     int segments[64];
     int nsegments = sysv_snapshot(segments, 64);
+    struct swap_areas swaps;
+    swap_snapshot(&swaps);
     unsigned long long before = free_ram();
     pid_t pid = fork();
     if (pid == 0) {
@@ -251,6 +256,7 @@ static enum result run_test(const struct test* t, char* reason, size_t reason_si
     int status = pid < 0 ? -1 : wait_test(pid);
     reap_strays();
     int left_segments = sysv_remove_left(segments, nsegments);
+    int left_swaps = swap_off_left(&swaps);
     if (!on_linux)
         fault_in_everything();
     unsigned long long after = free_ram();
@@ -276,6 +282,10 @@ static enum result run_test(const struct test* t, char* reason, size_t reason_si
     }
     if (left_segments) {
         printf("# %s: left %d System V segments behind\n", t->name, left_segments);
+        return FAIL;
+    }
+    if (left_swaps) {
+        printf("# %s: left %d swap areas on\n", t->name, left_swaps);
         return FAIL;
     }
     if (!on_linux && after != before) {

@@ -95,6 +95,15 @@ void touch_pages(void* p, size_t n);
 int sysv_snapshot(int* ids, int max);
 int sysv_remove_left(const int* ids, int n);
 
+/* Swap areas (t_swap.c): those on, and the swapoff of those on now but not before; how many. */
+#define SWAP_AREAS_MAX 8
+struct swap_areas {
+    int n;
+    char name[SWAP_AREAS_MAX][64];
+};
+void swap_snapshot(struct swap_areas* s);
+int swap_off_left(const struct swap_areas* before);
+
 /* The tests, grouped by file. */
 void test_exec_hello(void);
 void test_args_env_auxv(void);
@@ -170,6 +179,9 @@ void test_ioerr_write(void);
 void test_disk_file(void);
 void test_disk_io_sleeps(void);
 void test_disk_mkswap(void);
+
+void test_swap_shm_oom_kill(void);
+void test_swap_left_on(void);
 
 void test_vfork_shares_memory(void);
 void test_vfork_exec_wakes_parent(void);
