@@ -141,3 +141,8 @@ long sys_brk(u32 addr);
 ErrorOr<u32> sys_mmap2(u32 addr, u32 len, u32 prot, u32 flags, int fd, u32 pgoff);
 ErrorOr<void> sys_munmap(u32 addr, u32 len);
 ErrorOr<void> sys_mprotect(u32 addr, u32 len, u32 prot);
+
+/* The caller's open file at fd, or nullptr; a page to move data through (sys_fs.cpp). */
+fs::File* current_file(int fd);
+namespace mm { class PageHolder; }
+mm::PageHolder transfer_page();

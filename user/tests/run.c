@@ -116,6 +116,8 @@ static const struct test {
     { "disk_io_sleeps", test_disk_io_sleeps },
     { "disk_mkswap", test_disk_mkswap },
 
+    /* Waiting for files, futexes, signals and timers; a process's standing; the kernel log. */
+
     /* Bugs the fuzzer and fault injection found. */
     { "clone_fault_files", test_clone_fault_files },
     { "orphan_exit_signal", test_orphan_exit_signal },

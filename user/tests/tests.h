@@ -166,3 +166,4 @@ void test_disk_mkswap(void);
 
 void test_clone_fault_files(void);
 void test_orphan_exit_signal(void);
+
