@@ -119,12 +119,16 @@ void scheduler_tick(const TrapFrame& frame)
             t->utime++;
         else
             t->stime++;
+        itimer_tick(*t, frame.from_user());
         if (--t->counter <= 0)
             need_resched = true;
     }
-    for (Task* s : task)
+    for (Task* s : task) {
         if (s && s->timeout && i32(jiffies - s->timeout) >= 0)
             wake_task_locked(s);
+        if (s && s->itimers.real_deadline)
+            itimer_real_check(*s);
+    }
 }
 
 /*

@@ -146,3 +146,9 @@ ErrorOr<void> sys_mprotect(u32 addr, u32 len, u32 prot);
 fs::File* current_file(int fd);
 namespace mm { class PageHolder; }
 mm::PageHolder transfer_page();
+
+/* Interval timers. */
+struct ITimerval;
+long sys_alarm(u32);
+ErrorOr<void> sys_getitimer(int, Userspace<ITimerval*>);
+ErrorOr<void> sys_setitimer(int, Userspace<const ITimerval*>, Userspace<ITimerval*>);

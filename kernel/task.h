@@ -5,6 +5,7 @@
 
 #include <arch/fpu.h>
 #include <arch/interrupts.h>
+#include <kernel/itimer.h>
 #include <kernel/signal.h>
 #include <kernel/userspace.h>
 #include <kernel/wait.h>
@@ -48,6 +49,7 @@ struct Task {
     u64 blocked = 0;
     SigAction actions[NSIG];
     FaultInfo fault_info[NSIG / 2] = { };       /* for synchronous fault signals 1..31 */
+    IntervalTimers itimers;             /* alarm, setitimer */
 
     /* Files. */
     fs::File* files[NR_OPEN] = { };

@@ -117,6 +117,8 @@ static const struct test {
     { "disk_mkswap", test_disk_mkswap },
 
     /* Waiting for files, futexes, signals and timers; a process's standing; the kernel log. */
+    { "alarm_itimer", test_alarm_itimer },
+    { "itimer_fork_exec", test_itimer_fork_exec },
 
     /* Bugs the fuzzer and fault injection found. */
     { "clone_fault_files", test_clone_fault_files },

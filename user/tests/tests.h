@@ -167,3 +167,5 @@ void test_disk_mkswap(void);
 void test_clone_fault_files(void);
 void test_orphan_exit_signal(void);
 
+void test_alarm_itimer(void);
+void test_itimer_fork_exec(void);
