@@ -211,8 +211,12 @@ void return_to_user(TrapFrame& frame)
             schedule();
             continue;
         }
-        if (!signal_pending(*current))
-            return;
+        if (!signal_pending(*current)) {
+            if (!current->restore_blocked)
+                return;
+            restore_saved_sigmask();
+            continue;
+        }
         do_signal(frame);
     }
 }

@@ -130,8 +130,11 @@ bool restore_context(TrapFrame& f, Userspace<const SigContext*> sc_addr, u64 mas
     do_exit(exit_status_signal(sig));
 }
 
-/* Builds the handler's frame on the user stack and points the CPU at the handler. */
-bool setup_frame(TrapFrame& f, int sig, const SigAction& action)
+/*
+ * Builds the handler's frame on the user stack and points the CPU at the handler.
+ * `saved_mask` is the mask the frame restores.
+ */
+bool setup_frame(TrapFrame& f, int sig, const SigAction& action, u64 saved_mask)
 {
     Task* t = current;
     arch::fpu_save(t->fpu);
@@ -161,8 +164,8 @@ bool setup_frame(TrapFrame& f, int sig, const SigAction& action)
             frame.info.code = t->fault_info[sig].code;
             frame.info.fields[0] = t->fault_info[sig].address;
         }
-        fill_context(frame.uc.mcontext, f, t->blocked, fpstate);
-        frame.uc.sigmask = t->blocked;
+        fill_context(frame.uc.mcontext, f, saved_mask, fpstate);
+        frame.uc.sigmask = saved_mask;
         memcpy(frame.retcode, rt_code, sizeof rt_code);
         frame.pretcode = restorer ? restorer : sp + offsetof(RtSigFrame, retcode);
         if (copy_to_user(Userspace<RtSigFrame*>(sp), frame).is_error())
@@ -173,8 +176,8 @@ bool setup_frame(TrapFrame& f, int sig, const SigAction& action)
         SigFrame frame;
         memset(&frame, 0, sizeof frame);
         frame.sig = sig;
-        fill_context(frame.sc, f, t->blocked, fpstate);
-        frame.extramask = u32(t->blocked >> 32);
+        fill_context(frame.sc, f, saved_mask, fpstate);
+        frame.extramask = u32(saved_mask >> 32);
         memcpy(frame.retcode, old_code, sizeof old_code);
         frame.pretcode = restorer ? restorer : sp + offsetof(SigFrame, retcode);
         if (copy_to_user(Userspace<SigFrame*>(sp), frame).is_error())
@@ -206,13 +209,15 @@ void send_signal(Task& t, int sig)
     if (sig <= 0 || sig > NSIG || t.state == TaskState::Zombie)
         return;
     const SigAction& a = t.actions[sig - 1];
-    if (sig != SIGKILL && (a.handler == SIG_IGN || (a.handler == SIG_DFL && ignored_by_default(sig))))
+    /* As Linux, a blocked or awaited signal stays pending even if ignored: it may be waited for. */
+    bool kept = (t.blocked | t.sigwait_set) & sigmask(sig);
+    if (sig != SIGKILL && !kept && (a.handler == SIG_IGN || (a.handler == SIG_DFL && ignored_by_default(sig))))
         return;
     {
         arch::InterruptDisabler guard;
         t.pending |= sigmask(sig);
     }
-    if (t.state == TaskState::Sleeping && (sigmask(sig) & ~t.blocked))
+    if (t.state == TaskState::Sleeping && (sigmask(sig) & (~t.blocked | t.sigwait_set)))
         wake_task(t);
 }
 
@@ -265,7 +270,9 @@ void do_signal(TrapFrame& f)
     }
     SigAction taken = action;
     u64 old_blocked = t->blocked;
-    if (!setup_frame(f, sig, taken)) {
+    u64 saved_mask = t->restore_blocked ? t->saved_blocked : old_blocked;
+    t->restore_blocked = false;
+    if (!setup_frame(f, sig, taken, saved_mask)) {
         /* No room for the frame: the process dies as Linux would have it. */
         die_of(SIGSEGV);
     }
@@ -399,4 +406,28 @@ ErrorOr<void> sys_pause()
     WaitQueue never;
     wait_event(never, Interruptible::Yes, [] { return false; });
     return Error::from_errno(EINTR);
+}
+
+void set_temporary_sigmask(u64 mask)
+{
+    current->saved_blocked = current->blocked;
+    current->restore_blocked = true;
+    current->blocked = mask & ~unblockable;
+}
+
+void end_temporary_sigmask(bool interrupted)
+{
+    /* Interrupted, the handler about to run must still see the call's mask. */
+    if (interrupted)
+        return;
+    current->blocked = current->saved_blocked;
+    current->restore_blocked = false;
+}
+
+void restore_saved_sigmask()
+{
+    if (current->restore_blocked) {
+        current->blocked = current->saved_blocked;
+        current->restore_blocked = false;
+    }
 }

@@ -75,6 +75,9 @@ constexpr Entry entries[] = {
     { 331, entry<sys_pipe2> }, { 340, entry<sys_prlimit64> }, { 355, entry<sys_getrandom> },
     /* Interval timers. */
     { 27, entry<sys_alarm> }, { 104, entry<sys_setitimer> }, { 105, entry<sys_getitimer> },
+    /* Waiting for signals; the alternate signal stack. */
+    { 72, entry<sys_sigsuspend> }, { 73, entry<sys_sigpending> }, { 176, entry<sys_rt_sigpending> },
+    { 177, entry<sys_rt_sigtimedwait> }, { 179, entry<sys_rt_sigsuspend> },
 };
 
 constexpr u32 NR_SYSCALLS = 450;

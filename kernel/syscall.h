@@ -152,3 +152,13 @@ struct ITimerval;
 long sys_alarm(u32);
 ErrorOr<void> sys_getitimer(int, Userspace<ITimerval*>);
 ErrorOr<void> sys_setitimer(int, Userspace<const ITimerval*>, Userspace<ITimerval*>);
+
+/* Waiting for signals; the alternate signal stack. */
+struct SigInfoHead;
+struct StackT;
+ErrorOr<void> sys_rt_sigsuspend(Userspace<const u64*>, u32);
+ErrorOr<void> sys_sigsuspend(int, int, u32);
+ErrorOr<int> sys_rt_sigtimedwait(Userspace<const u64*>, Userspace<SigInfoHead*>, Userspace<const Timespec*>, u32);
+ErrorOr<void> sys_rt_sigpending(Userspace<u64*>, u32);
+ErrorOr<void> sys_sigpending(Userspace<u32*>);
+ErrorOr<void> sys_sigaltstack(Userspace<const StackT*>, Userspace<StackT*>);

@@ -49,6 +49,14 @@ struct Task {
     u64 blocked = 0;
     SigAction actions[NSIG];
     FaultInfo fault_info[NSIG / 2] = { };       /* for synchronous fault signals 1..31 */
+    /*
+     * sigsuspend, pselect6 and ppoll block a mask of their own while they wait; the mask
+     * before it comes back when the handler that ended the wait returns (it is the one the
+     * handler's frame saves), or at once if no handler runs (Linux's saved_sigmask).
+     */
+    u64 saved_blocked = 0;
+    bool restore_blocked = false;
+    u64 sigwait_set = 0;                /* what rt_sigtimedwait waits for */
     IntervalTimers itimers;             /* alarm, setitimer */
 
     /* Files. */

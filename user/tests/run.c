@@ -119,6 +119,8 @@ static const struct test {
     /* Waiting for files, futexes, signals and timers; a process's standing; the kernel log. */
     { "alarm_itimer", test_alarm_itimer },
     { "itimer_fork_exec", test_itimer_fork_exec },
+    { "sigsuspend_mask", test_sigsuspend_mask },
+    { "sigtimedwait", test_sigtimedwait },
 
     /* Bugs the fuzzer and fault injection found. */
     { "clone_fault_files", test_clone_fault_files },

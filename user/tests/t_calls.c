@@ -134,3 +134,130 @@ void test_itimer_fork_exec(void)
     status = wait_for(pid);
     CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM);
 }
+
+struct ts32 {
+    int32_t sec, nsec;
+};
+
+static void sleep_ms(int ms)
+{
+    struct ts32 t = { ms / 1000, (ms % 1000) * 1000000 };
+    syscall(SYS_nanosleep, &t, NULL);
+}
+
+static void block(int sig, int how)
+{
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, sig);
+    CHECK(sigprocmask(how, &s, NULL) == 0);
+}
+
+static int is_blocked(int sig)
+{
+    sigset_t s;
+    CHECK(sigprocmask(SIG_BLOCK, NULL, &s) == 0);
+    return sigismember(&s, sig);
+}
+
+static sigset_t mask_in_handler;
+
+static void record_mask(int sig)
+{
+    caught[sig]++;
+    sigprocmask(SIG_BLOCK, NULL, &mask_in_handler);
+}
+
+void test_sigsuspend_mask(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = record_mask;
+    sigemptyset(&sa.sa_mask);
+    sigaddset(&sa.sa_mask, SIGUSR2);
+    CHECK(sigaction(SIGALRM, &sa, NULL) == 0);
+    block(SIGALRM, SIG_BLOCK);
+    block(SIGUSR1, SIG_BLOCK);
+
+    sigset_t wait_mask;
+    sigemptyset(&wait_mask);
+    sigaddset(&wait_mask, SIGUSR1);
+    alarm_in_ms(30);
+    CHECK_ERRNO(sigsuspend(&wait_mask), EINTR);
+    CHECK_EQ(caught[SIGALRM], 1);
+    /* In the handler: the call's mask, the handler's mask and the signal itself. */
+    CHECK(sigismember(&mask_in_handler, SIGALRM));
+    CHECK(sigismember(&mask_in_handler, SIGUSR1));
+    CHECK(sigismember(&mask_in_handler, SIGUSR2));
+    /* After: the mask from before the call. */
+    CHECK(is_blocked(SIGALRM));
+    CHECK(is_blocked(SIGUSR1));
+    CHECK(!is_blocked(SIGUSR2));
+
+    /* The old call takes the mask's first word in its third argument. */
+    alarm_in_ms(30);
+    CHECK_ERRNO(syscall(SYS_sigsuspend, 0, 0, 0), EINTR);
+    CHECK_EQ(caught[SIGALRM], 2);
+    CHECK(is_blocked(SIGALRM));
+    CHECK(!sigismember(&mask_in_handler, SIGUSR1));
+
+    CHECK_ERRNO(syscall(SYS_rt_sigsuspend, &wait_mask, 4), EINVAL);
+    CHECK_ERRNO(syscall(SYS_rt_sigsuspend, (void*)16, 8), EFAULT);
+}
+
+static long sigtimedwait32(const sigset_t* set, siginfo_t* info, const struct ts32* t)
+{
+    return syscall(SYS_rt_sigtimedwait, set, info, t, 8);
+}
+
+void test_sigtimedwait(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGCHLD);
+    CHECK(sigprocmask(SIG_BLOCK, &set, NULL) == 0);
+
+    siginfo_t info;
+    CHECK(kill(getpid(), SIGUSR1) == 0);
+    sigset_t pending;
+    CHECK(sigpending(&pending) == 0);
+    CHECK(sigismember(&pending, SIGUSR1));
+    uint32_t old_pending = 0;
+    CHECK_EQ(syscall(SYS_sigpending, &old_pending), 0);
+    CHECK_EQ(old_pending, 1u << (SIGUSR1 - 1));
+    CHECK_EQ(sigtimedwait32(&set, &info, NULL), SIGUSR1);
+    CHECK_EQ(info.si_signo, SIGUSR1);
+    CHECK(sigpending(&pending) == 0);
+    CHECK(!sigismember(&pending, SIGUSR1));
+
+    /* Nothing pending: a zero timeout returns at once, another after it. */
+    struct ts32 t = { 0, 0 };
+    CHECK_ERRNO(sigtimedwait32(&set, &info, &t), EAGAIN);
+    t = (struct ts32){ 0, 50000000 };
+    long start = now_ms();
+    CHECK_ERRNO(sigtimedwait32(&set, &info, &t), EAGAIN);
+    CHECK(now_ms() - start >= 50);
+
+    /* SIGCHLD, ignored by default, stays pending while blocked and can be waited for. */
+    fflush(stdout);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        sleep_ms(30);
+        _exit(0);
+    }
+    CHECK_EQ(sigtimedwait32(&set, &info, NULL), SIGCHLD);
+    CHECK_EQ(waitpid(pid, NULL, 0), pid);
+
+    /* A signal outside the set, unblocked, ends the wait. */
+    on_signal(SIGALRM, count_signal, 0);
+    alarm_in_ms(30);
+    CHECK_ERRNO(sigtimedwait32(&set, &info, NULL), EINTR);
+    CHECK_EQ(caught[SIGALRM], 1);
+
+    CHECK_ERRNO(syscall(SYS_rt_sigtimedwait, &set, &info, NULL, 4), EINVAL);
+    t = (struct ts32){ 0, 1000000000 };
+    CHECK_ERRNO(sigtimedwait32(&set, &info, &t), EINVAL);
+    CHECK_ERRNO(syscall(SYS_rt_sigpending, &pending, 16), EINVAL);
+}

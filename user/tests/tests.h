@@ -169,3 +169,5 @@ void test_orphan_exit_signal(void);
 
 void test_alarm_itimer(void);
 void test_itimer_fork_exec(void);
+void test_sigsuspend_mask(void);
+void test_sigtimedwait(void);
