@@ -186,6 +186,8 @@ ErrorOr<int> do_fork(u32 flags, u32 child_stack, Userspace<int*> parent_tid,
     t->fpu = parent->fpu;
     t->exit_signal = int(flags & 0xFF);
     t->counter = parent->counter;
+    t->sas_ss_sp = parent->sas_ss_sp;
+    t->sas_ss_size = parent->sas_ss_size;
 
     TrapFrame& frame = t->user_frame();
     frame = parent->user_frame();

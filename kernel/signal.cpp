@@ -130,15 +130,31 @@ bool restore_context(TrapFrame& f, Userspace<const SigContext*> sc_addr, u64 mas
     do_exit(exit_status_signal(sig));
 }
 
+constexpr i32 SS_ONSTACK = 1, SS_DISABLE = 2;
+constexpr u32 MINSIGSTKSZ = 2048;
+
+bool on_sig_stack(const Task& t, u32 sp)
+{
+    return sp > t.sas_ss_sp && sp - t.sas_ss_sp <= t.sas_ss_size;
+}
+
+i32 sig_stack_flags(const Task& t, u32 sp)
+{
+    return on_sig_stack(t, sp) ? SS_ONSTACK : t.sas_ss_size ? 0 : SS_DISABLE;
+}
+
 /*
- * Builds the handler's frame on the user stack and points the CPU at the handler.
- * `saved_mask` is the mask the frame restores.
+ * Builds the handler's frame on the user stack (the alternate one for an SA_ONSTACK
+ * handler, unless already on it) and points the CPU at the handler. `saved_mask` is the
+ * mask the frame restores.
  */
 bool setup_frame(TrapFrame& f, int sig, const SigAction& action, u64 saved_mask)
 {
     Task* t = current;
     arch::fpu_save(t->fpu);
     u32 sp = f.user_esp;
+    if ((action.flags & SA_ONSTACK) && t->sas_ss_size && !on_sig_stack(*t, sp))
+        sp = t->sas_ss_sp + t->sas_ss_size;
     sp = (sp - sizeof(arch::FpuState)) & ~15u;
     u32 fpstate = sp;
     if (copy_to_user(Userspace<arch::FpuState*>(fpstate), t->fpu).is_error())
@@ -166,6 +182,9 @@ bool setup_frame(TrapFrame& f, int sig, const SigAction& action, u64 saved_mask)
         }
         fill_context(frame.uc.mcontext, f, saved_mask, fpstate);
         frame.uc.sigmask = saved_mask;
+        frame.uc.ss_sp = t->sas_ss_sp;
+        frame.uc.ss_flags = u32(sig_stack_flags(*t, f.user_esp));
+        frame.uc.ss_size = t->sas_ss_size;
         memcpy(frame.retcode, rt_code, sizeof rt_code);
         frame.pretcode = restorer ? restorer : sp + offsetof(RtSigFrame, retcode);
         if (copy_to_user(Userspace<RtSigFrame*>(sp), frame).is_error())
@@ -430,4 +449,36 @@ void restore_saved_sigmask()
         current->blocked = current->saved_blocked;
         current->restore_blocked = false;
     }
+}
+
+/* Linux's stack_t. */
+struct StackT {
+    u32 sp;
+    i32 flags;
+    u32 size;
+};
+
+ErrorOr<void> sys_sigaltstack(Userspace<const StackT*> ss, Userspace<StackT*> old)
+{
+    Task* t = current;
+    u32 usp = t->user_frame().user_esp;
+    StackT was = { t->sas_ss_sp, sig_stack_flags(*t, usp), t->sas_ss_size };
+    if (!ss.is_null()) {
+        StackT next;
+        TRY(copy_from_user(next, ss));
+        if (on_sig_stack(*t, usp))
+            return Error::from_errno(EPERM);
+        if (next.flags != 0 && next.flags != SS_ONSTACK && next.flags != SS_DISABLE)
+            return Error::from_errno(EINVAL);
+        if (next.flags == SS_DISABLE) {
+            next.sp = next.size = 0;
+        } else if (next.size < MINSIGSTKSZ) {
+            return Error::from_errno(ENOMEM);
+        }
+        t->sas_ss_sp = next.sp;
+        t->sas_ss_size = next.size;
+    }
+    if (!old.is_null())
+        TRY(copy_to_user(old, was));
+    return {};
 }

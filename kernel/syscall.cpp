@@ -78,6 +78,7 @@ constexpr Entry entries[] = {
     /* Waiting for signals; the alternate signal stack. */
     { 72, entry<sys_sigsuspend> }, { 73, entry<sys_sigpending> }, { 176, entry<sys_rt_sigpending> },
     { 177, entry<sys_rt_sigtimedwait> }, { 179, entry<sys_rt_sigsuspend> },
+    { 186, entry<sys_sigaltstack> },
 };
 
 constexpr u32 NR_SYSCALLS = 450;

@@ -57,6 +57,7 @@ struct Task {
     u64 saved_blocked = 0;
     bool restore_blocked = false;
     u64 sigwait_set = 0;                /* what rt_sigtimedwait waits for */
+    u32 sas_ss_sp = 0, sas_ss_size = 0; /* sigaltstack; size 0 when disabled */
     IntervalTimers itimers;             /* alarm, setitimer */
 
     /* Files. */

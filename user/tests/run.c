@@ -121,6 +121,7 @@ static const struct test {
     { "itimer_fork_exec", test_itimer_fork_exec },
     { "sigsuspend_mask", test_sigsuspend_mask },
     { "sigtimedwait", test_sigtimedwait },
+    { "sigaltstack", test_sigaltstack },
 
     /* Bugs the fuzzer and fault injection found. */
     { "clone_fault_files", test_clone_fault_files },

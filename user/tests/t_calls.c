@@ -261,3 +261,59 @@ void test_sigtimedwait(void)
     CHECK_ERRNO(sigtimedwait32(&set, &info, &t), EINVAL);
     CHECK_ERRNO(syscall(SYS_rt_sigpending, &pending, 16), EINVAL);
 }
+
+static char* alt_stack;
+static size_t alt_size = 16384;
+static volatile int on_alt, alt_flags, eperm;
+
+static void on_alt_stack(int sig)
+{
+    char here;
+    caught[sig]++;
+    on_alt = &here >= alt_stack && &here < alt_stack + alt_size;
+    stack_t now, other = { .ss_sp = alt_stack, .ss_size = alt_size, .ss_flags = 0 };
+    sigaltstack(NULL, &now);
+    alt_flags = now.ss_flags;
+    errno = 0;
+    eperm = sigaltstack(&other, NULL) == -1 && errno == EPERM;
+}
+
+void test_sigaltstack(void)
+{
+    alt_stack = malloc(alt_size);
+    CHECK(alt_stack);
+    stack_t ss, old;
+    CHECK(sigaltstack(NULL, &old) == 0);
+    CHECK_EQ(old.ss_flags, SS_DISABLE);
+
+    ss = (stack_t){ .ss_sp = alt_stack, .ss_size = 1024, .ss_flags = 0 };
+    CHECK_ERRNO(sigaltstack(&ss, NULL), ENOMEM);
+    ss.ss_size = alt_size;
+    ss.ss_flags = 12345;
+    CHECK_ERRNO(sigaltstack(&ss, NULL), EINVAL);
+    ss.ss_flags = 0;
+    CHECK(sigaltstack(&ss, NULL) == 0);
+    CHECK(sigaltstack(NULL, &old) == 0);
+    CHECK(old.ss_sp == alt_stack && old.ss_size == alt_size && old.ss_flags == 0);
+
+    /* SA_ONSTACK runs on it, and it cannot change meanwhile. */
+    on_signal(SIGUSR1, on_alt_stack, SA_ONSTACK);
+    raise(SIGUSR1);
+    CHECK_EQ(caught[SIGUSR1], 1);
+    CHECK(on_alt);
+    CHECK_EQ(alt_flags, SS_ONSTACK);
+    CHECK(eperm);
+    /* A handler without it stays on the usual stack. */
+    on_signal(SIGUSR2, on_alt_stack, 0);
+    raise(SIGUSR2);
+    CHECK(!on_alt);
+    CHECK_EQ(alt_flags, 0);
+
+    ss.ss_flags = SS_DISABLE;
+    CHECK(sigaltstack(&ss, &old) == 0);
+    CHECK(sigaltstack(NULL, &old) == 0);
+    CHECK_EQ(old.ss_flags, SS_DISABLE);
+    raise(SIGUSR1);
+    CHECK(!on_alt);
+    CHECK_ERRNO(sigaltstack((stack_t*)16, NULL), EFAULT);
+}

@@ -171,3 +171,4 @@ void test_alarm_itimer(void);
 void test_itimer_fork_exec(void);
 void test_sigsuspend_mask(void);
 void test_sigtimedwait(void);
+void test_sigaltstack(void);
