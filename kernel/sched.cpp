@@ -5,6 +5,7 @@
 #include <arch/segments.h>
 #include <drivers/block.h>
 #include <drivers/timer.h>
+#include <kernel/poll.h>
 #include <kernel/printk.h>
 #include <kernel/string.h>
 #include <kernel/task.h>
@@ -194,6 +195,8 @@ void wake_up(WaitQueue& queue)
     arch::InterruptDisabler guard;
     while (queue.head)
         wake_task_locked(queue.head);
+    if (queue.pollers)
+        poll_wake_locked(queue);
 }
 
 Task* find_task(int pid)

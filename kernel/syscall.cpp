@@ -79,6 +79,9 @@ constexpr Entry entries[] = {
     { 72, entry<sys_sigsuspend> }, { 73, entry<sys_sigpending> }, { 176, entry<sys_rt_sigpending> },
     { 177, entry<sys_rt_sigtimedwait> }, { 179, entry<sys_rt_sigsuspend> },
     { 186, entry<sys_sigaltstack> },
+    /* Waiting for files. */
+    { 142, entry<sys_select> }, { 168, entry<sys_poll> }, { 308, entry<sys_pselect6> },
+    { 309, entry<sys_ppoll> },
 };
 
 constexpr u32 NR_SYSCALLS = 450;

@@ -162,3 +162,12 @@ ErrorOr<int> sys_rt_sigtimedwait(Userspace<const u64*>, Userspace<SigInfoHead*>,
 ErrorOr<void> sys_rt_sigpending(Userspace<u64*>, u32);
 ErrorOr<void> sys_sigpending(Userspace<u32*>);
 ErrorOr<void> sys_sigaltstack(Userspace<const StackT*>, Userspace<StackT*>);
+
+/* Waiting for files. */
+struct Timeval;
+struct SigsetArg;
+ErrorOr<int> sys_poll(Userspace<void*>, u32, int);
+ErrorOr<int> sys_ppoll(Userspace<void*>, u32, Userspace<Timespec*>, Userspace<const u64*>, u32);
+ErrorOr<int> sys_select(int, Userspace<u32*>, Userspace<u32*>, Userspace<u32*>, Userspace<Timeval*>);
+ErrorOr<int> sys_pselect6(int, Userspace<u32*>, Userspace<u32*>, Userspace<u32*>, Userspace<Timespec*>,
+                          Userspace<const SigsetArg*>);

@@ -122,6 +122,11 @@ static const struct test {
     { "sigsuspend_mask", test_sigsuspend_mask },
     { "sigtimedwait", test_sigtimedwait },
     { "sigaltstack", test_sigaltstack },
+    { "poll_pipe", test_poll_pipe },
+    { "poll_console", test_poll_console },
+    { "poll_eintr", test_poll_eintr },
+    { "select_sets", test_select_sets },
+    { "pselect_ppoll_sigmask", test_pselect_ppoll_sigmask },
 
     /* Bugs the fuzzer and fault injection found. */
     { "clone_fault_files", test_clone_fault_files },

@@ -317,3 +317,212 @@ void test_sigaltstack(void)
     CHECK(!on_alt);
     CHECK_ERRNO(sigaltstack((stack_t*)16, NULL), EFAULT);
 }
+
+struct tv32 {
+    int32_t sec, usec;
+};
+
+static long sys_poll(struct pollfd* fds, unsigned long n, int timeout)
+{
+    return syscall(SYS_poll, fds, n, timeout);
+}
+
+static long sys_select(int n, fd_set* in, fd_set* out, fd_set* ex, struct tv32* tv)
+{
+    return syscall(SYS__newselect, n, in, out, ex, tv);
+}
+
+/* A child that writes one byte to fd after ms milliseconds. */
+static void write_later(int fd, int ms)
+{
+    fflush(stdout);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        sleep_ms(ms);
+        _exit(write(fd, "x", 1) == 1 ? 0 : 1);
+    }
+}
+
+void test_poll_pipe(void)
+{
+    int p[2];
+    CHECK(pipe(p) == 0);
+    struct pollfd fds[4] = {
+        { p[0], POLLIN, 0 }, { p[1], POLLOUT, 0 }, { -1, POLLIN, 0 }, { 63, POLLIN, 0 },
+    };
+    /* An empty pipe: writable, not readable; a negative fd is skipped, a closed one is POLLNVAL. */
+    CHECK_EQ(sys_poll(fds, 4, 0), 2);
+    CHECK_EQ(fds[0].revents, 0);
+    CHECK_EQ(fds[1].revents, POLLOUT);
+    CHECK_EQ(fds[2].revents, 0);
+    CHECK_EQ(fds[3].revents, POLLNVAL);
+
+    /* A timeout waits at least that long. */
+    long start = now_ms();
+    CHECK_EQ(sys_poll(fds, 1, 50), 0);
+    CHECK(now_ms() - start >= 50);
+
+    /* A writer wakes a poll that waits for ever. */
+    write_later(p[1], 50);
+    CHECK_EQ(sys_poll(fds, 1, -1), 1);
+    CHECK_EQ(fds[0].revents, POLLIN);
+    wait(NULL);
+    char c;
+    CHECK_EQ(read(p[0], &c, 1), 1);
+
+    /* The writers gone: POLLHUP, even when only POLLIN was asked for. */
+    close(p[1]);
+    CHECK_EQ(sys_poll(fds, 1, 0), 1);
+    CHECK_EQ(fds[0].revents, POLLHUP);
+
+    /* More descriptors than RLIMIT_NOFILE, and a bad array. */
+    struct rlimit rl;
+    CHECK(getrlimit(RLIMIT_NOFILE, &rl) == 0);
+    CHECK_ERRNO(sys_poll(fds, rl.rlim_cur + 1, 0), EINVAL);
+    CHECK_ERRNO(sys_poll((struct pollfd*)16, 1, 0), EFAULT);
+
+    /* Regular files and /dev/null are always ready. */
+    int f = open(root_path("/etc/motd"), O_RDONLY), null = open("/dev/null", O_RDWR);
+    CHECK(f >= 0 && null >= 0);
+    struct pollfd files[2] = { { f, POLLIN | POLLOUT, 0 }, { null, POLLIN | POLLOUT, 0 } };
+    CHECK_EQ(sys_poll(files, 2, -1), 2);
+    CHECK_EQ(files[0].revents, POLLIN | POLLOUT);
+    CHECK_EQ(files[1].revents, POLLIN | POLLOUT);
+}
+
+/* The console: always writable; readable only once a line has been typed (none is here). */
+void test_poll_console(void)
+{
+    if (on_linux)
+        skip("the host's console may hold typed input");
+    int fd = open("/dev/console", O_RDWR);
+    CHECK(fd >= 0);
+    struct pollfd p = { fd, POLLIN | POLLOUT, 0 };
+    CHECK_EQ(sys_poll(&p, 1, 0), 1);
+    CHECK_EQ(p.revents, POLLOUT);
+    p.events = POLLIN;
+    long start = now_ms();
+    CHECK_EQ(sys_poll(&p, 1, 30), 0);
+    CHECK(now_ms() - start >= 30);
+}
+
+void test_poll_eintr(void)
+{
+    int p[2];
+    CHECK(pipe(p) == 0);
+    on_signal(SIGALRM, count_signal, 0);
+    struct pollfd fd = { p[0], POLLIN, 0 };
+    alarm_in_ms(50);
+    CHECK_ERRNO(sys_poll(&fd, 1, -1), EINTR);
+    CHECK_EQ(caught[SIGALRM], 1);
+
+    fd_set in;
+    FD_ZERO(&in);
+    FD_SET(p[0], &in);
+    alarm_in_ms(50);
+    CHECK_ERRNO(sys_select(p[0] + 1, &in, NULL, NULL, NULL), EINTR);
+    CHECK_EQ(caught[SIGALRM], 2);
+}
+
+void test_select_sets(void)
+{
+    int p[2];
+    CHECK(pipe(p) == 0);
+    fd_set in, out;
+    FD_ZERO(&in);
+    FD_ZERO(&out);
+    FD_SET(p[0], &in);
+    FD_SET(p[1], &out);
+    struct tv32 tv = { 0, 0 };
+    /* Only the write end is ready; the sets say so. */
+    CHECK_EQ(sys_select(p[1] + 1, &in, &out, NULL, &tv), 1);
+    CHECK(!FD_ISSET(p[0], &in));
+    CHECK(FD_ISSET(p[1], &out));
+
+    /* Both asked of and ready: each set counts. */
+    CHECK_EQ(write(p[1], "x", 1), 1);
+    FD_ZERO(&in);
+    FD_SET(p[0], &in);
+    FD_SET(p[1], &out);
+    CHECK_EQ(sys_select(p[1] + 1, &in, &out, NULL, NULL), 2);
+    CHECK(FD_ISSET(p[0], &in) && FD_ISSET(p[1], &out));
+    char c;
+    CHECK_EQ(read(p[0], &c, 1), 1);
+
+    /* A timeout that ran out is written back as zero; one cut short by data as what was left. */
+    FD_ZERO(&in);
+    FD_SET(p[0], &in);
+    tv = (struct tv32){ 0, 60000 };
+    long start = now_ms();
+    CHECK_EQ(sys_select(p[0] + 1, &in, NULL, NULL, &tv), 0);
+    CHECK(now_ms() - start >= 60);
+    CHECK_EQ(tv.sec, 0);
+    CHECK_EQ(tv.usec, 0);
+    CHECK(!FD_ISSET(p[0], &in));
+
+    write_later(p[1], 50);
+    FD_SET(p[0], &in);
+    tv = (struct tv32){ 5, 0 };
+    CHECK_EQ(sys_select(p[0] + 1, &in, NULL, NULL, &tv), 1);
+    wait(NULL);
+    CHECK(tv.sec == 4 || tv.sec == 5);
+    CHECK(tv.sec * 1000000L + tv.usec < 5000000L);
+
+    /* A closed descriptor in a set, a negative count, a bad set, a bad time. */
+    FD_ZERO(&in);
+    FD_SET(40, &in);
+    CHECK_ERRNO(sys_select(41, &in, NULL, NULL, NULL), EBADF);
+    CHECK_ERRNO(sys_select(-1, NULL, NULL, NULL, NULL), EINVAL);
+    CHECK_ERRNO(sys_select(p[0] + 1, (fd_set*)16, NULL, NULL, NULL), EFAULT);
+    tv = (struct tv32){ -1, 0 };
+    CHECK_ERRNO(sys_select(1, NULL, NULL, NULL, &tv), EINVAL);
+}
+
+/*
+ * pselect6 and ppoll: the mask given holds for the wait alone. A signal it unblocks runs
+ * its handler and the call ends in EINTR with the old mask back; one it blocks stays pending.
+ */
+void test_pselect_ppoll_sigmask(void)
+{
+    int p[2];
+    CHECK(pipe(p) == 0);
+    on_signal(SIGALRM, count_signal, 0);
+    block(SIGALRM, SIG_BLOCK);
+    sigset_t none, alrm;
+    sigemptyset(&none);
+    sigemptyset(&alrm);
+    sigaddset(&alrm, SIGALRM);
+    struct pollfd fd = { p[0], POLLIN, 0 };
+
+    alarm_in_ms(30);
+    CHECK_ERRNO(syscall(SYS_ppoll, &fd, 1, NULL, &none, 8), EINTR);
+    CHECK_EQ(caught[SIGALRM], 1);
+    CHECK(is_blocked(SIGALRM));
+
+    fd_set in;
+    FD_ZERO(&in);
+    FD_SET(p[0], &in);
+    struct { const sigset_t* set; size_t size; } arg = { &none, 8 };
+    alarm_in_ms(30);
+    CHECK_ERRNO(syscall(SYS_pselect6, p[0] + 1, &in, NULL, NULL, NULL, &arg), EINTR);
+    CHECK_EQ(caught[SIGALRM], 2);
+    CHECK(is_blocked(SIGALRM));
+
+    /* Kept blocked by the call's mask: the wait times out and the signal is pending. */
+    alarm_in_ms(20);
+    struct ts32 t = { 0, 100000000 };
+    CHECK_EQ(syscall(SYS_ppoll, &fd, 1, &t, &alrm, 8), 0);
+    CHECK_EQ(t.sec, 0);
+    CHECK_EQ(t.nsec, 0);
+    sigset_t pending;
+    CHECK(sigpending(&pending) == 0);
+    CHECK(sigismember(&pending, SIGALRM));
+    CHECK_EQ(caught[SIGALRM], 2);
+
+    CHECK_ERRNO(syscall(SYS_ppoll, &fd, 1, NULL, &none, 4), EINVAL);
+    t = (struct ts32){ 0, 1000000000 };
+    CHECK_ERRNO(syscall(SYS_ppoll, &fd, 1, &t, NULL, 8), EINVAL);
+    arg.size = 16;
+    CHECK_ERRNO(syscall(SYS_pselect6, p[0] + 1, &in, NULL, NULL, NULL, &arg), EINVAL);
+}

@@ -172,3 +172,8 @@ void test_itimer_fork_exec(void);
 void test_sigsuspend_mask(void);
 void test_sigtimedwait(void);
 void test_sigaltstack(void);
+void test_poll_pipe(void);
+void test_poll_console(void);
+void test_poll_eintr(void);
+void test_select_sets(void);
+void test_pselect_ppoll_sigmask(void);
