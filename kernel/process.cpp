@@ -225,8 +225,11 @@ void do_exit(int wait_status)
 {
     Task* t = current;
     close_files(t);
-    if (!t->clear_child_tid.is_null() && t->mm)
-        (void)copy_to_user(t->clear_child_tid, 0);
+    if (!t->clear_child_tid.is_null() && t->mm) {
+        /* As Linux: whoever waits for the tid to clear (pthread_join) is woken. */
+        if (!copy_to_user(t->clear_child_tid, 0).is_error())
+            futex_wake_one(t->clear_child_tid.address());
+    }
     if (t->mm) {
         arch::write_cr3(virt_to_phys(u32(swapper_pg_dir)));
         mm::AddressSpace* as = t->mm;

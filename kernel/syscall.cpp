@@ -82,6 +82,8 @@ constexpr Entry entries[] = {
     /* Waiting for files. */
     { 142, entry<sys_select> }, { 168, entry<sys_poll> }, { 308, entry<sys_pselect6> },
     { 309, entry<sys_ppoll> },
+    /* Futexes. */
+    { 240, entry<sys_futex> },
 };
 
 constexpr u32 NR_SYSCALLS = 450;

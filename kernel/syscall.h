@@ -171,3 +171,8 @@ ErrorOr<int> sys_ppoll(Userspace<void*>, u32, Userspace<Timespec*>, Userspace<co
 ErrorOr<int> sys_select(int, Userspace<u32*>, Userspace<u32*>, Userspace<u32*>, Userspace<Timeval*>);
 ErrorOr<int> sys_pselect6(int, Userspace<u32*>, Userspace<u32*>, Userspace<u32*>, Userspace<Timespec*>,
                           Userspace<const SigsetArg*>);
+
+/* Futexes. */
+ErrorOr<int> sys_futex(u32 uaddr, u32 op, u32 val, u32 timeout_or_val2, u32 uaddr2, u32 val3);
+/* Wakes one waiter on the caller's futex at uaddr (clear_child_tid at exit). */
+void futex_wake_one(u32 uaddr);

@@ -127,6 +127,8 @@ static const struct test {
     { "poll_eintr", test_poll_eintr },
     { "select_sets", test_select_sets },
     { "pselect_ppoll_sigmask", test_pselect_ppoll_sigmask },
+    { "futex_wait_errors", test_futex_wait_errors },
+    { "futex_glibc", test_futex_glibc },
 
     /* Bugs the fuzzer and fault injection found. */
     { "clone_fault_files", test_clone_fault_files },

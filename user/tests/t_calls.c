@@ -526,3 +526,90 @@ void test_pselect_ppoll_sigmask(void)
     arg.size = 16;
     CHECK_ERRNO(syscall(SYS_pselect6, p[0] + 1, &in, NULL, NULL, NULL, &arg), EINVAL);
 }
+
+static long futex(uint32_t* addr, int op, uint32_t val, const struct ts32* t, uint32_t val3)
+{
+    return syscall(SYS_futex, addr, op, val, t, NULL, val3);
+}
+
+void test_futex_wait_errors(void)
+{
+    static uint32_t word[2] = { 1, 0 };
+    /* The value differs: no wait. */
+    CHECK_ERRNO(futex(&word[0], FUTEX_WAIT, 2, NULL, 0), EAGAIN);
+    CHECK_ERRNO(futex(&word[0], FUTEX_WAIT_PRIVATE, 2, NULL, 0), EAGAIN);
+    /* A relative timeout. */
+    struct ts32 t = { 0, 50000000 };
+    long start = now_ms();
+    CHECK_ERRNO(futex(&word[0], FUTEX_WAIT, 1, &t, 0), ETIMEDOUT);
+    CHECK(now_ms() - start >= 50);
+    /* FUTEX_WAIT_BITSET's is absolute, on CLOCK_MONOTONIC or, asked, CLOCK_REALTIME. */
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    t = (struct ts32){ now.tv_sec, now.tv_nsec + 50000000 };
+    if (t.nsec >= 1000000000) {
+        t.nsec -= 1000000000;
+        t.sec++;
+    }
+    start = now_ms();
+    CHECK_ERRNO(futex(&word[0], FUTEX_WAIT_BITSET, 1, &t, FUTEX_BITSET_MATCH_ANY), ETIMEDOUT);
+    CHECK(now_ms() - start >= 45);
+    clock_gettime(CLOCK_REALTIME, &now);
+    t = (struct ts32){ now.tv_sec - 1, 0 };
+    CHECK_ERRNO(futex(&word[0], FUTEX_WAIT_BITSET | FUTEX_CLOCK_REALTIME, 1, &t, ~0u), ETIMEDOUT);
+    /* CLOCK_REALTIME is for the waits only. */
+    CHECK_ERRNO(futex(&word[0], FUTEX_WAKE | FUTEX_CLOCK_REALTIME, 1, NULL, 0), ENOSYS);
+
+    /* A signal ends the wait. */
+    on_signal(SIGALRM, count_signal, 0);
+    alarm_in_ms(30);
+    CHECK_ERRNO(futex(&word[0], FUTEX_WAIT, 1, NULL, 0), EINTR);
+    CHECK_EQ(caught[SIGALRM], 1);
+
+    /* Nobody waits: none woken. */
+    CHECK_EQ(futex(&word[0], FUTEX_WAKE, 1, NULL, 0), 0);
+    CHECK_EQ(futex(&word[0], FUTEX_WAKE_BITSET, 1, NULL, 1), 0);
+
+    CHECK_ERRNO(futex((uint32_t*)((char*)word + 1), FUTEX_WAIT, 1, NULL, 0), EINVAL);
+    CHECK_ERRNO(futex(&word[0], FUTEX_WAIT_BITSET, 1, NULL, 0), EINVAL);
+    CHECK_ERRNO(futex(&word[0], FUTEX_WAKE_BITSET, 1, NULL, 0), EINVAL);
+    CHECK_ERRNO(futex((uint32_t*)16, FUTEX_WAIT, 1, NULL, 0), EFAULT);
+    t = (struct ts32){ 0, -1 };
+    CHECK_ERRNO(futex(&word[0], FUTEX_WAIT, 1, &t, 0), EINVAL);
+    CHECK_ERRNO(futex(&word[0], 99, 1, NULL, 0), ENOSYS);
+
+    /* Requeueing with nobody waiting moves none; CMP_REQUEUE first checks the value. */
+    CHECK_EQ(syscall(SYS_futex, &word[0], FUTEX_REQUEUE, 1, 1, &word[1], 0), 0);
+    CHECK_EQ(syscall(SYS_futex, &word[0], FUTEX_CMP_REQUEUE, 1, 1, &word[1], 1), 0);
+    CHECK_ERRNO(syscall(SYS_futex, &word[0], FUTEX_CMP_REQUEUE, 1, 1, &word[1], 2), EAGAIN);
+    CHECK_ERRNO(syscall(SYS_futex, &word[0], FUTEX_CMP_REQUEUE, 1, 1, (char*)&word[1] + 2, 1), EINVAL);
+}
+
+static int once_runs;
+static void once_body(void) { once_runs++; }
+
+/* glibc's own users of futex: pthread_once, semaphores with a timeout. */
+void test_futex_glibc(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    CHECK_EQ(pthread_once(&once, once_body), 0);
+    CHECK_EQ(pthread_once(&once, once_body), 0);
+    CHECK_EQ(once_runs, 1);
+
+    sem_t sem;
+    CHECK(sem_init(&sem, 0, 1) == 0);
+    CHECK(sem_wait(&sem) == 0);
+    CHECK_ERRNO(sem_trywait(&sem), EAGAIN);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += 50000000;
+    if (until.tv_nsec >= 1000000000) {
+        until.tv_nsec -= 1000000000;
+        until.tv_sec++;
+    }
+    long start = now_ms();
+    CHECK_ERRNO(sem_timedwait(&sem, &until), ETIMEDOUT);
+    CHECK(now_ms() - start >= 40);
+    CHECK(sem_post(&sem) == 0);
+    CHECK(sem_wait(&sem) == 0);
+}

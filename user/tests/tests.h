@@ -177,3 +177,5 @@ void test_poll_console(void);
 void test_poll_eintr(void);
 void test_select_sets(void);
 void test_pselect_ppoll_sigmask(void);
+void test_futex_wait_errors(void);
+void test_futex_glibc(void);
