@@ -186,6 +186,9 @@ ErrorOr<int> do_fork(u32 flags, u32 child_stack, Userspace<int*> parent_tid,
     t->fpu = parent->fpu;
     t->exit_signal = int(flags & 0xFF);
     t->counter = parent->counter;
+    t->nice = parent->nice;
+    t->ngroups = parent->ngroups;
+    memcpy(t->groups, parent->groups, sizeof t->groups);
     t->sas_ss_sp = parent->sas_ss_sp;
     t->sas_ss_size = parent->sas_ss_size;
 
@@ -248,6 +251,8 @@ void do_exit(int wait_status)
             c->parent = init;
             /* As Linux: a clone's own exit signal was meant for its parent, not init. */
             c->exit_signal = SIGCHLD;
+            if (c->pdeath_signal)
+                send_signal(*c, c->pdeath_signal);
             orphaned_zombie |= c->state == TaskState::Zombie;
         }
     if (orphaned_zombie && init)

@@ -84,6 +84,11 @@ constexpr Entry entries[] = {
     { 309, entry<sys_ppoll> },
     /* Futexes. */
     { 240, entry<sys_futex> },
+    /* A process's standing: groups, priority, CPU affinity, name and parent-death signal. */
+    { 34, entry<sys_nice> }, { 80, entry<sys_getgroups> }, { 81, entry<sys_setgroups> },
+    { 96, entry<sys_getpriority> }, { 97, entry<sys_setpriority> }, { 172, entry<sys_prctl> },
+    { 205, entry<sys_getgroups32> }, { 206, entry<sys_setgroups32> },
+    { 241, entry<sys_sched_setaffinity> }, { 242, entry<sys_sched_getaffinity> },
 };
 
 constexpr u32 NR_SYSCALLS = 450;

@@ -176,3 +176,15 @@ ErrorOr<int> sys_pselect6(int, Userspace<u32*>, Userspace<u32*>, Userspace<u32*>
 ErrorOr<int> sys_futex(u32 uaddr, u32 op, u32 val, u32 timeout_or_val2, u32 uaddr2, u32 val3);
 /* Wakes one waiter on the caller's futex at uaddr (clear_child_tid at exit). */
 void futex_wake_one(u32 uaddr);
+
+/* A process's standing. */
+ErrorOr<int> sys_getgroups(int, Userspace<u16*>);
+ErrorOr<int> sys_getgroups32(int, Userspace<u32*>);
+ErrorOr<void> sys_setgroups(int, Userspace<const u16*>);
+ErrorOr<void> sys_setgroups32(int, Userspace<const u32*>);
+ErrorOr<int> sys_getpriority(int, int);
+ErrorOr<void> sys_setpriority(int, int, int);
+ErrorOr<void> sys_nice(int);
+ErrorOr<int> sys_sched_getaffinity(int, u32, Userspace<u32*>);
+ErrorOr<void> sys_sched_setaffinity(int, u32, Userspace<const u32*>);
+ErrorOr<int> sys_prctl(int, u32, u32, u32, u32);

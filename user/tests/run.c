@@ -129,6 +129,12 @@ static const struct test {
     { "pselect_ppoll_sigmask", test_pselect_ppoll_sigmask },
     { "futex_wait_errors", test_futex_wait_errors },
     { "futex_glibc", test_futex_glibc },
+    { "groups", test_groups },
+    { "priority", test_priority },
+    { "nice_shares", test_nice_shares },
+    { "affinity", test_affinity },
+    { "prctl", test_prctl },
+    { "pdeathsig", test_pdeathsig },
 
     /* Bugs the fuzzer and fault injection found. */
     { "clone_fault_files", test_clone_fault_files },

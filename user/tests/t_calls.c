@@ -613,3 +613,190 @@ void test_futex_glibc(void)
     CHECK(sem_post(&sem) == 0);
     CHECK(sem_wait(&sem) == 0);
 }
+
+void test_groups(void)
+{
+    gid_t set[3] = { 7, 8, 9 }, got[8];
+    CHECK(setgroups(3, set) == 0);
+    CHECK_EQ(getgroups(0, NULL), 3);
+    CHECK_EQ(getgroups(8, got), 3);
+    CHECK(got[0] == 7 && got[1] == 8 && got[2] == 9);
+    CHECK_ERRNO(getgroups(2, got), EINVAL);
+    /* The 16-bit calls see the same list. */
+    uint16_t small[8];
+    CHECK_EQ(syscall(SYS_getgroups, 8, small), 3);
+    CHECK(small[0] == 7 && small[2] == 9);
+    uint16_t two[2] = { 5, 6 };
+    CHECK_EQ(syscall(SYS_setgroups, 2, two), 0);
+    CHECK_EQ(getgroups(8, got), 2);
+    CHECK(got[0] == 5 && got[1] == 6);
+    CHECK_ERRNO(syscall(SYS_setgroups32, -1, set), EINVAL);
+    CHECK_ERRNO(syscall(SYS_setgroups32, 2, (void*)16), EFAULT);
+    CHECK_ERRNO(syscall(SYS_getgroups32, 8, (void*)16), EFAULT);
+}
+
+void test_priority(void)
+{
+    /* The raw call answers 20 - nice. */
+    CHECK_EQ(syscall(SYS_getpriority, PRIO_PROCESS, 0), 20);
+    CHECK(setpriority(PRIO_PROCESS, 0, 10) == 0);
+    CHECK_EQ(syscall(SYS_getpriority, PRIO_PROCESS, getpid()), 10);
+    CHECK_EQ(getpriority(PRIO_PROCESS, 0), 10);
+    CHECK_EQ(syscall(SYS_nice, 3), 0);
+    CHECK_EQ(getpriority(PRIO_PROCESS, 0), 13);
+    /* /proc/PID/stat's priority and nice fields (18 and 19), as ps shows them. */
+    char stat[512];
+    int fd = open("/proc/self/stat", O_RDONLY);
+    CHECK(fd >= 0);
+    ssize_t n = read(fd, stat, sizeof stat - 1);
+    CHECK(n > 0);
+    stat[n] = 0;
+    close(fd);
+    const char* field = strrchr(stat, ')');
+    CHECK(field);
+    for (int i = 2; i < 18; i++)
+        field = strchr(field + 1, ' ');
+    int prio = 0, nice_value = 0;
+    CHECK_EQ(sscanf(field, " %d %d", &prio, &nice_value), 2);
+    CHECK_EQ(prio, 33);
+    CHECK_EQ(nice_value, 13);
+    CHECK(setpriority(PRIO_PROCESS, 0, 100) == 0);
+    CHECK_EQ(getpriority(PRIO_PROCESS, 0), 19);
+    CHECK(setpriority(PRIO_PROCESS, 0, 0) == 0);
+    CHECK_ERRNO(syscall(SYS_getpriority, 5, 0), EINVAL);
+    CHECK_ERRNO(setpriority(5, 0, 0), EINVAL);
+    CHECK_ERRNO(syscall(SYS_getpriority, PRIO_PROCESS, 999999), ESRCH);
+    CHECK_ERRNO(setpriority(PRIO_PROCESS, 999999, 0), ESRCH);
+    /* The children inherit the value. */
+    CHECK(setpriority(PRIO_PROCESS, 0, 5) == 0);
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(getpriority(PRIO_PROCESS, 0) == 5 ? 0 : 1);
+    int status = wait_for(pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* Counts loop rounds for about ms milliseconds of wall time; the count goes to fd. */
+static void spin_and_report(int fd, int nice_value, int ms)
+{
+    CHECK(setpriority(PRIO_PROCESS, 0, nice_value) == 0);
+    unsigned long rounds = 0;
+    long end = now_ms() + ms;
+    while (now_ms() < end)
+        rounds++;
+    write_all(fd, &rounds, sizeof rounds);
+}
+
+/* On one CPU, a nice 19 spinner gets clearly less time than a nice 0 one. */
+void test_nice_shares(void)
+{
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(0, &one);
+    CHECK(sched_setaffinity(0, sizeof one, &one) == 0);
+    int p[2];
+    CHECK(pipe(p) == 0);
+    pid_t pids[2], parent = getpid();
+    for (int i = 0; i < 2; i++) {
+        fflush(stdout);
+        pids[i] = fork();
+        CHECK(pids[i] >= 0);
+        if (pids[i] == 0) {
+            /* A test killed (out of memory, say) takes its spinners with it. */
+            prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+            if (getppid() != parent)
+                _exit(1);
+            close(p[0]);
+            spin_and_report(p[1], i ? 19 : 0, 1000);
+            _exit(0);
+        }
+    }
+    close(p[1]);
+    unsigned long rounds[2];
+    for (int i = 0; i < 2; i++) {
+        int status = wait_for(pids[i]);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    /* The reports come in the order the children finish; the nice one's is the smaller. */
+    read_all(p[0], &rounds[0], sizeof rounds[0]);
+    read_all(p[0], &rounds[1], sizeof rounds[1]);
+    unsigned long lo = rounds[0] < rounds[1] ? rounds[0] : rounds[1];
+    unsigned long hi = rounds[0] < rounds[1] ? rounds[1] : rounds[0];
+    diag("nice 0 vs nice 19: %lu and %lu rounds", hi, lo);
+    CHECK(lo * 2 < hi);
+}
+
+void test_affinity(void)
+{
+    uint32_t mask[32];
+    memset(mask, 0, sizeof mask);
+    long n = syscall(SYS_sched_getaffinity, 0, sizeof mask, mask);
+    CHECK(n >= 4 && n % 4 == 0);
+    CHECK(mask[0] & 1);
+    if (!on_linux) {
+        CHECK_EQ(n, 4);
+        CHECK_EQ(mask[0], 1);
+    }
+    CHECK_ERRNO(syscall(SYS_sched_getaffinity, 0, 0, mask), EINVAL);
+    CHECK_ERRNO(syscall(SYS_sched_getaffinity, 0, 3, mask), EINVAL);
+    CHECK_ERRNO(syscall(SYS_sched_getaffinity, 999999, sizeof mask, mask), ESRCH);
+    CHECK_ERRNO(syscall(SYS_sched_getaffinity, 0, sizeof mask, (void*)16), EFAULT);
+
+    uint32_t cpu0 = 1, none = 0;
+    CHECK_EQ(syscall(SYS_sched_setaffinity, 0, 4, &cpu0), 0);
+    CHECK_ERRNO(syscall(SYS_sched_setaffinity, 0, 4, &none), EINVAL);
+    CHECK_ERRNO(syscall(SYS_sched_setaffinity, 999999, 4, &cpu0), ESRCH);
+}
+
+void test_prctl(void)
+{
+    char name[32];
+    CHECK(prctl(PR_SET_NAME, "a-rather-long-process-name", 0, 0, 0) == 0);
+    memset(name, 'x', sizeof name);
+    CHECK(prctl(PR_GET_NAME, name, 0, 0, 0) == 0);
+    CHECK(strcmp(name, "a-rather-long-p") == 0);
+    CHECK_ERRNO(prctl(PR_SET_NAME, (char*)16, 0, 0, 0), EFAULT);
+
+    int sig = -1;
+    CHECK(prctl(PR_GET_PDEATHSIG, &sig, 0, 0, 0) == 0);
+    CHECK_EQ(sig, 0);
+    CHECK(prctl(PR_SET_PDEATHSIG, SIGUSR1, 0, 0, 0) == 0);
+    CHECK(prctl(PR_GET_PDEATHSIG, &sig, 0, 0, 0) == 0);
+    CHECK_EQ(sig, SIGUSR1);
+    CHECK_ERRNO(prctl(PR_SET_PDEATHSIG, 65, 0, 0, 0), EINVAL);
+    CHECK_ERRNO(prctl(0x7FFF, 0, 0, 0, 0), EINVAL);
+}
+
+/* PR_SET_PDEATHSIG: the signal comes when the parent dies. */
+void test_pdeathsig(void)
+{
+    int ready[2], gone[2];
+    CHECK(pipe(ready) == 0 && pipe(gone) == 0);
+    fflush(stdout);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        pid_t parent = getpid();
+        pid_t grandchild = fork();
+        if (grandchild == 0) {
+            close(gone[0]);
+            prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+            /* A parent already gone would send nothing: never outlive the test. */
+            if (getppid() != parent)
+                _exit(1);
+            write(ready[1], "r", 1);
+            alarm(10);
+            for (;;)
+                pause();
+        }
+        char c;
+        _exit(grandchild > 0 && read(ready[0], &c, 1) == 1 ? 0 : 1);
+    }
+    close(gone[1]);
+    int status = wait_for(pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    /* The grandchild held the only write end: end of file once it is dead. */
+    char c;
+    CHECK_EQ(read(gone[0], &c, 1), 0);
+}
