@@ -89,6 +89,8 @@ constexpr Entry entries[] = {
     { 96, entry<sys_getpriority> }, { 97, entry<sys_setpriority> }, { 172, entry<sys_prctl> },
     { 205, entry<sys_getgroups32> }, { 206, entry<sys_setgroups32> },
     { 241, entry<sys_sched_setaffinity> }, { 242, entry<sys_sched_getaffinity> },
+    /* File to file. */
+    { 187, entry<sys_sendfile> }, { 239, entry<sys_sendfile64> },
 };
 
 constexpr u32 NR_SYSCALLS = 450;

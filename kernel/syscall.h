@@ -188,3 +188,7 @@ ErrorOr<void> sys_nice(int);
 ErrorOr<int> sys_sched_getaffinity(int, u32, Userspace<u32*>);
 ErrorOr<void> sys_sched_setaffinity(int, u32, Userspace<const u32*>);
 ErrorOr<int> sys_prctl(int, u32, u32, u32, u32);
+
+/* File to file. */
+ErrorOr<size_t> sys_sendfile(int, int, Userspace<i32*>, u32);
+ErrorOr<size_t> sys_sendfile64(int, int, Userspace<i64*>, u32);

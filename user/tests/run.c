@@ -135,6 +135,7 @@ static const struct test {
     { "affinity", test_affinity },
     { "prctl", test_prctl },
     { "pdeathsig", test_pdeathsig },
+    { "sendfile", test_sendfile },
 
     /* Bugs the fuzzer and fault injection found. */
     { "clone_fault_files", test_clone_fault_files },

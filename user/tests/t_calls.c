@@ -800,3 +800,41 @@ void test_pdeathsig(void)
     char c;
     CHECK_EQ(read(gone[0], &c, 1), 0);
 }
+
+void test_sendfile(void)
+{
+    int f = open(root_path("/etc/motd"), O_RDONLY);
+    CHECK(f >= 0);
+    int p[2];
+    CHECK(pipe(p) == 0);
+    char buf[64];
+
+    /* With an offset: read from there, which advances; the file's own offset stays. */
+    off_t off = 3;
+    CHECK_EQ(sendfile(p[1], f, &off, 5), 5);
+    CHECK_EQ(off, 8);
+    CHECK_EQ(lseek(f, 0, SEEK_CUR), 0);
+    CHECK_EQ(read(p[0], buf, sizeof buf), 5);
+    CHECK(memcmp(buf, "come ", 5) == 0);
+    off64_t off64 = 0;
+    CHECK_EQ(sendfile64(p[1], f, &off64, 7), 7);
+    CHECK_EQ(off64, 7);
+    CHECK_EQ(read(p[0], buf, sizeof buf), 7);
+    CHECK(memcmp(buf, "Welcome", 7) == 0);
+
+    /* Without: from the file's offset, which moves; the end gives 0. */
+    CHECK_EQ(lseek(f, 11, SEEK_SET), 11);
+    CHECK_EQ(sendfile(p[1], f, NULL, 100), 9);
+    CHECK_EQ(lseek(f, 0, SEEK_CUR), 20);
+    CHECK_EQ(read(p[0], buf, sizeof buf), 9);
+    CHECK(memcmp(buf, "Ferrite.\n", 9) == 0);
+    CHECK_EQ(sendfile(p[1], f, NULL, 100), 0);
+    CHECK_EQ(sendfile(p[1], f, NULL, 0), 0);
+
+    CHECK_ERRNO(sendfile(p[1], 50, NULL, 1), EBADF);
+    CHECK_ERRNO(sendfile(50, f, NULL, 1), EBADF);
+    CHECK_ERRNO(sendfile(f, f, NULL, 1), EBADF);
+    CHECK_ERRNO(sendfile(p[1], f, (off_t*)16, 1), EFAULT);
+    off = -1;
+    CHECK_ERRNO(sendfile(p[1], f, &off, 1), EINVAL);
+}

@@ -185,3 +185,4 @@ void test_nice_shares(void);
 void test_affinity(void);
 void test_prctl(void);
 void test_pdeathsig(void);
+void test_sendfile(void);
