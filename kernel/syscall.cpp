@@ -91,6 +91,8 @@ constexpr Entry entries[] = {
     { 241, entry<sys_sched_setaffinity> }, { 242, entry<sys_sched_getaffinity> },
     /* File to file. */
     { 187, entry<sys_sendfile> }, { 239, entry<sys_sendfile64> },
+    /* The kernel log. */
+    { 103, entry<sys_syslog> },
 };
 
 constexpr u32 NR_SYSCALLS = 450;

@@ -192,3 +192,6 @@ ErrorOr<int> sys_prctl(int, u32, u32, u32, u32);
 /* File to file. */
 ErrorOr<size_t> sys_sendfile(int, int, Userspace<i32*>, u32);
 ErrorOr<size_t> sys_sendfile64(int, int, Userspace<i64*>, u32);
+
+/* The kernel log. */
+ErrorOr<int> sys_syslog(int, Userspace<char*>, int);

@@ -136,6 +136,7 @@ static const struct test {
     { "prctl", test_prctl },
     { "pdeathsig", test_pdeathsig },
     { "sendfile", test_sendfile },
+    { "syslog", test_syslog },
 
     /* Bugs the fuzzer and fault injection found. */
     { "clone_fault_files", test_clone_fault_files },

@@ -838,3 +838,37 @@ void test_sendfile(void)
     off = -1;
     CHECK_ERRNO(sendfile(p[1], f, &off, 1), EINVAL);
 }
+
+void test_syslog(void)
+{
+    int size = klogctl(10, NULL, 0);
+    CHECK(size > 0);
+    char* buf = malloc(size);
+    CHECK(buf);
+    int n = klogctl(3, buf, size);
+    CHECK(n > 0 && n <= size);
+    CHECK_EQ(buf[0], '<');
+    CHECK(klogctl(9, NULL, 0) >= 0);
+    CHECK_ERRNO(klogctl(3, NULL, 10), EINVAL);
+    CHECK_ERRNO(klogctl(3, buf, -1), EINVAL);
+    CHECK_ERRNO(klogctl(3, (char*)16, size), EFAULT);
+    CHECK_ERRNO(klogctl(8, NULL, 9), EINVAL);
+    CHECK_ERRNO(klogctl(99, NULL, 0), EINVAL);
+    /*
+     * The boot's messages are there; READ takes what is unread and CLEAR empties READ_ALL
+     * (neither done to the host's log).
+     */
+    if (!on_linux) {
+        int unread = klogctl(9, NULL, 0);
+        CHECK(unread > 0);
+        char head[8];
+        CHECK_EQ(klogctl(2, head, sizeof head), (int)sizeof head);
+        CHECK_EQ(head[0], '<');
+        CHECK_EQ(klogctl(9, NULL, 0), unread - (int)sizeof head);
+        buf[n - 1] = 0;
+        CHECK(strstr(buf, "<6>Timer at 100 Hz"));
+        CHECK_EQ(klogctl(5, NULL, 0), 0);
+        CHECK_EQ(klogctl(3, buf, size), 0);
+    }
+    free(buf);
+}

@@ -186,3 +186,4 @@ void test_affinity(void);
 void test_prctl(void);
 void test_pdeathsig(void);
 void test_sendfile(void);
+void test_syslog(void);
