@@ -93,6 +93,11 @@ constexpr Entry entries[] = {
     { 187, entry<sys_sendfile> }, { 239, entry<sys_sendfile64> },
     /* The kernel log. */
     { 103, entry<sys_syslog> },
+    /* vfork: the child borrows the parent's memory until it execs or exits. */
+    { 190, entry<sys_vfork> },
+    /* Shared memory: msync, the ipc multiplexer and the direct SysV shm calls. */
+    { 144, entry<sys_msync> }, { 117, entry<sys_ipc> },
+    { 395, entry<sys_shmget> }, { 396, entry<sys_shmctl> }, { 397, entry<sys_shmat> }, { 398, entry<sys_shmdt> },
 };
 
 constexpr u32 NR_SYSCALLS = 450;

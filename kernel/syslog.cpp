@@ -1,87 +1,150 @@
-/* The kernel log and syslog [103] (kernel/syslog.h). */
+/* syslog [103]: the kernel log in syslog's format (kernel/syslog.h). */
 #include <arch/interrupts.h>
 #include <kernel/errno.h>
-#include <kernel/format.h>
 #include <kernel/printk.h>
 #include <kernel/syscall.h>
 #include <kernel/syslog.h>
 #include <kernel/task.h>
 #include <kernel/uaccess.h>
+#include <mm/page_holder.h>
 
 namespace {
 
 /*
- * Positions count every byte ever logged; byte p is at log_buf[p % LOG_BUF_LEN]. Text
- * older than log_end - LOG_BUF_LEN is gone, and the read positions move up with it.
+ * Where the last NR_LINES lines start in the log, and their levels: line i at
+ * line_pos[i % NR_LINES]. An older line, or text whose line start has left the ring,
+ * reads as the default level, 4.
  */
-char log_buf[LOG_BUF_LEN];
-u32 log_end;
-u32 read_start;                         /* what syslog's READ (2) has not yet taken */
+constexpr u32 NR_LINES = 1024;
+constexpr int default_level = 4;
+u32 line_pos[NR_LINES];
+u8 line_level[NR_LINES];
+u32 nr_lines;
+
+/* Log positions, as log_end counts them. */
+u32 read_start;                         /* what READ (2) has not yet taken */
 u32 clear_start;                        /* where READ_ALL (3) starts: CLEAR (5) moves it */
-bool at_line_start = true;
 WaitQueue log_wait;                     /* READ waits here for text */
 int saved_console_loglevel = -1;        /* CONSOLE_OFF's, for CONSOLE_ON */
 
-void put(char c)
+u32 oldest() { return log_end > LOG_BUF_LEN ? log_end - LOG_BUF_LEN : 0; }
+
+/* A position, moved up to the oldest text the ring still has. */
+u32 kept(u32 pos)
 {
-    log_buf[log_end % LOG_BUF_LEN] = c;
-    log_end++;
-    u32 oldest = log_end - LOG_BUF_LEN;
-    if (log_end > LOG_BUF_LEN) {
-        if (i32(read_start - oldest) < 0)
-            read_start = oldest;
-        if (i32(clear_start - oldest) < 0)
-            clear_start = oldest;
-    }
+    u32 o = oldest();
+    return i32(pos - o) < 0 ? o : pos;
 }
 
-void store(void* level, const char* s, size_t n)
+/*
+ * Hands syslog's text of the log positions [from, to) to put(s, n) in pieces, a line's
+ * "<level>" with its first character, until put refuses one. The position reached.
+ * Interrupts off.
+ */
+template <typename Put>
+u32 walk_locked(u32 from, u32 to, Put put)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (at_line_start) {
-            put('<');
-            put(char('0' + *static_cast<int*>(level)));
-            put('>');
+    u32 line = nr_lines > NR_LINES ? nr_lines - NR_LINES : 0;
+    while (line < nr_lines && i32(line_pos[line % NR_LINES] - from) < 0)
+        line++;
+    u32 p = from;
+    for (; p != to; p++) {
+        char piece[4];
+        size_t n = 0;
+        bool starts = line < nr_lines && line_pos[line % NR_LINES] == p;
+        /* The oldest text may be the end of a line whose start is gone. */
+        if (starts || (p == from && p == oldest() && p)) {
+            piece[n++] = '<';
+            piece[n++] = char('0' + (starts ? line_level[line % NR_LINES] : default_level));
+            piece[n++] = '>';
         }
-        put(s[i]);
-        at_line_start = s[i] == '\n';
+        if (starts)
+            line++;
+        piece[n++] = log_buf[p % LOG_BUF_LEN];
+        if (!put(piece, n))
+            break;
+    }
+    return p;
+}
+
+/* The length of syslog's text of [from, to). */
+u32 text_length(u32 from, u32 to)
+{
+    arch::InterruptDisabler guard;
+    u32 length = 0;
+    walk_locked(from, to, [&length](const char*, size_t n) {
+        length += u32(n);
+        return true;
+    });
+    return length;
+}
+
+/*
+ * Copies syslog's text from `from` on, up to the log's end and `len` bytes, to the user;
+ * the bytes copied, and in `reached` the position after the text they hold.
+ */
+ErrorOr<u32> copy_out(Userspace<char*> buf, u32 len, u32 from, u32& reached)
+{
+    mm::PageHolder page = transfer_page();
+    if (!page)
+        return Error::from_errno(ENOMEM);
+    char* staging = page.as_ptr<char>();
+    u32 done = 0;
+    reached = from;
+    for (;;) {
+        u32 filled = 0;
+        u32 room = len - done < PAGE_SIZE ? len - done : PAGE_SIZE;
+        {
+            arch::InterruptDisabler guard;
+            reached = walk_locked(kept(reached), log_end, [&](const char* s, size_t n) {
+                if (filled + n > room)
+                    return false;
+                for (size_t i = 0; i < n; i++)
+                    staging[filled++] = s[i];
+                return true;
+            });
+        }
+        if (!filled)
+            return done;
+        TRY(copy_to_user(Userspace<void*>(buf.offset(done)), staging, filled));
+        done += filled;
     }
 }
 
-/* Copies the log's bytes [from, from + n) to the user; EFAULT if the buffer is bad. */
-ErrorOr<void> copy_out(Userspace<char*> to, u32 from, u32 n)
+/* The position after the line that `pos` is in (or the log's end). */
+u32 next_line(u32 pos)
 {
-    while (n) {
-        u32 at = from % LOG_BUF_LEN;
-        u32 piece = LOG_BUF_LEN - at < n ? LOG_BUF_LEN - at : n;
-        TRY(copy_to_user(Userspace<void*>(to), log_buf + at, piece));
-        to = to.offset(piece);
-        from += piece;
-        n -= piece;
-    }
-    return {};
+    arch::InterruptDisabler guard;
+    while (pos != log_end && log_buf[pos % LOG_BUF_LEN] != '\n')
+        pos++;
+    return pos == log_end ? pos : pos + 1;
 }
 
 /* The newest whole lines since clear_start that fit in len bytes. */
 ErrorOr<int> read_all(Userspace<char*> buf, u32 len)
 {
-    u32 end = log_end, start = clear_start;
-    if (end - start > len) {
-        start = end - len;
-        /* Start on a line: a cut record would lose its level. */
-        while (start != end && log_buf[(start - 1) % LOG_BUF_LEN] != '\n')
-            start++;
+    u32 start = kept(clear_start), end = log_end;
+    u32 total = text_length(start, end);
+    while (total > len) {
+        u32 next = next_line(start);
+        total -= text_length(start, next);
+        start = next;
     }
-    TRY(copy_out(buf, start, end - start));
-    return int(end - start);
+    u32 reached;
+    return int(TRY(copy_out(buf, total, start, reached)));
 }
 
 } // namespace
 
-void log_store(int level, const char* fmt, va_list ap)
+void log_line_start(u32 pos, int level)
 {
-    arch::InterruptDisabler guard;
-    kfmt::vformat(store, &level, fmt, ap);
+    line_pos[nr_lines % NR_LINES] = pos;
+    line_level[nr_lines % NR_LINES] = u8(level);
+    nr_lines++;
+}
+
+void log_wake_readers()
+{
     if (log_wait.head)
         wake_up(log_wait);
 }
@@ -104,13 +167,12 @@ ErrorOr<int> sys_syslog(int type, Userspace<char*> buf, int len)
         if (!user_range_ok(buf, u32(len)))
             return Error::from_errno(EFAULT);
         if (type == READ) {
-            if (wait_event(log_wait, Interruptible::Yes, [] { return read_start != log_end; })
+            if (wait_event(log_wait, Interruptible::Yes, [] { return kept(read_start) != log_end; })
                 == WaitResult::Interrupted)
                 return Error::from_errno(EINTR);
-            u32 n = log_end - read_start < u32(len) ? log_end - read_start : u32(len);
-            u32 from = read_start;
-            read_start += n;
-            TRY(copy_out(buf, from, n));
+            u32 reached;
+            u32 n = TRY(copy_out(buf, u32(len), kept(read_start), reached));
+            read_start = reached;
             return int(n);
         } else {
             int n = TRY(read_all(buf, u32(len)));
@@ -139,7 +201,7 @@ ErrorOr<int> sys_syslog(int type, Userspace<char*> buf, int len)
         saved_console_loglevel = -1;
         return 0;
     case SIZE_UNREAD:
-        return int(log_end - read_start);
+        return int(text_length(kept(read_start), log_end));
     case SIZE_BUFFER:
         return int(LOG_BUF_LEN);
     default:

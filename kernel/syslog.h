@@ -1,14 +1,13 @@
 /*
- * The kernel log: every printk message, whatever its level, kept in a ring of
- * LOG_BUF_LEN bytes in the syslog format ("<level>text\n" a line) for syslog [103] and
- * dmesg to read.
+ * syslog [103]: the kernel log (printk's ring, kernel/printk.h) in syslog's format, a line
+ * "<level>text\n" for each message line. The ring keeps the text alone, as gdb's k-dmesg
+ * shows it; the level of each line is kept here.
  */
 #pragma once
 
 #include <kernel/types.h>
-#include <stdarg.h>
 
-constexpr u32 LOG_BUF_LEN = 16384;
-
-/* Appends a message of the given level; any context, interrupts on or off. */
-void log_store(int level, const char* fmt, va_list ap);
+/* printk's part: a line of the given level starts at log position pos. Interrupts off. */
+void log_line_start(u32 pos, int level);
+/* printk's part: text was logged; syslog's READ may go on. */
+void log_wake_readers();
