@@ -11,6 +11,8 @@
 #include <kernel/task.h>
 #include <kernel/timeout.h>
 #include <kernel/uaccess.h>
+#include <mm/shmem.h>
+#include <mm/vm.h>
 
 namespace {
 
@@ -20,18 +22,41 @@ constexpr u32 FUTEX_PRIVATE_FLAG = 128, FUTEX_CLOCK_REALTIME = 256;
 constexpr u32 FUTEX_BITSET_MATCH_ANY = 0xFFFFFFFF;
 
 /*
- * What names a futex: the address space and the address in it. Every futex is one
- * process's private memory, so FUTEX_PRIVATE_FLAG changes nothing.
+ * What names a futex. A private one (FUTEX_PRIVATE_FLAG, or any word in private memory):
+ * the address space and the address in it. A shared one in MAP_SHARED memory (anonymous,
+ * a tmpfs file, a SysV segment): the shared object and the word's offset in it, so that
+ * every process mapping the object, wherever, names the same futex (Linux keys such a
+ * futex by inode and page offset). A key that names an object holds a reference on it,
+ * so that the object cannot go and another take its address while somebody waits.
  */
 struct FutexKey {
     const void* space;
     u32 address;
-    bool operator==(const FutexKey&) const = default;
+    mm::ShmObject* object = nullptr;    /* set for a shared key: `space` is this object */
+
+    bool operator==(const FutexKey& other) const
+    {
+        return space == other.space && address == other.address;
+    }
 };
 
-FutexKey futex_key(const Task& t, u32 address)
+FutexKey futex_key(const Task& t, u32 address, bool is_private)
 {
-    return { t.mm, address };
+    if (!is_private && t.mm) {
+        const mm::Region* r = t.mm->find(address);
+        if (r && r->kind == mm::RegionKind::Shared && r->shm) {
+            mm::shm_get(r->shm);
+            return { r->shm, r->offset + (address - r->start), r->shm };
+        }
+    }
+    return { t.mm, address, nullptr };
+}
+
+/* Gives back the reference a shared key holds. */
+void key_put(const FutexKey& key)
+{
+    if (key.object)
+        mm::shm_put(key.object);
 }
 
 struct FutexWaiter {
@@ -54,9 +79,15 @@ void unlink_locked(FutexWaiter* w)
         *link = w->next;
 }
 
-ErrorOr<int> futex_wait(u32 uaddr, u32 expected, u32 bitset, u32 deadline)
+ErrorOr<int> futex_wait(u32 uaddr, u32 expected, u32 bitset, u32 deadline, bool is_private)
 {
-    FutexWaiter w = { futex_key(*current, uaddr), bitset, current, WaitQueue(), false, nullptr };
+    FutexWaiter w = { futex_key(*current, uaddr, is_private), bitset, current, WaitQueue(), false,
+                      nullptr };
+    /* The key the waiter has at the end (a requeue may have moved it): its reference goes. */
+    struct KeyRelease {
+        FutexWaiter& w;
+        ~KeyRelease() { key_put(w.key); }
+    } release { w };
     {
         arch::InterruptDisabler guard;
         w.next = waiters;
@@ -81,13 +112,12 @@ ErrorOr<int> futex_wait(u32 uaddr, u32 expected, u32 bitset, u32 deadline)
 }
 
 /*
- * Wakes up to `nr_wake` waiters on uaddr whose bitset meets `bitset`, then moves up to
- * nr_requeue more to uaddr2. The number woken and moved.
+ * Wakes up to `nr_wake` waiters on `key` whose bitset meets `bitset`, then moves up to
+ * nr_requeue more to `target`. The number woken and moved. The caller holds both keys'
+ * references, so the puts here never free an object.
  */
-int futex_wake(u32 uaddr, u32 bitset, u32 nr_wake, u32 nr_requeue = 0, u32 uaddr2 = 0)
+int wake_locked(const FutexKey& key, u32 bitset, u32 nr_wake, u32 nr_requeue, const FutexKey& target)
 {
-    FutexKey key = futex_key(*current, uaddr);
-    arch::InterruptDisabler guard;
     u32 woken = 0, moved = 0;
     for (FutexWaiter** link = &waiters; *link;) {
         FutexWaiter* w = *link;
@@ -101,7 +131,11 @@ int futex_wake(u32 uaddr, u32 bitset, u32 nr_wake, u32 nr_requeue = 0, u32 uaddr
             wake_up(w->queue);
             woken++;
         } else if (moved < nr_requeue) {
-            w->key = futex_key(*current, uaddr2);
+            /* The waiter's reference moves from the old object to the new one. */
+            if (target.object)
+                mm::shm_get(target.object);
+            key_put(w->key);
+            w->key = target;
             moved++;
             link = &w->next;
         } else {
@@ -109,6 +143,21 @@ int futex_wake(u32 uaddr, u32 bitset, u32 nr_wake, u32 nr_requeue = 0, u32 uaddr
         }
     }
     return int(woken + moved);
+}
+
+int futex_wake(u32 uaddr, u32 bitset, bool is_private, u32 nr_wake, u32 nr_requeue = 0,
+               u32 uaddr2 = 0)
+{
+    FutexKey key = futex_key(*current, uaddr, is_private);
+    FutexKey target = nr_requeue ? futex_key(*current, uaddr2, is_private) : FutexKey { };
+    int n;
+    {
+        arch::InterruptDisabler guard;
+        n = wake_locked(key, bitset, nr_wake, nr_requeue, target);
+    }
+    key_put(target);
+    key_put(key);
+    return n;
 }
 
 ErrorOr<u32> timeout_deadline(Userspace<const Timespec*> timeout, bool absolute, int clock)
@@ -141,12 +190,14 @@ ErrorOr<u32> timeout_deadline(Userspace<const Timespec*> timeout, bool absolute,
 
 void futex_wake_one(u32 uaddr)
 {
-    futex_wake(uaddr, FUTEX_BITSET_MATCH_ANY, 1);
+    /* clear_child_tid: a shared futex, as Linux's exit wakes it. */
+    futex_wake(uaddr, FUTEX_BITSET_MATCH_ANY, false, 1);
 }
 
 ErrorOr<int> sys_futex(u32 uaddr, u32 op, u32 val, u32 timeout_or_val2, u32 uaddr2, u32 val3)
 {
     u32 cmd = op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
+    bool is_private = op & FUTEX_PRIVATE_FLAG;
     if ((op & FUTEX_CLOCK_REALTIME) && cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET)
         return Error::from_errno(ENOSYS);
     switch (cmd) {
@@ -175,11 +226,11 @@ ErrorOr<int> sys_futex(u32 uaddr, u32 op, u32 val, u32 timeout_or_val2, u32 uadd
         int clock = op & FUTEX_CLOCK_REALTIME ? 0 : 1;
         u32 deadline = TRY(timeout_deadline(Userspace<const Timespec*>(timeout_or_val2),
                                             cmd == FUTEX_WAIT_BITSET, clock));
-        return futex_wait(uaddr, val, bitset, deadline);
+        return futex_wait(uaddr, val, bitset, deadline, is_private);
     }
     case FUTEX_WAKE:
     case FUTEX_WAKE_BITSET:
-        return futex_wake(uaddr, bitset, val ? val : 1);      /* as Linux: 0 wakes one */
+        return futex_wake(uaddr, bitset, is_private, val ? val : 1);      /* as Linux: 0 wakes one */
     default: {
         if (uaddr2 & 3)
             return Error::from_errno(EINVAL);
@@ -191,7 +242,7 @@ ErrorOr<int> sys_futex(u32 uaddr, u32 op, u32 val, u32 timeout_or_val2, u32 uadd
             if (value != val3)
                 return Error::from_errno(EAGAIN);
         }
-        return futex_wake(uaddr, FUTEX_BITSET_MATCH_ANY, val, timeout_or_val2, uaddr2);
+        return futex_wake(uaddr, FUTEX_BITSET_MATCH_ANY, is_private, val, timeout_or_val2, uaddr2);
     }
     }
 }

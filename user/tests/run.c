@@ -145,6 +145,7 @@ static const struct test {
     { "pselect_ppoll_sigmask", test_pselect_ppoll_sigmask },
     { "futex_wait_errors", test_futex_wait_errors },
     { "futex_glibc", test_futex_glibc },
+    { "futex_shared", test_futex_shared },
     { "groups", test_groups },
     { "priority", test_priority },
     { "nice_shares", test_nice_shares },

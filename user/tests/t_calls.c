@@ -20,7 +20,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ipc.h>
 #include <sys/klog.h>
+#include <sys/mman.h>
+#include <sys/shm.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/select.h>
@@ -585,6 +588,76 @@ void test_futex_wait_errors(void)
     CHECK_EQ(syscall(SYS_futex, &word[0], FUTEX_CMP_REQUEUE, 1, 1, &word[1], 1), 0);
     CHECK_ERRNO(syscall(SYS_futex, &word[0], FUTEX_CMP_REQUEUE, 1, 1, &word[1], 2), EAGAIN);
     CHECK_ERRNO(syscall(SYS_futex, &word[0], FUTEX_CMP_REQUEUE, 1, 1, (char*)&word[1] + 2, 1), EINVAL);
+}
+
+/* A child that waits on a futex word for up to 5 s: exit 0 if woken, 1 if it timed out. */
+struct futex_waiter {
+    uint32_t* word;
+    int op;
+};
+
+static void wait_on_futex(void* arg)
+{
+    struct futex_waiter* w = arg;
+    struct ts32 t = { 5, 0 };
+    long r = futex(w->word, w->op, 0, &t, 0);
+    _exit(r == 0 ? 0 : 1);
+}
+
+/* FUTEX_WAKE at `word` until it wakes somebody, for up to 2 s: the number woken. */
+static long wake_when_waiting(uint32_t* word, int op)
+{
+    for (int i = 0; i < 100; i++) {
+        long n = futex(word, op, 1, NULL, 0);
+        if (n != 0)
+            return n;
+        usleep(20000);
+    }
+    return 0;
+}
+
+/*
+ * A futex in shared memory is one futex for every process that maps it, wherever each
+ * maps it: a child waits on a System V segment at one address, its parent wakes it
+ * through another mapping of the same segment. With FUTEX_PRIVATE_FLAG the word is the
+ * process's own: a wake from another process finds nobody.
+ */
+void test_futex_shared(void)
+{
+    int id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+    CHECK(id >= 0);
+    uint32_t* a = shmat(id, NULL, 0);
+    uint32_t* b = shmat(id, NULL, 0);
+    CHECK(a != (void*)-1 && b != (void*)-1 && a != b);
+    CHECK(shmctl(id, IPC_RMID, NULL) == 0);
+
+    struct futex_waiter shared = { &a[1], FUTEX_WAIT };
+    pid_t pid = spawn(wait_on_futex, &shared);
+    CHECK_EQ(wake_when_waiting(&b[1], FUTEX_WAKE), 1);
+    int status = wait_for(pid);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail("the waiter was not woken through the other mapping: %s", describe_status(status));
+
+    /* A shared anonymous mapping, across fork, at the same address. */
+    uint32_t* m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    CHECK(m != MAP_FAILED);
+    struct futex_waiter anon = { &m[3], FUTEX_WAIT };
+    pid = spawn(wait_on_futex, &anon);
+    CHECK_EQ(wake_when_waiting(&m[3], FUTEX_WAKE), 1);
+    status = wait_for(pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+    /* Private: the parent's wakes reach nobody, the child's wait times out. */
+    struct futex_waiter private = { &m[5], FUTEX_WAIT_PRIVATE };
+    pid = spawn(wait_on_futex, &private);
+    for (int i = 0; i < 10; i++) {
+        CHECK_EQ(futex(&m[5], FUTEX_WAKE_PRIVATE, 1, NULL, 0), 0);
+        usleep(20000);
+    }
+    CHECK(kill(pid, SIGKILL) == 0);
+    status = wait_for(pid);
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    CHECK(shmdt(a) == 0 && shmdt(b) == 0 && munmap(m, 4096) == 0);
 }
 
 static int once_runs;

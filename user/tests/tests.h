@@ -197,6 +197,7 @@ void test_select_sets(void);
 void test_pselect_ppoll_sigmask(void);
 void test_futex_wait_errors(void);
 void test_futex_glibc(void);
+void test_futex_shared(void);
 void test_groups(void);
 void test_priority(void);
 void test_nice_shares(void);
