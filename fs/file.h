@@ -9,6 +9,7 @@
 #pragma once
 
 #include <kernel/error.h>
+#include <kernel/poll_events.h>
 #include <kernel/types.h>
 #include <kernel/userspace.h>
 
@@ -66,6 +67,13 @@ public:
      * it: MAP_SHARED of the file maps that object. No reference is given.
      */
     virtual mm::ShmObject* shm_object() { return nullptr; }
+
+    /*
+     * The poll events ready now (kernel/poll.h); with a table, also registers it on the
+     * wait queues whose wake_up may change the answer. Files that never wait (regular
+     * files, /dev/null) are always ready, as Linux's.
+     */
+    virtual u32 poll(PollTable*) { return DEFAULT_POLLMASK; }
 
     /* Size for SEEK_END; 0 for files without one. */
     virtual u64 size() const { return 0; }

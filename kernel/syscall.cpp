@@ -73,6 +73,26 @@ constexpr Entry entries[] = {
     { 270, entry<sys_tgkill> }, { 295, entry<sys_openat> }, { 300, entry<sys_fstatat64> },
     { 305, entry<sys_readlinkat> }, { 307, entry<sys_faccessat> }, { 330, entry<sys_dup3> },
     { 331, entry<sys_pipe2> }, { 340, entry<sys_prlimit64> }, { 355, entry<sys_getrandom> },
+    /* Interval timers. */
+    { 27, entry<sys_alarm> }, { 104, entry<sys_setitimer> }, { 105, entry<sys_getitimer> },
+    /* Waiting for signals; the alternate signal stack. */
+    { 72, entry<sys_sigsuspend> }, { 73, entry<sys_sigpending> }, { 176, entry<sys_rt_sigpending> },
+    { 177, entry<sys_rt_sigtimedwait> }, { 179, entry<sys_rt_sigsuspend> },
+    { 186, entry<sys_sigaltstack> },
+    /* Waiting for files. */
+    { 142, entry<sys_select> }, { 168, entry<sys_poll> }, { 308, entry<sys_pselect6> },
+    { 309, entry<sys_ppoll> },
+    /* Futexes. */
+    { 240, entry<sys_futex> },
+    /* A process's standing: groups, priority, CPU affinity, name and parent-death signal. */
+    { 34, entry<sys_nice> }, { 80, entry<sys_getgroups> }, { 81, entry<sys_setgroups> },
+    { 96, entry<sys_getpriority> }, { 97, entry<sys_setpriority> }, { 172, entry<sys_prctl> },
+    { 205, entry<sys_getgroups32> }, { 206, entry<sys_setgroups32> },
+    { 241, entry<sys_sched_setaffinity> }, { 242, entry<sys_sched_getaffinity> },
+    /* File to file. */
+    { 187, entry<sys_sendfile> }, { 239, entry<sys_sendfile64> },
+    /* The kernel log. */
+    { 103, entry<sys_syslog> },
     /* vfork: the child borrows the parent's memory until it execs or exits. */
     { 190, entry<sys_vfork> },
     /* Shared memory: msync, the ipc multiplexer and the direct SysV shm calls. */
