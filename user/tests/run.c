@@ -128,7 +128,7 @@ static const struct test {
     { "swap_shm_anon", test_swap_shm_anon },
     { "swap_shm_swapoff", test_swap_shm_swapoff },
     /* Reclaim's edges: a kill with shared pages in flight, the runner's clean-up of swap left on. */
-    { "swap_shm_oom_kill", test_swap_shm_oom_kill },
+    { "swap_oom_shared", test_swap_oom_shared },
     { "swap_left_on", test_swap_left_on },
 
     { "disk_file", test_disk_file },

@@ -501,7 +501,7 @@ static void shared_hog(void* arg)
     touch_pages(p, bytes);
 }
 
-void test_swap_shm_oom_kill(void)
+void test_swap_oom_shared(void)
 {
     need_swap_disks();
     expect_success("/sbin/mkswap /dev/hdb1", run_mkswap, "/dev/hdb1");

@@ -180,7 +180,7 @@ void test_disk_file(void);
 void test_disk_io_sleeps(void);
 void test_disk_mkswap(void);
 
-void test_swap_shm_oom_kill(void);
+void test_swap_oom_shared(void);
 void test_swap_left_on(void);
 
 void test_vfork_shares_memory(void);
