@@ -15,7 +15,7 @@ enum Signal : int {
 };
 constexpr int NSIG = 64;
 
-constexpr u32 SA_SIGINFO = 0x00000004, SA_ONSTACK = 0x08000000, SA_RESTART = 0x10000000,
+constexpr u32 SA_NOCLDSTOP = 0x00000001, SA_SIGINFO = 0x00000004, SA_ONSTACK = 0x08000000, SA_RESTART = 0x10000000,
               SA_NODEFER = 0x40000000, SA_RESETHAND = 0x80000000, SA_RESTORER = 0x04000000;
 constexpr u32 SIG_DFL = 0, SIG_IGN = 1;
 
@@ -44,3 +44,5 @@ void oom(Task& task);
 /* On the way back to user mode: delivers one pending signal (handler frame or default). */
 void do_signal(TrapFrame& frame);
 bool signal_pending(const Task& task);
+/* Whether sig would not reach task's default action (job control's EIO/"allowed" cases). */
+bool signal_ignored_or_blocked(const Task& task, int sig);

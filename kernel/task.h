@@ -19,8 +19,13 @@ constexpr u32 KERNEL_STACK_SIZE = PAGE_SIZE;
 constexpr int TIME_SLICE = 5;           /* ticks */
 constexpr size_t CWD_MAX = 256;
 
-/* Sleeping: an interruptible wait (`S` in ps); DiskSleep: an uninterruptible one (`D`). */
-enum class TaskState : u8 { Runnable, Sleeping, DiskSleep, Zombie };
+/*
+ * Sleeping: an interruptible wait (`S` in ps); DiskSleep: an uninterruptible one (`D`);
+ * Stopped: by a stop signal until SIGCONT or SIGKILL (`T`).
+ */
+enum class TaskState : u8 { Runnable, Sleeping, DiskSleep, Stopped, Zombie };
+
+struct Tty;
 
 struct Task {
     u32 kernel_esp;                     /* saved by switch_to; must stay first */
@@ -42,6 +47,13 @@ struct Task {
     Task* wait_next = nullptr;
     u32 timeout = 0;                    /* jiffies at which to wake; 0 for none */
     WaitQueue child_exit;               /* the parent of exiting children sleeps here */
+
+    /* Job control (kernel/session.cpp): the process group, the session, its terminal. */
+    int pgid = 0;
+    int sid = 0;
+    Tty* tty = nullptr;                 /* the controlling terminal */
+    int stop_report = 0;                /* stop signal wait4(WUNTRACED) has yet to report */
+    bool continue_report = false;       /* a continue wait4(WCONTINUED) has yet to report */
 
     /* Signals. */
     u64 pending = 0;
