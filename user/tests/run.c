@@ -116,6 +116,16 @@ static const struct test {
     { "disk_io_sleeps", test_disk_io_sleeps },
     { "disk_mkswap", test_disk_mkswap },
 
+    /* The terminal, sessions and job control. */
+    { "tty_termios", test_tty_termios },
+    { "tty_line_editing", test_tty_line_editing },
+    { "tty_raw_mode", test_tty_raw_mode },
+    { "tty_signal_keys", test_tty_signal_keys },
+    { "tty_background_jobs", test_tty_background_jobs },
+    { "tty_sessions", test_tty_sessions },
+    { "tty_stop_continue", test_tty_stop_continue },
+    { "tty_orphaned_group", test_tty_orphaned_group },
+
     /* Bugs the fuzzer and fault injection found. */
     { "clone_fault_files", test_clone_fault_files },
     { "orphan_exit_signal", test_orphan_exit_signal },
