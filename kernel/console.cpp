@@ -39,6 +39,17 @@ void console_print(const char* fmt, ...)
     va_end(ap);
 }
 
+ConsoleRedirect::ConsoleRedirect(Console& console) : m_saved(consoles)
+{
+    console.next = nullptr;
+    consoles = &console;
+}
+
+ConsoleRedirect::~ConsoleRedirect()
+{
+    consoles = m_saved;
+}
+
 void console_input(char c)
 {
     tty_receive(c);

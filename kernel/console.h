@@ -21,5 +21,20 @@ void console_write(const char* s, size_t n);
 void console_write_tty(const char* s, size_t n);
 void console_print(const char* fmt, ...) __printf(1, 2);
 
+/*
+ * For self-tests: while one lives, everything written to the consoles goes to `console`
+ * alone (the terminal's echo, say, which the KTAP report must not get).
+ */
+class ConsoleRedirect {
+public:
+    explicit ConsoleRedirect(Console& console);
+    ~ConsoleRedirect();
+    ConsoleRedirect(const ConsoleRedirect&) = delete;
+    ConsoleRedirect& operator=(const ConsoleRedirect&) = delete;
+
+private:
+    Console* m_saved;
+};
+
 /* Input: drivers push typed characters from interrupt handlers into the terminal. */
 void console_input(char c);

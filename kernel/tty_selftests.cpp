@@ -13,7 +13,9 @@
 
 namespace {
 
-constexpr u32 ICANON = 02, ECHO = 010, ISIG = 01, IGNCR = 0200;
+constexpr u32 ICANON = 02, ECHO = 010, ISIG = 01, IGNCR = 0200, INLCR = 0100, ECHOE = 020,
+              ECHOK = 040, ECHONL = 0100, ECHOCTL = 01000, ECHOKE = 04000;
+constexpr u32 OPOST = 01;
 constexpr int VMIN = 6, VTIME = 5;
 
 /* The console with echo off for the length of a test, and its settings back after. */
@@ -33,11 +35,12 @@ public:
         if (m_file)
             m_file->put();
     }
-    void set(u32 lflag_on, u32 lflag_off, u32 iflag_on = 0)
+    void set(u32 lflag_on, u32 lflag_off, u32 iflag_on = 0, u32 oflag_off = 0)
     {
         LinuxTermios t = tty_termios();
         t.c_lflag = (t.c_lflag | lflag_on) & ~lflag_off;
         t.c_iflag |= iflag_on;
+        t.c_oflag &= ~oflag_off;
         tty_set_termios(t);
     }
     void set_cc(int index, u8 value)
@@ -68,6 +71,29 @@ private:
     fs::File* m_file = nullptr;
     char m_buf[64];
 };
+
+/* What the terminal writes to the consoles, caught for the length of a test. */
+char echoed[128];
+size_t echoed_length;
+
+void catch_echo(const char* s, size_t n)
+{
+    for (size_t i = 0; i < n && echoed_length < sizeof echoed - 1; i++)
+        echoed[echoed_length++] = s[i];
+    echoed[echoed_length] = 0;
+}
+
+Console echo_catcher { "echo", catch_echo };
+
+/* Types s with the console's output caught; returns what the terminal wrote meanwhile. */
+const char* echo_of(const char* s)
+{
+    echoed_length = 0;
+    echoed[0] = 0;
+    ConsoleRedirect redirect(echo_catcher);
+    QuietConsole::type(s);
+    return echoed;
+}
 
 } // namespace
 
@@ -130,4 +156,27 @@ KTEST(tty, entering_raw_mode_hands_over_the_line)
     tty.set(0, ICANON);
     tty.set_cc(VMIN, 1);
     EXPECT_STREQ(tty.read(), "half");
+}
+
+KTEST(tty, echo_as_termios_says)
+{
+    QuietConsole tty;
+    tty.set(ECHO, 0);
+    EXPECT_STREQ(echo_of("ab\177"), "ab\b \b");          /* ECHOE: the character rubbed out */
+    EXPECT_STREQ(echo_of("\001\177"), "^A\b \b\b \b");  /* ECHOCTL: ^A, two columns */
+    EXPECT_STREQ(echo_of("x\n"), "x\r\n");                /* OPOST ONLCR */
+    EXPECT_STREQ(echo_of("\003"), "^C");                  /* the interrupt character, shown */
+    tty_flush_input();
+    tty.set(0, ECHOKE);
+    EXPECT_STREQ(echo_of("zz\025"), "zz^U\r\n");          /* ECHOK without ECHOKE: KILL, newline */
+    tty.set(0, ECHOCTL | ECHOE, 0, OPOST);
+    EXPECT_STREQ(echo_of("k\177\001\n"), "k\177\001\n");   /* no ECHOCTL, ECHOE, OPOST: as typed */
+    tty_flush_input();
+    tty.set(ECHONL, ECHO);
+    EXPECT_STREQ(echo_of("quiet\n"), "\n");               /* ECHONL: only the newline */
+    EXPECT_STREQ(tty.read(), "quiet\n");
+    tty.set(0, 0, INLCR);
+    EXPECT_STREQ(echo_of("cr\n"), "");                    /* INLCR: NL becomes CR, no line end */
+    tty.set(0, ICANON);
+    EXPECT_STREQ(tty.read(), "cr\r");
 }
