@@ -425,11 +425,10 @@ ErrorOr<void> ioctl(Tty& tty, u32 cmd, Userspace<void*> arg)
         set_termios(tty, next);
         return {};
     }
-    case TCSBRK:
-    case TIOCOUTQ:
-        if (cmd == TIOCOUTQ)
-            return copy_to_user(arg.as<int>(), 0);
+    case TCSBRK:                        /* tcdrain, or a break: neither has anything to wait for */
         return {};
+    case TIOCOUTQ:                      /* output is never queued */
+        return copy_to_user(arg.as<int>(), 0);
     case TCXONC: {
         TRY(check_foreground(tty, SIGTTOU));
         arch::InterruptDisabler guard;
