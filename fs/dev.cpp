@@ -54,6 +54,7 @@ public:
         return tty_write(static_cast<const char*>(buf), n);
     }
     ErrorOr<i64> lseek(i64, int) override { return Error::from_errno(ESPIPE); }
+    u32 poll(PollTable* table) override { return tty_poll(table); }
     ErrorOr<void> ioctl(u32 cmd, Userspace<void*> arg) override
     {
         switch (cmd) {

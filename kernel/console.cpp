@@ -1,6 +1,7 @@
 #include <arch/interrupts.h>
 #include <kernel/console.h>
 #include <kernel/format.h>
+#include <kernel/poll.h>
 
 namespace {
 
@@ -13,6 +14,8 @@ volatile size_t input_head;     /* next slot to write */
 volatile size_t input_tail;     /* next slot to read */
 
 void write_all(void*, const char* s, size_t n) { console_write(s, n); }
+
+WaitQueue input_wait;           /* woken by console_input, for poll */
 
 } // namespace
 
@@ -46,6 +49,7 @@ void console_input(char c)
         return;         /* full: drop, as a terminal does when nobody reads */
     input_ring[input_head] = c;
     input_head = next;
+    wake_up(input_wait);
 }
 
 /* Until processes can sleep on a wait queue: wait for the next interrupt. */
@@ -129,4 +133,11 @@ size_t tty_write(const char* buf, size_t n)
 {
     console_write(buf, n);
     return n;
+}
+
+u32 tty_poll(PollTable* table)
+{
+    if (table)
+        table->watch(input_wait);
+    return POLLOUT | POLLWRNORM | (cook_input() ? POLLIN | POLLRDNORM : 0);
 }

@@ -29,3 +29,7 @@ void console_wait_for_input();  /* sleeps until console_input may have run */
  */
 size_t tty_read(char* buf, size_t n);
 size_t tty_write(const char* buf, size_t n);
+
+/* poll on the console: readable when a line (or an end of file) is ready; always writable. */
+class PollTable;
+u32 tty_poll(PollTable* table);
