@@ -91,7 +91,14 @@ ErrorOr<int> do_poll(Userspace<PollFd*> ufds, u32 nfds, u32 deadline, bool no_wa
 {
     if (nfds > u32(NR_OPEN))            /* RLIMIT_NOFILE */
         return Error::from_errno(EINVAL);
-    PollFd fds[NR_OPEN];
+    /* Off the one-page kernel stack: a page fault while copying may need its room. */
+    struct Array {
+        PollFd* p;
+        ~Array() { delete[] p; }
+    } array = { nfds ? new (std::nothrow) PollFd[nfds] : nullptr };
+    PollFd* fds = array.p;
+    if (nfds && !fds)
+        return Error::from_errno(ENOMEM);
     if (nfds)
         TRY(copy_from_user(fds, ufds, nfds * sizeof(PollFd)));
     auto scan = [&](PollTable* table) -> ErrorOr<int> {
