@@ -118,6 +118,7 @@ static const struct test {
 
     /* Waiting for files, futexes, signals and timers; a process's standing; the kernel log. */
     { "poll_pipe", test_poll_pipe },
+    { "poll_console", test_poll_console },
     { "poll_eintr", test_poll_eintr },
     { "select_sets", test_select_sets },
     { "pselect_ppoll_sigmask", test_pselect_ppoll_sigmask },

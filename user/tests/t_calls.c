@@ -161,6 +161,22 @@ void test_poll_pipe(void)
     CHECK_EQ(files[1].revents, POLLIN | POLLOUT);
 }
 
+/* The console: always writable; readable only once a line has been typed (none is here). */
+void test_poll_console(void)
+{
+    if (on_linux)
+        skip("the host's console may hold typed input");
+    int fd = open("/dev/console", O_RDWR);
+    CHECK(fd >= 0);
+    struct pollfd p = { fd, POLLIN | POLLOUT, 0 };
+    CHECK_EQ(sys_poll(&p, 1, 0), 1);
+    CHECK_EQ(p.revents, POLLOUT);
+    p.events = POLLIN;
+    long start = now_ms();
+    CHECK_EQ(sys_poll(&p, 1, 30), 0);
+    CHECK(now_ms() - start >= 30);
+}
+
 void test_poll_eintr(void)
 {
     int p[2];
@@ -331,6 +347,12 @@ void test_futex_wait_errors(void)
     t = (struct ts32){ 0, -1 };
     CHECK_ERRNO(futex(&word[0], FUTEX_WAIT, 1, &t, 0), EINVAL);
     CHECK_ERRNO(futex(&word[0], 99, 1, NULL, 0), ENOSYS);
+
+    /* Requeueing with nobody waiting moves none; CMP_REQUEUE first checks the value. */
+    CHECK_EQ(syscall(SYS_futex, &word[0], FUTEX_REQUEUE, 1, 1, &word[1], 0), 0);
+    CHECK_EQ(syscall(SYS_futex, &word[0], FUTEX_CMP_REQUEUE, 1, 1, &word[1], 1), 0);
+    CHECK_ERRNO(syscall(SYS_futex, &word[0], FUTEX_CMP_REQUEUE, 1, 1, &word[1], 2), EAGAIN);
+    CHECK_ERRNO(syscall(SYS_futex, &word[0], FUTEX_CMP_REQUEUE, 1, 1, (char*)&word[1] + 2, 1), EINVAL);
 }
 
 static int once_runs;
@@ -425,6 +447,9 @@ void test_sigtimedwait(void)
     sigset_t pending;
     CHECK(sigpending(&pending) == 0);
     CHECK(sigismember(&pending, SIGUSR1));
+    uint32_t old_pending = 0;
+    CHECK_EQ(syscall(SYS_sigpending, &old_pending), 0);
+    CHECK_EQ(old_pending, 1u << (SIGUSR1 - 1));
     CHECK_EQ(sigtimedwait32(&set, &info, NULL), SIGUSR1);
     CHECK_EQ(info.si_signo, SIGUSR1);
     CHECK(sigpending(&pending) == 0);
@@ -619,6 +644,22 @@ void test_priority(void)
     CHECK_EQ(getpriority(PRIO_PROCESS, 0), 10);
     CHECK_EQ(syscall(SYS_nice, 3), 0);
     CHECK_EQ(getpriority(PRIO_PROCESS, 0), 13);
+    /* /proc/PID/stat's priority and nice fields (18 and 19), as ps shows them. */
+    char stat[512];
+    int fd = open("/proc/self/stat", O_RDONLY);
+    CHECK(fd >= 0);
+    ssize_t n = read(fd, stat, sizeof stat - 1);
+    CHECK(n > 0);
+    stat[n] = 0;
+    close(fd);
+    const char* field = strrchr(stat, ')');
+    CHECK(field);
+    for (int i = 2; i < 18; i++)
+        field = strchr(field + 1, ' ');
+    int prio = 0, nice_value = 0;
+    CHECK_EQ(sscanf(field, " %d %d", &prio, &nice_value), 2);
+    CHECK_EQ(prio, 33);
+    CHECK_EQ(nice_value, 13);
     CHECK(setpriority(PRIO_PROCESS, 0, 100) == 0);
     CHECK_EQ(getpriority(PRIO_PROCESS, 0), 19);
     CHECK(setpriority(PRIO_PROCESS, 0, 0) == 0);
@@ -804,8 +845,17 @@ void test_syslog(void)
     CHECK_ERRNO(klogctl(3, (char*)16, size), EFAULT);
     CHECK_ERRNO(klogctl(8, NULL, 9), EINVAL);
     CHECK_ERRNO(klogctl(99, NULL, 0), EINVAL);
-    /* The boot's messages are there; CLEAR (not done to the host's log) empties READ_ALL. */
+    /*
+     * The boot's messages are there; READ takes what is unread and CLEAR empties READ_ALL
+     * (neither done to the host's log).
+     */
     if (!on_linux) {
+        int unread = klogctl(9, NULL, 0);
+        CHECK(unread > 0);
+        char head[8];
+        CHECK_EQ(klogctl(2, head, sizeof head), (int)sizeof head);
+        CHECK_EQ(head[0], '<');
+        CHECK_EQ(klogctl(9, NULL, 0), unread - (int)sizeof head);
         buf[n - 1] = 0;
         CHECK(strstr(buf, "<6>Timer at 100 Hz"));
         CHECK_EQ(klogctl(5, NULL, 0), 0);

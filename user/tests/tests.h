@@ -168,6 +168,7 @@ void test_clone_fault_files(void);
 void test_orphan_exit_signal(void);
 
 void test_poll_pipe(void);
+void test_poll_console(void);
 void test_poll_eintr(void);
 void test_select_sets(void);
 void test_pselect_ppoll_sigmask(void);
