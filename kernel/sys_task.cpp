@@ -134,10 +134,13 @@ ErrorOr<void> sys_nice(int increment)
     return {};
 }
 
-/* One CPU: its mask is bit 0, in a mask of one 32-bit word. */
+/* One CPU: its mask is bit 0, in a mask of one 32-bit word (Linux's cpumask_size()). */
+constexpr u32 NR_CPUS = 1;
+
 ErrorOr<int> sys_sched_getaffinity(int pid, u32 len, Userspace<u32*> mask)
 {
-    if (len * 8 < 1 || (len & 3))
+    /* As Linux: room for every CPU, in whole longs. */
+    if (len * 8 < NR_CPUS || (len & (sizeof(u32) - 1)))
         return Error::from_errno(EINVAL);
     if (pid < 0 || (pid && !find_task(pid)))
         return Error::from_errno(ESRCH);
