@@ -9,7 +9,7 @@
 #pragma once
 
 #include <kernel/error.h>
-#include <kernel/poll.h>
+#include <kernel/poll_events.h>
 #include <kernel/types.h>
 #include <kernel/userspace.h>
 

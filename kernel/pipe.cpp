@@ -2,6 +2,7 @@
 #include <arch/interrupts.h>
 #include <fs/file.h>
 #include <kernel/errno.h>
+#include <kernel/poll.h>
 #include <kernel/syscall.h>
 #include <kernel/task.h>
 #include <mm/page_holder.h>
