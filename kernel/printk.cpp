@@ -4,6 +4,7 @@
 #include <kernel/format.h>
 #include <kernel/ksyms.h>
 #include <kernel/printk.h>
+#include <kernel/syslog.h>
 #include <kernel/uaccess.h>
 
 int console_loglevel = 7;
@@ -27,6 +28,10 @@ int printk_level(const char*& fmt)
 void vprintk(const char* fmt, va_list ap)
 {
     int level = printk_level(fmt);
+    va_list copy;
+    va_copy(copy, ap);
+    log_store(level, fmt, copy);
+    va_end(copy);
     if (level >= console_loglevel)
         return;
     kfmt::vformat(write_console, nullptr, fmt, ap);

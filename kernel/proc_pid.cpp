@@ -69,11 +69,12 @@ ErrorOr<void> generate_stat(int pid, fs::TextBuffer& out)
     /* Fields 1..24 of proc(5), then the rest as Linux leaves them for such a process. */
     /* tty_nr: the console's device number (5, 1) for a process it controls; tpgid its foreground. */
     int tpgid = t->tty ? tty_foreground(*t->tty) : -1;
-    out.printf("%d (%s) %c %d %d %d %u %d 4194304 %u %u %u %u %u %u %u %u 20 0 1 0 %u %u %u "
+    out.printf("%d (%s) %c %d %d %d %u %d 4194304 %u %u %u %u %u %u %u %u %d %d 1 0 %u %u %u "
                "4294967295 %u %u %u 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n",
                t->pid, t->comm, state, ppid, t->pgid, t->sid, t->tty ? (5u << 8 | 1) : 0u, tpgid,
                t->min_flt, t->cmin_flt, t->maj_flt,
-               t->cmaj_flt, t->utime, t->stime, t->cutime, t->cstime, t->start_time, vsize,
+               t->cmaj_flt, t->utime, t->stime, t->cutime, t->cstime, 20 + t->nice, t->nice,
+               t->start_time, vsize,
                as ? as->rss : 0, as ? as->start_code : 0, as ? as->end_code : 0,
                as ? as->start_stack : 0);
     return {};

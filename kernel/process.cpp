@@ -211,6 +211,11 @@ ErrorOr<int> do_fork(u32 flags, u32 child_stack, Userspace<int*> parent_tid,
     t->fpu = parent->fpu;
     t->exit_signal = int(flags & 0xFF);
     t->counter = parent->counter;
+    t->nice = parent->nice;
+    t->ngroups = parent->ngroups;
+    memcpy(t->groups, parent->groups, sizeof t->groups);
+    t->sas_ss_sp = parent->sas_ss_sp;
+    t->sas_ss_size = parent->sas_ss_size;
 
     TrapFrame& frame = t->user_frame();
     frame = parent->user_frame();
@@ -248,8 +253,11 @@ void do_exit(int wait_status)
 {
     Task* t = current;
     close_files(t);
-    if (!t->clear_child_tid.is_null() && t->mm)
-        (void)copy_to_user(t->clear_child_tid, 0);
+    if (!t->clear_child_tid.is_null() && t->mm) {
+        /* As Linux: whoever waits for the tid to clear (pthread_join) is woken. */
+        if (!copy_to_user(t->clear_child_tid, 0).is_error())
+            futex_wake_one(t->clear_child_tid.address());
+    }
     if (t->mm) {
         arch::write_cr3(virt_to_phys(u32(swapper_pg_dir)));
         mm::AddressSpace* as = t->mm;
@@ -269,6 +277,8 @@ void do_exit(int wait_status)
             c->parent = init;
             /* As Linux: a clone's own exit signal was meant for its parent, not init. */
             c->exit_signal = SIGCHLD;
+            if (c->pdeath_signal)
+                send_signal(*c, c->pdeath_signal);
             orphaned_zombie |= c->state == TaskState::Zombie;
         }
     if (orphaned_zombie && init)

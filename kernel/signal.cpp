@@ -158,12 +158,31 @@ bool restore_context(TrapFrame& f, Userspace<const SigContext*> sc_addr, u64 mas
     do_exit(exit_status_signal(sig));
 }
 
-/* Builds the handler's frame on the user stack and points the CPU at the handler. */
-bool setup_frame(TrapFrame& f, int sig, const SigAction& action)
+constexpr i32 SS_ONSTACK = 1, SS_DISABLE = 2;
+constexpr u32 MINSIGSTKSZ = 2048;
+
+bool on_sig_stack(const Task& t, u32 sp)
+{
+    return sp > t.sas_ss_sp && sp - t.sas_ss_sp <= t.sas_ss_size;
+}
+
+i32 sig_stack_flags(const Task& t, u32 sp)
+{
+    return on_sig_stack(t, sp) ? SS_ONSTACK : t.sas_ss_size ? 0 : SS_DISABLE;
+}
+
+/*
+ * Builds the handler's frame on the user stack (the alternate one for an SA_ONSTACK
+ * handler, unless already on it) and points the CPU at the handler. `saved_mask` is the
+ * mask the frame restores.
+ */
+bool setup_frame(TrapFrame& f, int sig, const SigAction& action, u64 saved_mask)
 {
     Task* t = current;
     arch::fpu_save(t->fpu);
     u32 sp = f.user_esp;
+    if ((action.flags & SA_ONSTACK) && t->sas_ss_size && !on_sig_stack(*t, sp))
+        sp = t->sas_ss_sp + t->sas_ss_size;
     sp = (sp - sizeof(arch::FpuState)) & ~15u;
     u32 fpstate = sp;
     if (copy_to_user(Userspace<arch::FpuState*>(fpstate), t->fpu).is_error())
@@ -189,8 +208,11 @@ bool setup_frame(TrapFrame& f, int sig, const SigAction& action)
             frame.info.code = t->fault_info[sig].code;
             frame.info.fields[0] = t->fault_info[sig].address;
         }
-        fill_context(frame.uc.mcontext, f, t->blocked, fpstate);
-        frame.uc.sigmask = t->blocked;
+        fill_context(frame.uc.mcontext, f, saved_mask, fpstate);
+        frame.uc.sigmask = saved_mask;
+        frame.uc.ss_sp = t->sas_ss_sp;
+        frame.uc.ss_flags = u32(sig_stack_flags(*t, f.user_esp));
+        frame.uc.ss_size = t->sas_ss_size;
         memcpy(frame.retcode, rt_code, sizeof rt_code);
         frame.pretcode = restorer ? restorer : sp + offsetof(RtSigFrame, retcode);
         if (copy_to_user(Userspace<RtSigFrame*>(sp), frame).is_error())
@@ -201,8 +223,8 @@ bool setup_frame(TrapFrame& f, int sig, const SigAction& action)
         SigFrame frame;
         memset(&frame, 0, sizeof frame);
         frame.sig = sig;
-        fill_context(frame.sc, f, t->blocked, fpstate);
-        frame.extramask = u32(t->blocked >> 32);
+        fill_context(frame.sc, f, saved_mask, fpstate);
+        frame.extramask = u32(saved_mask >> 32);
         memcpy(frame.retcode, old_code, sizeof old_code);
         frame.pretcode = restorer ? restorer : sp + offsetof(SigFrame, retcode);
         if (copy_to_user(Userspace<SigFrame*>(sp), frame).is_error())
@@ -247,12 +269,14 @@ void send_signal(Task& t, int sig)
         t.pending &= ~sigmask(SIGCONT);
     }
     const SigAction& a = t.actions[sig - 1];
-    if (sig != SIGKILL && (a.handler == SIG_IGN || (a.handler == SIG_DFL && ignored_by_default(sig))))
+    /* As Linux, a blocked or awaited signal stays pending even if ignored: it may be waited for. */
+    bool kept = (t.blocked | t.sigwait_set) & sigmask(sig);
+    if (sig != SIGKILL && !kept && (a.handler == SIG_IGN || (a.handler == SIG_DFL && ignored_by_default(sig))))
         return;
     t.pending |= sigmask(sig);
     if (sig == SIGKILL && t.state == TaskState::Stopped)
         t.state = TaskState::Runnable;
-    if (t.state == TaskState::Sleeping && (sigmask(sig) & ~t.blocked))
+    if (t.state == TaskState::Sleeping && (sigmask(sig) & (~t.blocked | t.sigwait_set)))
         wake_task(t);
 }
 
@@ -320,7 +344,9 @@ void do_signal(TrapFrame& f)
     }
     SigAction taken = action;
     u64 old_blocked = t->blocked;
-    if (!setup_frame(f, sig, taken)) {
+    u64 saved_mask = t->restore_blocked ? t->saved_blocked : old_blocked;
+    t->restore_blocked = false;
+    if (!setup_frame(f, sig, taken, saved_mask)) {
         /* No room for the frame: the process dies as Linux would have it. */
         die_of(SIGSEGV);
     }
@@ -456,4 +482,60 @@ ErrorOr<void> sys_pause()
     WaitQueue never;
     wait_event(never, Interruptible::Yes, [] { return false; });
     return Error::from_errno(EINTR);
+}
+
+void set_temporary_sigmask(u64 mask)
+{
+    current->saved_blocked = current->blocked;
+    current->restore_blocked = true;
+    current->blocked = mask & ~unblockable;
+}
+
+void end_temporary_sigmask(bool interrupted)
+{
+    /* Interrupted, the handler about to run must still see the call's mask. */
+    if (interrupted)
+        return;
+    current->blocked = current->saved_blocked;
+    current->restore_blocked = false;
+}
+
+void restore_saved_sigmask()
+{
+    if (current->restore_blocked) {
+        current->blocked = current->saved_blocked;
+        current->restore_blocked = false;
+    }
+}
+
+/* Linux's stack_t. */
+struct StackT {
+    u32 sp;
+    i32 flags;
+    u32 size;
+};
+
+ErrorOr<void> sys_sigaltstack(Userspace<const StackT*> ss, Userspace<StackT*> old)
+{
+    Task* t = current;
+    u32 usp = t->user_frame().user_esp;
+    StackT was = { t->sas_ss_sp, sig_stack_flags(*t, usp), t->sas_ss_size };
+    if (!ss.is_null()) {
+        StackT next;
+        TRY(copy_from_user(next, ss));
+        if (on_sig_stack(*t, usp))
+            return Error::from_errno(EPERM);
+        if (next.flags != 0 && next.flags != SS_ONSTACK && next.flags != SS_DISABLE)
+            return Error::from_errno(EINVAL);
+        if (next.flags == SS_DISABLE) {
+            next.sp = next.size = 0;
+        } else if (next.size < MINSIGSTKSZ) {
+            return Error::from_errno(ENOMEM);
+        }
+        t->sas_ss_sp = next.sp;
+        t->sas_ss_size = next.size;
+    }
+    if (!old.is_null())
+        TRY(copy_to_user(old, was));
+    return {};
 }

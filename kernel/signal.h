@@ -46,3 +46,13 @@ void do_signal(TrapFrame& frame);
 bool signal_pending(const Task& task);
 /* Whether sig would not reach task's default action (job control's EIO/"allowed" cases). */
 bool signal_ignored_or_blocked(const Task& task, int sig);
+
+/*
+ * sigsuspend, pselect6, ppoll: blocks `mask` for the call. At its end the mask before it
+ * comes back at once, or, for an interrupted call, once the handler that interrupted it
+ * returns (its frame saves that mask) or on the way to user mode if none runs.
+ */
+void set_temporary_sigmask(u64 mask);
+void end_temporary_sigmask(bool interrupted);
+/* On the way to user mode with nothing to deliver: the mask a call above set is undone. */
+void restore_saved_sigmask();

@@ -76,6 +76,17 @@ constexpr Entry entries[] = {
     /* Process groups and sessions (kernel/session.cpp). */
     { 57, entry<sys_setpgid> }, { 65, entry<sys_getpgrp> }, { 66, entry<sys_setsid> },
     { 132, entry<sys_getpgid> }, { 147, entry<sys_getsid> },
+    /* Waiting for files, futexes, signals and timers; the task's standing; the kernel log. */
+    { 27, entry<sys_alarm> }, { 34, entry<sys_nice> }, { 72, entry<sys_sigsuspend> },
+    { 73, entry<sys_sigpending> }, { 80, entry<sys_getgroups> }, { 81, entry<sys_setgroups> },
+    { 96, entry<sys_getpriority> }, { 97, entry<sys_setpriority> }, { 103, entry<sys_syslog> },
+    { 104, entry<sys_setitimer> }, { 105, entry<sys_getitimer> }, { 142, entry<sys_select> },
+    { 168, entry<sys_poll> }, { 172, entry<sys_prctl> }, { 176, entry<sys_rt_sigpending> },
+    { 177, entry<sys_rt_sigtimedwait> }, { 179, entry<sys_rt_sigsuspend> },
+    { 186, entry<sys_sigaltstack> }, { 187, entry<sys_sendfile> }, { 205, entry<sys_getgroups32> },
+    { 206, entry<sys_setgroups32> }, { 239, entry<sys_sendfile64> }, { 240, entry<sys_futex> },
+    { 241, entry<sys_sched_setaffinity> }, { 242, entry<sys_sched_getaffinity> },
+    { 308, entry<sys_pselect6> }, { 309, entry<sys_ppoll> },
 };
 
 constexpr u32 NR_SYSCALLS = 450;

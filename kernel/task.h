@@ -5,6 +5,7 @@
 
 #include <arch/fpu.h>
 #include <arch/interrupts.h>
+#include <kernel/itimer.h>
 #include <kernel/signal.h>
 #include <kernel/userspace.h>
 #include <kernel/wait.h>
@@ -18,6 +19,7 @@ constexpr int NR_OPEN = 64;
 constexpr u32 KERNEL_STACK_SIZE = PAGE_SIZE;
 constexpr int TIME_SLICE = 5;           /* ticks */
 constexpr size_t CWD_MAX = 256;
+constexpr u32 NGROUPS = 32;           /* supplementary groups a process may hold */
 
 /*
  * Sleeping: an interruptible wait (`S` in ps); DiskSleep: an uninterruptible one (`D`);
@@ -38,6 +40,9 @@ struct Task {
     int exit_status = 0;                /* wait status, Linux's encoding */
     int exit_signal = SIGCHLD;          /* sent to the parent at exit */
     int counter = TIME_SLICE;
+    int nice = 0;                       /* -20..19: scales the time slice (sched.cpp) */
+    u32 ngroups = 0;                    /* setgroups */
+    u32 groups[NGROUPS] = { };
     char comm[16] = { };
 
     mm::AddressSpace* mm = nullptr;
@@ -60,6 +65,17 @@ struct Task {
     u64 blocked = 0;
     SigAction actions[NSIG];
     FaultInfo fault_info[NSIG / 2] = { };       /* for synchronous fault signals 1..31 */
+    /*
+     * sigsuspend, pselect6 and ppoll block a mask of their own while they wait; the mask
+     * before it comes back when the handler that ended the wait returns (it is the one the
+     * handler's frame saves), or at once if no handler runs (Linux's saved_sigmask).
+     */
+    u64 saved_blocked = 0;
+    bool restore_blocked = false;
+    u64 sigwait_set = 0;                /* what rt_sigtimedwait waits for */
+    u32 sas_ss_sp = 0, sas_ss_size = 0; /* sigaltstack; size 0 when disabled */
+    int pdeath_signal = 0;              /* prctl(PR_SET_PDEATHSIG) */
+    IntervalTimers itimers;             /* alarm, setitimer */
 
     /* Files. */
     fs::File* files[NR_OPEN] = { };
@@ -95,6 +111,9 @@ struct Task {
 extern Task* current;
 extern Task* task[NR_TASKS];
 extern volatile bool need_resched;
+
+/* The ticks a task runs before another gets the CPU: longer the lower its nice value. */
+int time_slice(const Task& t);
 
 void sched_init();                      /* makes the running code task 0, the idle task */
 void schedule();

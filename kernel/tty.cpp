@@ -11,6 +11,7 @@
 #include <fs/device.h>
 #include <kernel/console.h>
 #include <kernel/errno.h>
+#include <kernel/poll.h>
 #include <kernel/session.h>
 #include <kernel/task.h>
 #include <kernel/tty.h>
@@ -496,6 +497,25 @@ ErrorOr<void> ioctl(Tty& tty, u32 cmd, Userspace<void*> arg)
     }
 }
 
+/*
+ * Linux's n_tty_poll: readable when a read would not wait (a line in canonical mode; in raw
+ * mode MIN bytes, or one when TIME is set), writable unless output is stopped.
+ */
+u32 poll_events(Tty& tty, PollTable* table)
+{
+    if (table) {
+        table->watch(tty.read_wait);
+        table->watch(tty.write_wait);
+    }
+    arch::InterruptDisabler guard;
+    u32 min = tty.termios.c_cc[VMIN];
+    u32 need = !tty.l(ICANON) && !tty.termios.c_cc[VTIME] && min ? min : 1;
+    u32 events = tty.output_stopped ? 0 : POLLOUT | POLLWRNORM;
+    if (tty.ready() >= need)
+        events |= POLLIN | POLLRDNORM;
+    return events;
+}
+
 /* An open /dev/console or /dev/tty. */
 class TtyFile final : public fs::DeviceFile {
 public:
@@ -523,6 +543,7 @@ public:
     }
     ErrorOr<i64> lseek(i64, int) override { return Error::from_errno(ESPIPE); }
     ErrorOr<void> ioctl(u32 cmd, Userspace<void*> arg) override { return ::ioctl(m_tty, cmd, arg); }
+    u32 poll(PollTable* table) override { return poll_events(m_tty, table); }
 
 private:
     Tty& m_tty;

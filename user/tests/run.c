@@ -126,6 +126,28 @@ static const struct test {
     { "tty_stop_continue", test_tty_stop_continue },
     { "tty_orphaned_group", test_tty_orphaned_group },
 
+    /* Waiting for files, futexes, signals and timers; a process's standing; the kernel log. */
+    { "poll_pipe", test_poll_pipe },
+    { "poll_console", test_poll_console },
+    { "poll_eintr", test_poll_eintr },
+    { "select_sets", test_select_sets },
+    { "pselect_ppoll_sigmask", test_pselect_ppoll_sigmask },
+    { "futex_wait_errors", test_futex_wait_errors },
+    { "futex_glibc", test_futex_glibc },
+    { "sigsuspend_mask", test_sigsuspend_mask },
+    { "sigtimedwait", test_sigtimedwait },
+    { "alarm_itimer", test_alarm_itimer },
+    { "itimer_fork_exec", test_itimer_fork_exec },
+    { "sigaltstack", test_sigaltstack },
+    { "groups", test_groups },
+    { "priority", test_priority },
+    { "nice_shares", test_nice_shares },
+    { "affinity", test_affinity },
+    { "prctl", test_prctl },
+    { "pdeathsig", test_pdeathsig },
+    { "sendfile", test_sendfile },
+    { "syslog", test_syslog },
+
     /* Bugs the fuzzer and fault injection found. */
     { "clone_fault_files", test_clone_fault_files },
     { "orphan_exit_signal", test_orphan_exit_signal },

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,6 +186,15 @@ void test_tty_termios(void)
     close_term(t);
 }
 
+/* Whether poll finds the terminal readable now. */
+static int readable(struct term t)
+{
+    struct pollfd p = { t.fd, POLLIN, 0 };
+    int n = poll(&p, 1, 0);
+    CHECK(n >= 0);
+    return n == 1 && (p.revents & POLLIN);
+}
+
 static void line_editing(void* arg)
 {
     struct term t = *(struct term*)arg;
@@ -194,7 +204,11 @@ static void line_editing(void* arg)
     expect_read(t, "ok\n");
     type(t, "one two\027\n");           /* ^W erases a word */
     expect_read(t, "one \n");
-    type(t, "xyz\n");
+    CHECK_EQ(readable(t), 0);
+    type(t, "xyz");
+    CHECK_EQ(readable(t), 0);           /* half a line is not ready */
+    type(t, "\n");
+    CHECK_EQ(readable(t), 1);
     int n = -1;
     CHECK_EQ(ioctl(t.fd, FIONREAD, &n), 0);
     CHECK_EQ(n, 4);
@@ -233,7 +247,9 @@ static void raw_mode(void* arg)
     struct term t = *(struct term*)arg;
     set_lflag(t, 0, ICANON);
     set_min_time(t, 1, 0);
+    CHECK_EQ(readable(t), 0);
     type(t, "q");                       /* one key, no Enter */
+    CHECK_EQ(readable(t), 1);
     char buf[16];
     CHECK_EQ(read(t.fd, buf, sizeof buf), 1);
     CHECK_EQ(buf[0], 'q');

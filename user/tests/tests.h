@@ -175,3 +175,24 @@ void test_tty_orphaned_group(void);
 
 void test_clone_fault_files(void);
 void test_orphan_exit_signal(void);
+
+void test_poll_pipe(void);
+void test_poll_console(void);
+void test_poll_eintr(void);
+void test_select_sets(void);
+void test_pselect_ppoll_sigmask(void);
+void test_futex_wait_errors(void);
+void test_futex_glibc(void);
+void test_sigsuspend_mask(void);
+void test_sigtimedwait(void);
+void test_alarm_itimer(void);
+void test_itimer_fork_exec(void);
+void test_sigaltstack(void);
+void test_groups(void);
+void test_priority(void);
+void test_nice_shares(void);
+void test_affinity(void);
+void test_prctl(void);
+void test_pdeathsig(void);
+void test_sendfile(void);
+void test_syslog(void);

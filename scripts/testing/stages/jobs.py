@@ -5,10 +5,6 @@ from it, takes the terminal's foreground for its jobs. The session starts a job 
 background, brings it to the foreground, stops it with ^Z, continues it with bg, kills it,
 interrupts a foreground command with ^C, edits a line with DEL, and types single keys (one
 an arrow key on the PS/2 keyboard) at a program in raw mode (/tests/rawkey).
-
-Where the kernel has no poll, ash's line editing prints "poll: Function not implemented"
-for each key and reads on regardless; the patterns below look only for what the session
-must show, so those lines do not matter to them.
 """
 import shutil
 import tempfile
