@@ -135,8 +135,11 @@ bool erase_one(Tty& tty)
     return true;
 }
 
+/* Appends to the ring; a full ring drops the character, as a terminal nobody reads. */
 void put(Tty& tty, char c, u8 mark)
 {
+    if (tty.head - tty.read_tail >= Tty::SIZE)
+        return;
     tty.buf[tty.head % Tty::SIZE] = c;
     tty.marks[tty.head % Tty::SIZE] = mark;
     tty.head++;
@@ -252,7 +255,7 @@ void receive_locked(Tty& tty, char c)
         return;
     }
     if (used >= Tty::SIZE)
-        return;                         /* full: dropped, as a terminal nobody reads */
+        return;
     put(tty, c, 0);
     tty.canon_head = tty.head;
     if (tty.l(ECHO))

@@ -180,3 +180,21 @@ KTEST(tty, echo_as_termios_says)
     tty.set(0, ICANON);
     EXPECT_STREQ(tty.read(), "cr\r");
 }
+
+KTEST(tty, full_line_keeps_its_newline)
+{
+    QuietConsole tty;
+    for (int i = 0; i < 1100; i++)          /* more than the ring holds */
+        QuietConsole::type("x");
+    QuietConsole::type("\n\n\n");           /* the first ends the line; the ring is full after */
+    u32 total = 0;
+    const char* line;
+    while (*(line = tty.read())) {
+        total += u32(strlen(line));
+        if (line[strlen(line) - 1] == '\n')
+            break;
+    }
+    EXPECT_EQ(total, 1024u);                /* 1023 x and the newline */
+    QuietConsole::type("ok\n");
+    EXPECT_STREQ(tty.read(), "ok\n");
+}
