@@ -644,3 +644,43 @@ void test_tty_orphaned_group(void)
     CHECK_EQ(c, 'H');
     close(hup_pipe[0]);
 }
+
+static int leader_pipe[2];
+static void on_leader_hangup(int sig) { (void)sig; write(leader_pipe[1], "L", 1); _exit(0); }
+
+static void foreground_job(void* arg)
+{
+    (void)arg;
+    setpgid(0, 0);
+    for (;;)
+        pause();
+}
+
+/* A session leader with the terminal gives it to a job and exits. */
+static void leader_with_job(void* arg)
+{
+    struct term t = *(struct term*)arg;
+    CHECK(setsid() == getpid());
+    take_term(t);
+    signal(SIGHUP, on_leader_hangup);           /* the job inherits it */
+    pid_t job = spawn(foreground_job, NULL);
+    setpgid(job, job);
+    signal(SIGTTOU, SIG_IGN);
+    CHECK_EQ(tcsetpgrp(t.fd, job), 0);
+    /* Exiting hangs up the terminal: its foreground group gets SIGHUP. */
+}
+
+void test_tty_leader_exit_hangup(void)
+{
+    struct term t = open_term();
+    CHECK_EQ(pipe(leader_pipe), 0);
+    with_term("session leader", leader_with_job, &t);
+    close(leader_pipe[1]);
+    char c = 0;
+    alarm(10);
+    CHECK_EQ(read(leader_pipe[0], &c, 1), 1);
+    alarm(0);
+    CHECK_EQ(c, 'L');
+    close(leader_pipe[0]);
+    close_term(t);
+}
