@@ -244,6 +244,23 @@ bool setup_frame(TrapFrame& f, int sig, const SigAction& action, u64 saved_mask)
     return true;
 }
 
+/*
+ * A system call that ended with ERESTARTSYS: as Linux's arch do_signal, it starts again
+ * (the int $0x80 once more, with its number back in eax) unless `handler` is about to run
+ * without SA_RESTART, which makes it EINTR.
+ */
+void restart_syscall(TrapFrame& f, const SigAction* handler)
+{
+    if (f.vector != SYSCALL_VECTOR || i32(f.eax) != -ERESTARTSYS)
+        return;
+    if (handler && !(handler->flags & SA_RESTART)) {
+        f.eax = u32(-EINTR);
+        return;
+    }
+    f.eax = f.error_code;
+    f.eip -= 2;
+}
+
 } // namespace
 
 bool signal_pending(const Task& t)
@@ -329,20 +346,21 @@ void do_signal(TrapFrame& f)
          * does: nobody is left to continue it.
          */
         if (t->actions[sig - 1].handler == SIG_DFL && (sigmask(sig) & stop_signals)) {
+            restart_syscall(f, nullptr);
             if (sig == SIGSTOP || !is_orphaned_pgrp(t->pgid))
                 do_signal_stop_locked(sig);
             return;
         }
     }
     SigAction& action = t->actions[sig - 1];
-    if (action.handler == SIG_IGN)
+    if (action.handler == SIG_IGN || (action.handler == SIG_DFL && ignored_by_default(sig))) {
+        restart_syscall(f, nullptr);
         return;
-    if (action.handler == SIG_DFL) {
-        if (ignored_by_default(sig))
-            return;
-        die_of(sig);
     }
+    if (action.handler == SIG_DFL)
+        die_of(sig);
     SigAction taken = action;
+    restart_syscall(f, &taken);
     u64 old_blocked = t->blocked;
     u64 saved_mask = t->restore_blocked ? t->saved_blocked : old_blocked;
     t->restore_blocked = false;

@@ -27,6 +27,13 @@ struct SigAction {
     u64 mask = 0;
 };
 
+/*
+ * Linux's kernel-internal ERESTARTSYS: a system call interrupted by a signal that should
+ * start again once the signal is dealt with, unless a handler without SA_RESTART runs
+ * (then EINTR). do_signal decides; user space never sees the code.
+ */
+constexpr int ERESTARTSYS = 512;
+
 constexpr u64 sigmask(int sig) { return u64(1) << (sig - 1); }
 
 /* Why a fault signal came: fills siginfo's si_code and si_addr. */

@@ -13,6 +13,7 @@
 #include <kernel/errno.h>
 #include <kernel/poll.h>
 #include <kernel/session.h>
+#include <kernel/string.h>
 #include <kernel/task.h>
 #include <kernel/tty.h>
 #include <kernel/uaccess.h>
@@ -72,6 +73,14 @@ struct Tty {
     u8 marks[SIZE];
     u32 read_tail = 0, canon_head = 0, head = 0;
 
+    /*
+     * Echo typed while a process writes waits here, so that it comes after what the
+     * process wrote rather than in the middle of it (Linux's echo buffer).
+     */
+    bool writing = false;
+    char echo_pending[256];
+    u32 echo_length = 0;
+
     WaitQueue read_wait;                /* readers, for input */
     WaitQueue write_wait;               /* writers, for ^Q */
 
@@ -107,6 +116,42 @@ void output(Tty& tty, const char* s, size_t n)
     console_write_tty(chunk, k);
 }
 
+/* Echo of typed input: now, or after the write in progress. Interrupts off. */
+void echo(Tty& tty, const char* s, size_t n)
+{
+    if (!tty.writing) {
+        output(tty, s, n);
+        return;
+    }
+    for (size_t i = 0; i < n && tty.echo_length < sizeof tty.echo_pending; i++)
+        tty.echo_pending[tty.echo_length++] = s[i];
+}
+
+/* A process's write, then the echo that came meanwhile. */
+void write_output(Tty& tty, const char* s, size_t n)
+{
+    {
+        arch::InterruptDisabler guard;
+        tty.writing = true;
+    }
+    output(tty, s, n);
+    for (;;) {
+        char pending[sizeof tty.echo_pending];
+        u32 length;
+        {
+            arch::InterruptDisabler guard;
+            length = tty.echo_length;
+            if (!length) {
+                tty.writing = false;
+                return;
+            }
+            memcpy(pending, tty.echo_pending, length);
+            tty.echo_length = 0;
+        }
+        output(tty, pending, length);
+    }
+}
+
 bool control_char(char c) { return (u8(c) < 32 && c != '\t' && c != '\n') || u8(c) == 0177; }
 
 /* Echo of one typed character: ^X for control characters under ECHOCTL. */
@@ -114,9 +159,9 @@ void echo_char(Tty& tty, char c)
 {
     if (tty.l(ECHOCTL) && control_char(c)) {
         char caret[2] = { '^', char(c ^ 0100) };
-        output(tty, caret, 2);
+        echo(tty, caret, 2);
     } else {
-        output(tty, &c, 1);
+        echo(tty, &c, 1);
     }
 }
 
@@ -128,9 +173,9 @@ bool erase_one(Tty& tty)
     tty.head--;
     char c = tty.buf[tty.head % Tty::SIZE];
     if (tty.l(ECHO) && tty.l(ECHOE)) {
-        output(tty, "\b \b", 3);
+        echo(tty, "\b \b", 3);
         if (tty.l(ECHOCTL) && control_char(c))
-            output(tty, "\b \b", 3);
+            echo(tty, "\b \b", 3);
     }
     return true;
 }
@@ -194,7 +239,7 @@ bool edit_char(Tty& tty, char c)
         if (tty.l(ECHO)) {
             echo_char(tty, c);
             if (tty.l(ECHOK))
-                output(tty, "\n", 1);
+                echo(tty, "\n", 1);
         }
         return true;
     }
@@ -206,7 +251,7 @@ bool edit_char(Tty& tty, char c)
     }
     if (c == '\n' || tty.is(c, VEOL) || tty.is(c, VEOL2)) {
         if (tty.l(ECHO) || (c == '\n' && tty.l(ECHONL)))
-            c == '\n' ? output(tty, "\n", 1) : echo_char(tty, c);
+            c == '\n' ? echo(tty, "\n", 1) : echo_char(tty, c);
         put(tty, c, LINE_END);
         tty.canon_head = tty.head;
         wake_up(tty.read_wait);
@@ -268,7 +313,7 @@ void receive_locked(Tty& tty, char c)
  * group may not use it for `sig`'s purpose. An ignored or blocked SIGTTOU lets the write or
  * change through; an ignored SIGTTIN makes the read EIO, and so does an orphaned group,
  * which nobody could continue after a stop. Otherwise the group gets the signal and the
- * call ends with EINTR (Linux restarts it after the continue).
+ * call starts again once it is continued (ERESTARTSYS).
  */
 ErrorOr<void> check_foreground(Tty& tty, int sig)
 {
@@ -280,7 +325,7 @@ ErrorOr<void> check_foreground(Tty& tty, int sig)
     if (is_orphaned_pgrp(t->pgid))
         return Error::from_errno(EIO);
     kill_pgrp(t->pgid, sig);
-    return Error::from_errno(EINTR);
+    return Error::from_errno(ERESTARTSYS);
 }
 
 /* Takes ready input into buf: in canonical mode up to the end of one line. */
@@ -306,7 +351,7 @@ ErrorOr<size_t> read_canonical(Tty& tty, char* buf, size_t n, bool nonblock)
         return Error::from_errno(EAGAIN);
     if (wait_event(tty.read_wait, Interruptible::Yes, [&] { return tty.ready() != 0; })
         == WaitResult::Interrupted)
-        return Error::from_errno(EINTR);
+        return Error::from_errno(ERESTARTSYS);
     return take_locked(tty, buf, n, true);
 }
 
@@ -330,7 +375,7 @@ ErrorOr<size_t> read_raw(Tty& tty, char* buf, size_t n, bool nonblock)
         WaitResult r = wait_event(tty.read_wait, Interruptible::Yes, [&] { return tty.ready() != 0; },
                                   deadline);
         if (r == WaitResult::Interrupted)
-            return got ? ErrorOr<size_t>(got) : Error::from_errno(EINTR);
+            return got ? ErrorOr<size_t>(got) : Error::from_errno(ERESTARTSYS);
         if (r == WaitResult::TimedOut)
             return got;
         got += take_locked(tty, buf + got, n - got, false);
@@ -540,8 +585,8 @@ public:
             TRY(check_foreground(m_tty, SIGTTOU));
         if (wait_event(m_tty.write_wait, Interruptible::Yes, [this] { return !m_tty.output_stopped; })
             == WaitResult::Interrupted)
-            return Error::from_errno(EINTR);
-        output(m_tty, static_cast<const char*>(buf), n);
+            return Error::from_errno(ERESTARTSYS);
+        write_output(m_tty, static_cast<const char*>(buf), n);
         return n;
     }
     ErrorOr<i64> lseek(i64, int) override { return Error::from_errno(ESPIPE); }

@@ -11,6 +11,8 @@
 #include <kernel/string.h>
 #include <kernel/tty.h>
 
+using fs::File;
+
 namespace {
 
 constexpr u32 ICANON = 02, ECHO = 010, ISIG = 01, IGNCR = 0200, INLCR = 0100, ECHOE = 020,
@@ -94,6 +96,20 @@ const char* echo_of(const char* s)
     QuietConsole::type(s);
     return echoed;
 }
+
+/* A console on which a key is typed while the first write is on its way out. */
+bool typed_during_write;
+
+void catch_and_type(const char* s, size_t n)
+{
+    if (!typed_during_write) {
+        typed_during_write = true;
+        console_input('k');             /* as the serial port's interrupt would, mid-write */
+    }
+    catch_echo(s, n);
+}
+
+Console typing_catcher { "typing", catch_and_type };
 
 } // namespace
 
@@ -197,4 +213,21 @@ KTEST(tty, full_line_keeps_its_newline)
     EXPECT_EQ(total, 1024u);                /* 1023 x and the newline */
     QuietConsole::type("ok\n");
     EXPECT_STREQ(tty.read(), "ok\n");
+}
+
+KTEST(tty, echo_waits_for_the_write_in_progress)
+{
+    QuietConsole tty;
+    tty.set(ECHO, 0);
+    File* f = nullptr;
+    ASSERT_EQ(to_syscall_result(fs::open_into("/dev/console", fs::O_RDWR, f)), 0);
+    echoed_length = 0;
+    echoed[0] = 0;
+    typed_during_write = false;
+    {
+        ConsoleRedirect redirect(typing_catcher);
+        EXPECT_EQ(to_syscall_result(f->write("written", 7)), 7);
+    }
+    EXPECT_STREQ(echoed, "writtenk");       /* not "kwritten" */
+    f->put();
 }

@@ -126,6 +126,7 @@ static const struct test {
     { "tty_stop_continue", test_tty_stop_continue },
     { "tty_orphaned_group", test_tty_orphaned_group },
     { "tty_leader_exit_hangup", test_tty_leader_exit_hangup },
+    { "tty_read_restarts", test_tty_read_restarts },
 
     /* Waiting for files, futexes, signals and timers; a process's standing; the kernel log. */
     { "poll_pipe", test_poll_pipe },

@@ -684,3 +684,77 @@ void test_tty_leader_exit_hangup(void)
     close(leader_pipe[0]);
     close_term(t);
 }
+
+static volatile sig_atomic_t got_usr1;
+static void on_usr1(int sig) { (void)sig; got_usr1 = 1; }
+
+/*
+ * Reads a line from the terminal in the background: SIGTTIN stops it; continued in the
+ * foreground, the read starts again and gets the line.
+ */
+static void read_after_stop(void* arg)
+{
+    setpgid(0, 0);
+    char buf[16];
+    ssize_t n = read(*(int*)arg, buf, sizeof buf);
+    if (n != 3 || memcmp(buf, "go\n", 3) != 0)
+        fail("read after the continue returned %zd: %s", n, n < 0 ? strerror(errno) : "other bytes");
+}
+
+/* In the foreground: a handler interrupts the read (EINTR) unless it has SA_RESTART. */
+static void read_with_handler(void* arg)
+{
+    int fd = *(int*)arg;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_usr1;
+    sigaction(SIGUSR1, &sa, NULL);
+    char buf[16];
+    CHECK_ERRNO(read(fd, buf, sizeof buf), EINTR);
+    CHECK(got_usr1);
+    got_usr1 = 0;
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGUSR1, &sa, NULL);
+    ssize_t n = read(fd, buf, sizeof buf);
+    CHECK(got_usr1);
+    if (n != 4 || memcmp(buf, "yes\n", 4) != 0)
+        fail("SA_RESTART read returned %zd", n);
+}
+
+static void restarts(void* arg)
+{
+    struct term t = *(struct term*)arg;
+    CHECK(setsid() == getpid());
+    take_term(t);
+    signal(SIGTTOU, SIG_IGN);
+    int fd = t.fd;
+    pid_t job = spawn(read_after_stop, &fd);
+    setpgid(job, job);
+    int status = wait_options(job, WUNTRACED);
+    expect_stopped_by(status, SIGTTIN, "read from the background");
+    CHECK_EQ(tcsetpgrp(t.fd, job), 0);          /* fg */
+    type(t, "go\n");
+    CHECK_EQ(kill(job, SIGCONT), 0);
+    status = wait_options(job, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail("continued reader %s", describe_status(status));
+    CHECK_EQ(tcsetpgrp(t.fd, getpgrp()), 0);
+
+    pid_t reader = spawn(read_with_handler, &fd);   /* in our group: the foreground */
+    pause_ms(200);
+    CHECK_EQ(kill(reader, SIGUSR1), 0);             /* no SA_RESTART: EINTR */
+    pause_ms(200);
+    CHECK_EQ(kill(reader, SIGUSR1), 0);             /* SA_RESTART: the read goes on */
+    pause_ms(200);
+    type(t, "yes\n");
+    status = wait_options(reader, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail("reader with a handler %s", describe_status(status));
+}
+
+void test_tty_read_restarts(void)
+{
+    struct term t = open_term();
+    with_term("restarts", restarts, &t);
+    close_term(t);
+}

@@ -173,6 +173,7 @@ void test_tty_sessions(void);
 void test_tty_stop_continue(void);
 void test_tty_orphaned_group(void);
 void test_tty_leader_exit_hangup(void);
+void test_tty_read_restarts(void);
 
 void test_clone_fault_files(void);
 void test_orphan_exit_signal(void);

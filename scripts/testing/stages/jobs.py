@@ -3,8 +3,9 @@
 init gives the shell it starts the console as its controlling terminal; busybox ash, run
 from it, takes the terminal's foreground for its jobs. The session starts a job in the
 background, brings it to the foreground, stops it with ^Z, continues it with bg, kills it,
-interrupts a foreground command with ^C, edits a line with DEL, and types single keys (one
-an arrow key on the PS/2 keyboard) at a program in raw mode (/tests/rawkey).
+interrupts a foreground command with ^C, brings back a job that SIGTTIN stopped in a read,
+edits a line with DEL, and types single keys (one an arrow key on the PS/2 keyboard) at a
+program in raw mode (/tests/rawkey).
 """
 import shutil
 import tempfile
@@ -69,6 +70,16 @@ def stage_jobs(t):
         step("Ctrl-C interrupts a foreground sleep 100", b"\x03", rb"\^C[\s\S]*" + ASH_PROMPT,
              pause=1.0)
         step("... which died of SIGINT", b"echo status $?\r", rb"\nstatus 130\r?\n")
+
+        # A job reading the terminal from the background stops; brought to the foreground,
+        # its read starts again (no "Interrupted system call") and gets the line typed.
+        step("a background job that reads stops (SIGTTIN)", b"/tests/busybox cat &\r",
+             ASH_PROMPT)
+        step("jobs says so", b"jobs\r", rb"\[1\]\+ +Stopped \(tty input\) +/tests/busybox cat",
+             pause=0.5)
+        step("fg continues it in the foreground", b"fg\r", rb"/tests/busybox cat\r?\n")
+        step("its read goes on and gets a line", b"meow\r", rb"meow\r?\nmeow\r?\n", pause=0.5)
+        step("Ctrl-D ends it", b"\x04", rb"ash\$ ")  # the line before ended with the output
 
         step("DEL erases while editing a line", b"echo abc\x7f\x7fxy\r", rb"\naxy\r?\n")
 
