@@ -19,12 +19,14 @@
 #include <kernel/version.h>
 #include <mm/layout.h>
 #include <mm/memory.h>
+#include <mm/mmtrace.h>
 #include <mm/swap.h>
 #include <mm/vmalloc.h>
 
 extern "C" void run_global_constructors();
 void time_init();
 void proc_pid_init();
+void ipc_shm_init();
 
 CommandLine command_line;
 BootInfo boot_information;
@@ -154,8 +156,10 @@ extern "C" [[noreturn]] void start_kernel()
              initrd ? initrd->end - initrd->start : 0);
     ata::init();
     proc_pid_init();
+    ipc_shm_init();
     mm::vmalloc_init();
     mm::swap_proc_init();
+    mm::mmtrace_init();
     printk(KERN_INFO "Timer at %u Hz, interrupts on\n", HZ);
 
     if (command_line.selftest) {

@@ -9,6 +9,7 @@
 #include <kernel/syscall.h>
 #include <kernel/task.h>
 #include <kernel/uaccess.h>
+#include <mm/mmtrace.h>
 
 void wake_task(Task& t);
 
@@ -295,6 +296,8 @@ void send_signal(Task& t, int sig)
         t.state = TaskState::Runnable;
     if (t.state == TaskState::Sleeping && (sigmask(sig) & (~t.blocked | t.sigwait_set)))
         wake_task(t);
+    else if (t.state == TaskState::DiskSleep && t.killable && sig == SIGKILL)
+        wake_task(t);
 }
 
 bool signal_ignored_or_blocked(const Task& t, int sig)
@@ -310,6 +313,7 @@ bool signal_ignored_or_blocked(const Task& t, int sig)
 void oom(Task& t)
 {
     printk(KERN_ERR "Out of memory: killed process %d (%s)\n", t.pid, t.comm);
+    mm::mm_event(mm::MmEvent::OomKill, t.pid, 0, PhysAddr());
     send_signal(t, SIGKILL);
 }
 

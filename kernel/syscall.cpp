@@ -87,6 +87,11 @@ constexpr Entry entries[] = {
     { 206, entry<sys_setgroups32> }, { 239, entry<sys_sendfile64> }, { 240, entry<sys_futex> },
     { 241, entry<sys_sched_setaffinity> }, { 242, entry<sys_sched_getaffinity> },
     { 308, entry<sys_pselect6> }, { 309, entry<sys_ppoll> },
+    /* vfork: the child borrows the parent's memory until it execs or exits. */
+    { 190, entry<sys_vfork> },
+    /* Shared memory: msync, the ipc multiplexer and the direct SysV shm calls. */
+    { 144, entry<sys_msync> }, { 117, entry<sys_ipc> },
+    { 395, entry<sys_shmget> }, { 396, entry<sys_shmctl> }, { 397, entry<sys_shmat> }, { 398, entry<sys_shmdt> },
 };
 
 constexpr u32 NR_SYSCALLS = 450;

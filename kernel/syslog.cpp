@@ -11,11 +11,11 @@
 namespace {
 
 /*
- * Positions count every byte ever logged; byte p is at log_buf[p % LOG_BUF_LEN]. Text
- * older than log_end - LOG_BUF_LEN is gone, and the read positions move up with it.
+ * Positions count every byte ever logged; byte p is at syslog_buf[p % SYSLOG_BUF_LEN]. Text
+ * older than syslog_end - SYSLOG_BUF_LEN is gone, and the read positions move up with it.
  */
-char log_buf[LOG_BUF_LEN];
-u32 log_end;
+char syslog_buf[SYSLOG_BUF_LEN];
+u32 syslog_end;
 u32 read_start;                         /* what syslog's READ (2) has not yet taken */
 u32 clear_start;                        /* where READ_ALL (3) starts: CLEAR (5) moves it */
 bool at_line_start = true;
@@ -24,10 +24,10 @@ int saved_console_loglevel = -1;        /* CONSOLE_OFF's, for CONSOLE_ON */
 
 void put(char c)
 {
-    log_buf[log_end % LOG_BUF_LEN] = c;
-    log_end++;
-    u32 oldest = log_end - LOG_BUF_LEN;
-    if (log_end > LOG_BUF_LEN) {
+    syslog_buf[syslog_end % SYSLOG_BUF_LEN] = c;
+    syslog_end++;
+    u32 oldest = syslog_end - SYSLOG_BUF_LEN;
+    if (syslog_end > SYSLOG_BUF_LEN) {
         if (i32(read_start - oldest) < 0)
             read_start = oldest;
         if (i32(clear_start - oldest) < 0)
@@ -52,9 +52,9 @@ void store(void* level, const char* s, size_t n)
 ErrorOr<void> copy_out(Userspace<char*> to, u32 from, u32 n)
 {
     while (n) {
-        u32 at = from % LOG_BUF_LEN;
-        u32 piece = LOG_BUF_LEN - at < n ? LOG_BUF_LEN - at : n;
-        TRY(copy_to_user(Userspace<void*>(to), log_buf + at, piece));
+        u32 at = from % SYSLOG_BUF_LEN;
+        u32 piece = SYSLOG_BUF_LEN - at < n ? SYSLOG_BUF_LEN - at : n;
+        TRY(copy_to_user(Userspace<void*>(to), syslog_buf + at, piece));
         to = to.offset(piece);
         from += piece;
         n -= piece;
@@ -65,11 +65,11 @@ ErrorOr<void> copy_out(Userspace<char*> to, u32 from, u32 n)
 /* The newest whole lines since clear_start that fit in len bytes. */
 ErrorOr<int> read_all(Userspace<char*> buf, u32 len)
 {
-    u32 end = log_end, start = clear_start;
+    u32 end = syslog_end, start = clear_start;
     if (end - start > len) {
         start = end - len;
         /* Start on a line: a cut record would lose its level. */
-        while (start != end && log_buf[(start - 1) % LOG_BUF_LEN] != '\n')
+        while (start != end && syslog_buf[(start - 1) % SYSLOG_BUF_LEN] != '\n')
             start++;
     }
     TRY(copy_out(buf, start, end - start));
@@ -104,10 +104,10 @@ ErrorOr<int> sys_syslog(int type, Userspace<char*> buf, int len)
         if (!user_range_ok(buf, u32(len)))
             return Error::from_errno(EFAULT);
         if (type == READ) {
-            if (wait_event(log_wait, Interruptible::Yes, [] { return read_start != log_end; })
+            if (wait_event(log_wait, Interruptible::Yes, [] { return read_start != syslog_end; })
                 == WaitResult::Interrupted)
                 return Error::from_errno(EINTR);
-            u32 n = log_end - read_start < u32(len) ? log_end - read_start : u32(len);
+            u32 n = syslog_end - read_start < u32(len) ? syslog_end - read_start : u32(len);
             u32 from = read_start;
             read_start += n;
             TRY(copy_out(buf, from, n));
@@ -115,11 +115,11 @@ ErrorOr<int> sys_syslog(int type, Userspace<char*> buf, int len)
         } else {
             int n = TRY(read_all(buf, u32(len)));
             if (type == READ_CLEAR)
-                clear_start = log_end;
+                clear_start = syslog_end;
             return n;
         }
     case CLEAR:
-        clear_start = log_end;
+        clear_start = syslog_end;
         return 0;
     case CONSOLE_OFF:
         if (saved_console_loglevel < 0)
@@ -139,9 +139,9 @@ ErrorOr<int> sys_syslog(int type, Userspace<char*> buf, int len)
         saved_console_loglevel = -1;
         return 0;
     case SIZE_UNREAD:
-        return int(log_end - read_start);
+        return int(syslog_end - read_start);
     case SIZE_BUFFER:
-        return int(LOG_BUF_LEN);
+        return int(SYSLOG_BUF_LEN);
     default:
         return Error::from_errno(EINVAL);
     }

@@ -1,6 +1,6 @@
 /*
  * The kernel log: every printk message, whatever its level, kept in a ring of
- * LOG_BUF_LEN bytes in the syslog format ("<level>text\n" a line) for syslog [103] and
+ * SYSLOG_BUF_LEN bytes in the syslog format ("<level>text\n" a line) for syslog [103] and
  * dmesg to read.
  */
 #pragma once
@@ -8,7 +8,7 @@
 #include <kernel/types.h>
 #include <stdarg.h>
 
-constexpr u32 LOG_BUF_LEN = 16384;
+constexpr u32 SYSLOG_BUF_LEN = 16384;
 
 /* Appends a message of the given level; any context, interrupts on or off. */
 void log_store(int level, const char* fmt, va_list ap);
