@@ -63,17 +63,17 @@ public:
     virtual ErrorOr<size_t> read_page(u64, void*) { return Error::from_errno(EACCES); }
 
     /*
-     * A file whose data lives in a shared memory object (tmpfs's regular files) returns
-     * it: MAP_SHARED of the file maps that object. No reference is given.
-     */
-    virtual mm::ShmObject* shm_object() { return nullptr; }
-
-    /*
      * The poll events ready now (kernel/poll.h); with a table, also registers it on the
      * wait queues whose wake_up may change the answer. Files that never wait (regular
      * files, /dev/null) are always ready, as Linux's.
      */
     virtual u32 poll(PollTable*) { return DEFAULT_POLLMASK; }
+
+    /*
+     * A file whose data lives in a shared memory object (tmpfs's regular files) returns
+     * it: MAP_SHARED of the file maps that object. No reference is given.
+     */
+    virtual mm::ShmObject* shm_object() { return nullptr; }
 
     /* Size for SEEK_END; 0 for files without one. */
     virtual u64 size() const { return 0; }

@@ -4,6 +4,7 @@
 #include <arch/segments.h>
 #include <kernel/errno.h>
 #include <kernel/printk.h>
+#include <kernel/session.h>
 #include <kernel/string.h>
 #include <kernel/syscall.h>
 #include <kernel/task.h>
@@ -63,10 +64,37 @@ constexpr u64 unblockable = sigmask(SIGKILL) | sigmask(SIGSTOP);
 /* EFLAGS bits a handler may change: the arithmetic flags, TF, DF, OF, AC. */
 constexpr u32 user_eflags_mask = 0x40DD5;
 
+/* SIGCONT's default action, continuing, happens when it is sent (send_signal). */
 bool ignored_by_default(int sig)
 {
-    return sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH || sig == SIGCONT
-        || sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+    return sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH || sig == SIGCONT;
+}
+
+constexpr u64 stop_signals = sigmask(SIGSTOP) | sigmask(SIGTSTP) | sigmask(SIGTTIN) | sigmask(SIGTTOU);
+
+/*
+ * Tells the parent that t stopped or continued: wait4 reports it, and SIGCHLD comes unless
+ * the parent asked for none with SA_NOCLDSTOP. Interrupts off.
+ */
+void notify_parent_of_stop_locked(Task& t)
+{
+    Task* p = t.parent;
+    if (!p)
+        return;
+    if (!(p->actions[SIGCHLD - 1].flags & SA_NOCLDSTOP))
+        send_signal(*p, SIGCHLD);
+    wake_up(p->child_exit);
+}
+
+/* Linux's do_signal_stop: the task stops here until SIGCONT or SIGKILL. Interrupts off. */
+void do_signal_stop_locked(int sig)
+{
+    Task* t = current;
+    t->state = TaskState::Stopped;
+    t->stop_report = sig;
+    t->continue_report = false;
+    notify_parent_of_stop_locked(*t);
+    schedule();
 }
 
 /*
@@ -217,6 +245,23 @@ bool setup_frame(TrapFrame& f, int sig, const SigAction& action, u64 saved_mask)
     return true;
 }
 
+/*
+ * A system call that ended with ERESTARTSYS: as Linux's arch do_signal, it starts again
+ * (the int $0x80 once more, with its number back in eax) unless `handler` is about to run
+ * without SA_RESTART, which makes it EINTR.
+ */
+void restart_syscall(TrapFrame& f, const SigAction* handler)
+{
+    if (f.vector != SYSCALL_VECTOR || i32(f.eax) != -ERESTARTSYS)
+        return;
+    if (handler && !(handler->flags & SA_RESTART)) {
+        f.eax = u32(-EINTR);
+        return;
+    }
+    f.eax = f.error_code;
+    f.eip -= 2;
+}
+
 } // namespace
 
 bool signal_pending(const Task& t)
@@ -228,19 +273,36 @@ void send_signal(Task& t, int sig)
 {
     if (sig <= 0 || sig > NSIG || t.state == TaskState::Zombie)
         return;
+    arch::InterruptDisabler guard;
+    /* As Linux's prepare_signal: a continue cancels pending stops and a stop a pending continue. */
+    if (sig == SIGCONT) {
+        t.pending &= ~stop_signals;
+        if (t.state == TaskState::Stopped) {
+            t.state = TaskState::Runnable;
+            t.stop_report = 0;
+            t.continue_report = true;
+            notify_parent_of_stop_locked(t);
+        }
+    } else if (sigmask(sig) & stop_signals) {
+        t.pending &= ~sigmask(SIGCONT);
+    }
     const SigAction& a = t.actions[sig - 1];
     /* As Linux, a blocked or awaited signal stays pending even if ignored: it may be waited for. */
     bool kept = (t.blocked | t.sigwait_set) & sigmask(sig);
     if (sig != SIGKILL && !kept && (a.handler == SIG_IGN || (a.handler == SIG_DFL && ignored_by_default(sig))))
         return;
-    {
-        arch::InterruptDisabler guard;
-        t.pending |= sigmask(sig);
-    }
+    t.pending |= sigmask(sig);
+    if (sig == SIGKILL && t.state == TaskState::Stopped)
+        t.state = TaskState::Runnable;
     if (t.state == TaskState::Sleeping && (sigmask(sig) & (~t.blocked | t.sigwait_set)))
         wake_task(t);
     else if (t.state == TaskState::DiskSleep && t.killable && sig == SIGKILL)
         wake_task(t);
+}
+
+bool signal_ignored_or_blocked(const Task& t, int sig)
+{
+    return t.actions[sig - 1].handler == SIG_IGN || (t.blocked & sigmask(sig));
 }
 
 /*
@@ -282,16 +344,27 @@ void do_signal(TrapFrame& f)
         u32 low = u32(ready);
         sig = (low ? __builtin_ctz(low) : 32 + __builtin_ctz(u32(ready >> 32))) + 1;
         t->pending &= ~sigmask(sig);
+        /*
+         * A stop, decided with interrupts still off so that a SIGCONT cannot slip in
+         * between. The terminal's stops are dropped in an orphaned process group, as Linux
+         * does: nobody is left to continue it.
+         */
+        if (t->actions[sig - 1].handler == SIG_DFL && (sigmask(sig) & stop_signals)) {
+            restart_syscall(f, nullptr);
+            if (sig == SIGSTOP || !is_orphaned_pgrp(t->pgid))
+                do_signal_stop_locked(sig);
+            return;
+        }
     }
     SigAction& action = t->actions[sig - 1];
-    if (action.handler == SIG_IGN)
+    if (action.handler == SIG_IGN || (action.handler == SIG_DFL && ignored_by_default(sig))) {
+        restart_syscall(f, nullptr);
         return;
-    if (action.handler == SIG_DFL) {
-        if (ignored_by_default(sig))
-            return;
-        die_of(sig);
     }
+    if (action.handler == SIG_DFL)
+        die_of(sig);
     SigAction taken = action;
+    restart_syscall(f, &taken);
     u64 old_blocked = t->blocked;
     u64 saved_mask = t->restore_blocked ? t->saved_blocked : old_blocked;
     t->restore_blocked = false;
@@ -384,8 +457,10 @@ ErrorOr<void> sys_kill(int pid, int sig)
 {
     if (sig < 0 || sig > NSIG)
         return Error::from_errno(EINVAL);
-    if (pid == 0 || pid < -1)
-        pid = current->pid;             /* no process groups: the caller's "group" is itself */
+    if (pid == 0 || pid < -1) {
+        int pgid = pid == 0 ? current->pgid : -pid;
+        return kill_pgrp(pgid, sig) ? ErrorOr<void>() : Error::from_errno(ESRCH);
+    }
     if (pid == -1) {
         bool any = false;
         for (Task* t : task)

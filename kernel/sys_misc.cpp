@@ -428,6 +428,3 @@ ErrorOr<void> sys_set_thread_area(Userspace<UserDesc*> user_desc)
 
 long sys_sync() { return 0; }
 long sys_umask(u32) { return 022; }
-long sys_getpgrp() { return current->pid; }
-long sys_setpgid(int, int) { return 0; }
-long sys_setsid() { return current->pid; }

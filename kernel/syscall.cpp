@@ -1,6 +1,7 @@
 /* The system-call table: Linux's i386 numbers (CONTRACT §6); the rest is -ENOSYS. */
 #include <arch/interrupts.h>
 #include <kernel/error.h>
+#include <kernel/session.h>
 #include <kernel/syscall.h>
 #include <kernel/task.h>
 
@@ -49,13 +50,12 @@ constexpr Entry entries[] = {
     { 36, entry<sys_sync> }, { 37, entry<sys_kill> }, { 41, entry<sys_dup> },
     { 42, entry<sys_pipe> }, { 45, entry<sys_brk> }, { 47, entry<sys_getuid> },
     { 49, entry<sys_getuid> }, { 50, entry<sys_getuid> }, { 54, entry<sys_ioctl> },
-    { 57, entry<sys_setpgid> }, { 60, entry<sys_umask> }, { 63, entry<sys_dup2> },
-    { 64, entry<sys_getppid> }, { 65, entry<sys_getpgrp> }, { 66, entry<sys_setsid> },
+    { 60, entry<sys_umask> }, { 63, entry<sys_dup2> }, { 64, entry<sys_getppid> },
     { 75, entry<sys_setrlimit> }, { 77, entry<sys_getrusage> }, { 78, entry<sys_gettimeofday> },
     { 85, entry<sys_readlink> }, { 87, entry<sys_swapon> }, { 88, entry<sys_reboot> },
     { 91, entry<sys_munmap> }, { 114, entry<sys_wait4> }, { 115, entry<sys_swapoff> },
     { 116, entry<sys_sysinfo> }, { 119, entry<sys_sigreturn> }, { 120, entry<sys_clone> },
-    { 122, entry<sys_uname> }, { 125, entry<sys_mprotect> }, { 132, entry<sys_getpgrp> },
+    { 122, entry<sys_uname> }, { 125, entry<sys_mprotect> },
     { 140, entry<sys_llseek> }, { 145, entry<sys_readv> }, { 146, entry<sys_writev> },
     { 118, entry<sys_fsync> }, { 148, entry<sys_fsync> },
     { 158, entry<sys_sched_yield> }, { 162, entry<sys_nanosleep> },
@@ -73,6 +73,9 @@ constexpr Entry entries[] = {
     { 270, entry<sys_tgkill> }, { 295, entry<sys_openat> }, { 300, entry<sys_fstatat64> },
     { 305, entry<sys_readlinkat> }, { 307, entry<sys_faccessat> }, { 330, entry<sys_dup3> },
     { 331, entry<sys_pipe2> }, { 340, entry<sys_prlimit64> }, { 355, entry<sys_getrandom> },
+    /* Process groups and sessions (kernel/session.cpp). */
+    { 57, entry<sys_setpgid> }, { 65, entry<sys_getpgrp> }, { 66, entry<sys_setsid> },
+    { 132, entry<sys_getpgid> }, { 147, entry<sys_getsid> },
     /* Interval timers. */
     { 27, entry<sys_alarm> }, { 104, entry<sys_setitimer> }, { 105, entry<sys_getitimer> },
     /* Waiting for signals; the alternate signal stack. */

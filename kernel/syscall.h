@@ -135,9 +135,6 @@ ErrorOr<size_t> sys_getrandom(Userspace<void*>, u32, u32);
 ErrorOr<void> sys_set_thread_area(Userspace<UserDesc*>);
 long sys_sync();
 long sys_umask(u32);
-long sys_getpgrp();
-long sys_setpgid(int, int);
-long sys_setsid();
 
 /* Memory: addresses here name ranges of the address space, never read through. */
 long sys_brk(u32 addr);

@@ -21,8 +21,13 @@ constexpr int TIME_SLICE = 5;           /* ticks */
 constexpr size_t CWD_MAX = 256;
 constexpr u32 NGROUPS = 32;           /* supplementary groups a process may hold */
 
-/* Sleeping: an interruptible wait (`S` in ps); DiskSleep: an uninterruptible one (`D`). */
-enum class TaskState : u8 { Runnable, Sleeping, DiskSleep, Zombie };
+/*
+ * Sleeping: an interruptible wait (`S` in ps); DiskSleep: an uninterruptible one (`D`);
+ * Stopped: by a stop signal until SIGCONT or SIGKILL (`T`).
+ */
+enum class TaskState : u8 { Runnable, Sleeping, DiskSleep, Stopped, Zombie };
+
+struct Tty;
 
 struct Task {
     u32 kernel_esp;                     /* saved by switch_to; must stay first */
@@ -52,6 +57,13 @@ struct Task {
     /* vfork: the parent asleep until this child execs or exits (vfork_release wakes it). */
     Task* vfork_parent = nullptr;
     WaitQueue vfork_done;               /* a vfork parent sleeps here */
+
+    /* Job control (kernel/session.cpp): the process group, the session, its terminal. */
+    int pgid = 0;
+    int sid = 0;
+    Tty* tty = nullptr;                 /* the controlling terminal */
+    int stop_report = 0;                /* stop signal wait4(WUNTRACED) has yet to report */
+    bool continue_report = false;       /* a continue wait4(WCONTINUED) has yet to report */
 
     /* Signals. */
     u64 pending = 0;

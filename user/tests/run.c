@@ -135,6 +135,18 @@ static const struct test {
     { "disk_io_sleeps", test_disk_io_sleeps },
     { "disk_mkswap", test_disk_mkswap },
 
+    /* The terminal, sessions and job control. */
+    { "tty_termios", test_tty_termios },
+    { "tty_line_editing", test_tty_line_editing },
+    { "tty_raw_mode", test_tty_raw_mode },
+    { "tty_signal_keys", test_tty_signal_keys },
+    { "tty_background_jobs", test_tty_background_jobs },
+    { "tty_sessions", test_tty_sessions },
+    { "tty_stop_continue", test_tty_stop_continue },
+    { "tty_orphaned_group", test_tty_orphaned_group },
+    { "tty_leader_exit_hangup", test_tty_leader_exit_hangup },
+    { "tty_read_restarts", test_tty_read_restarts },
+
     /* Waiting for files, futexes, signals and timers; a process's standing; the kernel log. */
     { "alarm_itimer", test_alarm_itimer },
     { "itimer_fork_exec", test_itimer_fork_exec },

@@ -183,6 +183,17 @@ void test_disk_mkswap(void);
 void test_swap_oom_shared(void);
 void test_swap_left_on(void);
 
+void test_tty_termios(void);
+void test_tty_line_editing(void);
+void test_tty_raw_mode(void);
+void test_tty_signal_keys(void);
+void test_tty_background_jobs(void);
+void test_tty_sessions(void);
+void test_tty_stop_continue(void);
+void test_tty_orphaned_group(void);
+void test_tty_leader_exit_hangup(void);
+void test_tty_read_restarts(void);
+
 void test_vfork_shares_memory(void);
 void test_vfork_exec_wakes_parent(void);
 void test_clone_vm_vfork(void);
