@@ -89,17 +89,35 @@ $(B)/kernel.elf: $(KOBJS) $(B)/ksyms.o linker.ld
 
 include user/user.mk
 
+# Debian's i386 busybox-static, dash and libc6, unpacked (scripts/fetch-debs.sh).
+DEBS := $(B)/debs/versions
+$(DEBS): scripts/fetch-debs.sh
+	scripts/fetch-debs.sh $(B)/debs
+
 ROOTFS_FILES := $(shell find user/rootfs -type f 2>/dev/null)
-# Programs go in stripped; swapoff is swapon under another name (a symbolic link).
+# Programs go in stripped.
 define stage_programs
 	for p in $(2); do install -D -m 755 $(USER_ROOT)/$$p $(1)/$$p && $(CROSS)strip $(1)/$$p; done
 endef
 
-$(B)/initrd.cpio: $(ROOTFS_FILES) $(addprefix $(USER_ROOT)/,$(USER_SYSTEM))
+# Debian's busybox, unmodified, at /bin/busybox with a symbolic link for each applet at the
+# path `busybox --list-full` gives (the host runs the static i386 program), relative so
+# that the tree works where it lies too (make user-tests-host). Where the project has a
+# program of its own at that path (USER_SYSTEM), the project's stays.
+BUSYBOX := $(B)/debs/busybox-static/bin/busybox
+define stage_busybox
+	install -D -m 755 $(BUSYBOX) $(1)/bin/busybox
+	$(BUSYBOX) --list-full | while read -r p; do \
+		[ -e $(1)/$$p ] || { mkdir -p $(1)/$$(dirname $$p) && \
+		ln -s $$(echo $$p | sed 's|[^/]*/|../|g; s|[^/]*$$|bin/busybox|') $(1)/$$p; }; \
+	done
+endef
+
+$(B)/initrd.cpio: $(ROOTFS_FILES) $(addprefix $(USER_ROOT)/,$(USER_SYSTEM)) $(DEBS)
 	@rm -rf $(B)/rootfs && mkdir -p $(B)/rootfs
 	cp -a user/rootfs/. $(B)/rootfs/
 	$(call stage_programs,$(B)/rootfs,$(USER_SYSTEM))
-	ln -sf swapon $(B)/rootfs/sbin/swapoff
+	$(call stage_busybox,$(B)/rootfs)
 	cd $(B)/rootfs && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 > ../initrd.cpio
 
 # The same system with the test programs under /tests, for the test boots.
@@ -204,11 +222,6 @@ bench-swap: all $(B)/swap.img
 
 $(B)/linux/modules.list:
 	scripts/fetch-linux.sh $(B)/linux
-
-# Debian's i386 busybox-static, dash and libc6, unpacked (scripts/fetch-debs.sh).
-DEBS := $(B)/debs/versions
-$(DEBS): scripts/fetch-debs.sh
-	scripts/fetch-debs.sh $(B)/debs
 
 # Linux's initrd for make bench: the init that loads the disk's modules, and the very
 # /tests/bench of initrd-tests.cpio. scripts/fetch-linux.sh makes $(B)/linux.
