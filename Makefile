@@ -31,6 +31,7 @@ HOST_KERNEL_SRCS := kernel/format.cpp kernel/cmdline.cpp kernel/elf.cpp mm/bootm
                     mm/fault_inject.cpp \
                     mm/slab.cpp mm/swap_header.cpp mm/swap_map.cpp mm/region.cpp fs/cpio.cpp fs/device.cpp fs/file.cpp fs/initrd.cpp \
                     fs/namei.cpp fs/text_buffer.cpp drivers/block.cpp drivers/partition.cpp drivers/ata_prd.cpp \
+                    drivers/rtc_time.cpp \
                     arch/i386/insn_emulate.cpp
 HOST_CXXFLAGS := -std=c++20 -O1 -g -Wall -Wextra -I. -MMD -MP -DFERRITE_HOST
 

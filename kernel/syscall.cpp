@@ -73,6 +73,8 @@ constexpr Entry entries[] = {
     { 270, entry<sys_tgkill> }, { 295, entry<sys_openat> }, { 300, entry<sys_fstatat64> },
     { 305, entry<sys_readlinkat> }, { 307, entry<sys_faccessat> }, { 330, entry<sys_dup3> },
     { 331, entry<sys_pipe2> }, { 340, entry<sys_prlimit64> }, { 355, entry<sys_getrandom> },
+    /* Setting the clock. */
+    { 79, entry<sys_settimeofday> }, { 264, entry<sys_clock_settime> },
 };
 
 constexpr u32 NR_SYSCALLS = 450;

@@ -120,6 +120,8 @@ ErrorOr<i32> sys_time(Userspace<i32*>);
 ErrorOr<void> sys_clock_gettime(int, Userspace<Timespec*>);
 ErrorOr<void> sys_clock_getres(int, Userspace<Timespec*>);
 ErrorOr<void> sys_gettimeofday(Userspace<TwoWords*>, Userspace<TwoWords*>);
+ErrorOr<void> sys_settimeofday(Userspace<const TwoWords*>, Userspace<const TwoWords*>);
+ErrorOr<void> sys_clock_settime(int, Userspace<const Timespec*>);
 ErrorOr<void> sys_nanosleep(Userspace<const Timespec*>, Userspace<Timespec*>);
 ErrorOr<void> sys_clock_nanosleep(int, int, Userspace<const Timespec*>, Userspace<Timespec*>);
 ErrorOr<void> sys_uname(Userspace<Utsname*>);
