@@ -65,13 +65,25 @@ ErrorOr<void> generate_stat(int pid, fs::TextBuffer& out)
         for (mm::Region* r = as->regions(); r; r = r->next)
             vsize += r->end - r->start;
     int ppid = t->parent ? t->parent->pid : 0;
-    /* Fields 1..24 of proc(5), then the rest as Linux leaves them for such a process. */
-    out.printf("%d (%s) %c %d %d %d 0 -1 4194304 %u %u %u %u %u %u %u %u 20 0 1 0 %u %u %u "
-               "4294967295 %u %u %u 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n",
-               t->pid, t->comm, state, ppid, t->pid, t->pid, t->min_flt, t->cmin_flt, t->maj_flt,
-               t->cmaj_flt, t->utime, t->stime, t->cutime, t->cstime, t->start_time, vsize,
-               as ? as->rss : 0, as ? as->start_code : 0, as ? as->end_code : 0,
-               as ? as->start_stack : 0);
+    u32 ignored = 0, caught = 0;
+    for (int sig = 1; sig < 32; sig++) {
+        if (t->actions[sig].handler == SIG_IGN)
+            ignored |= 1u << (sig - 1);
+        else if (t->actions[sig].handler != SIG_DFL)
+            caught |= 1u << (sig - 1);
+    }
+    /* proc(5)'s 52 fields; times in USER_HZ (= HZ) ticks, the memory layout last. */
+    out.printf("%d (%s) %c %d %d %d 0 -1 %u %u %u %u %u %u %u %u %u 20 0 1 0 %u %u %u "
+               "4294967295 %u %u %u 0 0 %u %u %u %u 0 0 0 %d 0 0 0 0 0 0 ",
+               t->pid, t->comm, state, ppid, t->pid, t->pid, t->thread_fn ? 0x00200040u : 0x00400000u,
+               t->min_flt, t->cmin_flt, t->maj_flt, t->cmaj_flt, t->utime, t->stime, t->cutime,
+               t->cstime, t->start_time, vsize, as ? as->rss : 0, as ? as->start_code : 0,
+               as ? as->end_code : 0, as ? as->start_stack : 0, u32(t->pending) & 0x7FFFFFFF,
+               u32(t->blocked) & 0x7FFFFFFF, ignored & 0x7FFFFFFF, caught & 0x7FFFFFFF,
+               t->exit_signal);
+    out.printf("%u %u %u %u %u 0 0 %d\n", as ? as->start_data : 0, as ? as->end_data : 0,
+               as ? as->start_brk : 0, as ? as->arg_start : 0, as ? as->arg_end : 0,
+               t->state == TaskState::Zombie ? t->exit_status : 0);
     return {};
 }
 

@@ -4,6 +4,7 @@
 #include <drivers/power.h>
 #include <drivers/timer.h>
 #include <kernel/error.h>
+#include <kernel/kstat.h>
 #include <kernel/string.h>
 #include <kernel/syscall.h>
 #include <kernel/task.h>
@@ -225,6 +226,8 @@ ErrorOr<void> sys_sysinfo(Userspace<SysInfo*> to)
     SysInfo info;
     memset(&info, 0, sizeof info);
     info.uptime = i32(jiffies / HZ);
+    for (int i = 0; i < 3; i++)
+        info.loads[i] = avenrun[i] << (16 - FSHIFT);       /* SI_LOAD_SHIFT */
     info.totalram = mm::managed_pages;
     info.freeram = nr_free_pages();
     mm::SwapTotal swap = mm::swap_totals();

@@ -171,7 +171,9 @@ Region* grow_stack(AddressSpace& as, u32 addr)
 
 } // namespace
 
-PageFaultResponse do_page_fault(u32 address, u32 error_code)
+namespace {
+
+PageFaultResponse handle_page_fault(u32 address, u32 error_code)
 {
     constexpr u32 PF_WRITE = 2;     /* bit 1 of the error code: a write */
     AddressSpace* as = current ? current->mm : nullptr;
@@ -198,6 +200,21 @@ PageFaultResponse do_page_fault(u32 address, u32 error_code)
         return PageFaultResponse::Continue;
     }
     return do_no_page(*as, *r, page_addr, *pte, write);
+}
+
+} // namespace
+
+u32 pgfault, pgmajfault;
+
+/* Counts every fault (pgfault) and those that read a page in (pgmajfault), as Linux's vmstat. */
+PageFaultResponse do_page_fault(u32 address, u32 error_code)
+{
+    u32 major_before = current ? current->maj_flt : 0;
+    PageFaultResponse response = handle_page_fault(address, error_code);
+    pgfault++;
+    if (current && current->maj_flt != major_before)
+        pgmajfault++;
+    return response;
 }
 
 } // namespace mm

@@ -87,6 +87,8 @@ constexpr u32 SWAP_CLUSTER_MAX = 32;
 
 /* Pages read from and written to swap since boot (pswpin, pswpout of /proc/vmstat). */
 extern u32 pswpin, pswpout;
+/* Page faults since boot, and those of them that read a page from a disk (mm/fault.cpp). */
+extern u32 pgfault, pgmajfault;
 
 /* Steals every page of one address space that the policy lets go (for tests): how many. */
 u32 swap_out_space(Task& owner, AddressSpace& as);

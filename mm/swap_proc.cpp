@@ -57,6 +57,8 @@ ErrorOr<void> generate_vmstat(int, fs::TextBuffer& out)
     out.printf("nr_swapcached %u\n", swap_cache_pages);
     out.printf("pswpin %u\n", pswpin);
     out.printf("pswpout %u\n", pswpout);
+    out.printf("pgfault %u\n", pgfault);
+    out.printf("pgmajfault %u\n", pgmajfault);
     return {};
 }
 

@@ -91,6 +91,15 @@ static const struct test {
     /* The initrd's programs. */
     { "shell", test_shell },
 
+    /* The system as users see it: the clocks, /proc's system files. */
+    { "clock_realtime", test_clock_realtime },
+    { "clock_set_invalid", test_clock_set_invalid },
+    { "clock_settime", test_clock_settime },
+    { "proc_stat", test_proc_stat },
+    { "proc_loadavg", test_proc_loadavg },
+    { "proc_system_files", test_proc_system_files },
+    { "proc_pid_stat", test_proc_pid_stat },
+
     /* Virtual memory: copy-on-write, demand paging, sharing, the stack, running out. */
     { "cow_fork", test_cow_fork },
     { "cow_grandchild", test_cow_grandchild },

@@ -137,6 +137,13 @@ void test_sleep_past_absolute(void);
 void test_sleep_huge_times(void);
 
 void test_shell(void);
+void test_clock_realtime(void);
+void test_clock_set_invalid(void);
+void test_clock_settime(void);
+void test_proc_stat(void);
+void test_proc_loadavg(void);
+void test_proc_system_files(void);
+void test_proc_pid_stat(void);
 
 void test_cow_fork(void);
 void test_cow_grandchild(void);
