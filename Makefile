@@ -121,10 +121,14 @@ $(B)/initrd.cpio: $(ROOTFS_FILES) $(addprefix $(USER_ROOT)/,$(USER_SYSTEM)) $(DE
 	$(call stage_busybox,$(B)/rootfs)
 	cd $(B)/rootfs && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 > ../initrd.cpio
 
-# The same system with the test programs under /tests, for the test boots.
-$(B)/initrd-tests.cpio: $(B)/initrd.cpio $(addprefix $(USER_ROOT)/,$(USER_TESTS))
+# The same system with the test programs under /tests, for the test boots, and the shell
+# scripts busybox's sh runs (/tests/scripts/run, the busybox stage).
+TEST_SCRIPTS := $(wildcard user/tests/scripts/*)
+$(B)/initrd-tests.cpio: $(B)/initrd.cpio $(addprefix $(USER_ROOT)/,$(USER_TESTS)) $(TEST_SCRIPTS)
 	@rm -rf $(B)/rootfs-tests && cp -a $(B)/rootfs $(B)/rootfs-tests
 	$(call stage_programs,$(B)/rootfs-tests,$(USER_TESTS))
+	install -D -m 644 -t $(B)/rootfs-tests/tests/scripts $(TEST_SCRIPTS)
+	chmod 755 $(B)/rootfs-tests/tests/scripts/run
 	cd $(B)/rootfs-tests && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 > ../initrd-tests.cpio
 
 # os.iso boots the normal entry; selftest.iso (for Bochs, which cannot type at GRUB's
