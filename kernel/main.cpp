@@ -20,12 +20,14 @@
 #include <kernel/version.h>
 #include <mm/layout.h>
 #include <mm/memory.h>
+#include <mm/mmtrace.h>
 #include <mm/swap.h>
 #include <mm/vmalloc.h>
 
 extern "C" void run_global_constructors();
 void time_init();
 void proc_pid_init();
+void ipc_shm_init();
 
 CommandLine command_line;
 BootInfo boot_information;
@@ -157,8 +159,10 @@ extern "C" [[noreturn]] void start_kernel()
     ata::init();
     proc_pid_init();
     proc_system_init();
+    ipc_shm_init();
     mm::vmalloc_init();
     mm::swap_proc_init();
+    mm::mmtrace_init();
     printk(KERN_INFO "Timer at %u Hz, interrupts on\n", HZ);
 
     if (command_line.selftest) {

@@ -89,6 +89,11 @@ Timespec clock_now(int clock)
     return uptime;                      /* MONOTONIC, its RAW and COARSE forms, BOOTTIME */
 }
 
+u32 real_time_seconds()
+{
+    return u32(clock_now(CLOCK_REALTIME).sec);
+}
+
 i32 boot_time()
 {
     return realtime_at_boot.sec;

@@ -8,7 +8,9 @@
 #include <fs/file.h>
 #include <kernel/string.h>
 #include <kernel/task.h>
+#include <mm/mmtrace.h>
 #include <mm/pgtable.h>
+#include <mm/shmem.h>
 #include <mm/swap.h>
 #include <mm/swap_cache.h>
 
@@ -41,7 +43,7 @@ PhysAddr zero_page()
 
 namespace {
 
-PageFaultResponse do_wp_page(AddressSpace& as, u32 addr, Pte& pte)
+[[gnu::noinline]] PageFaultResponse do_wp_page(AddressSpace& as, u32 addr, Pte& pte)
 {
     PhysAddr old = pte.frame();
     if (counted(old) && (page_of(old).count == 1 || reuse_swap_page(old))) {
@@ -68,6 +70,7 @@ PageFaultResponse do_wp_page(AddressSpace& as, u32 addr, Pte& pte)
         memcpy(copy.as_ptr(), to_virt(old).as_ptr(), PAGE_SIZE);
     pte = Pte::mapping(to_phys(copy), Pte::USER | Pte::WRITABLE | Pte::DIRTY);
     arch::invlpg(addr);
+    mm_event(zero ? MmEvent::DemandZero : MmEvent::CowCopy, current->pid, addr, to_phys(copy));
     if (counted(old))
         put_user_page(old);
     else
@@ -80,7 +83,7 @@ PageFaultResponse do_wp_page(AddressSpace& as, u32 addr, Pte& pte)
  * share_page: another process maps the same page of the same file and has not written
  * it; both then map it read-only and a write later copies it.
  */
-bool share_page(AddressSpace& as, const Region& r, u32 addr, Pte& pte)
+[[gnu::noinline]] bool share_page(AddressSpace& as, const Region& r, u32 addr, Pte& pte)
 {
     u32 file_offset = r.offset + (addr - r.start);
     for (int slot = 0; slot < NR_TASKS; slot++) {
@@ -108,13 +111,14 @@ bool share_page(AddressSpace& as, const Region& r, u32 addr, Pte& pte)
     return false;
 }
 
-PageFaultResponse do_no_page(AddressSpace& as, const Region& r, u32 addr, Pte& pte, bool write)
+[[gnu::noinline]] PageFaultResponse do_no_page(AddressSpace& as, const Region& r, u32 addr, Pte& pte, bool write)
 {
     if (!pte.none())
         return swap_in(as, r, addr, pte, pte.swap_entry(), write);
 
     if (r.kind == RegionKind::File && addr < r.file_end) {
         if (addr + PAGE_SIZE <= r.file_end && share_page(as, r, addr, pte)) {
+            mm_event(MmEvent::SharePage, current->pid, addr, pte.frame());
             note_rss(as);
             arch::invlpg(addr);
             current->min_flt++;
@@ -133,11 +137,14 @@ PageFaultResponse do_no_page(AddressSpace& as, const Region& r, u32 addr, Pte& p
             memset(page.as_ptr<u8>() + (r.file_end - addr), 0, addr + PAGE_SIZE - r.file_end);
         pte = Pte::mapping(to_phys(page), user_pte_flags(r.prot, true));
         current->maj_flt++;
+        vm_events.pgmajfault++;
+        mm_event(MmEvent::FileFault, current->pid, addr, to_phys(page));
     } else if (!write) {
         /* A read of memory never written: the zero page, read-only, costs no RAM. */
         pte = Pte::mapping(zero_page(), user_pte_flags(r.prot, false));
         arch::invlpg(addr);
         current->min_flt++;
+        mm_event(MmEvent::DemandZero, current->pid, addr, zero_page());
         return PageFaultResponse::Continue;
     } else {
         /* The seed's get_empty_page: a zeroed page of its own at the address. */
@@ -150,9 +157,37 @@ PageFaultResponse do_no_page(AddressSpace& as, const Region& r, u32 addr, Pte& p
         }
         pte = Pte::mapping(to_phys(page), user_pte_flags(r.prot, true));
         current->min_flt++;
+        mm_event(MmEvent::DemandZero, current->pid, addr, to_phys(page));
     }
     note_rss(as);
     arch::invlpg(addr);
+    return PageFaultResponse::Continue;
+}
+
+/*
+ * A missing page of a shared region: the object's page (a new zeroed one on first touch,
+ * or read back from swap), mapped writable if the region is: all who map it write the
+ * same page, so there is no copy-on-write. Past the object's end (a file truncated under
+ * its mapping): a bus error, as Linux.
+ */
+PageFaultResponse do_shared_page(AddressSpace& as, const Region& r, u32 addr, Pte& pte)
+{
+    u64 at = u64(r.offset) + (addr - r.start);
+    if (at >= shm_size(r.shm))
+        return PageFaultResponse::BusError;
+    ErrorOr<PhysAddr> got = r.shm->get_page(u32(at >> PAGE_SHIFT), ShmObject::Alloc::Yes);
+    if (got.is_error())
+        return got.error().code() == ENOMEM ? PageFaultResponse::OutOfMemory : PageFaultResponse::BusError;
+    PhysAddr frame = got.value();
+    /* get_page may have slept: someone else may have mapped it, or the file shrunk. */
+    if (!pte.none() || at >= shm_size(r.shm)) {
+        free_page(to_virt(frame));
+        return pte.none() ? PageFaultResponse::BusError : PageFaultResponse::Continue;
+    }
+    pte = Pte::mapping(frame, user_pte_flags(r.prot, true));
+    note_rss(as);
+    arch::invlpg(addr);
+    current->min_flt++;
     return PageFaultResponse::Continue;
 }
 
@@ -171,12 +206,11 @@ Region* grow_stack(AddressSpace& as, u32 addr)
 
 } // namespace
 
-namespace {
-
-PageFaultResponse handle_page_fault(u32 address, u32 error_code)
+PageFaultResponse do_page_fault(u32 address, u32 error_code)
 {
     constexpr u32 PF_WRITE = 2;     /* bit 1 of the error code: a write */
     AddressSpace* as = current ? current->mm : nullptr;
+    vm_events.pgfault++;
     if (!as || address >= TASK_SIZE)
         return PageFaultResponse::Segv;
 
@@ -193,28 +227,22 @@ PageFaultResponse handle_page_fault(u32 address, u32 error_code)
     if (!pte)
         return PageFaultResponse::OutOfMemory;
     if (pte->present()) {
+        if (write && !pte->writable() && r->kind == RegionKind::Shared) {
+            /* Write-protected by fork's table sharing only: the page is everyone's. */
+            *pte = pte->made_writable();
+            arch::invlpg(page_addr);
+            current->min_flt++;
+            return PageFaultResponse::Continue;
+        }
         if (write && !pte->writable())
             return do_wp_page(*as, page_addr, *pte);
         /* Present and allowed: another path already resolved it, or a stale TLB entry. */
         arch::invlpg(page_addr);
         return PageFaultResponse::Continue;
     }
+    if (r->kind == RegionKind::Shared)
+        return do_shared_page(*as, *r, page_addr, *pte);
     return do_no_page(*as, *r, page_addr, *pte, write);
-}
-
-} // namespace
-
-u32 pgfault, pgmajfault;
-
-/* Counts every fault (pgfault) and those that read a page in (pgmajfault), as Linux's vmstat. */
-PageFaultResponse do_page_fault(u32 address, u32 error_code)
-{
-    u32 major_before = current ? current->maj_flt : 0;
-    PageFaultResponse response = handle_page_fault(address, error_code);
-    pgfault++;
-    if (current && current->maj_flt != major_before)
-        pgmajfault++;
-    return response;
 }
 
 } // namespace mm

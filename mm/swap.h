@@ -80,6 +80,12 @@ void retire_slot(SwapEntry entry, bool drop_reference);
 PageFaultResponse swap_in(AddressSpace& as, const Region& r, u32 addr, arch::Pte& pte,
                           SwapEntry entry, bool write);
 
+/*
+ * Reads the slot of `entry` and its neighbours into the swap cache (swap_in's read-ahead),
+ * for pages no PTE names (shared memory objects). ENOMEM, EIO.
+ */
+ErrorOr<void> swap_read_cluster(SwapEntry entry);
+
 /* Slots read around a faulting one: 1 << page_cluster, aligned (Linux's page-cluster). */
 constexpr u32 PAGE_CLUSTER = 3;
 /* The most pages one swap_out gathers and writes in a go (Linux's SWAP_CLUSTER_MAX). */
@@ -87,8 +93,6 @@ constexpr u32 SWAP_CLUSTER_MAX = 32;
 
 /* Pages read from and written to swap since boot (pswpin, pswpout of /proc/vmstat). */
 extern u32 pswpin, pswpout;
-/* Page faults since boot, and those of them that read a page from a disk (mm/fault.cpp). */
-extern u32 pgfault, pgmajfault;
 
 /* Steals every page of one address space that the policy lets go (for tests): how many. */
 u32 swap_out_space(Task& owner, AddressSpace& as);
