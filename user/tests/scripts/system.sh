@@ -6,6 +6,7 @@ ps | awk '$1 == 1 { print $1, $2, $3 }'
 ps | awk 'NR > 1 && $2 != "root"' | wc -l
 free | head -n 1 | awk '{ print $1, $2, $3 }'
 free | awk '/^Mem:/ { print ($2 > 1000 && $3 > 0) ? "Mem: sizes" : "Mem: wrong: " $0 }'
+free | grep -c 'buffers/cache'
 uptime | grep -c ' up .* load average: [0-9]*\.[0-9][0-9], [0-9]*\.[0-9][0-9], [0-9]*\.[0-9][0-9]$'
 date +%Y | awk '{ print ($1 >= 2025) ? "date: a year after 2024" : "date: " $0 }'
 date -u +%Z
