@@ -9,6 +9,7 @@
 #include <kernel/syscall.h>
 #include <kernel/task.h>
 #include <kernel/time.h>
+#include <kernel/timeout.h>
 #include <kernel/uaccess.h>
 #include <kernel/version.h>
 #include <mm/memory.h>
@@ -374,6 +375,3 @@ ErrorOr<void> sys_set_thread_area(Userspace<UserDesc*> user_desc)
 
 long sys_sync() { return 0; }
 long sys_umask(u32) { return 022; }
-long sys_getpgrp() { return current->pid; }
-long sys_setpgid(int, int) { return 0; }
-long sys_setsid() { return current->pid; }

@@ -5,12 +5,8 @@
  */
 #pragma once
 
+#include <kernel/timeout.h>           /* struct Timespec */
 #include <kernel/types.h>
-
-/* struct timespec of i386: 32-bit seconds and nanoseconds. */
-struct Timespec {
-    i32 sec, nsec;
-};
 
 /* struct timeval and struct timezone of i386: two 32-bit fields each. */
 struct TwoWords {
