@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/utsname.h>
@@ -191,10 +192,18 @@ static double load1(int* last_pid)
     return a;
 }
 
+/*
+ * Spins for at most 20 s, and dies with the test: a test killed for want of memory (the
+ * fail-page-alloc stage) must not leave spinners holding memory and the CPU.
+ */
 static void spin(void* arg)
 {
-    (void)arg;
-    for (;;)
+    pid_t test = *(pid_t*)arg;
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != test)
+        _exit(0);                       /* the test died before prctl */
+    struct ts32 start = clock_now(CLOCK_MONOTONIC);
+    while (clock_now(CLOCK_MONOTONIC).sec < start.sec + 20)
         __asm__ volatile("");
 }
 
@@ -207,7 +216,8 @@ void test_proc_loadavg(void)
 {
     int last;
     load1(&last);
-    pid_t a = spawn(spin, NULL), b = spawn(spin, NULL);
+    pid_t self = getpid();
+    pid_t a = spawn(spin, &self), b = spawn(spin, &self);
     load1(&last);
     CHECK(last >= b);
     sleep(11);
