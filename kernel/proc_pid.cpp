@@ -89,8 +89,10 @@ ErrorOr<void> generate_status(int pid, fs::TextBuffer& out)
                       : t->state == TaskState::DiskSleep ? "D (disk sleep)" : "R (running)";
     int ppid = t->parent ? t->parent->pid : 0;
     u32 rss_kb = t->mm ? t->mm->rss * (PAGE_SIZE / 1024) : 0;
-    out.printf("Name:\t%s\nState:\t%s\nPid:\t%d\nPPid:\t%d\nVmRSS:\t%8u kB\n"
-               "EmulatedInsns:\t%u\n", t->comm, state, t->pid, ppid, rss_kb, t->emulated_insns);
+    u32 locked_kb = t->mm ? t->mm->locked_pages() * (PAGE_SIZE / 1024) : 0;
+    out.printf("Name:\t%s\nState:\t%s\nPid:\t%d\nPPid:\t%d\nVmLck:\t%8u kB\nVmRSS:\t%8u kB\n"
+               "EmulatedInsns:\t%u\n", t->comm, state, t->pid, ppid, locked_kb, rss_kb,
+               t->emulated_insns);
     return {};
 }
 

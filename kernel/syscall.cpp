@@ -73,6 +73,10 @@ constexpr Entry entries[] = {
     { 270, entry<sys_tgkill> }, { 295, entry<sys_openat> }, { 300, entry<sys_fstatat64> },
     { 305, entry<sys_readlinkat> }, { 307, entry<sys_faccessat> }, { 330, entry<sys_dup3> },
     { 331, entry<sys_pipe2> }, { 340, entry<sys_prlimit64> }, { 355, entry<sys_getrandom> },
+    /* Regions: mremap, mlock, madvise, mincore. */
+    { 150, entry<sys_mlock> }, { 151, entry<sys_munlock> }, { 152, entry<sys_mlockall> },
+    { 153, entry<sys_munlockall> }, { 163, entry<sys_mremap> }, { 218, entry<sys_mincore> },
+    { 219, entry<sys_madvise> }, { 376, entry<sys_mlock2> },
 };
 
 constexpr u32 NR_SYSCALLS = 450;

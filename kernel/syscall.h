@@ -141,3 +141,12 @@ long sys_brk(u32 addr);
 ErrorOr<u32> sys_mmap2(u32 addr, u32 len, u32 prot, u32 flags, int fd, u32 pgoff);
 ErrorOr<void> sys_munmap(u32 addr, u32 len);
 ErrorOr<void> sys_mprotect(u32 addr, u32 len, u32 prot);
+/* mremap, mlock, madvise, mincore: mm/mremap.cpp, mm/mlock.cpp, mm/madvise.cpp. */
+ErrorOr<u32> sys_mremap(u32 addr, u32 old_len, u32 new_len, u32 flags, u32 new_addr);
+ErrorOr<void> sys_mlock(u32 start, u32 len);
+ErrorOr<void> sys_munlock(u32 start, u32 len);
+ErrorOr<void> sys_mlockall(u32 flags);
+ErrorOr<void> sys_munlockall();
+ErrorOr<void> sys_mlock2(u32 start, u32 len, u32 flags);
+ErrorOr<void> sys_madvise(u32 start, u32 len, int advice);
+ErrorOr<void> sys_mincore(u32 start, u32 len, Userspace<u8*> vec);

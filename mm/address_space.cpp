@@ -253,6 +253,7 @@ void AddressSpace::clear()
     }
     start_code = end_code = start_data = end_data = start_brk = brk = start_stack = 0;
     arg_start = arg_end = 0;
+    def_flags = 0;                      /* mlockall does not outlive exec */
     flush_if_current();
 }
 
@@ -310,6 +311,7 @@ AddressSpace* AddressSpace::fork_copy()
         }
         if (copy->file)
             copy->file->get();
+        copy->flags &= u8(~(VM_LOCKED | VM_LOCKONFAULT));  /* locks are not inherited */
         *tail = copy;
         tail = &copy->next;
     }
@@ -325,6 +327,26 @@ AddressSpace* AddressSpace::fork_copy()
     child->arg_end = arg_end;
     memcpy(child->exe_path, exe_path, sizeof exe_path);
     copy_page_tables(*this, *child);
+    /*
+     * The child gets tables of its own at once under our locked regions (its scan for
+     * pages to steal must not reach them through a table it shares with us), and under
+     * the regions it does not get or gets empty, whose entries it then drops.
+     */
+    for (Region* r = m_set.first(); r; r = r->next) {
+        if (!(r->flags & (VM_LOCKED | VM_DONTCOPY | VM_WIPEONFORK)))
+            continue;
+        if (child->unshare_range(r->start, r->end).is_error()) {
+            delete child;
+            return nullptr;
+        }
+        if (r->flags & (VM_DONTCOPY | VM_WIPEONFORK))
+            child->zap_range(r->start, r->end);
+        if (r->flags & VM_DONTCOPY) {
+            Region* gone = child->find(r->start);
+            child->m_set.erase(gone);
+            child->free_region(gone);
+        }
+    }
     return child;
 }
 
@@ -344,7 +366,7 @@ namespace {
 bool mergeable(const Region* a, const Region* b)
 {
     return a && b && a->end == b->start && a->kind == RegionKind::Anonymous
-        && b->kind == RegionKind::Anonymous && a->prot == b->prot;
+        && b->kind == RegionKind::Anonymous && a->prot == b->prot && a->flags == b->flags;
 }
 
 } // namespace
@@ -373,6 +395,7 @@ ErrorOr<void> AddressSpace::map(const Region& shape)
         return Error::from_errno(ENOMEM);
     if (r->file)
         r->file->get();
+    r->flags |= def_flags;
     m_set.insert(r);
     merge_around(r);
     return {};

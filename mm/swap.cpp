@@ -224,6 +224,10 @@ u32 scan_space(Task& t, AddressSpace& as, u32& cursor, u32& budget, u32* quota, 
         cursor += PAGE_SIZE;
         if (!pte->present())
             continue;
+        if (const Region* r = as.find(addr); r && (r->flags & VM_LOCKED)) {
+            cursor = r->end;            /* mlocked: never stolen */
+            continue;
+        }
         budget--;
         if (quota)
             --*quota;
@@ -507,6 +511,17 @@ PageFaultResponse swap_in(AddressSpace& as, const Region& r, u32 addr, Pte& pte,
     else
         current->min_flt++;
     return PageFaultResponse::Continue;
+}
+
+void swap_readahead(SwapEntry entry)
+{
+    /* A hint: without memory, or on a read error, the fault reads (or reports) it later. */
+    (void)read_cluster(entry).is_error();
+}
+
+bool swap_cached(SwapEntry entry)
+{
+    return area_of(entry, "swap_cached").cache[entry.offset()] != 0;
 }
 
 u32 swap_out_space(Task& owner, AddressSpace& as)

@@ -80,6 +80,11 @@ void retire_slot(SwapEntry entry, bool drop_reference);
 PageFaultResponse swap_in(AddressSpace& as, const Region& r, u32 addr, arch::Pte& pte,
                           SwapEntry entry, bool write);
 
+/* MADV_WILLNEED: starts reading entry's slot (and its cluster) into the swap cache. */
+void swap_readahead(SwapEntry entry);
+/* Whether entry's slot has a copy in the swap cache (mincore counts it as in memory). */
+bool swap_cached(SwapEntry entry);
+
 /* Slots read around a faulting one: 1 << page_cluster, aligned (Linux's page-cluster). */
 constexpr u32 PAGE_CLUSTER = 3;
 /* The most pages one swap_out gathers and writes in a go (Linux's SWAP_CLUSTER_MAX). */

@@ -20,6 +20,9 @@ constexpr u32 MMAP_BASE = 0x40000000;           /* where mmap looks first, as Li
 
 enum class PageFaultResponse : u8 { Continue, Segv, AccessError, OutOfMemory, BusError };
 
+/* How populate touches pages: as mlock (writable regions written), or read, or written. */
+enum class FaultIn : u8 { AsMlock, Read, Write };
+
 class AddressSpace {
 public:
     /* A fresh space: kernel half shared, no user mappings. nullptr without memory. */
@@ -46,6 +49,28 @@ public:
     /* A free gap of len bytes for mmap at or above `hint`, or 0. */
     u32 find_free(u32 len, u32 hint) const;
     bool range_mapped(u32 start, u32 end) const;
+
+    /*
+     * Region calls of mm/mremap.cpp, mm/mlock.cpp and mm/madvise.cpp, with Linux's
+     * semantics; the system calls have checked alignment and flags.
+     * remap: mremap's shrink, grow in place, or move (the PTEs move, the pages stay).
+     */
+    ErrorOr<u32> remap(u32 addr, u32 old_len, u32 new_len, u32 flags, u32 new_addr);
+    /* Sets the lock flags (VM_LOCKED, VM_LOCKONFAULT or none) of [start, end), which must be mapped. */
+    ErrorOr<void> set_lock(u32 start, u32 end, u8 lock);
+    /*
+     * Faults in the pages of [start, end) of the running process (regions without access
+     * skipped): for writing where `how` says so. EAGAIN without memory, EFAULT.
+     */
+    ErrorOr<void> populate(u32 start, u32 end, FaultIn how);
+    /* MADV_DONTNEED: drops the pages and swap entries of [start, end) inside one region. */
+    ErrorOr<void> discard(u32 start, u32 end);
+    /* MADV_DONTFORK and the like: flags set and cleared over [start, end), which is mapped. */
+    ErrorOr<void> set_fork_flags(u32 start, u32 end, u8 set, u8 clear);
+    /* Present user pages in locked regions (VmLck). */
+    u32 locked_pages() const;
+    /* mlockall(MCL_FUTURE): the lock flags every new region gets (Linux's def_flags). */
+    u8 def_flags = 0;
 
     /* The PTE for addr, or nullptr if its page table does not exist. Read it only. */
     arch::Pte* pte(u32 addr) const;
@@ -92,6 +117,10 @@ private:
     /* Joins r with its neighbours where they are alike (anonymous, same protection). */
     void merge_around(Region* r);
     void zap_range(u32 start, u32 end); /* unmaps the pages, keeps regions */
+    /* remap's move: [addr, addr + old_len), one whole region, goes to new_addr with new_len. */
+    ErrorOr<u32> move_region(Region* r, u32 new_addr, u32 new_len, bool keep_old);
+    /* remap's grow in place: r's end to new_end, which must be free. */
+    void grow_region(Region* r, u32 new_end);
     void free_region(Region* r);
 
     arch::Pde* m_pgd = nullptr;         /* kernel virtual address of the directory page */
@@ -121,6 +150,9 @@ inline void free_page_tables(AddressSpace* as) { delete as; }
 
 /* rss += delta for the process whose PTE at addr changed, and for all sharing its table. */
 void account_rss(AddressSpace& as, u32 addr, int delta);
+
+/* Pages in locked regions of every process (Mlocked and Unevictable of /proc/meminfo). */
+u32 mlocked_pages();
 
 /* The page of zeros that read faults on untouched anonymous memory map. */
 PhysAddr zero_page();
