@@ -1,13 +1,40 @@
 /* The per-process files of /proc: maps, stat, status, pagemap (CONTRACT §7), in Linux's formats. */
 #include <drivers/timer.h>
 #include <fs/proc.h>
-#include <kernel/format.h>
 #include <kernel/errno.h>
+#include <kernel/format.h>
+#include <kernel/proc_pid.h>
 #include <kernel/string.h>
 #include <kernel/task.h>
 #include <mm/layout.h>
 #include <mm/memory.h>
 #include <mm/vm.h>
+
+void print_maps_line(fs::TextBuffer& out, const mm::AddressSpace& as, const mm::Region& r)
+{
+    const char* name = "";
+    u32 offset = 0, dev = 0, ino = 0;
+    if (r.kind == mm::RegionKind::File) {
+        offset = r.offset;
+        dev = r.dev;
+        ino = r.ino;
+        name = as.exe_path;
+    } else if (r.kind == mm::RegionKind::Heap) {
+        name = "[heap]";
+    } else if (r.kind == mm::RegionKind::Stack) {
+        name = "[stack]";
+    }
+    /* As Linux: the fields, then (for named regions) padding to column 48 and the name. */
+    char fields[64];
+    kfmt::snprintf(fields, sizeof fields, "%08x-%08x %c%c%cp %08x %02x:%02x %u ", r.start,
+                   r.end, r.prot & mm::PROT_READ ? 'r' : '-',
+                   r.prot & mm::PROT_WRITE ? 'w' : '-', r.prot & mm::PROT_EXEC ? 'x' : '-',
+                   offset, dev >> 8, dev & 0xFF, ino);
+    if (*name)
+        out.printf("%-48s %s\n", fields, name);
+    else
+        out.printf("%s\n", fields);
+}
 
 namespace {
 
@@ -25,30 +52,8 @@ ErrorOr<void> generate_maps(int pid, fs::TextBuffer& out)
     mm::AddressSpace* as = t->mm;
     if (!as)
         return {};                      /* a zombie has no memory left */
-    for (mm::Region* r = as->regions(); r; r = r->next) {
-        const char* name = "";
-        u32 offset = 0, dev = 0, ino = 0;
-        if (r->kind == mm::RegionKind::File) {
-            offset = r->offset;
-            dev = r->dev;
-            ino = r->ino;
-            name = as->exe_path;
-        } else if (r->kind == mm::RegionKind::Heap) {
-            name = "[heap]";
-        } else if (r->kind == mm::RegionKind::Stack) {
-            name = "[stack]";
-        }
-        /* As Linux: the fields, then (for named regions) padding to column 48 and the name. */
-        char fields[64];
-        kfmt::snprintf(fields, sizeof fields, "%08x-%08x %c%c%cp %08x %02x:%02x %u ", r->start,
-                       r->end, r->prot & mm::PROT_READ ? 'r' : '-',
-                       r->prot & mm::PROT_WRITE ? 'w' : '-', r->prot & mm::PROT_EXEC ? 'x' : '-',
-                       offset, dev >> 8, dev & 0xFF, ino);
-        if (*name)
-            out.printf("%-48s %s\n", fields, name);
-        else
-            out.printf("%s\n", fields);
-    }
+    for (mm::Region* r = as->regions(); r; r = r->next)
+        print_maps_line(out, *as, *r);
     return {};
 }
 
@@ -209,4 +214,5 @@ void proc_pid_init()
     fs::proc_register_per_process({ "pagemap", nullptr, read_pagemap });
     fs::proc_register_per_process({ "cmdline", nullptr, read_cmdline });
     fs::proc_register_per_process({ "statm", generate_statm, nullptr });
+    proc_smaps_init();
 }

@@ -151,6 +151,19 @@ inline void free_page_tables(AddressSpace* as) { delete as; }
 /* rss += delta for the process whose PTE at addr changed, and for all sharing its table. */
 void account_rss(AddressSpace& as, u32 addr, int delta);
 
+/*
+ * What /proc/PID/smaps reports of a region, as Linux counts it: sizes in bytes, and the
+ * proportional ones (each page divided among the processes mapping it) in bytes << PSS_SHIFT.
+ */
+constexpr u32 PSS_SHIFT = 12;
+struct RegionUsage {
+    u32 rss = 0, shared_clean = 0, shared_dirty = 0, private_clean = 0, private_dirty = 0;
+    u32 referenced = 0, anonymous = 0, swap = 0;
+    u64 pss = 0, pss_dirty = 0, pss_anon = 0, pss_file = 0, swap_pss = 0, pss_locked = 0;
+};
+/* Adds what r's pages in `as` count to `usage` (mm/region_usage.cpp). */
+void add_region_usage(const AddressSpace& as, const Region& r, RegionUsage& usage);
+
 /* Pages in locked regions of every process (Mlocked and Unevictable of /proc/meminfo). */
 u32 mlocked_pages();
 
