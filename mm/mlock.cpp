@@ -91,22 +91,26 @@ ErrorOr<void> AddressSpace::populate(u32 start, u32 end, FaultIn how)
 u32 AddressSpace::locked_pages() const
 {
     u32 pages = 0;
-    for (Region* r = m_set.first(); r; r = r->next) {
-        if (!(r->flags & VM_LOCKED))
-            continue;
-        for (u32 addr = r->start; addr < r->end; addr += PAGE_SIZE)
-            if (Pte* p = pte(addr); p && p->present() && counted(p->frame()))
-                pages++;
-    }
+    for (Region* r = m_set.first(); r; r = r->next)
+        if (r->flags & VM_LOCKED)
+            pages += (r->end - r->start) / PAGE_SIZE;
     return pages;
 }
 
 u32 mlocked_pages()
 {
     u32 pages = 0;
-    for (Task* t : task)
-        if (t && t->mm && t->state != TaskState::Zombie)
-            pages += t->mm->locked_pages();
+    for (Task* t : task) {
+        if (!t || !t->mm || t->state == TaskState::Zombie)
+            continue;
+        for (Region* r = t->mm->regions(); r; r = r->next) {
+            if (!(r->flags & VM_LOCKED))
+                continue;
+            for (u32 addr = r->start; addr < r->end; addr += PAGE_SIZE)
+                if (Pte* p = t->mm->pte(addr); p && p->present() && counted(p->frame()))
+                    pages++;
+        }
+    }
     return pages;
 }
 

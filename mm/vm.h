@@ -67,7 +67,7 @@ public:
     ErrorOr<void> discard(u32 start, u32 end);
     /* MADV_DONTFORK and the like: flags set and cleared over [start, end), which is mapped. */
     ErrorOr<void> set_fork_flags(u32 start, u32 end, u8 set, u8 clear);
-    /* Present user pages in locked regions (VmLck). */
+    /* The pages of the locked regions, in memory or not (Linux's locked_vm: VmLck). */
     u32 locked_pages() const;
     /* mlockall(MCL_FUTURE): the lock flags every new region gets (Linux's def_flags). */
     u8 def_flags = 0;
@@ -164,7 +164,7 @@ struct RegionUsage {
 /* Adds what r's pages in `as` count to `usage` (mm/region_usage.cpp). */
 void add_region_usage(const AddressSpace& as, const Region& r, RegionUsage& usage);
 
-/* Pages in locked regions of every process (Mlocked and Unevictable of /proc/meminfo). */
+/* The pages in memory in locked regions of every process (Mlocked, Unevictable of meminfo). */
 u32 mlocked_pages();
 
 /* The page of zeros that read faults on untouched anonymous memory map. */

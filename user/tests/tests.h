@@ -164,5 +164,20 @@ void test_disk_file(void);
 void test_disk_io_sleeps(void);
 void test_disk_mkswap(void);
 
+void test_regions_mremap_errors(void);
+void test_regions_mremap_shrink_grow(void);
+void test_regions_mremap_move(void);
+void test_regions_mremap_file(void);
+void test_regions_realloc(void);
+void test_regions_mlock(void);
+void test_regions_mlockall(void);
+void test_regions_madvise_dontneed(void);
+void test_regions_madvise_fork(void);
+void test_regions_madvise_populate(void);
+void test_regions_mincore(void);
+void test_regions_smaps(void);
+void test_swap_mlock_pressure(void);
+void test_swap_regions_calls(void);
+
 void test_clone_fault_files(void);
 void test_orphan_exit_signal(void);
