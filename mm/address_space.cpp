@@ -461,8 +461,12 @@ ErrorOr<void> AddressSpace::protect(u32 start, u32 end, u32 prot)
     if (end < TASK_SIZE)
         TRY(split(end));
     Region* last = nullptr;
+    bool fill_locked = false;
     for (Region* r = find(start); r && r->start < end; r = r->next) {
         last = r;
+        /* A locked region made writable is written in now, as mlock would have. */
+        fill_locked |= (r->flags & (VM_LOCKED | VM_LOCKONFAULT)) == VM_LOCKED
+                       && (prot & PROT_WRITE) && !(r->prot & PROT_WRITE);
         r->prot = prot;
         /* Write permission is never granted here: the next write fault decides (copy-on-write). */
         for (u32 addr = r->start; addr < r->end; addr += PAGE_SIZE) {
@@ -479,6 +483,8 @@ ErrorOr<void> AddressSpace::protect(u32 start, u32 end, u32 prot)
         merge_around(r);
         r = prev;
     }
+    if (fill_locked)
+        (void)populate(start, end, FaultIn::AsMlock).is_error();    /* the rest comes on touch */
     return {};
 }
 

@@ -66,10 +66,8 @@ ErrorOr<void> AddressSpace::populate(u32 start, u32 end, FaultIn how)
         }
         u32 stop = r->end < end ? r->end : end;
         bool write = how == FaultIn::Write || (how == FaultIn::AsMlock && (r->prot & PROT_WRITE));
-        if (!(r->prot & (PROT_READ | PROT_WRITE | PROT_EXEC))) {
-            addr = stop;                /* PROT_NONE: nothing may be touched */
-            continue;
-        }
+        if (!(r->prot & (PROT_READ | PROT_WRITE | PROT_EXEC)))
+            return Error::from_errno(EFAULT);   /* PROT_NONE: nothing may be touched */
         /* One page at a time: each fault may sleep, and only our own regions can change. */
         for (; addr < stop; addr += PAGE_SIZE) {
             Pte* p = pte(addr);

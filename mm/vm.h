@@ -59,8 +59,8 @@ public:
     /* Sets the lock flags (VM_LOCKED, VM_LOCKONFAULT or none) of [start, end), which must be mapped. */
     ErrorOr<void> set_lock(u32 start, u32 end, u8 lock);
     /*
-     * Faults in the pages of [start, end) of the running process (regions without access
-     * skipped): for writing where `how` says so. EAGAIN without memory, EFAULT.
+     * Faults in the pages of [start, end) of the running process, for writing where `how`
+     * says so. EAGAIN without memory; EFAULT at a region without access (PROT_NONE).
      */
     ErrorOr<void> populate(u32 start, u32 end, FaultIn how);
     /* MADV_DONTNEED: drops the pages and swap entries of [start, end) inside one region. */

@@ -214,9 +214,10 @@ void test_regions_mremap_errors(void)
     CHECK_ERRNO(mremap(p, 2 * PAGE, 2 * PAGE, MREMAP_MAYMOVE | MREMAP_FIXED, p + PAGE), EINVAL);
     CHECK_ERRNO(mremap(p, 4 * PAGE, 8 * PAGE, 0), ENOMEM);                    /* blocked, may not move */
     CHECK_ERRNO(mremap(p, 5 * PAGE, 8 * PAGE, MREMAP_MAYMOVE), EFAULT);       /* two regions */
+    char* target = free_range(1);
     char* hole = free_range(4);
     CHECK_ERRNO(mremap(hole, PAGE, 2 * PAGE, MREMAP_MAYMOVE), EFAULT);        /* nothing there */
-    CHECK_ERRNO(mremap(hole, PAGE, PAGE, MREMAP_MAYMOVE | MREMAP_FIXED, free_range(1)), EFAULT);
+    CHECK_ERRNO(mremap(hole, PAGE, PAGE, MREMAP_MAYMOVE | MREMAP_FIXED, target), EFAULT);
     /* Shrinking is always allowed, and a same-size call changes nothing. */
     CHECK(mremap(p, 4 * PAGE, 4 * PAGE, 0) == p);
     CHECK(munmap(p, 5 * PAGE) == 0);
@@ -366,7 +367,8 @@ void test_regions_mlock(void)
     char* hole = free_range(2);
     CHECK_ERRNO(mlock(hole, PAGE), ENOMEM);
     CHECK_ERRNO(munlock(hole, PAGE), ENOMEM);
-    CHECK_ERRNO(mlock(p + 15 * PAGE, 2 * PAGE), ENOMEM);
+    CHECK_ERRNO(mlock(p + 15 * PAGE, 2 * PAGE), ENOMEM);      /* into the PROT_NONE guard */
+    CHECK_ERRNO(mlock(p + 16 * PAGE, PAGE), ENOMEM);
     CHECK_ERRNO(mlockall(0), EINVAL);
     CHECK_ERRNO(mlockall(8), EINVAL);
     CHECK_ERRNO(mlockall(MCL_ONFAULT), EINVAL);
