@@ -484,7 +484,7 @@ ErrorOr<void> AddressSpace::protect(u32 start, u32 end, u32 prot)
         r = prev;
     }
     if (fill_locked)
-        (void)populate(start, end, FaultIn::AsMlock).is_error();    /* the rest comes on touch */
+        (void)populate(start, end, FaultIn::AsMlock, OnError::Skip).is_error();    /* the rest comes on touch */
     return {};
 }
 

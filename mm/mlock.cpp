@@ -50,11 +50,29 @@ ErrorOr<void> AddressSpace::set_lock(u32 start, u32 end, u8 lock)
     return {};
 }
 
-ErrorOr<void> AddressSpace::populate(u32 start, u32 end, FaultIn how)
+/*
+ * Root may lock any amount (CAP_IPC_LOCK), and Linux's OOM killer would then pick the
+ * process holding the memory. Here a fault that finds no memory kills the process that
+ * faulted, which may be any other: so faulting in for a lock stops (EAGAIN, "could not be
+ * locked") once locked pages hold half of memory, leaving the rest to be shared by paging.
+ */
+namespace {
+
+u32 locked_page_budget()
+{
+    u32 cap = managed_pages / 2, locked = mlocked_pages();
+    return locked < cap ? cap - locked : 0;
+}
+
+} // namespace
+
+ErrorOr<void> AddressSpace::populate(u32 start, u32 end, FaultIn how, OnError on_error)
 {
     constexpr u32 PF_WRITE = 2;
     if (!current || current->mm != this)
         panic("populate: address space %p is not the running process's", this);
+    u32 budget = how == FaultIn::AsMlock ? locked_page_budget() : ~0u;
+    ErrorOr<void> result;
     for (u32 addr = start; addr < end;) {
         Region* r = find(addr);
         if (!r) {
@@ -66,24 +84,33 @@ ErrorOr<void> AddressSpace::populate(u32 start, u32 end, FaultIn how)
         }
         u32 stop = r->end < end ? r->end : end;
         bool write = how == FaultIn::Write || (how == FaultIn::AsMlock && (r->prot & PROT_WRITE));
-        if (!(r->prot & (PROT_READ | PROT_WRITE | PROT_EXEC)))
-            return Error::from_errno(EFAULT);   /* PROT_NONE: nothing may be touched */
+        if (!(r->prot & (PROT_READ | PROT_WRITE | PROT_EXEC))) {
+            /* PROT_NONE: nothing may be touched. */
+            if (on_error == OnError::Stop)
+                return Error::from_errno(EFAULT);
+            addr = stop;
+            continue;
+        }
         /* One page at a time: each fault may sleep, and only our own regions can change. */
         for (; addr < stop; addr += PAGE_SIZE) {
             Pte* p = pte(addr);
             if (p && p->present() && (!write || p->writable()))
                 continue;
+            if (!budget--)
+                return Error::from_errno(EAGAIN);
             switch (do_page_fault(addr, write ? PF_WRITE : 0)) {
             case PageFaultResponse::Continue:
                 break;
             case PageFaultResponse::OutOfMemory:
                 return Error::from_errno(EAGAIN);
             default:
-                return Error::from_errno(EFAULT);
+                if (on_error == OnError::Stop)
+                    return Error::from_errno(EFAULT);
+                result = Error::from_errno(EFAULT);
             }
         }
     }
-    return {};
+    return result;
 }
 
 u32 AddressSpace::locked_pages() const
@@ -104,9 +131,15 @@ u32 mlocked_pages()
         for (Region* r = t->mm->regions(); r; r = r->next) {
             if (!(r->flags & VM_LOCKED))
                 continue;
-            for (u32 addr = r->start; addr < r->end; addr += PAGE_SIZE)
-                if (Pte* p = t->mm->pte(addr); p && p->present() && counted(p->frame()))
-                    pages++;
+            for (u32 addr = r->start; addr < r->end;) {
+                Pte* p = t->mm->pte(addr);
+                if (!p) {
+                    addr = arch::pgdir_next(addr);
+                    continue;
+                }
+                pages += p->present() && counted(p->frame());
+                addr += PAGE_SIZE;
+            }
         }
     }
     return pages;
@@ -184,7 +217,7 @@ ErrorOr<void> sys_mlockall(u32 flags)
     TRY(lock_every_region(as, lock));
     /* As Linux's mm_populate here: what cannot be faulted in now arrives on touch. */
     if (!(flags & MCL_ONFAULT))
-        (void)as.populate(0, TASK_SIZE, mm::FaultIn::AsMlock).is_error();
+        (void)as.populate(0, TASK_SIZE, mm::FaultIn::AsMlock, mm::OnError::Skip).is_error();
     return {};
 }
 

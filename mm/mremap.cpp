@@ -74,7 +74,7 @@ void AddressSpace::grow_region(Region* r, u32 new_end)
     merge_around(r);
     /* As Linux's mm_populate after a locked grow: what cannot come now arrives on touch. */
     if ((lock & VM_LOCKED) && !(lock & VM_LOCKONFAULT))
-        (void)populate(old_end, new_end, FaultIn::AsMlock).is_error();
+        (void)populate(old_end, new_end, FaultIn::AsMlock, OnError::Skip).is_error();
 }
 
 ErrorOr<u32> AddressSpace::move_region(Region* src, u32 new_addr, u32 new_len, bool keep_old)
@@ -132,7 +132,7 @@ ErrorOr<u32> AddressSpace::move_region(Region* src, u32 new_addr, u32 new_len, b
     u8 lock = moved->flags;
     merge_around(moved);
     if ((lock & VM_LOCKED) && !(lock & VM_LOCKONFAULT) && new_len > old_len)
-        (void)populate(new_addr + old_len, new_addr + new_len, FaultIn::AsMlock).is_error();
+        (void)populate(new_addr + old_len, new_addr + new_len, FaultIn::AsMlock, OnError::Skip).is_error();
     return new_addr;
 }
 

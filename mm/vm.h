@@ -22,6 +22,8 @@ enum class PageFaultResponse : u8 { Continue, Segv, AccessError, OutOfMemory, Bu
 
 /* How populate touches pages: as mlock (writable regions written), or read, or written. */
 enum class FaultIn : u8 { AsMlock, Read, Write };
+/* What populate does at a page it cannot fault in: stop there (mlock), or go on (mlockall). */
+enum class OnError : u8 { Stop, Skip };
 
 class AddressSpace {
 public:
@@ -60,9 +62,10 @@ public:
     ErrorOr<void> set_lock(u32 start, u32 end, u8 lock);
     /*
      * Faults in the pages of [start, end) of the running process, for writing where `how`
-     * says so. EAGAIN without memory; EFAULT at a region without access (PROT_NONE).
+     * says so. EAGAIN without memory (or, for a lock, past the locked pages' share);
+     * EFAULT at a region without access (PROT_NONE), where OnError::Skip goes on instead.
      */
-    ErrorOr<void> populate(u32 start, u32 end, FaultIn how);
+    ErrorOr<void> populate(u32 start, u32 end, FaultIn how, OnError on_error = OnError::Stop);
     /* MADV_DONTNEED: drops the pages and swap entries of [start, end) inside one region. */
     ErrorOr<void> discard(u32 start, u32 end);
     /* MADV_DONTFORK and the like: flags set and cleared over [start, end), which is mapped. */

@@ -124,6 +124,7 @@ static const struct test {
     { "regions_realloc", test_regions_realloc },
     { "regions_mlock", test_regions_mlock },
     { "regions_mlockall", test_regions_mlockall },
+    { "regions_mlock_limit", test_regions_mlock_limit },
     { "regions_madvise_dontneed", test_regions_madvise_dontneed },
     { "regions_madvise_fork", test_regions_madvise_fork },
     { "regions_madvise_populate", test_regions_madvise_populate },

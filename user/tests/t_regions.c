@@ -406,6 +406,28 @@ void test_regions_mlockall(void)
     CHECK(munmap(p, 8 * PAGE) == 0 && munmap(q, 2 * PAGE) == 0);
 }
 
+/*
+ * Ferrite stops faulting in for a lock once locked pages hold half of memory (EAGAIN):
+ * without an OOM killer that picks the locker, more would starve every other process.
+ */
+void test_regions_mlock_limit(void)
+{
+    if (on_linux)
+        skip("locking most of this machine's memory would starve it");
+    struct sysinfo si;
+    CHECK(sysinfo(&si) == 0);
+    size_t bytes = (size_t)si.totalram * si.mem_unit * 3 / 4 & ~(size_t)(PAGE - 1);
+    char* p = map_anon(bytes);
+    CHECK_ERRNO(mlock(p, bytes), EAGAIN);
+    long rss = smaps_field(p, "Rss");
+    long half = (long)(si.totalram * si.mem_unit / 2 / 1024);
+    if (rss <= 0 || rss > half)
+        fail("%ld kB faulted in for the lock; at most half of memory is %ld kB", rss, half);
+    CHECK_EQ(status_kb("VmLck"), (long)(bytes / 1024));
+    CHECK(munlock(p, bytes) == 0);
+    CHECK(munmap(p, bytes) == 0);
+}
+
 void test_regions_madvise_dontneed(void)
 {
     size_t pages = 1024;

@@ -171,6 +171,7 @@ void test_regions_mremap_file(void);
 void test_regions_realloc(void);
 void test_regions_mlock(void);
 void test_regions_mlockall(void);
+void test_regions_mlock_limit(void);
 void test_regions_madvise_dontneed(void);
 void test_regions_madvise_fork(void);
 void test_regions_madvise_populate(void);
