@@ -102,10 +102,21 @@ $(B)/initrd.cpio: $(ROOTFS_FILES) $(addprefix $(USER_ROOT)/,$(USER_SYSTEM))
 	ln -sf swapon $(B)/rootfs/sbin/swapoff
 	cd $(B)/rootfs && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 > ../initrd.cpio
 
-# The same system with the test programs under /tests, for the test boots.
-$(B)/initrd-tests.cpio: $(B)/initrd.cpio $(addprefix $(USER_ROOT)/,$(USER_TESTS))
+# The same system with the test programs under /tests, for the test boots, and Debian's
+# dash with the part of libc6 it needs, where Debian has them (the dynamic linking tests).
+DEBIAN_LIB := $(B)/debs/libc6/lib/i386-linux-gnu
+$(B)/initrd-tests.cpio: $(B)/initrd.cpio $(addprefix $(USER_ROOT)/,$(USER_TESTS)) $(DEBS) scripts/set-interp.py
 	@rm -rf $(B)/rootfs-tests && cp -a $(B)/rootfs $(B)/rootfs-tests
 	$(call stage_programs,$(B)/rootfs-tests,$(USER_TESTS))
+	install -D -m 755 $(DEBIAN_LIB)/ld-linux.so.2 $(B)/rootfs-tests/lib/i386-linux-gnu/ld-linux.so.2
+	install -D -m 755 $(DEBIAN_LIB)/libc.so.6 $(B)/rootfs-tests/lib/i386-linux-gnu/libc.so.6
+	ln -sf i386-linux-gnu/ld-linux.so.2 $(B)/rootfs-tests/lib/ld-linux.so.2
+	install -D -m 755 $(B)/debs/dash/bin/dash $(B)/rootfs-tests/usr/bin/dash
+	printf 'not an ELF file\n' > $(B)/rootfs-tests/tests/not-elf && chmod 755 $(B)/rootfs-tests/tests/not-elf
+	scripts/set-interp.py $(B)/debs/dash/bin/dash $(B)/rootfs-tests/tests/dash-no-interp /lib/ld-nowhere.so
+	scripts/set-interp.py $(B)/debs/dash/bin/dash $(B)/rootfs-tests/tests/dash-text-interp /tests/not-elf
+	scripts/set-interp.py --unterminated $(B)/debs/dash/bin/dash $(B)/rootfs-tests/tests/dash-unterminated-interp /lib
+	chmod 755 $(B)/rootfs-tests/tests/dash-*
 	cd $(B)/rootfs-tests && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 > ../initrd-tests.cpio
 
 # os.iso boots the normal entry; selftest.iso (for Bochs, which cannot type at GRUB's

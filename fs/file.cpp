@@ -2,10 +2,25 @@
 #include <fs/device.h>
 #include <fs/node.h>
 #include <kernel/string.h>
+#include <mm/memory.h>
 
 #include <new>
 
 namespace fs {
+
+File::~File()
+{
+    kfree(m_path);
+}
+
+/* Without memory the name is left out: it only labels the file in /proc. */
+void File::set_path(const char* path)
+{
+    size_t n = strlen(path) + 1;
+    kfree(m_path);
+    if ((m_path = static_cast<char*>(kmalloc(n, Gfp::Kernel))))
+        memcpy(m_path, path, n);
+}
 
 ErrorOr<i64> File::lseek(i64 offset, int whence)
 {

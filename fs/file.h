@@ -12,6 +12,8 @@
 #include <kernel/types.h>
 #include <kernel/userspace.h>
 
+namespace mm { class ShmObject; }
+
 namespace fs {
 
 /* Linux's mode bits. */
@@ -39,7 +41,7 @@ struct FileStat {
 
 class File {
 public:
-    virtual ~File() = default;
+    virtual ~File();
 
     /* At the current offset, which they advance. */
     virtual ErrorOr<size_t> read(void*, size_t) { return Error::from_errno(EINVAL); }
@@ -59,8 +61,18 @@ public:
      */
     virtual ErrorOr<size_t> read_page(u64, void*) { return Error::from_errno(EACCES); }
 
+    /*
+     * A file whose data lives in a shared memory object (tmpfs's regular files) returns
+     * it: MAP_SHARED of the file maps that object. No reference is given.
+     */
+    virtual mm::ShmObject* shm_object() { return nullptr; }
+
     /* Size for SEEK_END; 0 for files without one. */
     virtual u64 size() const { return 0; }
+
+    /* The path it was opened by (fs::open), "" for others: /proc/PID/maps names mappings by it. */
+    const char* path() const { return m_path ? m_path : ""; }
+    void set_path(const char* path);
 
     u32 flags() const { return m_flags; }
     void set_flags(u32 flags) { m_flags = flags; }
@@ -74,6 +86,7 @@ protected:
     i64 m_offset = 0;
     u32 m_flags = 0;
     u32 m_refs = 1;
+    char* m_path = nullptr;             /* kmalloc'ed */
 };
 
 /*

@@ -163,6 +163,18 @@ ErrorOr<Vnode> resolve_path(const char* path, Follow follow)
     return resolve_from(Vnode { root_node, -1 }, path, length, follow, hops, missing_last);
 }
 
+namespace {
+
+/* The file open_node made, named by the path it was opened by. */
+ErrorOr<File*> named(ErrorOr<File*> file, const char* path)
+{
+    if (!file.is_error())
+        file.value()->set_path(path);
+    return file;
+}
+
+} // namespace
+
 ErrorOr<File*> open(const char* path, u32 flags)
 {
     size_t length = TRY(path_length(path));
@@ -171,7 +183,7 @@ ErrorOr<File*> open(const char* path, u32 flags)
     Vnode root { root_node, -1 };
     Follow follow = flags & O_NOFOLLOW ? Follow::No : Follow::Yes;
     if (!(flags & O_CREAT))
-        return open_node(TRY(resolve_from(root, path, length, follow, hops, missing_last)), flags);
+        return named(open_node(TRY(resolve_from(root, path, length, follow, hops, missing_last)), flags), path);
 
     /* O_CREAT: the order of Linux's checks, on a file system where nothing can be made. */
     Last last = TRY(walk_to_last(root, path, length, hops));
@@ -189,7 +201,7 @@ ErrorOr<File*> open(const char* path, u32 flags)
         return Error::from_errno(EEXIST);
     if (node.value().node->is_directory())
         return Error::from_errno(EISDIR);
-    return open_node(node.value(), flags);
+    return named(open_node(node.value(), flags), path);
 }
 
 ErrorOr<void> stat(const char* path, FileStat& st, bool follow_symlinks)

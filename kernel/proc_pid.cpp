@@ -1,5 +1,6 @@
 /* The per-process files of /proc: maps, stat, status, pagemap (CONTRACT §7), in Linux's formats. */
 #include <drivers/timer.h>
+#include <fs/file.h>
 #include <fs/proc.h>
 #include <kernel/errno.h>
 #include <kernel/format.h>
@@ -13,12 +14,21 @@
 void print_maps_line(fs::TextBuffer& out, const mm::AddressSpace& as, const mm::Region& r)
 {
     const char* name = "";
+    char shm_name[32];
     u32 offset = 0, dev = 0, ino = 0;
-    if (r.kind == mm::RegionKind::File) {
+    if (r.kind == mm::RegionKind::Shared) {
+        /* As Linux names shmem: a SysV segment by its key, shared anonymous memory as /dev/zero. */
         offset = r.offset;
         dev = r.dev;
         ino = r.ino;
-        name = as.exe_path;
+        if (r.sysv)
+            kfmt::snprintf(shm_name, sizeof shm_name, "/SYSV%08x (deleted)", u32(r.shm_key));
+        name = r.sysv ? shm_name : r.file ? "" : "/dev/zero (deleted)";
+    } else if (r.kind == mm::RegionKind::File) {
+        offset = r.offset;
+        dev = r.dev;
+        ino = r.ino;
+        name = *r.file->path() ? r.file->path() : as.exe_path;
     } else if (r.kind == mm::RegionKind::Heap) {
         name = "[heap]";
     } else if (r.kind == mm::RegionKind::Stack) {
@@ -26,10 +36,10 @@ void print_maps_line(fs::TextBuffer& out, const mm::AddressSpace& as, const mm::
     }
     /* As Linux: the fields, then (for named regions) padding to column 48 and the name. */
     char fields[64];
-    kfmt::snprintf(fields, sizeof fields, "%08x-%08x %c%c%cp %08x %02x:%02x %u ", r.start,
+    kfmt::snprintf(fields, sizeof fields, "%08x-%08x %c%c%c%c %08x %02x:%02x %u ", r.start,
                    r.end, r.prot & mm::PROT_READ ? 'r' : '-',
                    r.prot & mm::PROT_WRITE ? 'w' : '-', r.prot & mm::PROT_EXEC ? 'x' : '-',
-                   offset, dev >> 8, dev & 0xFF, ino);
+                   r.shared ? 's' : 'p', offset, dev >> 8, dev & 0xFF, ino);
     if (*name)
         out.printf("%-48s %s\n", fields, name);
     else

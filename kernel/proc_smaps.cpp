@@ -29,7 +29,7 @@ void print_usage(fs::TextBuffer& out, const mm::RegionUsage& u, bool rollup)
     if (rollup) {
         line(out, "Pss_Anon:", pss_bytes(u.pss_anon));
         line(out, "Pss_File:", pss_bytes(u.pss_file));
-        line(out, "Pss_Shmem:", 0);
+        line(out, "Pss_Shmem:", pss_bytes(u.pss_shmem));
     }
     line(out, "Shared_Clean:", u.shared_clean);
     line(out, "Shared_Dirty:", u.shared_dirty);
@@ -59,14 +59,25 @@ void print_vm_flags(fs::TextBuffer& out, const mm::Region& r)
         out.printf(" wr");
     if (r.prot & mm::PROT_EXEC)
         out.printf(" ex");
-    out.printf(" mr mw me");            /* private mappings may always gain each access */
+    if (r.shared)
+        out.printf(" sh");
+    /* What mprotect may grant: a shared mapping only what its file was opened for. */
+    u32 may = r.shared ? r.max_prot : mm::PROT_READ | mm::PROT_WRITE | mm::PROT_EXEC;
+    if (may & mm::PROT_READ)
+        out.printf(" mr");
+    if (may & mm::PROT_WRITE)
+        out.printf(" mw");
+    if (may & mm::PROT_EXEC)
+        out.printf(" me");
+    if (r.shared)
+        out.printf(" ms");
     if (r.kind == mm::RegionKind::Stack)
         out.printf(" gd");
     if (r.flags & mm::VM_LOCKED)
         out.printf(" lo");
     if (r.flags & mm::VM_DONTCOPY)
         out.printf(" dc");
-    if (writable)
+    if (writable && !r.shared)
         out.printf(" ac");              /* private and writable: charged to commit */
     if (r.flags & mm::VM_WIPEONFORK)
         out.printf(" wf");

@@ -214,6 +214,8 @@ void send_signal(Task& t, int sig)
     }
     if (t.state == TaskState::Sleeping && (sigmask(sig) & ~t.blocked))
         wake_task(t);
+    else if (t.state == TaskState::DiskSleep && t.killable && sig == SIGKILL)
+        wake_task(t);
 }
 
 /*

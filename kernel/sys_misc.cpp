@@ -35,6 +35,15 @@ Timespec now(int clock)
     return { sec, nsec };
 }
 
+} // namespace
+
+u32 real_time_seconds()
+{
+    return u32(now(0).sec);
+}
+
+namespace {
+
 constexpr i32 NSEC_PER_SEC = 1000000000;
 constexpr u32 NSEC_PER_TICK = NSEC_PER_SEC / HZ;
 

@@ -73,6 +73,11 @@ constexpr Entry entries[] = {
     { 270, entry<sys_tgkill> }, { 295, entry<sys_openat> }, { 300, entry<sys_fstatat64> },
     { 305, entry<sys_readlinkat> }, { 307, entry<sys_faccessat> }, { 330, entry<sys_dup3> },
     { 331, entry<sys_pipe2> }, { 340, entry<sys_prlimit64> }, { 355, entry<sys_getrandom> },
+    /* vfork: the child borrows the parent's memory until it execs or exits. */
+    { 190, entry<sys_vfork> },
+    /* Shared memory: msync, the ipc multiplexer and the direct SysV shm calls. */
+    { 144, entry<sys_msync> }, { 117, entry<sys_ipc> },
+    { 395, entry<sys_shmget> }, { 396, entry<sys_shmctl> }, { 397, entry<sys_shmat> }, { 398, entry<sys_shmdt> },
     /* Regions: mremap, mlock, madvise, mincore. */
     { 150, entry<sys_mlock> }, { 151, entry<sys_munlock> }, { 152, entry<sys_mlockall> },
     { 153, entry<sys_munlockall> }, { 163, entry<sys_mremap> }, { 218, entry<sys_mincore> },

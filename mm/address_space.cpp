@@ -10,6 +10,7 @@
 #include <kernel/string.h>
 #include <kernel/task.h>
 #include <mm/pgtable.h>
+#include <mm/shmem.h>
 #include <mm/swap.h>
 #include <mm/swap_cache.h>
 
@@ -91,10 +92,32 @@ void account_rss(AddressSpace& as, u32 addr, int delta)
     /* A table shared since fork: the page was in every sharer's memory. */
     /* By frame: the CPU sets the ACCESSED bit of each sharer's directory entry on its own. */
     for (Task* t : task) {
-        Pde theirs = t && t->mm && t->mm != &as ? t->mm->directory()[arch::pgd_index(addr)] : Pde();
+        bool other = t && t->mm && t->mm != &as && first_user(*t);
+        Pde theirs = other ? t->mm->directory()[arch::pgd_index(addr)] : Pde();
         if (theirs.present() && theirs.frame() == pde.frame())
             t->mm->rss += u32(delta);
     }
+}
+
+void mmput(AddressSpace* as)
+{
+    if (--as->users == 0)
+        free_page_tables(as);
+}
+
+bool first_user(const Task& t)
+{
+    if (!t.mm)
+        return false;
+    if (t.mm->users == 1)
+        return true;
+    for (Task* other : task) {
+        if (other == &t)
+            return true;
+        if (other && other->mm == t.mm)
+            return false;
+    }
+    return true;
 }
 
 AddressSpace* AddressSpace::create()
@@ -214,7 +237,23 @@ void AddressSpace::free_region(Region* r)
 {
     if (r->file)
         r->file->put();
+    if (r->shm) {
+        shm_detach(r);
+        shm_put(r->shm);
+    }
     delete r;
+}
+
+/* A new Region of this space (a copy of another): it takes its references and joins its object's list. */
+void AddressSpace::adopt(Region* r)
+{
+    if (r->file)
+        r->file->get();
+    if (r->shm) {
+        shm_get(r->shm);
+        r->space = this;
+        shm_attach(r);
+    }
 }
 
 /* exec's clear_page_tables; the destructor's free_page_tables goes through here too. */
@@ -309,8 +348,7 @@ AddressSpace* AddressSpace::fork_copy()
             delete child;
             return nullptr;
         }
-        if (copy->file)
-            copy->file->get();
+        child->adopt(copy);
         copy->flags &= u8(~(VM_LOCKED | VM_LOCKONFAULT));  /* locks are not inherited */
         *tail = copy;
         tail = &copy->next;
@@ -393,8 +431,7 @@ ErrorOr<void> AddressSpace::map(const Region& shape)
     Region* r = new (std::nothrow) Region(shape.unlinked());
     if (!r)
         return Error::from_errno(ENOMEM);
-    if (r->file)
-        r->file->get();
+    adopt(r);
     r->flags |= def_flags;
     m_set.insert(r);
     merge_around(r);
@@ -421,10 +458,9 @@ ErrorOr<void> AddressSpace::split(u32 addr)
     Region* tail = new (std::nothrow) Region(r->unlinked());
     if (!tail)
         return Error::from_errno(ENOMEM);
-    if (tail->file) {
-        tail->file->get();
+    adopt(tail);
+    if (tail->file || tail->shm)
         tail->offset += addr - r->start;
-    }
     /* r's own gap is unchanged, and its successor's is as before once tail is in. */
     tail->start = addr;
     r->end = addr;
@@ -456,6 +492,10 @@ ErrorOr<void> AddressSpace::protect(u32 start, u32 end, u32 prot)
 {
     if (!range_mapped(start, end))
         return Error::from_errno(ENOMEM);
+    /* A shared mapping of a file opened read-only, or a SHM_RDONLY segment, stays so (Linux's VM_MAYWRITE). */
+    for (Region* r = find(start); r && r->start < end; r = r->next)
+        if (prot & ~r->max_prot)
+            return Error::from_errno(EACCES);
     TRY(unshare_range(start, end));
     TRY(split(start));
     if (end < TASK_SIZE)

@@ -13,6 +13,7 @@
 #include <mm/layout.h>
 #include <mm/memory.h>
 #include <mm/pgtable.h>
+#include <mm/shmem.h>
 #include <mm/swap.h>
 #include <mm/swap_cache.h>
 #include <mm/vm.h>
@@ -71,6 +72,7 @@ bool anonymous(const mm::Region& r)
     case mm::RegionKind::Stack:
         return true;
     case mm::RegionKind::File:
+    case mm::RegionKind::Shared:        /* shmem, as Linux: not anonymous memory */
         return false;
     }
     return false;
@@ -81,7 +83,7 @@ void will_need(mm::AddressSpace& as, u32 start, u32 end)
 {
     for (u32 addr = start; addr < end; addr += PAGE_SIZE)
         if (arch::Pte* p = as.pte(addr); p && p->swapped_out())
-            mm::swap_readahead(p->swap_entry());
+            (void)mm::swap_read_cluster(p->swap_entry()).is_error();     /* a hint: faults read it later */
 }
 
 /* One piece of the advice: [start, end) inside region r. Linux's errors, region by region. */
@@ -98,10 +100,15 @@ ErrorOr<void> advise_region(mm::AddressSpace& as, mm::Region& r, u32 start, u32 
     case MADV_DONTNEED_LOCKED:
         return as.discard(start, end);
     case MADV_REMOVE:
-        /* Only shared file memory can have its backing punched out. */
+        /*
+         * Only shared, writable memory can have its backing punched out; shared memory
+         * objects cannot punch holes (Linux's answer for a filesystem without them).
+         */
         if (locked || anonymous(r))
             return Error::from_errno(EINVAL);
-        return Error::from_errno(EACCES);
+        if (r.kind != mm::RegionKind::Shared || !(r.prot & mm::PROT_WRITE))
+            return Error::from_errno(EACCES);
+        return Error::from_errno(EOPNOTSUPP);
     case MADV_WILLNEED:
         will_need(as, start, end);
         return {};
@@ -166,9 +173,22 @@ ErrorOr<void> sys_madvise(u32 start, u32 len, int advice)
     return {};
 }
 
+namespace {
+
+/* A shared region's page that no PTE maps here is in memory if its object holds a frame. */
+bool object_page_resident(const mm::Region& r, u32 addr)
+{
+    u64 index = (u64(r.offset) + (addr - r.start)) / PAGE_SIZE;
+    u32* slot = r.shm->slot(u32(index), mm::ShmObject::Alloc::No);
+    return slot && mm::ShmObject::holds_frame(*slot);
+}
+
+} // namespace
+
 /*
  * One byte per page, bit 0 set when the page is in memory: mapped, or swapped out with
- * its swap cache copy still in memory, as Linux counts it. ENOMEM where no region is
+ * its swap cache copy still in memory, or (shared memory) held by its object in memory,
+ * as Linux counts it. ENOMEM where no region is
  * (after the bytes before it are written), EFAULT for a vector that cannot be written.
  */
 ErrorOr<void> sys_mincore(u32 start, u32 len, Userspace<u8*> vec)
@@ -197,6 +217,8 @@ ErrorOr<void> sys_mincore(u32 start, u32 len, Userspace<u8*> vec)
             bool resident = p && p->present();
             if (p && p->swapped_out())
                 resident = mm::swap_cached(p->swap_entry());
+            else if (!resident && r->kind == mm::RegionKind::Shared)
+                resident = object_page_resident(*r, addr + i * PAGE_SIZE);
             bytes[i] = resident;
         }
         TRY(copy_to_user(vec.offset(done), bytes, n));

@@ -27,7 +27,7 @@ constexpr u32 MREMAP_MAYMOVE = 1, MREMAP_FIXED = 2, MREMAP_DONTUNMAP = 4;
 
 /*
  * Whether a region's pages are one memory for several mappers. Such a region may be
- * "duplicated" by mremap with old_len 0; every kind there is now is private.
+ * "duplicated" by mremap with old_len 0: a second mapping of the same pages.
  */
 bool shares_pages(const Region& r)
 {
@@ -37,6 +37,8 @@ bool shares_pages(const Region& r)
     case RegionKind::Heap:
     case RegionKind::Stack:
         return false;
+    case RegionKind::Shared:
+        return true;
     }
     return false;
 }
@@ -119,8 +121,7 @@ ErrorOr<u32> AddressSpace::move_region(Region* src, u32 new_addr, u32 new_len, b
         }
         i += PAGE_SIZE;
     }
-    if (moved->file)
-        moved->file->get();
+    adopt(moved);
     m_set.insert(moved);
     if (keep_old) {
         src->flags &= u8(~(VM_LOCKED | VM_LOCKONFAULT));  /* as Linux: the emptied range is not locked */
@@ -134,6 +135,20 @@ ErrorOr<u32> AddressSpace::move_region(Region* src, u32 new_addr, u32 new_len, b
     if ((lock & VM_LOCKED) && !(lock & VM_LOCKONFAULT) && new_len > old_len)
         (void)populate(new_addr + old_len, new_addr + new_len, FaultIn::AsMlock, OnError::Skip).is_error();
     return new_addr;
+}
+
+ErrorOr<u32> AddressSpace::duplicate(Region* r, u32 addr, u32 to, u32 len)
+{
+    Region* copy = new (std::nothrow) Region(r->unlinked());
+    if (!copy)
+        return Error::from_errno(ENOMEM);
+    copy->offset += addr - r->start;
+    copy->start = to;
+    copy->end = to + len;
+    copy->flags &= u8(~(VM_LOCKED | VM_LOCKONFAULT));
+    adopt(copy);
+    m_set.insert(copy);
+    return to;
 }
 
 ErrorOr<u32> AddressSpace::remap(u32 addr, u32 old_len, u32 new_len, u32 flags, u32 new_addr)
@@ -151,6 +166,8 @@ ErrorOr<u32> AddressSpace::remap(u32 addr, u32 old_len, u32 new_len, u32 flags, 
     };
     /* Makes [addr, addr + old_len) a region of its own and moves it to `to`. */
     auto move_to = [&](u32 to, bool keep_old) -> ErrorOr<u32> {
+        if (!old_len)
+            return duplicate(find(addr), addr, to, new_len);
         TRY(split(addr));
         if (addr + old_len < TASK_SIZE)
             TRY(split(addr + old_len));

@@ -119,6 +119,7 @@ Region Region::unlinked() const
 {
     Region r = *this;
     r.next = r.prev = r.left = r.right = r.parent = nullptr;
+    r.shm_next = r.shm_prev = nullptr;      /* the object's list, too, is the original's */
     r.height = r.max_gap = 0;
     return r;
 }

@@ -14,7 +14,11 @@ namespace fs { class File; }
 
 namespace mm {
 
-enum class RegionKind : u8 { Anonymous, File, Heap, Stack };
+class AddressSpace;
+class ShmObject;
+
+/* Shared: MAP_SHARED memory (anonymous, a tmpfs file, a SysV segment), one ShmObject's pages. */
+enum class RegionKind : u8 { Anonymous, File, Heap, Stack, Shared };
 
 /* Region::flags, Linux's names. */
 constexpr u8 VM_LOCKED = 1u << 0;       /* mlock: its pages stay in memory, never swapped out */
@@ -31,6 +35,20 @@ struct Region {
     u32 offset = 0;                     /* File: file offset of `start` */
     u32 file_end = 0;                   /* File: data ends at this address; zero after */
     u32 dev = 0, ino = 0;               /* File: identity, for share_page */
+    /*
+     * Shared: the object mapped (one reference held; `offset` is the object's offset of
+     * `start`), the space this region is in, and its links on the object's attach list.
+     * `file`, if set, is what it maps (for /proc/PID/maps and msync); `shm_key` names a
+     * SysV segment's key there, and `max_prot` is what the file was opened for.
+     */
+    ShmObject* shm = nullptr;
+    AddressSpace* space = nullptr;
+    Region* shm_next = nullptr;
+    Region* shm_prev = nullptr;
+    u32 max_prot = 7;
+    i32 shm_key = 0;
+    bool sysv = false;
+    bool shared = false;                /* MAP_SHARED: 's' in /proc/PID/maps */
 
     /* Links, owned by RegionSet: a copy of a Region is not linked. */
     Region* next = nullptr;             /* in address order */

@@ -4,7 +4,8 @@
  * its proportional size is divided by that number. A page table shared since fork maps
  * each of its pages once per process sharing it, while mem_map counts the table once: the
  * number of mappers is the page's count (less the swap cache's own reference) times the
- * table's. A swapped-out page counts as Swap, divided among the users of its slot.
+ * table's (and less a shared memory object's own reference). A swapped-out page counts
+ * as Swap, divided among the users of its slot.
  */
 #include <mm/pgtable.h>
 #include <mm/swap.h>
@@ -30,11 +31,12 @@ void add_present(const AddressSpace& as, const Region& r, u32 addr, Pte pte, Reg
         return;                         /* the zero page: nobody's memory, as in Linux */
     const Page& page = page_of(frame);
     bool cached = page.flags & PG_SWAP_CACHE;
-    u32 mappers = (page.count - (cached ? 1 : 0)) * table_mappers(as, addr);
-    if (!mappers)
-        mappers = 1;
+    bool shmem = r.kind == RegionKind::Shared;
+    /* Neither the swap cache's reference nor a shared memory object's own maps the page. */
+    u32 owners = (cached ? 1 : 0) + (shmem ? 1 : 0);
+    u32 mappers = page.count > owners ? (page.count - owners) * table_mappers(as, addr) : 1;
     /* A file region's page that was written, or came back from swap, is anonymous memory. */
-    bool anonymous = r.kind != RegionKind::File || pte.dirty() || cached;
+    bool anonymous = !shmem && (r.kind != RegionKind::File || pte.dirty() || cached);
     u64 share = (PAGE_SIZE << PSS_SHIFT) / mappers;
     u.rss += PAGE_SIZE;
     if (pte.accessed() || (page.flags & PG_REFERENCED))
@@ -42,6 +44,8 @@ void add_present(const AddressSpace& as, const Region& r, u32 addr, Pte pte, Reg
     if (anonymous) {
         u.anonymous += PAGE_SIZE;
         u.pss_anon += share;
+    } else if (shmem) {
+        u.pss_shmem += share;
     } else {
         u.pss_file += share;
     }

@@ -11,6 +11,7 @@
 #include <kernel/printk.h>
 #include <kernel/task.h>
 #include <mm/pgtable.h>
+#include <mm/shmem.h>
 #include <mm/swap.h>
 #include <mm/swap_cache.h>
 
@@ -253,7 +254,7 @@ u32 swap_out(u32 budget, u32 want)
     u32 freed = 0;
     for (int visits = 0; visits <= 2 * NR_TASKS && budget && freed < want; visits++) {
         Task* t = task[scan_slot];
-        AddressSpace* as = t && t->state != TaskState::Zombie ? t->mm : nullptr;
+        AddressSpace* as = t && t->state != TaskState::Zombie && first_user(*t) ? t->mm : nullptr;
         if (as && as->rss) {
             if (!as->swap_cnt)
                 as->swap_cnt = as->rss / 8 + 1;
@@ -452,6 +453,11 @@ ErrorOr<bool> unuse_entry(Task& t, u32 type)
 
 } // namespace
 
+ErrorOr<void> swap_read_cluster(SwapEntry entry)
+{
+    return read_cluster(entry);
+}
+
 void note_swap_progress()
 {
     clean_drops = 0;
@@ -459,8 +465,10 @@ void note_swap_progress()
 
 ErrorOr<void> try_to_unuse(u32 type)
 {
+    /* Shared memory objects name their slots themselves: no PTE does. */
+    TRY(shm_unuse(type));
     for (int slot = 0; slot < NR_TASKS; slot++)
-        if (Task* t = task[slot]; t && t->mm)
+        if (Task* t = task[slot]; t && first_user(*t))
             TRY(unuse_entry(*t, type));        /* false, a task gone, is no error */
     return {};
 }
@@ -513,12 +521,6 @@ PageFaultResponse swap_in(AddressSpace& as, const Region& r, u32 addr, Pte& pte,
     return PageFaultResponse::Continue;
 }
 
-void swap_readahead(SwapEntry entry)
-{
-    /* A hint: without memory, or on a read error, the fault reads (or reports) it later. */
-    (void)read_cluster(entry).is_error();
-}
-
 bool swap_cached(SwapEntry entry)
 {
     return area_of(entry, "swap_cached").cache[entry.offset()] != 0;
@@ -552,6 +554,9 @@ bool try_to_free_page()
     /* Rising effort, as Linux 1.0: a larger share of all pages looked at each round. */
     for (int priority = 6; priority >= 0; priority--) {
         u32 budget = (page_allocator.nr_pages() >> priority) + SWAP_CLUSTER_MAX;
+        /* Shared memory objects first, as Linux 1.0's shm_swap came before swap_out. */
+        if (shm_swap(budget, SWAP_CLUSTER_MAX))
+            return true;
         if (swap_out(budget, SWAP_CLUSTER_MAX))
             return true;
     }

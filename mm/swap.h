@@ -80,8 +80,11 @@ void retire_slot(SwapEntry entry, bool drop_reference);
 PageFaultResponse swap_in(AddressSpace& as, const Region& r, u32 addr, arch::Pte& pte,
                           SwapEntry entry, bool write);
 
-/* MADV_WILLNEED: starts reading entry's slot (and its cluster) into the swap cache. */
-void swap_readahead(SwapEntry entry);
+/*
+ * Reads the slot of `entry` and its neighbours into the swap cache (swap_in's read-ahead),
+ * for pages no PTE names (shared memory objects). ENOMEM, EIO.
+ */
+ErrorOr<void> swap_read_cluster(SwapEntry entry);
 /* Whether entry's slot has a copy in the swap cache (mincore counts it as in memory). */
 bool swap_cached(SwapEntry entry);
 

@@ -11,6 +11,8 @@
 #include <mm/region.h>
 #include <mm/types.h>
 
+struct Task;
+
 namespace mm {
 
 constexpr u32 PROT_NONE = 0, PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
@@ -106,6 +108,11 @@ public:
     /* swap_out's hand in this space: where its scan resumes, and what is left of its visit. */
     u32 swap_address = 0, swap_cnt = 0;
     char exe_path[128] = { };           /* the executable, named in /proc/PID/maps */
+    /*
+     * The tasks running on this space (Linux's mm_users): 1, or 2 while a vforked child
+     * borrows its parent's. It is freed with its last user (mmput).
+     */
+    u32 users = 1;
     u32 count_regions() const { return m_set.count(); }
     /* The first region; the others follow through `next`, in address order. */
     Region* regions() const { return m_set.first(); }
@@ -122,9 +129,12 @@ private:
     void zap_range(u32 start, u32 end); /* unmaps the pages, keeps regions */
     /* remap's move: [addr, addr + old_len), one whole region, goes to new_addr with new_len. */
     ErrorOr<u32> move_region(Region* r, u32 new_addr, u32 new_len, bool keep_old);
+    /* remap with old_len 0: a second mapping of a shared region's pages from addr, at `to`. */
+    ErrorOr<u32> duplicate(Region* r, u32 addr, u32 to, u32 len);
     /* remap's grow in place: r's end to new_end, which must be free. */
     void grow_region(Region* r, u32 new_end);
     void free_region(Region* r);
+    void adopt(Region* r);
 
     arch::Pde* m_pgd = nullptr;         /* kernel virtual address of the directory page */
     RegionSet m_set;                    /* non-overlapping, by address */
@@ -151,6 +161,16 @@ inline arch::Pte* get_empty_pgtable(AddressSpace& as, u32 addr) { return as.pte_
 inline void clear_page_tables(AddressSpace& as) { as.clear(); }
 inline void free_page_tables(AddressSpace* as) { delete as; }
 
+/* A task lets go of its address space (exit, exec): free_page_tables with its last user. */
+void mmput(AddressSpace* as);
+
+/*
+ * Whether walks over every task (swap_out, swapoff, rss accounting) should visit t's
+ * address space through t: t has one and is the first task in task[] running on it, so
+ * that a space a vforked child borrows is visited once.
+ */
+bool first_user(const Task& t);
+
 /* rss += delta for the process whose PTE at addr changed, and for all sharing its table. */
 void account_rss(AddressSpace& as, u32 addr, int delta);
 
@@ -162,7 +182,7 @@ constexpr u32 PSS_SHIFT = 12;
 struct RegionUsage {
     u32 rss = 0, shared_clean = 0, shared_dirty = 0, private_clean = 0, private_dirty = 0;
     u32 referenced = 0, anonymous = 0, swap = 0;
-    u64 pss = 0, pss_dirty = 0, pss_anon = 0, pss_file = 0, swap_pss = 0, pss_locked = 0;
+    u64 pss = 0, pss_dirty = 0, pss_anon = 0, pss_file = 0, pss_shmem = 0, swap_pss = 0, pss_locked = 0;
 };
 /* Adds what r's pages in `as` count to `usage` (mm/region_usage.cpp). */
 void add_region_usage(const AddressSpace& as, const Region& r, RegionUsage& usage);

@@ -112,9 +112,37 @@ static const struct test {
     { "ioerr_write", test_ioerr_write },
     { "oom_hog", test_oom_hog },
 
+    /* Shared memory: MAP_SHARED, System V segments, msync. */
+    { "shm_anon_fork", test_shm_anon_fork },
+    { "shm_anon_maps", test_shm_anon_maps },
+    { "shm_file_readonly", test_shm_file_readonly },
+    { "sysv_basic", test_sysv_basic },
+    { "sysv_errors", test_sysv_errors },
+    { "sysv_rmid_attached", test_sysv_rmid_attached },
+    { "sysv_exit_exec_detach", test_sysv_exit_exec_detach },
+    { "sysv_ipc_multiplexer", test_sysv_ipc_multiplexer },
+    { "sysv_info", test_sysv_info },
+    { "msync_checks", test_msync_checks },
+    { "shmem_meminfo", test_shmem_meminfo },
+    { "swap_shm_sysv", test_swap_shm_sysv },
+    { "swap_shm_anon", test_swap_shm_anon },
+    { "swap_shm_swapoff", test_swap_shm_swapoff },
+
     { "disk_file", test_disk_file },
     { "disk_io_sleeps", test_disk_io_sleeps },
     { "disk_mkswap", test_disk_mkswap },
+
+    /* vfork, and programs started through the dynamic linker. */
+    { "vfork_shares_memory", test_vfork_shares_memory },
+    { "vfork_exec_wakes_parent", test_vfork_exec_wakes_parent },
+    { "clone_vm_vfork", test_clone_vm_vfork },
+    { "spawn_system_popen", test_spawn_system_popen },
+    { "vfork_child_killed", test_vfork_child_killed },
+    { "vfork_parent_killed", test_vfork_parent_killed },
+    { "vfork_memory_pressure", test_vfork_memory_pressure },
+    { "dash_runs", test_dash_runs },
+    { "dash_shares_libc", test_dash_shares_libc },
+    { "bad_interpreter", test_bad_interpreter },
 
     /* Region calls: mremap, mlock, madvise, mincore, smaps. */
     { "regions_mremap_errors", test_regions_mremap_errors },
@@ -130,6 +158,7 @@ static const struct test {
     { "regions_madvise_populate", test_regions_madvise_populate },
     { "regions_mincore", test_regions_mincore },
     { "regions_smaps", test_regions_smaps },
+    { "regions_shared", test_regions_shared },
     { "swap_mlock_pressure", test_swap_mlock_pressure },
     { "swap_regions_calls", test_swap_regions_calls },
 
@@ -223,6 +252,8 @@ static enum result run_test(const struct test* t, char* reason, size_t reason_si
 
     if (!on_linux)
         fault_in_everything();
+    int segments[64];
+    int nsegments = sysv_snapshot(segments, 64);
     unsigned long long before = free_ram();
     pid_t pid = fork();
     if (pid == 0) {
@@ -234,6 +265,7 @@ static enum result run_test(const struct test* t, char* reason, size_t reason_si
     }
     int status = pid < 0 ? -1 : wait_test(pid);
     reap_strays();
+    int left_segments = sysv_remove_left(segments, nsegments);
     if (!on_linux)
         fault_in_everything();
     unsigned long long after = free_ram();
@@ -255,6 +287,10 @@ static enum result run_test(const struct test* t, char* reason, size_t reason_si
         return SKIP;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         printf("# %s: test process %s\n", t->name, describe_status(status));
+        return FAIL;
+    }
+    if (left_segments) {
+        printf("# %s: left %d System V segments behind\n", t->name, left_segments);
         return FAIL;
     }
     if (!on_linux && after != before) {

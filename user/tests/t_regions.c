@@ -635,6 +635,7 @@ void test_regions_smaps(void)
     CHECK(pid >= 0);
     if (pid == 0) {
         char c;
+        close(ready[0]), close(done[1]);        /* a parent that fails ends the wait */
         write_all(ready[1], "r", 1);
         read_all(done[0], &c, 1);
         _exit(0);
@@ -665,6 +666,76 @@ void test_regions_smaps(void)
         fail("smaps_rollup Rss %ld, smaps regions sum to %ld", rolled, rss);
     CHECK(field_in(rollup, NULL, "Pss_Anon") >= 0 && field_in(rollup, NULL, "Pss_File") >= 0);
     CHECK(munmap(p, 8 * PAGE) == 0);
+}
+
+/*
+ * MAP_SHARED memory under the region calls: a move keeps it one memory with a child's
+ * mapping, mremap with old_len 0 maps the same pages a second time (mincore finds them in
+ * memory there before any touch), MADV_DONTNEED drops only the mapping, smaps counts the
+ * pages as shared memory.
+ */
+void test_regions_shared(void)
+{
+    char* area = map_anon(8 * PAGE);           /* a place for it with room to grow */
+    CHECK(munmap(area, 8 * PAGE) == 0);
+    char* p = mmap(area, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    CHECK(p == area);
+    fill(p, 4, 20);
+    CHECK(smaps_has_flag(p, "sh") && smaps_has_flag(p, "ms") && !smaps_has_flag(p, "ac"));
+    CHECK_EQ(smaps_field(p, "Anonymous"), 0);
+    int ready[2], done[2];
+    CHECK(pipe(ready) == 0 && pipe(done) == 0);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        /* Mapped here too (Linux's fork leaves a shared mapping's PTEs to the first touch). */
+        char c;
+        close(ready[0]), close(done[1]);
+        int ok = holds(p, 4, 20);
+        write_all(ready[1], "r", 1);
+        read_all(done[0], &c, 1);
+        ok = ok && page_holds(p, 0, 21);
+        for (int i = 1; i < 4; i++)
+            ok = ok && page_holds(p + i * PAGE, (size_t)i, 20);
+        _exit(ok ? 0 : 1);
+    }
+    char c;
+    read_all(ready[0], &c, 1);
+    CHECK_EQ(smaps_field(p, "Rss"), 16);
+    CHECK_EQ(smaps_field(p, "Pss"), 8);
+    CHECK_EQ(smaps_field(p, "Shared_Dirty"), 16);
+
+    /* Grown in place, then moved: the child still sees what we write at the new place. */
+    CHECK(mremap(p, 4 * PAGE, 8 * PAGE, 0) == p);
+    char* q = mremap(p, 8 * PAGE, 8 * PAGE, MREMAP_MAYMOVE | MREMAP_FIXED, free_range(8));
+    CHECK(q != MAP_FAILED && q != p);
+    CHECK(holds(q, 4, 20));
+    fill(q, 1, 21);
+    write_all(done[1], "d", 1);
+    CHECK_EQ(wait_for(pid), 0);
+    close(ready[0]), close(ready[1]), close(done[0]), close(done[1]);
+
+    /* old_len 0: the same pages again, already in memory there. */
+    char* twin = mremap(q, 0, 4 * PAGE, MREMAP_MAYMOVE);
+    CHECK(twin != MAP_FAILED && twin != q);
+    CHECK(!strcmp(residency(twin, 4), "1111"));
+    CHECK(page_holds(twin, 0, 21) && page_holds(twin + PAGE, 1, 20));
+    twin[PAGE] = 'x';
+    CHECK(q[PAGE] == 'x');
+
+    /* DONTNEED drops the mapping, not the memory. */
+    CHECK(madvise(q, 4 * PAGE, MADV_DONTNEED) == 0);
+    CHECK(q[PAGE] == 'x' && page_holds(q + 2 * PAGE, 2, 20));
+    CHECK_ERRNO(madvise(q, PAGE, MADV_FREE), EINVAL);
+    CHECK_ERRNO(madvise(q, PAGE, MADV_WIPEONFORK), EINVAL);
+    CHECK(mlock(q, 4 * PAGE) == 0);
+    /* Locked is the region's Pss (the pages the twin maps too count half). */
+    CHECK(smaps_field(q, "Pss") >= 8);
+    CHECK_EQ(smaps_field(q, "Locked"), smaps_field(q, "Pss"));
+    CHECK(munlock(q, 4 * PAGE) == 0);
+    const char* rollup = read_proc("/proc/self/smaps_rollup");
+    CHECK(field_in(rollup, NULL, "Pss_Shmem") >= 16);
+    CHECK(munmap(q, 8 * PAGE) == 0 && munmap(twin, 4 * PAGE) == 0);
 }
 
 /* Pages of a locked region stay in memory while the rest of the machine swaps. */
