@@ -156,10 +156,11 @@ void copy_page_tables(AddressSpace& from, AddressSpace& to);
  * The seed's names for the other page-table steps, as one-line calls of the methods that
  * do them, used where the seed's kernel used them: the fault handler's table for an
  * address (made or unshared), exec's emptying of the user half, exit's freeing of it all.
+ * Out of line, so that each is a symbol gdb can break on (docs/tour.md).
  */
-inline arch::Pte* get_empty_pgtable(AddressSpace& as, u32 addr) { return as.pte_alloc(addr); }
-inline void clear_page_tables(AddressSpace& as) { as.clear(); }
-inline void free_page_tables(AddressSpace* as) { delete as; }
+arch::Pte* get_empty_pgtable(AddressSpace& as, u32 addr);
+void clear_page_tables(AddressSpace& as);
+void free_page_tables(AddressSpace* as);
 
 /* A task lets go of its address space (exit, exec): free_page_tables with its last user. */
 void mmput(AddressSpace* as);

@@ -132,6 +132,40 @@ static const struct test {
     { "disk_io_sleeps", test_disk_io_sleeps },
     { "disk_mkswap", test_disk_mkswap },
 
+    /* The terminal, sessions and job control. */
+    { "tty_termios", test_tty_termios },
+    { "tty_line_editing", test_tty_line_editing },
+    { "tty_raw_mode", test_tty_raw_mode },
+    { "tty_signal_keys", test_tty_signal_keys },
+    { "tty_background_jobs", test_tty_background_jobs },
+    { "tty_sessions", test_tty_sessions },
+    { "tty_stop_continue", test_tty_stop_continue },
+    { "tty_orphaned_group", test_tty_orphaned_group },
+    { "tty_leader_exit_hangup", test_tty_leader_exit_hangup },
+    { "tty_read_restarts", test_tty_read_restarts },
+
+    /* Waiting for files, futexes, signals and timers; a process's standing; the kernel log. */
+    { "alarm_itimer", test_alarm_itimer },
+    { "itimer_fork_exec", test_itimer_fork_exec },
+    { "sigsuspend_mask", test_sigsuspend_mask },
+    { "sigtimedwait", test_sigtimedwait },
+    { "sigaltstack", test_sigaltstack },
+    { "poll_pipe", test_poll_pipe },
+    { "poll_console", test_poll_console },
+    { "poll_eintr", test_poll_eintr },
+    { "select_sets", test_select_sets },
+    { "pselect_ppoll_sigmask", test_pselect_ppoll_sigmask },
+    { "futex_wait_errors", test_futex_wait_errors },
+    { "futex_glibc", test_futex_glibc },
+    { "futex_shared", test_futex_shared },
+    { "groups", test_groups },
+    { "priority", test_priority },
+    { "nice_shares", test_nice_shares },
+    { "affinity", test_affinity },
+    { "prctl", test_prctl },
+    { "pdeathsig", test_pdeathsig },
+    { "sendfile", test_sendfile },
+    { "syslog", test_syslog },
     /* vfork, and programs started through the dynamic linker. */
     { "vfork_shares_memory", test_vfork_shares_memory },
     { "vfork_exec_wakes_parent", test_vfork_exec_wakes_parent },
@@ -143,6 +177,9 @@ static const struct test {
     { "dash_runs", test_dash_runs },
     { "dash_shares_libc", test_dash_shares_libc },
     { "bad_interpreter", test_bad_interpreter },
+    /* Watching the memory manager: vmstat's counters, the live trace's switch. */
+    { "vmstat_counters", test_vmstat_counters },
+    { "mmtrace_switch", test_mmtrace_switch },
 
     /* Region calls: mremap, mlock, madvise, mincore, smaps. */
     { "regions_mremap_errors", test_regions_mremap_errors },

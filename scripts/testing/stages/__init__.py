@@ -6,7 +6,7 @@ it runs with nothing beside it.
 """
 from testing.schedule import Stage
 from testing.stages import (bochs, boot, console, crashes, disks, fuzz, gdb, host, image,
-                            swap, user)
+                            jobs, swap, user, watch)
 
 STAGES = [
     Stage("host", host.stage_host, cost=2),
@@ -34,8 +34,12 @@ STAGES = [
     Stage("disks-pio", disks.stage_disks_pio, cost=30),
     Stage("console", console.stage_console, cost=5),
     Stage("console-ttyS0", console.stage_serial_console, cost=3),
+    Stage("jobs", jobs.stage_jobs, cost=15),
     Stage("oops", crashes.stage_oops, cost=1),
     Stage("no-cmov", image.stage_no_cmov, cost=2),
     Stage("scan-i686", image.stage_scan_i686, cost=8),
     Stage("gdb", gdb.stage_gdb, cost=3),
+    Stage("gdb-helpers", watch.stage_gdb_helpers, cost=8),
+    Stage("demos", watch.stage_demos, cost=4),
+    Stage("seed-names", watch.stage_seed_names, cost=1),
 ]
