@@ -135,8 +135,10 @@ $(B)/initrd.cpio: $(ROOTFS_FILES) $(addprefix $(USER_ROOT)/,$(USER_SYSTEM)) $(DE
 # and the shell scripts busybox's sh runs (/tests/scripts/run, the busybox stage).
 DEBIAN_LIB := $(B)/debs/libc6/lib/i386-linux-gnu
 TEST_SCRIPTS := $(wildcard user/tests/scripts/*)
+# "#!" scripts for exec's tests (t_exec_script.c); not-executable stays 644.
+EXEC_SCRIPTS := $(wildcard user/tests/exec/*)
 $(B)/initrd-tests.cpio: $(B)/initrd.cpio $(addprefix $(USER_ROOT)/,$(USER_TESTS)) $(DEBS) scripts/set-interp.py \
-		$(TEST_SCRIPTS)
+		$(TEST_SCRIPTS) $(EXEC_SCRIPTS)
 	@rm -rf $(B)/rootfs-tests && cp -a $(B)/rootfs $(B)/rootfs-tests
 	$(call stage_programs,$(B)/rootfs-tests,$(USER_TESTS))
 	install -D -m 755 $(DEBIAN_LIB)/ld-linux.so.2 $(B)/rootfs-tests/lib/i386-linux-gnu/ld-linux.so.2
@@ -148,6 +150,8 @@ $(B)/initrd-tests.cpio: $(B)/initrd.cpio $(addprefix $(USER_ROOT)/,$(USER_TESTS)
 	scripts/set-interp.py $(B)/debs/dash/bin/dash $(B)/rootfs-tests/tests/dash-text-interp /tests/not-elf
 	scripts/set-interp.py --unterminated $(B)/debs/dash/bin/dash $(B)/rootfs-tests/tests/dash-unterminated-interp /lib
 	chmod 755 $(B)/rootfs-tests/tests/dash-*
+	install -D -m 755 -t $(B)/rootfs-tests/tests/exec $(EXEC_SCRIPTS)
+	chmod 644 $(B)/rootfs-tests/tests/exec/not-executable
 	install -D -m 644 -t $(B)/rootfs-tests/tests/scripts $(TEST_SCRIPTS)
 	chmod 755 $(B)/rootfs-tests/tests/scripts/run
 	cd $(B)/rootfs-tests && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 > ../initrd-tests.cpio
