@@ -86,6 +86,8 @@ u32 flush_victims()
         first += n;
     }
     nr_victims = 0;
+    if (freed)
+        note_swap_progress();           /* swap took dirty pages: not the clean-drop cut-off */
     return freed;
 }
 
