@@ -3,7 +3,7 @@
 #include <arch/interrupts.h>
 #include <drivers/power.h>
 #include <drivers/timer.h>
-#include <fs/file.h>
+#include <fs/node.h>
 #include <kernel/cmdline.h>
 #include <kernel/errno.h>
 #include <kernel/printk.h>
@@ -128,6 +128,10 @@ void close_files(Task* t)
             t->files[fd] = nullptr;
             f->put();
         }
+    if (const fs::Node* root = t->root) {
+        t->root = nullptr;
+        root->put();
+    }
 }
 
 /* wait4 has something to report for `pid`: a zombie among those children, or none left. */
@@ -173,6 +177,9 @@ ErrorOr<int> do_fork(u32 flags, u32 child_stack, Userspace<int*> parent_tid,
     t->parent = parent;
     memcpy(t->comm, parent->comm, sizeof t->comm);
     memcpy(t->cwd, parent->cwd, sizeof t->cwd);
+    t->umask = parent->umask;
+    if ((t->root = parent->root))
+        t->root->get();
     for (int i = 0; i < NSIG; i++)
         t->actions[i] = parent->actions[i];
     t->blocked = parent->blocked;

@@ -35,6 +35,17 @@ Timespec now(int clock)
     return { sec, nsec };
 }
 
+} // namespace
+
+void realtime_now(i32& sec, i32& nsec)
+{
+    Timespec t = now(0);
+    sec = t.sec;
+    nsec = t.nsec;
+}
+
+namespace {
+
 constexpr i32 NSEC_PER_SEC = 1000000000;
 constexpr u32 NSEC_PER_TICK = NSEC_PER_SEC / HZ;
 
@@ -416,7 +427,6 @@ ErrorOr<void> sys_set_thread_area(Userspace<UserDesc*> user_desc)
 }
 
 long sys_sync() { return 0; }
-long sys_umask(u32) { return 022; }
 long sys_getpgrp() { return current->pid; }
 long sys_setpgid(int, int) { return 0; }
 long sys_setsid() { return current->pid; }

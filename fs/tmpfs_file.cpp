@@ -1,0 +1,184 @@
+/*
+ * tmpfs's regular files: the data is an mm::ShmObject (made at the first write or
+ * truncate), so that a MAP_SHARED mapping sees what write() wrote and its pages can go
+ * to swap. The mount's size limit counts the pages the objects hold.
+ */
+#include <fs/tmpfs_internal.h>
+#include <kernel/syscall.h>
+#include <mm/shmem.h>
+
+#include <new>
+
+namespace fs::tmpfs {
+
+namespace {
+
+constexpr u64 PAGE = 4096;
+
+/* An open tmpfs file: the offset, and a reference that keeps the node alive. */
+class OpenFile final : public File {
+public:
+    explicit OpenFile(const Regular& node) : m_node(node) { m_node.get(); }
+    ~OpenFile() override { m_node.put(); }
+
+    bool user_io() const override { return true; }
+    ErrorOr<size_t> read_user(Userspace<void*> buf, size_t n) override
+    {
+        size_t done = TRY(m_node.read(u64(m_offset), buf, n));
+        m_offset += i64(done);
+        return done;
+    }
+    ErrorOr<size_t> write_user(Userspace<const void*> buf, size_t n) override
+    {
+        if (m_flags & O_APPEND)
+            m_offset = i64(m_node.size());
+        size_t done = TRY(m_node.write(u64(m_offset), buf, n));
+        m_offset += i64(done);
+        return done;
+    }
+    ErrorOr<void> truncate(u64 size) override { return m_node.truncate(size); }
+    ErrorOr<void> stat(FileStat& st) override
+    {
+        m_node.stat(-1, st);
+        return {};
+    }
+    u64 size() const override { return m_node.size(); }
+    const Node* node() const override { return &m_node; }
+    mm::ShmObject* shm_object() override
+    {
+        ErrorOr<mm::ShmObject*> data = m_node.data_for_mapping();
+        return data.is_error() ? nullptr : data.value();
+    }
+
+private:
+    const Regular& m_node;
+};
+
+} // namespace
+
+Timestamp current_time()
+{
+    i32 sec, nsec;
+    realtime_now(sec, nsec);
+    return { u32(sec), u32(nsec) };
+}
+
+Regular::Regular(Superblock& sb, u32 mode) : TmpNode(sb, S_IFREG | (mode & 07777))
+{
+    m_next = sb.files;
+    if (m_next)
+        m_next->m_prev = this;
+    sb.files = this;
+}
+
+Regular::~Regular()
+{
+    if (m_data)
+        mm::shm_put(m_data);
+    if (m_prev)
+        m_prev->m_next = m_next;
+    else
+        m_sb.files = m_next;
+    if (m_next)
+        m_next->m_prev = m_prev;
+}
+
+u64 Regular::size() const
+{
+    return m_data ? mm::shm_size(m_data) : 0;
+}
+
+u64 Regular::pages() const
+{
+    return m_data ? mm::shm_pages(m_data) : 0;
+}
+
+ErrorOr<mm::ShmObject*> Regular::object() const
+{
+    if (m_data)
+        return m_data;
+    Holder hold(this);
+    mm::ShmObject* made = TRY(mm::shm_create(0));
+    if (m_data)                         /* made by another caller while we slept */
+        mm::shm_put(made);
+    else
+        m_data = made;
+    return m_data;
+}
+
+ErrorOr<mm::ShmObject*> Regular::data_for_mapping() const
+{
+    return object();
+}
+
+ErrorOr<File*> Regular::open(int, u32) const
+{
+    Holder hold(this);
+    File* file = new (std::nothrow) OpenFile(*this);
+    if (!file)
+        return Error::from_errno(ENOMEM);
+    return file;
+}
+
+ErrorOr<void> Regular::truncate(u64 size) const
+{
+    Holder hold(this);
+    if (size == this->size() && !m_data) {
+        touch(Times::Modified);
+        return {};
+    }
+    mm::ShmObject* data = TRY(object());
+    TRY(mm::shm_truncate(data, size));
+    touch(Times::Modified);
+    return {};
+}
+
+ErrorOr<size_t> Regular::read(u64 offset, Userspace<void*> buf, size_t n) const
+{
+    if (!m_data || n == 0)
+        return size_t(0);
+    Holder hold(this);
+    size_t done = TRY(mm::shm_read(m_data, offset, buf, n));
+    touch_read();
+    return done;
+}
+
+/*
+ * A page at a time: one past the end of the data needs a new page, which a full mount
+ * refuses (ENOSPC, or the bytes written before). A page inside the size is written even
+ * when the mount is full, as most are there already; a hole filled then takes the mount
+ * one page over.
+ */
+ErrorOr<size_t> Regular::write(u64 offset, Userspace<const void*> buf, size_t n) const
+{
+    if (n == 0)
+        return size_t(0);
+    Holder hold(this);
+    mm::ShmObject* data = TRY(object());
+    size_t done = 0;
+    while (done < n) {
+        u64 at = offset + done;
+        size_t chunk = size_t(PAGE - at % PAGE);
+        if (chunk > n - done)
+            chunk = n - done;
+        u64 pages_in_size = (mm::shm_size(data) + PAGE - 1) / PAGE;
+        if (at / PAGE >= pages_in_size && m_sb.used_pages() >= m_sb.max_pages) {
+            if (!done)
+                return Error::from_errno(ENOSPC);
+            break;
+        }
+        ErrorOr<size_t> wrote = mm::shm_write(data, at, buf.offset(u32(done)), chunk);
+        if (wrote.is_error()) {
+            if (!done)
+                return wrote.error();
+            break;
+        }
+        done += wrote.value();
+        if (wrote.value() < chunk)
+            break;
+    }
+    touch(Times::Modified);
+    return done;
+}
+
+} // namespace fs::tmpfs
