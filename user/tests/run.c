@@ -116,6 +116,19 @@ static const struct test {
     { "disk_io_sleeps", test_disk_io_sleeps },
     { "disk_mkswap", test_disk_mkswap },
 
+    /* tmpfs at /tmp and /dev/shm, and the calls that change files. */
+    { "tmpfs_files", test_tmpfs_files },
+    { "tmpfs_directories", test_tmpfs_directories },
+    { "tmpfs_many_entries", test_tmpfs_many_entries },
+    { "tmpfs_links", test_tmpfs_links },
+    { "tmpfs_rename", test_tmpfs_rename },
+    { "tmpfs_unlinked_open", test_tmpfs_unlinked_open },
+    { "tmpfs_attributes", test_tmpfs_attributes },
+    { "tmpfs_statfs_mounts", test_tmpfs_statfs_mounts },
+    { "tmpfs_readonly_elsewhere", test_tmpfs_readonly_elsewhere },
+    { "tmpfs_enospc", test_tmpfs_enospc },
+    { "tmpfs_chroot_fchdir", test_tmpfs_chroot_fchdir },
+
     /* Bugs the fuzzer and fault injection found. */
     { "clone_fault_files", test_clone_fault_files },
     { "orphan_exit_signal", test_orphan_exit_signal },

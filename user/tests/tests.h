@@ -166,3 +166,15 @@ void test_disk_mkswap(void);
 
 void test_clone_fault_files(void);
 void test_orphan_exit_signal(void);
+
+void test_tmpfs_files(void);
+void test_tmpfs_directories(void);
+void test_tmpfs_many_entries(void);
+void test_tmpfs_links(void);
+void test_tmpfs_rename(void);
+void test_tmpfs_unlinked_open(void);
+void test_tmpfs_attributes(void);
+void test_tmpfs_statfs_mounts(void);
+void test_tmpfs_readonly_elsewhere(void);
+void test_tmpfs_enospc(void);
+void test_tmpfs_chroot_fchdir(void);
