@@ -230,6 +230,8 @@ static enum result run_test(const struct test* t, char* reason, size_t reason_si
     }
     int status = pid < 0 ? -1 : wait_test(pid);
     reap_strays();
+    if (status != 0 && strncmp(t->name, "tmpfs_", 6) == 0)
+        tmpfs_remove_leftovers();
     if (!on_linux)
         fault_in_everything();
     unsigned long long after = free_ram();
@@ -311,6 +313,7 @@ int main(int argc, char** argv)
 
     printf("KTAP version 1\n");
     printf("1..%zu\n", planned);
+    tmpfs_remove_leftovers();           /* of an earlier run; and its stack is in place */
     warm_up();
     if (!on_linux)
         fault_in_everything();

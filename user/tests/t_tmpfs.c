@@ -30,14 +30,6 @@
 
 static char base[64];
 
-/* A fresh directory for one test; the path of a name in it. */
-static const char* setup(void)
-{
-    snprintf(base, sizeof base, "%s/tmpfs-test.%d", on_linux ? "/dev/shm" : "/tmp", getpid());
-    CHECK(mkdir(base, 0755) == 0);
-    return base;
-}
-
 static const char* at(const char* name)
 {
     static char paths[4][512];
@@ -47,11 +39,12 @@ static const char* at(const char* name)
     return p;
 }
 
-/* rm -r of the test's directory (names it made only: no deeper than two levels). */
-static void remove_tree(const char* dir)
+/* rm -r, quietly: 0 when dir is gone. Not recursive on the stack beyond the tree's depth. */
+static int remove_tree(const char* dir)
 {
     DIR* d = opendir(dir);
-    CHECK(d != NULL);
+    if (!d)
+        return errno == ENOENT ? 0 : -1;
     struct dirent* e;
     char path[512];
     while ((e = readdir(d))) {
@@ -59,20 +52,129 @@ static void remove_tree(const char* dir)
             continue;
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         struct stat st;
-        CHECK(lstat(path, &st) == 0);
-        if (S_ISDIR(st.st_mode))
+        if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
             remove_tree(path);
         else
-            CHECK(unlink(path) == 0);
+            unlink(path);
     }
     closedir(d);
-    CHECK(rmdir(dir) == 0);
+    return rmdir(dir);
 }
 
-static void teardown(void)
+/*
+ * Runs a test's body in a directory of its own, made under `where`, in a child; the
+ * directory goes afterwards whatever the body did (failed, or was refused memory by an
+ * injected allocation failure), so that the runner finds free RAM as it was.
+ */
+static void in_own_directory(void (*body)(void), const char* where)
 {
-    remove_tree(base);
+    snprintf(base, sizeof base, "%s/tmpfs-test.%d", where, getpid());
+    CHECK(mkdir(base, 0755) == 0);
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        body();
+        _exit(0);
+    }
+    int status = pid < 0 ? -1 : wait_for(pid);
+    for (int tries = 0; remove_tree(base) != 0 && tries < 20; tries++) {
+        struct timespec ts = { 0, 10 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+    }
+    if (pid < 0)
+        fail("fork: %s", strerror(errno));
+    if (WIFEXITED(status) && WEXITSTATUS(status) == SKIP_STATUS)
+        _exit(SKIP_STATUS);             /* the body wrote its reason already */
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail("the test's body %s", describe_status(status));
 }
+
+/*
+ * For the runner, after a tmpfs test failed or was killed (as injected allocation
+ * failures do): removes the directories such tests left in /tmp and /dev/shm. Static
+ * buffers and no recursion, so the runner's own memory stays as it was.
+ */
+static char leftover_path[4096];
+static char leftover_records[4096];
+
+/* Everything below leftover_path, and it: down to a directory without subdirectories. */
+static void remove_leftover(size_t top_length)
+{
+    for (int rounds = 0; rounds < 100000; rounds++) {
+        leftover_path[top_length] = 0;
+        int descended = 1;
+        while (descended) {
+            descended = 0;
+            int fd = open(leftover_path, O_RDONLY | O_DIRECTORY);
+            if (fd < 0)
+                return;
+            long n;
+            while (!descended && (n = syscall(SYS_getdents64, fd, leftover_records,
+                                              sizeof leftover_records)) > 0) {
+                for (long off = 0; off < n && !descended;) {
+                    const char* name = leftover_records + off + 19;
+                    unsigned char type = (unsigned char)leftover_records[off + 18];
+                    off += *(unsigned short*)(leftover_records + off + 16);
+                    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+                        continue;
+                    size_t len = strlen(leftover_path);
+                    if (len + 2 + strlen(name) > sizeof leftover_path)
+                        continue;
+                    leftover_path[len] = '/';
+                    strcpy(leftover_path + len + 1, name);
+                    if (type == DT_DIR)
+                        descended = 1;
+                    else {
+                        unlink(leftover_path);
+                        leftover_path[len] = 0;
+                    }
+                }
+            }
+            close(fd);
+        }
+        int at_top = strlen(leftover_path) == top_length;
+        if (rmdir(leftover_path) < 0 || at_top)
+            return;
+    }
+}
+
+void tmpfs_remove_leftovers(void)
+{
+    /* The first call makes a tree to remove: every path below runs once, early. */
+    static int warmed_up;
+    if (!warmed_up) {
+        warmed_up = 1;
+        if (mkdir("/tmp/tmpfs-test.0", 0700) == 0 && mkdir("/tmp/tmpfs-test.0/d", 0700) == 0)
+            close(open("/tmp/tmpfs-test.0/d/f", O_WRONLY | O_CREAT, 0600));
+    }
+    static const char* const places[] = { "/tmp", "/dev/shm" };
+    for (size_t i = 0; i < sizeof places / sizeof places[0]; i++) {
+        int fd = open(places[i], O_RDONLY | O_DIRECTORY);
+        if (fd < 0)
+            continue;
+        long n;
+        static char records[4096];
+        while ((n = syscall(SYS_getdents64, fd, records, sizeof records)) > 0)
+            for (long off = 0; off < n; off += *(unsigned short*)(records + off + 16)) {
+                const char* name = records + off + 19;
+                if (strncmp(name, "tmpfs-test.", 11) != 0)
+                    continue;
+                if (strlen(places[i]) + 2 + strlen(name) > sizeof leftover_path)
+                    continue;
+                strcpy(leftover_path, places[i]);
+                strcat(leftover_path, "/");
+                strcat(leftover_path, name);
+                remove_leftover(strlen(leftover_path));
+            }
+        close(fd);
+    }
+}
+
+#define DEFAULT_PLACE (on_linux ? "/dev/shm" : "/tmp")
+#define TMPFS_TEST(name, where)                                                       \
+    static void name##_body(void);                                                    \
+    void test_##name(void) { in_own_directory(name##_body, where); }                  \
+    static void name##_body(void)
 
 static void put_file(const char* path, const char* text)
 {
@@ -93,9 +195,8 @@ static void check_file(const char* path, const char* text)
     close(fd);
 }
 
-void test_tmpfs_files(void)
+TMPFS_TEST(tmpfs_files, DEFAULT_PLACE)
 {
-    setup();
     umask(022);
     const char* f = at("file");
     int fd = open(f, O_RDWR | O_CREAT | O_EXCL, 0666);
@@ -182,12 +283,10 @@ void test_tmpfs_files(void)
     fd = open(at(longname), O_RDWR | O_CREAT, 0644);  /* 255 bytes: the longest name */
     CHECK(fd >= 0);
     close(fd);
-    teardown();
 }
 
-void test_tmpfs_directories(void)
+TMPFS_TEST(tmpfs_directories, DEFAULT_PLACE)
 {
-    setup();
     struct stat st;
     CHECK(mkdir(at("d"), 0777) == 0);
     CHECK(stat(at("d"), &st) == 0);
@@ -236,7 +335,6 @@ void test_tmpfs_directories(void)
     CHECK_EQ(st.st_nlink, 0);
     CHECK_ERRNO(mkdirat(dfd, "late", 0755), ENOENT);
     close(dfd);
-    teardown();
 }
 
 /*
@@ -246,9 +344,8 @@ void test_tmpfs_directories(void)
 #define MANY 400
 #define GONE 50
 
-void test_tmpfs_many_entries(void)
+TMPFS_TEST(tmpfs_many_entries, DEFAULT_PLACE)
 {
-    setup();
     char name[32];
     for (int i = 0; i < MANY; i++) {
         snprintf(name, sizeof name, "e%d", i);
@@ -300,12 +397,10 @@ void test_tmpfs_many_entries(void)
     CHECK(stat(base, &st) == 0);
     if (!on_linux)
         CHECK_EQ(st.st_size, (2 + MANY) * 20);         /* Linux's 20 bytes a name */
-    teardown();
 }
 
-void test_tmpfs_links(void)
+TMPFS_TEST(tmpfs_links, DEFAULT_PLACE)
 {
-    setup();
     struct stat st;
     put_file(at("f"), "data");
     CHECK(link(at("f"), at("g")) == 0);
@@ -364,12 +459,10 @@ void test_tmpfs_links(void)
         CHECK_ERRNO(link(at("g"), other), EXDEV);
         CHECK_ERRNO(rename(at("g"), other), EXDEV);
     }
-    teardown();
 }
 
-void test_tmpfs_rename(void)
+TMPFS_TEST(tmpfs_rename, DEFAULT_PLACE)
 {
-    setup();
     struct stat st;
     put_file(at("a"), "aaa");
     put_file(at("b"), "bbbbbb");
@@ -420,13 +513,11 @@ void test_tmpfs_rename(void)
     CHECK(renameat(dfd, "h", dfd, "i") == 0);
     close(dfd);
     check_file(at("i"), "f");
-    teardown();
 }
 
 /* An unlinked file that is still open keeps its data until the last close. */
-void test_tmpfs_unlinked_open(void)
+TMPFS_TEST(tmpfs_unlinked_open, DEFAULT_PLACE)
 {
-    setup();
     const char* f = at("gone");
     int fd = open(f, O_RDWR | O_CREAT, 0644);
     CHECK(fd >= 0);
@@ -459,7 +550,6 @@ void test_tmpfs_unlinked_open(void)
     close(second);
     int status = wait_for(pid);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    teardown();
 }
 
 static int before(struct timespec a, struct timespec b)
@@ -473,9 +563,8 @@ static void pause_a_tick(void)
     nanosleep(&ts, NULL);
 }
 
-void test_tmpfs_attributes(void)
+TMPFS_TEST(tmpfs_attributes, DEFAULT_PLACE)
 {
-    setup();
     const char* f = at("f");
     put_file(f, "x");
     struct stat st, st2;
@@ -546,7 +635,6 @@ void test_tmpfs_attributes(void)
     CHECK(unlink(at("new")) == 0);
     CHECK(stat(base, &st) == 0);
     CHECK(before(st2.st_mtim, st.st_mtim));
-    teardown();
 }
 
 /* What a tmpfs and the other file systems tell statfs; /proc/mounts and filesystems. */
@@ -651,14 +739,13 @@ void test_tmpfs_readonly_elsewhere(void)
 }
 
 /* Fills /dev/shm until ENOSPC: the limit is half of RAM, and statfs counts what is used. */
-void test_tmpfs_enospc(void)
+TMPFS_TEST(tmpfs_enospc, "/dev/shm")
 {
     if (on_linux)
         skip("filling the host's /dev/shm (half its RAM) is not done");
     struct statfs sf, full;
     CHECK(statfs("/dev/shm", &sf) == 0);
-    char path[64];
-    snprintf(path, sizeof path, "/dev/shm/fill.%d", getpid());
+    const char* path = at("fill");
     int fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
     CHECK(fd >= 0);
     static char chunk[64 * 1024];
@@ -698,9 +785,8 @@ void test_tmpfs_enospc(void)
     CHECK_EQ(full.f_ffree, sf.f_ffree);
 }
 
-void test_tmpfs_chroot_fchdir(void)
+TMPFS_TEST(tmpfs_chroot_fchdir, DEFAULT_PLACE)
 {
-    setup();
     CHECK(mkdir(at("jail"), 0755) == 0);
     CHECK(mkdir(at("jail/inner"), 0755) == 0);
     put_file(at("jail/inner/f"), "jailed");
@@ -742,5 +828,4 @@ void test_tmpfs_chroot_fchdir(void)
     CHECK_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0);
     close(dfd);
     CHECK(chdir("/") == 0);
-    teardown();
 }

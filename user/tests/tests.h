@@ -178,3 +178,8 @@ void test_tmpfs_statfs_mounts(void);
 void test_tmpfs_readonly_elsewhere(void);
 void test_tmpfs_enospc(void);
 void test_tmpfs_chroot_fchdir(void);
+/*
+ * What a tmpfs test that failed left in /tmp or /dev/shm goes (the runner calls it once
+ * before the first test, and after each tmpfs test that fails).
+ */
+void tmpfs_remove_leftovers(void);
