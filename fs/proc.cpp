@@ -10,6 +10,7 @@
 #include <kernel/string.h>
 #include <mm/memory.h>
 #include <mm/page_holder.h>
+#include <mm/shmem.h>
 
 #include <new>
 
@@ -26,8 +27,11 @@ constexpr u32 GLOBAL_INO_BASE = 0x100;
 constexpr u32 PID_INO_BASE = 0x10000;
 constexpr u32 PID_INO_STRIDE = MAX_ENTRIES + 1;
 
-/* Cursors in /proc: entries, then "self", then the pids. */
-constexpr u64 SELF_CURSOR = 2 + MAX_ENTRIES;
+/* Cursors in /proc: entries, then "sysvipc", "self", then the pids. */
+constexpr u64 SYSVIPC_CURSOR = 2 + MAX_ENTRIES;
+constexpr u64 SELF_CURSOR = SYSVIPC_CURSOR + 1;
+constexpr u32 SYSVIPC_INO = 3;
+constexpr u32 SYSVIPC_INO_BASE = 0x180;
 constexpr u64 PID_CURSOR_BASE = SELF_CURSOR + 1;
 
 ProcessDirectory processes;
@@ -201,7 +205,7 @@ struct Table {
                 return long(i);
         return -1;
     }
-    void add(const ProcEntry& entry, bool per_process, const char* what)
+    void add(const ProcEntry& entry, bool per_process, const char* what, u32 ino_base = GLOBAL_INO_BASE)
     {
         const char* name = entry.name;
         if (!name || !*name || strlen(name) > NAME_MAX || parse_pid(name, strlen(name)) >= 0 ||
@@ -216,7 +220,7 @@ struct Table {
             panic("%s: no room for \"%s\" (%zu entries)", what, name, MAX_ENTRIES);
         entries[count] = entry;
         nodes[count].bind(&entries[count], per_process,
-                          per_process ? u32(count + 1) : GLOBAL_INO_BASE + u32(count));
+                          per_process ? u32(count + 1) : ino_base + u32(count));
         count++;
     }
     bool read_entry(u64 index, DirEntryInfo& out) const
@@ -232,6 +236,7 @@ struct Table {
 
 Table global_table;
 Table process_table;
+Table sysvipc_table;                    /* /proc/sysvipc: msg, sem, shm as registered */
 
 /* /proc/self: a link to the caller's /proc/PID. */
 class ProcSelf final : public Node {
@@ -284,9 +289,36 @@ protected:
     bool read_child(int pid, u64 cursor, DirEntryInfo& out) const override;
 };
 
+/* /proc/sysvipc: the System V IPC tables. */
+class ProcSysvipc final : public DirectoryNode {
+public:
+    ProcSysvipc() : DirectoryNode(0555, PROC_DEV, SYSVIPC_INO) { }
+    Vnode parent(int) const override;
+    ErrorOr<Vnode> lookup(int, const char* name, size_t length) const override
+    {
+        long i = sysvipc_table.find(name, length);
+        if (i < 0)
+            return Error::from_errno(ENOENT);
+        return Vnode { &sysvipc_table.nodes[i], -1 };
+    }
+
+protected:
+    bool read_child(int, u64 cursor, DirEntryInfo& out) const override
+    {
+        if (!sysvipc_table.read_entry(cursor - 2, out))
+            return false;
+        out.ino = sysvipc_table.nodes[cursor - 2].ino(-1);
+        out.next = cursor + 1;
+        return true;
+    }
+};
+
 ProcSelf proc_self;
 ProcPidDirectory proc_pid_directory;
 ProcRoot proc_root;
+ProcSysvipc proc_sysvipc;
+
+Vnode ProcSysvipc::parent(int) const { return { &proc_root, -1 }; }
 
 Vnode ProcPidDirectory::parent(int) const { return { &proc_root, -1 }; }
 
@@ -297,6 +329,8 @@ ErrorOr<Vnode> ProcRoot::lookup(int, const char* name, size_t length) const
         return Vnode { &global_table.nodes[i], -1 };
     if (names_equal("self", name, length) && current_pid() > 0)
         return Vnode { &proc_self, -1 };
+    if (names_equal("sysvipc", name, length))
+        return Vnode { &proc_sysvipc, -1 };
     int pid = parse_pid(name, length);
     if (pid > 0 && have_processes && processes.exists(pid))
         return Vnode { &proc_pid_directory, pid };
@@ -308,6 +342,14 @@ bool ProcRoot::read_child(int, u64 cursor, DirEntryInfo& out) const
     if (cursor < SELF_CURSOR && global_table.read_entry(cursor - 2, out)) {
         out.ino = global_table.nodes[cursor - 2].ino(-1);
         out.next = cursor + 1;
+        return true;
+    }
+    if (cursor <= SYSVIPC_CURSOR) {
+        out.name = "sysvipc";
+        out.name_length = 7;
+        out.ino = SYSVIPC_INO;
+        out.type = dirent_type(S_IFDIR);
+        out.next = SYSVIPC_CURSOR + 1;
         return true;
     }
     if (cursor <= SELF_CURSOR && current_pid() > 0) {
@@ -352,6 +394,7 @@ ErrorOr<void> meminfo(int, TextBuffer& out)
     meminfo_line(out, "SwapCached:", swap.cached_pages);
     meminfo_line(out, "SwapTotal:", swap.total_pages);
     meminfo_line(out, "SwapFree:", swap.free_pages);
+    meminfo_line(out, "Shmem:", mm::shmem_pages);
     return {};
 }
 
@@ -383,6 +426,11 @@ ErrorOr<void> filesystems(int, TextBuffer& out)
 void proc_register(const ProcEntry& entry)
 {
     global_table.add(entry, false, "proc_register");
+}
+
+void proc_register_sysvipc(const ProcEntry& entry)
+{
+    sysvipc_table.add(entry, false, "proc_register_sysvipc", SYSVIPC_INO_BASE);
 }
 
 void proc_register_per_process(const ProcEntry& entry)

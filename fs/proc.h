@@ -51,6 +51,8 @@ struct ProcEntry {
 
 /* /proc/NAME */
 void proc_register(const ProcEntry& entry);
+/* /proc/sysvipc/NAME */
+void proc_register_sysvipc(const ProcEntry& entry);
 /* /proc/PID/NAME for every process */
 void proc_register_per_process(const ProcEntry& entry);
 

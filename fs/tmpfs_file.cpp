@@ -4,7 +4,10 @@
  * to swap. The mount's size limit counts the pages the objects hold.
  */
 #include <fs/tmpfs_internal.h>
+#include <kernel/string.h>
 #include <kernel/syscall.h>
+#include <mm/layout.h>
+#include <mm/memory.h>
 #include <mm/shmem.h>
 
 #include <new>
@@ -37,6 +40,7 @@ public:
         return done;
     }
     ErrorOr<void> truncate(u64 size) override { return m_node.truncate(size); }
+    ErrorOr<size_t> read_page(u64 offset, void* page) override { return m_node.read_page(offset, page); }
     ErrorOr<void> stat(FileStat& st) override
     {
         m_node.stat(-1, st);
@@ -141,6 +145,30 @@ ErrorOr<size_t> Regular::read(u64 offset, Userspace<void*> buf, size_t n) const
     size_t done = TRY(mm::shm_read(m_data, offset, buf, n));
     touch_read();
     return done;
+}
+
+/* For exec and private mappings: a page's worth from any offset, zeros past the end. */
+ErrorOr<size_t> Regular::read_page(u64 offset, void* page) const
+{
+    u8* out = static_cast<u8*>(page);
+    u64 size = this->size();
+    size_t wanted = offset < size ? size_t(size - offset < PAGE ? size - offset : PAGE) : 0;
+    memset(out + wanted, 0, size_t(PAGE) - wanted);
+    Holder hold(this);
+    for (size_t done = 0; done < wanted;) {
+        u64 at = offset + done;
+        size_t in_page = size_t(at % PAGE);
+        size_t chunk = size_t(PAGE) - in_page < wanted - done ? size_t(PAGE) - in_page : wanted - done;
+        PhysAddr frame = TRY(m_data->get_page(u32(at / PAGE), mm::ShmObject::Alloc::No));
+        if (frame == PhysAddr()) {
+            memset(out + done, 0, chunk);       /* a hole */
+        } else {
+            memcpy(out + done, to_virt(frame).as_ptr<u8>() + in_page, chunk);
+            free_page(to_virt(frame));
+        }
+        done += chunk;
+    }
+    return wanted;
 }
 
 /*

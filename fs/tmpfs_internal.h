@@ -201,6 +201,7 @@ public:
     /* At `offset`, to and from user memory; both touch the times as Linux does. */
     ErrorOr<size_t> read(u64 offset, Userspace<void*> buf, size_t n) const;
     ErrorOr<size_t> write(u64 offset, Userspace<const void*> buf, size_t n) const;
+    ErrorOr<size_t> read_page(u64 offset, void* page) const;
 
     u64 pages() const;
     /* The data's object, made now if there is none yet (for MAP_SHARED). */

@@ -25,6 +25,7 @@
 extern "C" void run_global_constructors();
 void time_init();
 void proc_pid_init();
+void ipc_shm_init();
 
 CommandLine command_line;
 BootInfo boot_information;
@@ -154,6 +155,7 @@ extern "C" [[noreturn]] void start_kernel()
              initrd ? initrd->end - initrd->start : 0);
     ata::init();
     proc_pid_init();
+    ipc_shm_init();
     mm::vmalloc_init();
     mm::swap_proc_init();
     printk(KERN_INFO "Timer at %u Hz, interrupts on\n", HZ);

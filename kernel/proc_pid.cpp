@@ -27,8 +27,17 @@ ErrorOr<void> generate_maps(int pid, fs::TextBuffer& out)
         return {};                      /* a zombie has no memory left */
     for (mm::Region* r = as->regions(); r; r = r->next) {
         const char* name = "";
+        char shm_name[32];
         u32 offset = 0, dev = 0, ino = 0;
-        if (r->kind == mm::RegionKind::File) {
+        if (r->kind == mm::RegionKind::Shared) {
+            /* As Linux names shmem: a SysV segment by its key, shared anonymous memory as /dev/zero. */
+            offset = r->offset;
+            dev = r->dev;
+            ino = r->ino;
+            if (r->sysv)
+                kfmt::snprintf(shm_name, sizeof shm_name, "/SYSV%08x (deleted)", u32(r->shm_key));
+            name = r->sysv ? shm_name : r->file ? "" : "/dev/zero (deleted)";
+        } else if (r->kind == mm::RegionKind::File) {
             offset = r->offset;
             dev = r->dev;
             ino = r->ino;
@@ -40,10 +49,10 @@ ErrorOr<void> generate_maps(int pid, fs::TextBuffer& out)
         }
         /* As Linux: the fields, then (for named regions) padding to column 48 and the name. */
         char fields[64];
-        kfmt::snprintf(fields, sizeof fields, "%08x-%08x %c%c%cp %08x %02x:%02x %u ", r->start,
+        kfmt::snprintf(fields, sizeof fields, "%08x-%08x %c%c%c%c %08x %02x:%02x %u ", r->start,
                        r->end, r->prot & mm::PROT_READ ? 'r' : '-',
                        r->prot & mm::PROT_WRITE ? 'w' : '-', r->prot & mm::PROT_EXEC ? 'x' : '-',
-                       offset, dev >> 8, dev & 0xFF, ino);
+                       r->shared ? 's' : 'p', offset, dev >> 8, dev & 0xFF, ino);
         if (*name)
             out.printf("%-48s %s\n", fields, name);
         else

@@ -44,6 +44,11 @@ void realtime_now(i32& sec, i32& nsec)
     nsec = t.nsec;
 }
 
+u32 real_time_seconds()
+{
+    return u32(now(0).sec);
+}
+
 namespace {
 
 constexpr i32 NSEC_PER_SEC = 1000000000;

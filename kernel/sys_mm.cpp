@@ -4,6 +4,7 @@
 #include <kernel/syscall.h>
 #include <kernel/task.h>
 #include <mm/layout.h>
+#include <mm/shmem.h>
 #include <mm/vm.h>
 
 namespace {
@@ -60,19 +61,21 @@ ErrorOr<u32> sys_mmap2(u32 addr, u32 len, u32 prot, u32 flags, int fd, u32 pgoff
 
     fs::File* file = nullptr;
     fs::FileStat st { };
+    u32 max_prot = mm::PROT_READ | mm::PROT_WRITE | mm::PROT_EXEC;
     if (!(flags & MAP_ANONYMOUS)) {
         if (fd < 0 || fd >= NR_OPEN || !(file = current->files[fd]))
             return Error::from_errno(EBADF);
         if ((file->flags() & fs::O_ACCMODE) == fs::O_WRONLY)
             return Error::from_errno(EACCES);
-        if (flags & MAP_SHARED)
-            return Error::from_errno(ENODEV);   /* shared file mappings: not on a read-only root */
         TRY(file->stat(st));
         if ((st.mode & fs::S_IFMT) != fs::S_IFREG)
             return Error::from_errno(ENODEV);
-    } else if (flags & MAP_SHARED) {
-        /* Shared anonymous memory needs shared pages across fork. */
-        return Error::from_errno(EINVAL);
+        /* Shared and opened read-only: never writable, not even by mprotect later (Linux's VM_MAYWRITE). */
+        if ((flags & MAP_SHARED) && (file->flags() & fs::O_ACCMODE) != fs::O_RDWR) {
+            if (prot & mm::PROT_WRITE)
+                return Error::from_errno(EACCES);
+            max_prot &= ~mm::PROT_WRITE;
+        }
     }
 
     u32 start = flags & MAP_FIXED ? addr : as.find_free(size, addr);
@@ -80,6 +83,26 @@ ErrorOr<u32> sys_mmap2(u32 addr, u32 len, u32 prot, u32 flags, int fd, u32 pgoff
         return Error::from_errno(ENOMEM);
     TRY(as.unmap(start, start + size));
     mm::Region r { start, start + size, prot, mm::RegionKind::Anonymous };
+    r.max_prot = max_prot;
+    r.shared = flags & MAP_SHARED;
+    mm::ShmObject* obj = file ? file->shm_object() : nullptr;
+    if (r.shared && (obj || !file)) {
+        /* One memory for all who map it: a tmpfs file's object, or a new one (anonymous). */
+        if (obj)
+            mm::shm_get(obj);
+        else
+            obj = TRY(mm::shm_create(size));
+        r.kind = mm::RegionKind::Shared;
+        r.shm = obj;
+        r.offset = file ? pgoff << PAGE_SHIFT : 0;
+        r.file = file;
+        r.dev = file ? st.dev : 1;
+        r.ino = file ? st.ino : obj->ino();
+        ErrorOr<void> mapped = as.map(r);       /* the region takes its own reference */
+        mm::shm_put(obj);
+        TRY(mapped);
+        return start;
+    }
     if (file) {
         r.kind = mm::RegionKind::File;
         r.file = file;
@@ -110,4 +133,25 @@ ErrorOr<void> sys_mprotect(u32 addr, u32 len, u32 prot)
     if (!size)
         return {};
     return current->mm->protect(addr, addr + size, prot);
+}
+
+/*
+ * msync: shared memory objects and the read-only root have nothing to write back, so it
+ * checks what Linux checks and answers as Linux: EINVAL for unknown flags, MS_SYNC with
+ * MS_ASYNC, or an unaligned address; ENOMEM if any of the range is unmapped.
+ */
+ErrorOr<void> sys_msync(u32 addr, u32 len, int flags)
+{
+    constexpr int MS_ASYNC = 1, MS_INVALIDATE = 2, MS_SYNC = 4;
+    if ((flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC)) || addr % PAGE_SIZE
+        || ((flags & MS_ASYNC) && (flags & MS_SYNC)))
+        return Error::from_errno(EINVAL);
+    u32 size = page_align_up(len);
+    if (size < len || size > ~0u - addr)
+        return Error::from_errno(ENOMEM);
+    if (!size)
+        return {};
+    if (addr >= TASK_SIZE || size > TASK_SIZE - addr || !current->mm->range_mapped(addr, addr + size))
+        return Error::from_errno(ENOMEM);
+    return {};
 }

@@ -44,6 +44,8 @@ namespace fs { class File; }
 /* A pipe's two ends: [0] reads, [1] writes. */
 ErrorOr<void> make_pipe(fs::File* ends[2]);
 u32 cpu_hwcap();
+/* CLOCK_REALTIME's seconds (time()). */
+u32 real_time_seconds();
 /* The machine as Linux names it (uname, AT_PLATFORM): i486, i586 or i686 by CPU family. */
 const char* cpu_platform();
 u32 arch_entropy();
@@ -182,3 +184,10 @@ long sys_brk(u32 addr);
 ErrorOr<u32> sys_mmap2(u32 addr, u32 len, u32 prot, u32 flags, int fd, u32 pgoff);
 ErrorOr<void> sys_munmap(u32 addr, u32 len);
 ErrorOr<void> sys_mprotect(u32 addr, u32 len, u32 prot);
+/* System V shared memory (kernel/ipc_shm.cpp) and msync. */
+ErrorOr<int> sys_shmget(i32 key, u32 size, int flags);
+ErrorOr<u32> sys_shmat(int shmid, u32 addr, int flags);
+ErrorOr<void> sys_shmdt(u32 addr);
+ErrorOr<int> sys_shmctl(int shmid, int cmd, Userspace<void*> buf);
+ErrorOr<int> sys_ipc(u32 call, int first, int second, int third, u32 ptr, int fifth);
+ErrorOr<void> sys_msync(u32 addr, u32 len, int flags);

@@ -10,6 +10,7 @@
 #include <kernel/string.h>
 #include <kernel/task.h>
 #include <mm/pgtable.h>
+#include <mm/shmem.h>
 #include <mm/swap.h>
 #include <mm/swap_cache.h>
 
@@ -214,7 +215,23 @@ void AddressSpace::free_region(Region* r)
 {
     if (r->file)
         r->file->put();
+    if (r->shm) {
+        shm_detach(r);
+        shm_put(r->shm);
+    }
     delete r;
+}
+
+/* A new Region of this space (a copy of another): it takes its references and joins its object's list. */
+void AddressSpace::adopt(Region* r)
+{
+    if (r->file)
+        r->file->get();
+    if (r->shm) {
+        shm_get(r->shm);
+        r->space = this;
+        shm_attach(r);
+    }
 }
 
 /* exec's clear_page_tables; the destructor's free_page_tables goes through here too. */
@@ -308,8 +325,7 @@ AddressSpace* AddressSpace::fork_copy()
             delete child;
             return nullptr;
         }
-        if (copy->file)
-            copy->file->get();
+        child->adopt(copy);
         *tail = copy;
         tail = &copy->next;
     }
@@ -371,8 +387,7 @@ ErrorOr<void> AddressSpace::map(const Region& shape)
     Region* r = new (std::nothrow) Region(shape.unlinked());
     if (!r)
         return Error::from_errno(ENOMEM);
-    if (r->file)
-        r->file->get();
+    adopt(r);
     m_set.insert(r);
     merge_around(r);
     return {};
@@ -398,10 +413,9 @@ ErrorOr<void> AddressSpace::split(u32 addr)
     Region* tail = new (std::nothrow) Region(r->unlinked());
     if (!tail)
         return Error::from_errno(ENOMEM);
-    if (tail->file) {
-        tail->file->get();
+    adopt(tail);
+    if (tail->file || tail->shm)
         tail->offset += addr - r->start;
-    }
     /* r's own gap is unchanged, and its successor's is as before once tail is in. */
     tail->start = addr;
     r->end = addr;
@@ -433,6 +447,10 @@ ErrorOr<void> AddressSpace::protect(u32 start, u32 end, u32 prot)
 {
     if (!range_mapped(start, end))
         return Error::from_errno(ENOMEM);
+    /* A shared mapping of a file opened read-only, or a SHM_RDONLY segment, stays so (Linux's VM_MAYWRITE). */
+    for (Region* r = find(start); r && r->start < end; r = r->next)
+        if (prot & ~r->max_prot)
+            return Error::from_errno(EACCES);
     TRY(unshare_range(start, end));
     TRY(split(start));
     if (end < TASK_SIZE)

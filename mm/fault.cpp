@@ -9,6 +9,7 @@
 #include <kernel/string.h>
 #include <kernel/task.h>
 #include <mm/pgtable.h>
+#include <mm/shmem.h>
 #include <mm/swap.h>
 #include <mm/swap_cache.h>
 
@@ -156,6 +157,33 @@ PageFaultResponse do_no_page(AddressSpace& as, const Region& r, u32 addr, Pte& p
     return PageFaultResponse::Continue;
 }
 
+/*
+ * A missing page of a shared region: the object's page (a new zeroed one on first touch,
+ * or read back from swap), mapped writable if the region is: all who map it write the
+ * same page, so there is no copy-on-write. Past the object's end (a file truncated under
+ * its mapping): a bus error, as Linux.
+ */
+PageFaultResponse do_shared_page(AddressSpace& as, const Region& r, u32 addr, Pte& pte)
+{
+    u64 at = u64(r.offset) + (addr - r.start);
+    if (at >= shm_size(r.shm))
+        return PageFaultResponse::BusError;
+    ErrorOr<PhysAddr> got = r.shm->get_page(u32(at >> PAGE_SHIFT), ShmObject::Alloc::Yes);
+    if (got.is_error())
+        return got.error().code() == ENOMEM ? PageFaultResponse::OutOfMemory : PageFaultResponse::BusError;
+    PhysAddr frame = got.value();
+    /* get_page may have slept: someone else may have mapped it, or the file shrunk. */
+    if (!pte.none() || at >= shm_size(r.shm)) {
+        free_page(to_virt(frame));
+        return pte.none() ? PageFaultResponse::BusError : PageFaultResponse::Continue;
+    }
+    pte = Pte::mapping(frame, user_pte_flags(r.prot, true));
+    note_rss(as);
+    arch::invlpg(addr);
+    current->min_flt++;
+    return PageFaultResponse::Continue;
+}
+
 /* The stack grows down to its limit, keeping a page of gap above the region below it. */
 Region* grow_stack(AddressSpace& as, u32 addr)
 {
@@ -191,12 +219,21 @@ PageFaultResponse do_page_fault(u32 address, u32 error_code)
     if (!pte)
         return PageFaultResponse::OutOfMemory;
     if (pte->present()) {
+        if (write && !pte->writable() && r->kind == RegionKind::Shared) {
+            /* Write-protected by fork's table sharing only: the page is everyone's. */
+            *pte = pte->made_writable();
+            arch::invlpg(page_addr);
+            current->min_flt++;
+            return PageFaultResponse::Continue;
+        }
         if (write && !pte->writable())
             return do_wp_page(*as, page_addr, *pte);
         /* Present and allowed: another path already resolved it, or a stale TLB entry. */
         arch::invlpg(page_addr);
         return PageFaultResponse::Continue;
     }
+    if (r->kind == RegionKind::Shared)
+        return do_shared_page(*as, *r, page_addr, *pte);
     return do_no_page(*as, *r, page_addr, *pte, write);
 }
 

@@ -41,6 +41,7 @@ struct Region {
     u32 max_prot = 7;
     i32 shm_key = 0;
     bool sysv = false;
+    bool shared = false;                /* MAP_SHARED: 's' in /proc/PID/maps */
 
     /* Links, owned by RegionSet: a copy of a Region is not linked. */
     Region* next = nullptr;             /* in address order */

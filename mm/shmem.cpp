@@ -20,6 +20,9 @@ namespace mm {
 
 u32 shmem_pages;
 
+/* shm_swap's hand (shmem_swap.cpp): moved on when its object goes. */
+ShmObject* shm_swap_object;
+
 namespace {
 
 ShmObject* all_objects;
@@ -27,8 +30,8 @@ u32 next_ino = 1;
 
 constexpr u32 pages_for(u64 size) { return u32((size + PAGE_SIZE - 1) >> PAGE_SHIFT); }
 
-constexpr bool holds_frame(u32 v) { return v & 1; }
-constexpr PhysAddr frame_of(u32 v) { return PhysAddr(v & PAGE_MASK); }
+constexpr auto holds_frame = ShmObject::holds_frame;
+constexpr auto frame_of = ShmObject::frame_of;
 
 } // namespace
 
@@ -83,6 +86,7 @@ void ShmObject::free_pages_from(u32 first)
             m_held--;
             if (holds_frame(v)) {
                 shmem_pages--;
+                m_resident--;
                 free_page(to_virt(frame_of(v)));
             } else {
                 swap_free(SwapEntry::from_pte_value(v));
@@ -114,6 +118,7 @@ ErrorOr<PhysAddr> ShmObject::get_page(u32 index, Alloc alloc)
             }
             *s = to_phys(page).value() | 1;
             m_held++;
+            m_resident++;
             shmem_pages++;
             page_allocator.get(page, __builtin_return_address(0));
             return to_phys(page);
@@ -132,14 +137,18 @@ ErrorOr<PhysAddr> ShmObject::get_page(u32 index, Alloc alloc)
             put_user_page(frame);
             continue;
         }
-        /* The object takes the page over: it leaves the cache, and the slot goes. */
+        /*
+         * The object takes the page over: its slot reference goes, then the cache's (last,
+         * so that a slot whose write failed is retired, not handed out again).
+         */
+        *s = frame.value() | 1;
+        m_resident++;
+        shmem_pages++;
+        swap_free(entry);
         if (in_swap_cache(frame) && swap_cache_entry(frame) == entry)
             delete_from_swap_cache(frame);
         unlock_slot(si, entry.offset());
         page_of(frame).flags &= u8(~PG_REFERENCED);
-        *s = frame.value() | 1;
-        shmem_pages++;
-        swap_free(entry);
         page_allocator.get(to_virt(frame), __builtin_return_address(0));
         return frame;
     }
@@ -178,6 +187,8 @@ void shm_put(ShmObject* obj)
         if (obj->m_tables[t])
             free_page(VirtAddr(obj->m_tables[t]));
     kfree(obj->m_tables);
+    if (shm_swap_object == obj)
+        shm_swap_object = obj->m_next;
     if (obj->m_prev)
         obj->m_prev->m_next = obj->m_next;
     else
@@ -185,6 +196,11 @@ void shm_put(ShmObject* obj)
     if (obj->m_next)
         obj->m_next->m_prev = obj->m_prev;
     delete obj;
+}
+
+ShmObject* shm_first_object()
+{
+    return all_objects;
 }
 
 u64 shm_size(const ShmObject* obj)

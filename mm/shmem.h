@@ -61,6 +61,7 @@ class ShmObject {
 public:
     u64 size() const { return m_size; }
     u32 pages_held() const { return m_held; }
+    u32 pages_resident() const { return m_resident; }
     u32 ino() const { return m_ino; }           /* for /proc/PID/maps of anonymous ones */
     u32 attach_count() const { return m_nattach; }
     void set_watcher(ShmWatcher* w) { m_watcher = w; }
@@ -82,11 +83,15 @@ public:
      * slot pointer stays good across a sleep (its value may not).
      */
     u32* slot(u32 index, Alloc alloc);
+    static constexpr bool holds_frame(u32 v) { return v & 1; }
+    static constexpr PhysAddr frame_of(u32 v) { return PhysAddr(v & PAGE_MASK); }
     void free_pages_from(u32 first);
 
     u32 m_refs = 1;
     u64 m_size = 0;
     u32 m_held = 0;                     /* slots holding a frame or a swap entry */
+    u32 m_resident = 0;                 /* slots holding a frame */
+    bool m_locked = false;              /* SHM_LOCK: its pages stay in memory */
     u32 m_ino = 0;
     u32** m_tables = nullptr;           /* a page of slots per 1024 pages, made on demand */
     u32 m_nr_tables = 0;                /* entries of m_tables */
@@ -108,6 +113,17 @@ void shm_attach(Region* r);
 void shm_detach(Region* r);
 /* Clears every PTE, in every region, that maps a page of obj from index `first` on. */
 void shm_unmap_pages(ShmObject* obj, u32 first);
+
+/*
+ * Linux 1.0's shm_swap: looks at up to `budget` pages of the objects (a hand going round
+ * them), and writes out those no sharer used since the last look: each is written once,
+ * every PTE mapping it cleared, its slot recorded in the object. Pages freed, up to `want`.
+ */
+u32 shm_swap(u32 budget, u32 want);
+/* swapoff: every page of the objects in area `type` back in memory. ENOMEM, EIO. */
+ErrorOr<void> shm_unuse(u32 type);
+/* The first of all objects; the others follow through m_next (for shm_swap and swapoff). */
+ShmObject* shm_first_object();
 
 /* Frames held by objects in RAM: Shmem of /proc/meminfo. */
 extern u32 shmem_pages;

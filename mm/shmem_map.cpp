@@ -1,7 +1,7 @@
 /*
  * The mappings of shared memory objects: the attach list of the regions that map an
- * object (Linux 1.0's shp->attaches), through which a page's every PTE is found, and the
- * shared fault. docs/shared-memory.md has the design.
+ * object (Linux 1.0's shp->attaches), through which a page's every PTE is found.
+ * docs/shared-memory.md has the design.
  */
 #include <arch/cpu.h>
 #include <mm/pgtable.h>
@@ -39,21 +39,6 @@ void shm_detach(Region* r)
     obj->m_nattach--;
     if (obj->m_watcher)
         obj->m_watcher->detached(obj);
-}
-
-/* Calls fn(pte, addr, region) for each PTE of the regions attached to obj that maps page `index`. */
-template <typename Fn>
-void for_each_mapping(ShmObject* obj, u32 index, Fn fn)
-{
-    u32 at = index * PAGE_SIZE;
-    for (Region* r = obj->m_attaches; r; r = r->shm_next) {
-        if (at < r->offset || at - r->offset >= r->end - r->start)
-            continue;
-        u32 addr = r->start + (at - r->offset);
-        Pte* pte = r->space->pte(addr);
-        if (pte && pte->present())
-            fn(*pte, addr, *r);
-    }
 }
 
 void shm_unmap_pages(ShmObject* obj, u32 first)

@@ -11,6 +11,7 @@
 #include <kernel/printk.h>
 #include <kernel/task.h>
 #include <mm/pgtable.h>
+#include <mm/shmem.h>
 #include <mm/swap.h>
 #include <mm/swap_cache.h>
 
@@ -460,6 +461,8 @@ void note_swap_progress()
 
 ErrorOr<void> try_to_unuse(u32 type)
 {
+    /* Shared memory objects name their slots themselves: no PTE does. */
+    TRY(shm_unuse(type));
     for (int slot = 0; slot < NR_TASKS; slot++)
         if (Task* t = task[slot]; t && t->mm)
             TRY(unuse_entry(*t, type));        /* false, a task gone, is no error */
@@ -542,6 +545,9 @@ bool try_to_free_page()
     /* Rising effort, as Linux 1.0: a larger share of all pages looked at each round. */
     for (int priority = 6; priority >= 0; priority--) {
         u32 budget = (page_allocator.nr_pages() >> priority) + SWAP_CLUSTER_MAX;
+        /* Shared memory objects first, as Linux 1.0's shm_swap came before swap_out. */
+        if (shm_swap(budget, SWAP_CLUSTER_MAX))
+            return true;
         if (swap_out(budget, SWAP_CLUSTER_MAX))
             return true;
     }

@@ -93,6 +93,7 @@ private:
     void merge_around(Region* r);
     void zap_range(u32 start, u32 end); /* unmaps the pages, keeps regions */
     void free_region(Region* r);
+    void adopt(Region* r);
 
     arch::Pde* m_pgd = nullptr;         /* kernel virtual address of the directory page */
     RegionSet m_set;                    /* non-overlapping, by address */

@@ -17,6 +17,7 @@ USER_PROG_tests/run     := user/tests/run.c user/tests/lib.c user/tests/t_proc.c
                            user/tests/t_swap.c user/tests/t_return.c user/tests/t_fork.c \
                            user/tests/t_disk.c user/tests/t_time.c user/tests/t_robust.c \
                            user/tests/t_tmpfs.c \
+                           user/tests/t_shm.c \
                            user/lib/common.c
 USER_PROG_tests/hello   := user/tests/hello.c
 USER_PROG_tests/args    := user/tests/args.c

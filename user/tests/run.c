@@ -112,6 +112,22 @@ static const struct test {
     { "ioerr_write", test_ioerr_write },
     { "oom_hog", test_oom_hog },
 
+    /* Shared memory: MAP_SHARED, System V segments, msync. */
+    { "shm_anon_fork", test_shm_anon_fork },
+    { "shm_anon_maps", test_shm_anon_maps },
+    { "shm_file_readonly", test_shm_file_readonly },
+    { "sysv_basic", test_sysv_basic },
+    { "sysv_errors", test_sysv_errors },
+    { "sysv_rmid_attached", test_sysv_rmid_attached },
+    { "sysv_exit_exec_detach", test_sysv_exit_exec_detach },
+    { "sysv_ipc_multiplexer", test_sysv_ipc_multiplexer },
+    { "sysv_info", test_sysv_info },
+    { "msync_checks", test_msync_checks },
+    { "shmem_meminfo", test_shmem_meminfo },
+    { "swap_shm_sysv", test_swap_shm_sysv },
+    { "swap_shm_anon", test_swap_shm_anon },
+    { "swap_shm_swapoff", test_swap_shm_swapoff },
+
     { "disk_file", test_disk_file },
     { "disk_io_sleeps", test_disk_io_sleeps },
     { "disk_mkswap", test_disk_mkswap },
@@ -128,6 +144,7 @@ static const struct test {
     { "tmpfs_readonly_elsewhere", test_tmpfs_readonly_elsewhere },
     { "tmpfs_enospc", test_tmpfs_enospc },
     { "tmpfs_chroot_fchdir", test_tmpfs_chroot_fchdir },
+    { "tmpfs_mappings", test_tmpfs_mappings },
 
     /* Bugs the fuzzer and fault injection found. */
     { "clone_fault_files", test_clone_fault_files },

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/mman.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
@@ -828,4 +829,58 @@ TMPFS_TEST(tmpfs_chroot_fchdir, DEFAULT_PLACE)
     CHECK_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0);
     close(dfd);
     CHECK(chdir("/") == 0);
+}
+
+/* A tmpfs file mapped shared is the file; mapped private, a copy; a program in it runs. */
+TMPFS_TEST(tmpfs_mappings, DEFAULT_PLACE)
+{
+    const char* f = at("mapped");
+    int fd = open(f, O_RDWR | O_CREAT, 0644);
+    CHECK(fd >= 0);
+    CHECK(ftruncate(fd, 8192) == 0);
+    char* shared = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    CHECK(shared != MAP_FAILED);
+    shared[4096] = 'X';
+    char c = 0;
+    CHECK_EQ(pread(fd, &c, 1, 4096), 1);
+    CHECK_EQ(c, 'X');
+    CHECK_EQ(pwrite(fd, "Y", 1, 1), 1);
+    CHECK_EQ(shared[1], 'Y');
+    char* private = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    CHECK(private != MAP_FAILED);
+    CHECK_EQ(private[4096], 'X');
+    private[4096] = 'P';
+    CHECK_EQ(pread(fd, &c, 1, 4096), 1);
+    CHECK_EQ(c, 'X');
+    /* Unlinked while mapped and open: the mapping still reaches the data. */
+    CHECK(unlink(f) == 0);
+    CHECK(close(fd) == 0);
+    shared[0] = 'Z';
+    CHECK_EQ(shared[4096], 'X');
+    CHECK(munmap(shared, 8192) == 0 && munmap(private, 8192) == 0);
+
+    /* A copy of /tests/hello in tmpfs runs. */
+    int in = open(root_path("/tests/hello"), O_RDONLY);
+    CHECK(in >= 0);
+    const char* prog = at("hello");
+    int out = open(prog, O_WRONLY | O_CREAT | O_EXCL, 0755);
+    CHECK(out >= 0);
+    static char buf[65536];
+    ssize_t n;
+    while ((n = read(in, buf, sizeof buf)) > 0)
+        write_all(out, buf, (size_t)n);
+    close(in);
+    close(out);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        char* argv[] = { "hello", "7", NULL };
+        char* envp[] = { NULL };
+        execve(prog, argv, envp);
+        _exit(99);
+    }
+    int status = wait_for(pid);
+    CHECK(WIFEXITED(status));
+    CHECK_EQ(WEXITSTATUS(status), 7);
 }

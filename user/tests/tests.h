@@ -178,8 +178,23 @@ void test_tmpfs_statfs_mounts(void);
 void test_tmpfs_readonly_elsewhere(void);
 void test_tmpfs_enospc(void);
 void test_tmpfs_chroot_fchdir(void);
+void test_tmpfs_mappings(void);
 /*
  * What a tmpfs test that failed left in /tmp or /dev/shm goes (the runner calls it once
  * before the first test, and after each tmpfs test that fails).
  */
 void tmpfs_remove_leftovers(void);
+void test_shm_anon_fork(void);
+void test_shm_anon_maps(void);
+void test_shm_file_readonly(void);
+void test_sysv_basic(void);
+void test_sysv_errors(void);
+void test_sysv_rmid_attached(void);
+void test_sysv_exit_exec_detach(void);
+void test_sysv_ipc_multiplexer(void);
+void test_sysv_info(void);
+void test_msync_checks(void);
+void test_shmem_meminfo(void);
+void test_swap_shm_sysv(void);
+void test_swap_shm_anon(void);
+void test_swap_shm_swapoff(void);
