@@ -138,10 +138,8 @@ void Directory::insert(Entry* e, Node* node)
     e->node = node;
     e->cookie = m_next_cookie++;
     e->next = nullptr;
-    Entry** p = &m_first;
-    while (*p)
-        p = &(*p)->next;
-    *p = e;
+    *m_tail = e;
+    m_tail = &e->next;
     m_count++;
     if (node->is_directory())
         m_subdirectories++;
@@ -155,6 +153,8 @@ Node* Directory::take(Entry* e)
         if (*p != e)
             continue;
         *p = e->next;
+        if (m_tail == &e->next)
+            m_tail = p;
         Node* node = e->node;
         kfree(e);
         m_count--;

@@ -166,6 +166,7 @@ private:
     void reparent(Directory* parent);
 
     Entry* m_first = nullptr;
+    Entry** m_tail = &m_first;  /* where the next name goes: the last entry's next */
     u32 m_count = 0;
     u32 m_subdirectories = 0;
     u64 m_next_cookie = 2;      /* 0 and 1 are "." and ".." */
