@@ -248,6 +248,13 @@ ErrorOr<void> Directory::rename(const char* name, size_t length, const Node& to_
         return Error::from_errno(ENOENT);
     }
     Node* node = e->node;
+    /* A directory moved meanwhile may have put `to` below the one moving: a loop. */
+    for (Directory* up = to; node->is_directory() && up; up = up->m_parent) {
+        if (up == node) {
+            kfree(fresh);
+            return Error::from_errno(EINVAL);
+        }
+    }
     if (Entry* over = to->find(to_name, to_length)) {
         if (over->node == node) {
             kfree(fresh);
