@@ -145,6 +145,7 @@ static const struct test {
     { "tmpfs_enospc", test_tmpfs_enospc },
     { "tmpfs_chroot_fchdir", test_tmpfs_chroot_fchdir },
     { "tmpfs_mappings", test_tmpfs_mappings },
+    { "tmpfs_inode_limit", test_tmpfs_inode_limit },
 
     /* Bugs the fuzzer and fault injection found. */
     { "clone_fault_files", test_clone_fault_files },

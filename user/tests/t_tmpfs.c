@@ -884,3 +884,38 @@ TMPFS_TEST(tmpfs_mappings, DEFAULT_PLACE)
     CHECK(WIFEXITED(status));
     CHECK_EQ(WEXITSTATUS(status), 7);
 }
+
+/* The inode limit: as many nodes as statfs says are free, then ENOSPC; all come back. */
+TMPFS_TEST(tmpfs_inode_limit, "/dev/shm")
+{
+    if (on_linux)
+        skip("making the host's /dev/shm run out of inodes is not done");
+    struct statfs sf, now;
+    CHECK(statfs("/dev/shm", &sf) == 0);
+    char name[32];
+    unsigned long made = 0;
+    for (;;) {
+        snprintf(name, sizeof name, "i%lu", made);
+        int fd = open(at(name), O_WRONLY | O_CREAT | O_EXCL, 0600);
+        if (fd < 0) {
+            CHECK_EQ(errno, ENOSPC);
+            break;
+        }
+        close(fd);
+        made++;
+        CHECK(made <= sf.f_ffree);
+    }
+    CHECK_EQ(made, sf.f_ffree);
+    CHECK(statfs("/dev/shm", &now) == 0);
+    CHECK_EQ(now.f_ffree, 0);
+    CHECK_ERRNO(mkdir(at("d"), 0755), ENOSPC);
+    CHECK_ERRNO(symlink("x", at("s")), ENOSPC);
+    CHECK(link(at("i0"), at("another name")) == 0);    /* a name is not a node */
+    CHECK(unlink(at("another name")) == 0);
+    for (unsigned long i = 0; i < made; i++) {
+        snprintf(name, sizeof name, "i%lu", i);
+        CHECK(unlink(at(name)) == 0);
+    }
+    CHECK(statfs("/dev/shm", &now) == 0);
+    CHECK_EQ(now.f_ffree, sf.f_ffree);
+}

@@ -179,6 +179,7 @@ void test_tmpfs_readonly_elsewhere(void);
 void test_tmpfs_enospc(void);
 void test_tmpfs_chroot_fchdir(void);
 void test_tmpfs_mappings(void);
+void test_tmpfs_inode_limit(void);
 /*
  * What a tmpfs test that failed left in /tmp or /dev/shm goes (the runner calls it once
  * before the first test, and after each tmpfs test that fails).
