@@ -34,8 +34,8 @@ HOST_KERNEL_SRCS := kernel/format.cpp kernel/cmdline.cpp kernel/elf.cpp mm/bootm
                     arch/i386/insn_emulate.cpp
 HOST_CXXFLAGS := -std=c++20 -O1 -g -Wall -Wextra -I. -MMD -MP -DFERRITE_HOST
 
-.PHONY: all run test debug bochs bench bench-swap fuzz clean setup help host-tests
-all: $(B)/kernel.elf $(B)/initrd.cpio $(B)/initrd-tests.cpio $(B)/os.iso
+.PHONY: all run test debug bochs bench bench-swap fuzz clean setup help host-tests memmap
+all: $(B)/kernel.elf $(B)/initrd.cpio $(B)/initrd-tests.cpio $(B)/initrd-small.cpio $(B)/os.iso
 
 help:
 	@echo "make             build build/kernel.elf, build/initrd.cpio, build/os.iso (and the tests' initrd)"
@@ -100,12 +100,24 @@ $(B)/initrd.cpio: $(ROOTFS_FILES) $(addprefix $(USER_ROOT)/,$(USER_SYSTEM))
 	cp -a user/rootfs/. $(B)/rootfs/
 	$(call stage_programs,$(B)/rootfs,$(USER_SYSTEM))
 	ln -sf swapon $(B)/rootfs/sbin/swapoff
+	for d in cowdemo sharedemo swapdemo; do ln -sf mmdemo $(B)/rootfs/bin/$$d; done
 	cd $(B)/rootfs && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 > ../initrd.cpio
 
-# The same system with the test programs under /tests, for the test boots.
-$(B)/initrd-tests.cpio: $(B)/initrd.cpio $(addprefix $(USER_ROOT)/,$(USER_TESTS))
+# The same system with the test programs under /tests, for the test boots, and Debian's
+# dash with the part of libc6 it needs, where Debian has them (the dynamic linking tests).
+DEBIAN_LIB := $(B)/debs/libc6/lib/i386-linux-gnu
+$(B)/initrd-tests.cpio: $(B)/initrd.cpio $(addprefix $(USER_ROOT)/,$(USER_TESTS)) $(DEBS) scripts/set-interp.py
 	@rm -rf $(B)/rootfs-tests && cp -a $(B)/rootfs $(B)/rootfs-tests
 	$(call stage_programs,$(B)/rootfs-tests,$(USER_TESTS))
+	install -D -m 755 $(DEBIAN_LIB)/ld-linux.so.2 $(B)/rootfs-tests/lib/i386-linux-gnu/ld-linux.so.2
+	install -D -m 755 $(DEBIAN_LIB)/libc.so.6 $(B)/rootfs-tests/lib/i386-linux-gnu/libc.so.6
+	ln -sf i386-linux-gnu/ld-linux.so.2 $(B)/rootfs-tests/lib/ld-linux.so.2
+	install -D -m 755 $(B)/debs/dash/bin/dash $(B)/rootfs-tests/usr/bin/dash
+	printf 'not an ELF file\n' > $(B)/rootfs-tests/tests/not-elf && chmod 755 $(B)/rootfs-tests/tests/not-elf
+	scripts/set-interp.py $(B)/debs/dash/bin/dash $(B)/rootfs-tests/tests/dash-no-interp /lib/ld-nowhere.so
+	scripts/set-interp.py $(B)/debs/dash/bin/dash $(B)/rootfs-tests/tests/dash-text-interp /tests/not-elf
+	scripts/set-interp.py --unterminated $(B)/debs/dash/bin/dash $(B)/rootfs-tests/tests/dash-unterminated-interp /lib
+	chmod 755 $(B)/rootfs-tests/tests/dash-*
 	cd $(B)/rootfs-tests && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 > ../initrd-tests.cpio
 
 # os.iso boots the normal entry; selftest.iso (for Bochs, which cannot type at GRUB's
@@ -129,6 +141,16 @@ $(B)/selftest.iso: $(B)/os.iso
 		$(B)/iso-selftest/boot/grub/grub.cfg
 	grub-mkrescue -o $@ $(B)/iso-selftest 2> $(B)/grub-mkrescue.log || { cat $(B)/grub-mkrescue.log; exit 1; }
 	truncate --size=%1M $@
+
+# For the 16 MB boots (the swap stages, make bench-swap): the test runner and the programs
+# the swap tests run, with user/rootfs's few files, and nothing else. The initrd stays in memory, and the full tests'
+# initrd (static programs of 0.7 MB each, Debian's libc) would leave a 16 MB machine little.
+SMALL_INITRD_PROGRAMS := tests/run tests/hello tests/bench sbin/mkswap
+$(B)/initrd-small.cpio: $(ROOTFS_FILES) $(addprefix $(USER_ROOT)/,$(SMALL_INITRD_PROGRAMS))
+	@rm -rf $(B)/rootfs-small && mkdir -p $(B)/rootfs-small
+	cp -a user/rootfs/. $(B)/rootfs-small/
+	$(call stage_programs,$(B)/rootfs-small,$(SMALL_INITRD_PROGRAMS))
+	cd $(B)/rootfs-small && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 > ../initrd-small.cpio
 
 # ISOs for Bochs, which cannot be given a command line: the tests' initrd and one entry
 # with the command line $(2). bochs-tests.iso runs /tests/run with BOCHS_TESTS (globs) as
@@ -170,7 +192,7 @@ $(B)/swap.img: $(B)/host/mkswap
 run:
 	@scripts/setup.sh --quiet
 	@$(MAKE) --no-print-directory all $(B)/swap.img
-	scripts/qemu-run.sh
+	$(if $(MEM),QEMU_MEM=$(MEM) )scripts/qemu-run.sh
 
 # Stages run JOBS at a time, each printed whole when it ends; STAGES: some of them only.
 JOBS ?= 2
@@ -183,8 +205,15 @@ test:
 
 debug:
 	@scripts/setup.sh --quiet
-	@$(MAKE) --no-print-directory all
-	scripts/debug.sh
+	@$(MAKE) --no-print-directory all $(B)/initrd-tests.cpio $(B)/swap.img
+	$(if $(MEM),QEMU_MEM=$(MEM) )scripts/debug.sh
+
+# A picture of physical memory on a 32 MB machine that swaps (scripts/memmap.py):
+# build/memmap.png. Debian's python3, for python3-pil.
+memmap:
+	@scripts/setup.sh --quiet
+	@$(MAKE) --no-print-directory all $(B)/initrd-tests.cpio
+	/usr/bin/python3 scripts/memmap.py --boot $(B)/memmap.png
 
 # Ferrite against Debian's Linux on the same machine, the same /tests/bench, the same disk:
 # guest cycles under -icount, then wall time (scripts/bench.py, docs/performance.md).
@@ -197,7 +226,7 @@ bench:
 # Swap costs alone, on this kernel: 3 times the RAM of a 16 MB machine written and read
 # back through build/swap.img.
 bench-swap: all $(B)/swap.img
-	$(QEMU) -m 16 -icount shift=0,sleep=off -kernel $(B)/kernel.elf -initrd $(B)/initrd-tests.cpio \
+	$(QEMU) -m 16 -icount shift=0,sleep=off -kernel $(B)/kernel.elf -initrd $(B)/initrd-small.cpio \
 		-append "init=/tests/bench console=ttyS0 quiet -- swap /dev/hda 3" -serial stdio \
 		-drive file=$(B)/swap.img,format=raw,if=ide,index=0 -display none \
 		-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 || [ $$? -eq 1 ]

@@ -2,10 +2,25 @@
 #include <fs/device.h>
 #include <fs/node.h>
 #include <kernel/string.h>
+#include <mm/memory.h>
 
 #include <new>
 
 namespace fs {
+
+File::~File()
+{
+    kfree(m_path);
+}
+
+/* Without memory the name is left out: it only labels the file in /proc. */
+void File::set_path(const char* path)
+{
+    size_t n = strlen(path) + 1;
+    kfree(m_path);
+    if ((m_path = static_cast<char*>(kmalloc(n, Gfp::Kernel))))
+        memcpy(m_path, path, n);
+}
 
 ErrorOr<i64> File::lseek(i64 offset, int whence)
 {
@@ -155,20 +170,7 @@ ErrorOr<i64> DirectoryFile::lseek(i64 offset, int whence)
 
 DirectoryFile::~DirectoryFile()
 {
-    delete[] m_path;
     m_dir.node->put();
-}
-
-ErrorOr<void> DirectoryFile::set_path(const char* path)
-{
-    size_t length = strlen(path);
-    char* copy = new (std::nothrow) char[length + 1];
-    if (!copy)
-        return Error::from_errno(ENOMEM);
-    memcpy(copy, path, length + 1);
-    delete[] m_path;
-    m_path = copy;
-    return {};
 }
 
 ErrorOr<void> DirectoryFile::stat(FileStat& st)

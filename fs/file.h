@@ -50,7 +50,7 @@ struct FileStat {
 
 class File {
 public:
-    virtual ~File() = default;
+    virtual ~File();
 
     /* At the current offset, which they advance. */
     virtual ErrorOr<size_t> read(void*, size_t) { return Error::from_errno(EINVAL); }
@@ -95,11 +95,11 @@ public:
     /* The node behind the file, for the calls that change it (fchmod, fstatfs, fchdir). */
     virtual const class Node* node() const { return nullptr; }
     /*
-     * The absolute path it was opened by: directories keep it (a copy), for fchdir and
-     * the *at calls; other files ignore it.
+     * The path it was opened by (fs::open), "" for others: /proc/PID/maps names mappings
+     * by it, and fchdir and the *at calls join paths to a directory's.
      */
-    virtual ErrorOr<void> set_path(const char*) { return {}; }
-    virtual const char* path() const { return nullptr; }
+    const char* path() const { return m_path ? m_path : ""; }
+    void set_path(const char* path);
 
     u32 flags() const { return m_flags; }
     void set_flags(u32 flags) { m_flags = flags; }
@@ -113,6 +113,7 @@ protected:
     i64 m_offset = 0;
     u32 m_flags = 0;
     u32 m_refs = 1;
+    char* m_path = nullptr;             /* kmalloc'ed */
 };
 
 /*

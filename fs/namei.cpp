@@ -180,6 +180,18 @@ ErrorOr<Vnode> resolve_path(const char* path, Follow follow)
     return resolve_from(walk_root(), path, length, follow, hops, missing_last);
 }
 
+namespace {
+
+/* The file open_node made, named by the path it was opened by. */
+ErrorOr<File*> named(ErrorOr<File*> file, const char* path)
+{
+    if (!file.is_error())
+        file.value()->set_path(path);
+    return file;
+}
+
+} // namespace
+
 ErrorOr<File*> open(const char* path, u32 flags, u32 create_mode)
 {
     size_t length = TRY(path_length(path));
@@ -188,7 +200,7 @@ ErrorOr<File*> open(const char* path, u32 flags, u32 create_mode)
     Vnode root = walk_root();
     Follow follow = flags & O_NOFOLLOW ? Follow::No : Follow::Yes;
     if (!(flags & O_CREAT))
-        return open_node(TRY(resolve_from(root, path, length, follow, hops, missing_last)), flags);
+        return named(open_node(TRY(resolve_from(root, path, length, follow, hops, missing_last)), flags), path);
 
     /* O_CREAT: Linux's order of checks. */
     Last last = TRY(walk_to_last(root, path, length, hops));
@@ -202,7 +214,7 @@ ErrorOr<File*> open(const char* path, u32 flags, u32 create_mode)
                 return Error::from_errno(EROFS);
             NewNode what { S_IFREG | (create_mode & 07777), 0, 0, nullptr, 0 };
             Vnode made = TRY(last.dir.node->create(last.name.name, last.name.length, what));
-            return open_node(made, flags & ~O_TRUNC);
+            return named(open_node(made, flags & ~O_TRUNC), path);
         }
         Vnode node = TRY(found);
         if (flags & O_EXCL)
@@ -210,7 +222,7 @@ ErrorOr<File*> open(const char* path, u32 flags, u32 create_mode)
         if (node.node->is_directory())
             return Error::from_errno(EISDIR);
         if (!node.node->is_symlink() || follow == Follow::No)
-            return open_node(node, flags);
+            return named(open_node(node, flags), path);
         /* A symlink: where it leads is made if missing, as Linux does for a dangling one. */
         if (++hops > MAX_SYMLINK_HOPS)
             return Error::from_errno(ELOOP);

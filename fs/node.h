@@ -194,8 +194,6 @@ public:
     explicit DirectoryFile(Vnode dir) : m_dir(dir) { m_dir.node->get(); }
     ~DirectoryFile() override;
     const Node* node() const override { return m_dir.node; }
-    ErrorOr<void> set_path(const char* path) override;
-    const char* path() const override { return m_path; }
     ErrorOr<size_t> read(void*, size_t) override { return Error::from_errno(EISDIR); }
     ErrorOr<size_t> getdents64(void* buf, size_t n) override;
     ErrorOr<i64> lseek(i64 offset, int whence) override;
@@ -203,7 +201,6 @@ public:
 
 private:
     Vnode m_dir;
-    char* m_path = nullptr;
 };
 
 /* The root directory, once mounted. */

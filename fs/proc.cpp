@@ -27,12 +27,13 @@ constexpr u32 GLOBAL_INO_BASE = 0x100;
 constexpr u32 PID_INO_BASE = 0x10000;
 constexpr u32 PID_INO_STRIDE = MAX_ENTRIES + 1;
 
-/* Cursors in /proc: entries, then "sysvipc", "self", then the pids. */
+/* Cursors in /proc: entries, then "sysvipc", "self", "sys", then the pids. */
 constexpr u64 SYSVIPC_CURSOR = 2 + MAX_ENTRIES;
 constexpr u64 SELF_CURSOR = SYSVIPC_CURSOR + 1;
+constexpr u64 SYS_CURSOR = SELF_CURSOR + 1;
 constexpr u32 SYSVIPC_INO = 3;
 constexpr u32 SYSVIPC_INO_BASE = 0x180;
-constexpr u64 PID_CURSOR_BASE = SELF_CURSOR + 1;
+constexpr u64 PID_CURSOR_BASE = SYS_CURSOR + 1;
 
 ProcessDirectory processes;
 bool have_processes;
@@ -331,6 +332,8 @@ ErrorOr<Vnode> ProcRoot::lookup(int, const char* name, size_t length) const
         return Vnode { &proc_self, -1 };
     if (names_equal("sysvipc", name, length))
         return Vnode { &proc_sysvipc, -1 };
+    if (names_equal("sys", name, length))
+        return Vnode { proc_sys_directory(), -1 };
     int pid = parse_pid(name, length);
     if (pid > 0 && have_processes && processes.exists(pid))
         return Vnode { &proc_pid_directory, pid };
@@ -358,6 +361,15 @@ bool ProcRoot::read_child(int, u64 cursor, DirEntryInfo& out) const
         out.ino = SELF_INO;
         out.type = dirent_type(S_IFLNK);
         out.next = SELF_CURSOR + 1;
+        return true;
+    }
+    if (cursor <= SYS_CURSOR) {
+        const Node* sys = proc_sys_directory();
+        out.name = "sys";
+        out.name_length = 3;
+        out.ino = sys->ino(-1);
+        out.type = dirent_type(S_IFDIR);
+        out.next = SYS_CURSOR + 1;
         return true;
     }
     if (!have_processes)

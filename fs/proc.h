@@ -67,6 +67,19 @@ struct ProcessDirectory {
 };
 void proc_set_process_directory(const ProcessDirectory& directory);
 
+/*
+ * /proc/sys/vm/NAME, a setting as text: generated at open for reads, and written whole by
+ * `write` (which returns EINVAL for text it does not take). fs/proc_sys.cpp.
+ */
+struct ProcSysEntry {
+    const char* name;
+    ErrorOr<void> (*generate)(int pid, TextBuffer& out);
+    ErrorOr<void> (*write)(const char* text);
+};
+void proc_register_sys_vm(const ProcSysEntry& entry);
+class Node;
+const Node* proc_sys_directory();          /* /proc/sys */
+
 /* The swap lines of /proc/meminfo, in pages; 0 until swap sets a source. */
 struct SwapTotals {
     u32 total_pages;

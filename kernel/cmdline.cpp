@@ -1,5 +1,6 @@
 #include <kernel/cmdline.h>
 #include <mm/fault_inject.h>
+#include <mm/mmtrace.h>
 
 namespace {
 
@@ -197,6 +198,14 @@ void parse_command_line(const char* text, CommandLine& cmd, CommandLine::ImageNa
             mm::FaultAttr attr;
             if (mm::FaultAttr::parse(value, attr))
                 cmd.fail_page_alloc = value;
+            else
+                push(cmd.bad, cmd.nr_bad, word);
+        } else if (equal(word, "mmtrace")) {
+            cmd.mmtrace = "all";
+        } else if (starts_with(word, "mmtrace=", value)) {
+            u32 mask;
+            if (mm::parse_mmtrace_list(value, mask))
+                cmd.mmtrace = value;
             else
                 push(cmd.bad, cmd.nr_bad, word);
         } else if (contains(word, '=')) {

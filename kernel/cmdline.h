@@ -24,6 +24,7 @@ struct CommandLine {
     /* Bus-master DMA for disks; off with `ide=nodma` (Linux's old IDE driver) or a
        `libata.dma=N` whose bit 0 (libata's "disks") is clear. Then PIO. */
     bool ide_dma = true;
+    const char* mmtrace = nullptr;      /* `mmtrace` ("all") or a valid mmtrace=LIST (mm/mmtrace.h) */
     const char* init_argv[max_args] = { };  /* argv[1..], NULL-terminated */
     size_t init_argc = 0;
     const char* init_envp[max_args] = { };

@@ -12,7 +12,7 @@ ErrorOr<void> elf_check(const void* head, size_t size, u32 task_size, ElfImage& 
         return Error::from_errno(ENOEXEC);
     if (id[4] != 1 /* ELFCLASS32 */ || id[5] != 1 /* little endian */ || id[6] != 1)
         return Error::from_errno(ENOEXEC);
-    if (h.type != 2 /* ET_EXEC */ || h.machine != 3 /* EM_386 */)
+    if ((h.type != 2 /* ET_EXEC */ && h.type != 3 /* ET_DYN */) || h.machine != 3 /* EM_386 */)
         return Error::from_errno(ENOEXEC);
     if (h.phentsize != sizeof(Elf32ProgramHeader) || h.phnum == 0 || h.phnum > 64)
         return Error::from_errno(ENOEXEC);
@@ -25,11 +25,17 @@ ErrorOr<void> elf_check(const void* head, size_t size, u32 task_size, ElfImage& 
     image = ElfImage();
     image.entry = h.entry;
     image.phnum = h.phnum;
+    image.dynamic = h.type == 3;
     u32 last_end = 0;
     for (u32 i = 0; i < h.phnum; i++) {
         const Elf32ProgramHeader& p = ph[i];
-        if (p.type == PT_INTERP)
-            return Error::from_errno(ENOEXEC);            /* static executables only */
+        if (p.type == PT_INTERP && !image.interp_size) {
+            /* As Linux: a path of at least one character and its NUL, at most PATH_MAX. */
+            if (p.filesz < 2 || p.filesz > ELF_INTERP_MAX || p.offset + p.filesz < p.offset)
+                return Error::from_errno(ENOEXEC);
+            image.interp_offset = p.offset;
+            image.interp_size = p.filesz;
+        }
         if (p.type == PT_PHDR)
             image.phdr_addr = p.vaddr;
         if (p.type != PT_LOAD || p.memsz == 0)

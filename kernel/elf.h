@@ -1,6 +1,6 @@
 /*
- * The checks exec makes on a static ELF32 i386 executable, and what it keeps of it.
- * Pure code: it also builds for the host tests.
+ * The checks exec makes on an ELF32 i386 executable (ET_EXEC, or ET_DYN: a PIE program or
+ * the dynamic linker), and what it keeps of it. Pure code: it also builds for the host tests.
  */
 #pragma once
 
@@ -31,10 +31,24 @@ struct ElfImage {
     u32 entry = 0;
     u32 phdr_addr = 0;                  /* where the program headers are in memory (AT_PHDR) */
     u32 phnum = 0;
+    bool dynamic = false;               /* ET_DYN: the addresses are relative to a load bias */
+    /* PT_INTERP: where the interpreter's path (NUL included) is in the file; size 0 if none. */
+    u32 interp_offset = 0, interp_size = 0;
+
+    /* The page-aligned addresses the segments span, before any load bias. */
+    u32 first_page() const { return segments[0].vaddr & ~0xFFFu; }
+    u32 span() const
+    {
+        const Segment& last = segments[nr_segments - 1];
+        return ((last.vaddr + last.memsz + 0xFFFu) & ~0xFFFu) - first_page();
+    }
 };
 
+/* Linux's limit on the interpreter's path (PATH_MAX). */
+constexpr u32 ELF_INTERP_MAX = 4096;
+
 /*
- * Checks the first `size` bytes of a file (at least its first page) as a static
- * executable for this kernel: `image` filled, or ENOEXEC.
+ * Checks the first `size` bytes of a file (at least its first page) as an executable
+ * for this kernel: `image` filled, or ENOEXEC.
  */
 ErrorOr<void> elf_check(const void* head, size_t size, u32 task_size, ElfImage& image);

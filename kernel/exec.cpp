@@ -1,6 +1,7 @@
 /*
- * execve: static ELF32 executables, mapped lazily. exec reads the first page of the file
- * (headers); every other page arrives through a page fault (docs/processes.md).
+ * execve: ELF32 executables, mapped lazily. exec reads the first page of the file
+ * (headers); every other page arrives through a page fault (docs/processes.md). A program
+ * with PT_INTERP starts in its interpreter (the dynamic linker), mapped beside it.
  */
 #include <arch/cpu.h>
 #include <arch/segments.h>
@@ -13,6 +14,7 @@
 #include <kernel/task.h>
 #include <kernel/uaccess.h>
 #include <mm/layout.h>
+#include <mm/memory.h>
 #include <mm/page_holder.h>
 #include <mm/vm.h>
 
@@ -22,6 +24,7 @@ namespace {
 
 constexpr u32 MAX_ARG_PAGES = 32;               /* 128 KB of arguments and environment */
 constexpr u32 INITIAL_STACK = 128 * 1024;       /* the [stack] region at start; it grows */
+constexpr u32 ELF_ET_DYN_BASE = 0x00400000;     /* where a PIE program goes, as Linux on i386 */
 
 enum AuxType : u32 {
     AT_NULL = 0, AT_PHDR = 3, AT_PHENT = 4, AT_PHNUM = 5, AT_PAGESZ = 6, AT_BASE = 7,
@@ -135,10 +138,30 @@ ErrorOr<void> push(u32& sp, const void* data, size_t n)
     return copy_to_user(Userspace<void*>(sp), data, n);
 }
 
+/* An executable being loaded: its open file and headers, and where it goes (bias). */
+struct Executable {
+    fs::File* file = nullptr;
+    fs::FileStat st { };
+    ElfImage image;
+    u32 bias = 0;                       /* added to every address of an ET_DYN file */
+
+    Executable() = default;
+    Executable(const Executable&) = delete;
+    ~Executable() { close(); }
+    void close()
+    {
+        if (file)
+            file->put();                /* the regions hold their own references */
+        file = nullptr;
+    }
+    u32 entry() const { return image.entry + bias; }
+};
+
 /* The initial stack of the i386 System V ABI: argc, argv, envp, auxv, then the strings. */
 ErrorOr<void> build_stack(TrapFrame& frame, const ArgStrings& args, u32 argc,
-                          const ElfImage& image, const char* execfn)
+                          const Executable& program, const Executable* interp, const char* execfn)
 {
+    const ElfImage& image = program.image;
     u32 sp = mm::STACK_TOP;
     u32 strings = (sp - args.size()) & ~3u;
     TRY(args.copy_blob(Userspace<char*>(strings)));
@@ -158,9 +181,10 @@ ErrorOr<void> build_stack(TrapFrame& frame, const ArgStrings& args, u32 argc,
     u32 at_execfn = sp;
 
     const u32 aux[][2] = {
-        { AT_PHDR, image.phdr_addr }, { AT_PHENT, sizeof(Elf32ProgramHeader) },
-        { AT_PHNUM, image.phnum }, { AT_PAGESZ, PAGE_SIZE }, { AT_BASE, 0 }, { AT_FLAGS, 0 },
-        { AT_ENTRY, image.entry }, { AT_UID, 0 }, { AT_EUID, 0 }, { AT_GID, 0 }, { AT_EGID, 0 },
+        { AT_PHDR, image.phdr_addr + program.bias }, { AT_PHENT, sizeof(Elf32ProgramHeader) },
+        { AT_PHNUM, image.phnum }, { AT_PAGESZ, PAGE_SIZE }, { AT_BASE, interp ? interp->bias : 0 },
+        { AT_FLAGS, 0 }, { AT_ENTRY, program.entry() },
+        { AT_UID, 0 }, { AT_EUID, 0 }, { AT_GID, 0 }, { AT_EGID, 0 },
         { AT_SECURE, 0 }, { AT_HWCAP, cpu_hwcap() }, { AT_CLKTCK, 100 },
         { AT_RANDOM, at_random }, { AT_PLATFORM, at_platform }, { AT_EXECFN, at_execfn },
         { AT_NULL, 0 },
@@ -179,7 +203,7 @@ ErrorOr<void> build_stack(TrapFrame& frame, const ArgStrings& args, u32 argc,
     TRY(copy_to_user(auxv, aux, sizeof aux));
 
     memset(&frame, 0, sizeof frame);
-    frame.eip = image.entry;
+    frame.eip = interp ? interp->entry() : program.entry();
     frame.cs = USER_CS;
     frame.eflags = 0x202;
     frame.user_esp = sp;
@@ -187,45 +211,86 @@ ErrorOr<void> build_stack(TrapFrame& frame, const ArgStrings& args, u32 argc,
     return {};
 }
 
-/* Maps the image's segments and the stack into the (empty) address space. */
-ErrorOr<void> map_image(mm::AddressSpace& as, fs::File* file, const fs::FileStat& st,
-                        const ElfImage& image)
+/*
+ * Maps an executable's segments at their addresses plus its bias: the file's part of each
+ * segment as a private file mapping, the rest (bss) as anonymous memory. As Linux's
+ * MAP_FIXED, a segment sharing a page with the one before replaces that page. Returns
+ * the end of the highest segment.
+ */
+ErrorOr<u32> map_segments(mm::AddressSpace& as, const Executable& exe)
 {
+    const ElfImage& image = exe.image;
+    if (exe.bias + image.first_page() + image.span() > mm::STACK_TOP - mm::STACK_LIMIT
+        || exe.bias + image.first_page() < exe.bias)
+        return Error::from_errno(ENOMEM);
     u32 highest = 0;
     for (size_t i = 0; i < image.nr_segments; i++) {
         const ElfImage::Segment& s = image.segments[i];
         u32 prot = (s.flags & PF_R ? mm::PROT_READ : 0) | (s.flags & PF_W ? mm::PROT_WRITE : 0)
                  | (s.flags & PF_X ? mm::PROT_EXEC : 0);
-        u32 start = page_align_down(s.vaddr);
-        u32 file_end = s.vaddr + s.filesz;
+        u32 vaddr = s.vaddr + exe.bias;
+        u32 start = page_align_down(vaddr);
+        u32 file_end = vaddr + s.filesz;
         u32 file_pages_end = page_align_up(file_end);
-        u32 end = page_align_up(s.vaddr + s.memsz);
+        u32 end = page_align_up(vaddr + s.memsz);
+        TRY(as.unmap(start, end));
         if (s.filesz) {
             mm::Region r { start, file_pages_end, prot, mm::RegionKind::File };
-            r.file = file;
-            r.offset = s.offset - (s.vaddr - start);
+            r.file = exe.file;
+            r.offset = s.offset - (vaddr - start);
             r.file_end = file_end;
-            r.dev = st.dev;
-            r.ino = st.ino;
+            r.dev = exe.st.dev;
+            r.ino = exe.st.ino;
             TRY(as.map(r));
         }
         u32 anon_start = s.filesz ? file_pages_end : start;
         if (end > anon_start)
             TRY(as.map({ anon_start, end, prot, mm::RegionKind::Anonymous }));
-        if (s.flags & PF_X) {
-            as.start_code = start;
-            as.end_code = s.vaddr + s.filesz;
-        } else if (!as.start_data) {
-            as.start_data = s.vaddr;
-            as.end_data = s.vaddr + s.filesz;
-        }
         if (end > highest)
             highest = end;
     }
+    return highest;
+}
+
+/*
+ * Maps the program, its stack and its interpreter into the (empty) address space. As
+ * Linux's: a PIE program goes at ELF_ET_DYN_BASE; the interpreter, or an ET_DYN program
+ * run without one (the dynamic linker run as a command), where mmap would put it.
+ */
+ErrorOr<void> map_image(mm::AddressSpace& as, Executable& program, Executable* interp)
+{
+    const ElfImage& image = program.image;
+    if (image.dynamic) {
+        u32 base = interp ? ELF_ET_DYN_BASE : as.find_free(image.span(), mm::MMAP_BASE);
+        if (!base)
+            return Error::from_errno(ENOMEM);
+        program.bias = base - image.first_page();
+    }
+    u32 highest = TRY(map_segments(as, program));
+    for (size_t i = 0; i < image.nr_segments; i++) {
+        const ElfImage::Segment& s = image.segments[i];
+        if (s.flags & PF_X) {
+            as.start_code = page_align_down(s.vaddr + program.bias);
+            as.end_code = s.vaddr + program.bias + s.filesz;
+        } else if (!as.start_data) {
+            as.start_data = s.vaddr + program.bias;
+            as.end_data = s.vaddr + program.bias + s.filesz;
+        }
+    }
     as.start_brk = as.brk = highest;
     as.start_stack = mm::STACK_TOP;
-    return as.map({ mm::STACK_TOP - INITIAL_STACK, mm::STACK_TOP,
-                    mm::PROT_READ | mm::PROT_WRITE, mm::RegionKind::Stack });
+    TRY(as.map({ mm::STACK_TOP - INITIAL_STACK, mm::STACK_TOP,
+                 mm::PROT_READ | mm::PROT_WRITE, mm::RegionKind::Stack }));
+    if (interp) {
+        if (interp->image.dynamic) {
+            u32 base = as.find_free(interp->image.span(), mm::MMAP_BASE);
+            if (!base)
+                return Error::from_errno(ENOMEM);
+            interp->bias = base - interp->image.first_page();
+        }
+        TRY(map_segments(as, *interp));
+    }
+    return {};
 }
 
 /* What every exec resets: close-on-exec files, handled signals, TLS, tid addresses. */
@@ -255,45 +320,77 @@ void flush_old_exec(Task* t, const char* path)
     arch::fpu_restore(t->fpu);
 }
 
-/* The executable's headers checked and kept in image; file stays open for the mapping. */
-ErrorOr<void> check_executable(fs::File& file, fs::FileStat& st, ElfImage& image)
+/* The file opened and its headers checked and kept; it stays open for the mapping. */
+ErrorOr<void> open_executable(const char* path, Executable& exe)
 {
-    TRY(file.stat(st));
-    if ((st.mode & fs::S_IFMT) != fs::S_IFREG || !(st.mode & 0111))
+    exe.file = TRY(fs::open(path, fs::O_RDONLY));
+    TRY(exe.file->stat(exe.st));
+    if ((exe.st.mode & fs::S_IFMT) != fs::S_IFREG || !(exe.st.mode & 0111))
         return Error::from_errno(EACCES);
     mm::PageHolder head(get_free_page(Gfp::Kernel));
     if (!head)
         return Error::from_errno(ENOMEM);
-    ErrorOr<size_t> got = file.read_page(0, head.as_ptr());
-    if (got.is_error())
-        return got.error();
-    return elf_check(head.as_ptr(), got.value(), TASK_SIZE, image);
+    size_t got = TRY(exe.file->read_page(0, head.as_ptr()));
+    return elf_check(head.as_ptr(), got, TASK_SIZE, exe.image);
+}
+
+/*
+ * The program's interpreter, opened and checked, as Linux's load_elf_binary: a path that
+ * does not end in its NUL is ENOEXEC, a missing file ENOENT, a file that is not an i386
+ * ELF executable ELIBBAD.
+ */
+ErrorOr<void> open_interpreter(const Executable& program, Executable& interp)
+{
+    const ElfImage& image = program.image;
+    mm::PageHolder name(get_free_page(Gfp::Kernel));
+    if (!name)
+        return Error::from_errno(ENOMEM);
+    size_t got = TRY(program.file->read_page(image.interp_offset, name.as_ptr()));
+    const char* path = name.as_ptr<char>();
+    if (got < image.interp_size || path[image.interp_size - 1] != '\0')
+        return Error::from_errno(ENOEXEC);
+    ErrorOr<void> opened = open_executable(path, interp);
+    if (opened.is_error() && opened.error().code() == ENOEXEC)
+        return Error::from_errno(ELIBBAD);
+    return opened;
 }
 
 ErrorOr<void> do_execve(const char* path, ArgStrings& args, u32 argc)
 {
-    fs::File* file = TRY(fs::open(path, fs::O_RDONLY));
-    fs::FileStat st;
-    ElfImage image;
-    if (ErrorOr<void> checked = check_executable(*file, st, image); checked.is_error()) {
-        file->put();
-        return checked;
-    }
+    Executable program, interp;
+    TRY(open_executable(path, program));
+    bool dynamic = program.image.interp_size != 0;
+    if (dynamic)
+        TRY(open_interpreter(program, interp));
+    Task* t = current;
+    /* A vforked child's memory is its parent's: the new program gets a space of its own. */
+    mm::AddressSpace* fresh = nullptr;
+    if (t->mm->users > 1 && !(fresh = mm::AddressSpace::create()))
+        return Error::from_errno(ENOMEM);
 
     /* The point of no return: the old program is gone from here on. */
-    Task* t = current;
     flush_old_exec(t, path);
-    mm::clear_page_tables(*t->mm);
+    if (fresh) {
+        mm::AddressSpace* borrowed = t->mm;
+        t->mm = fresh;
+        arch::write_cr3(fresh->directory_phys().value());
+        mm::mmput(borrowed);
+    } else {
+        mm::clear_page_tables(*t->mm);
+    }
+    vfork_release(t);
     size_t n = 0;
     for (; path[n] && n < sizeof t->mm->exe_path - 1; n++)
         t->mm->exe_path[n] = path[n];
     t->mm->exe_path[n] = '\0';
-    ErrorOr<void> result = map_image(*t->mm, file, st, image);
-    file->put();                        /* the regions hold their own references */
+    ErrorOr<void> result = map_image(*t->mm, program, dynamic ? &interp : nullptr);
     if (!result.is_error())
-        result = build_stack(t->user_frame(), args, argc, image, path);
-    if (result.is_error())
+        result = build_stack(t->user_frame(), args, argc, program, dynamic ? &interp : nullptr, path);
+    if (result.is_error()) {
+        program.close();                /* do_exit does not return to run the destructors */
+        interp.close();
         do_exit(exit_status_signal(result.error().code() == ENOMEM ? SIGKILL : SIGSEGV));
+    }
     return {};
 }
 

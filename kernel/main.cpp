@@ -19,6 +19,7 @@
 #include <kernel/version.h>
 #include <mm/layout.h>
 #include <mm/memory.h>
+#include <mm/mmtrace.h>
 #include <mm/swap.h>
 #include <mm/vmalloc.h>
 
@@ -158,6 +159,7 @@ extern "C" [[noreturn]] void start_kernel()
     ipc_shm_init();
     mm::vmalloc_init();
     mm::swap_proc_init();
+    mm::mmtrace_init();
     printk(KERN_INFO "Timer at %u Hz, interrupts on\n", HZ);
 
     if (command_line.selftest) {

@@ -8,10 +8,32 @@
 
 int console_loglevel = 7;
 
+/*
+ * The kernel log: every message, whatever its level, in a ring that keeps the last
+ * LOG_BUF_LEN characters. log_end counts every character ever logged, so the text is
+ * log_buf[(log_end - n) % LOG_BUF_LEN ...] for n up to min(log_end, LOG_BUF_LEN). gdb's
+ * k-dmesg reads it from a stopped kernel.
+ */
+char log_buf[LOG_BUF_LEN];
+u32 log_end;
+
 namespace {
 constexpr int default_message_level = 4;
 
 void write_console(void*, const char* s, size_t n) { console_write(s, n); }
+
+void write_log(void*, const char* s, size_t n)
+{
+    arch::InterruptDisabler guard;      /* an interrupt's message cannot tear this piece */
+    for (size_t i = 0; i < n; i++)
+        log_buf[log_end++ % LOG_BUF_LEN] = s[i];
+}
+
+void write_log_and_console(void*, const char* s, size_t n)
+{
+    write_log(nullptr, s, n);
+    console_write(s, n);
+}
 } // namespace
 
 int printk_level(const char*& fmt)
@@ -27,9 +49,7 @@ int printk_level(const char*& fmt)
 void vprintk(const char* fmt, va_list ap)
 {
     int level = printk_level(fmt);
-    if (level >= console_loglevel)
-        return;
-    kfmt::vformat(write_console, nullptr, fmt, ap);
+    kfmt::vformat(level < console_loglevel ? write_log_and_console : write_log, nullptr, fmt, ap);
 }
 
 void printk(const char* fmt, ...)

@@ -20,6 +20,11 @@
 
 extern int console_loglevel;
 
+/* The kernel log ring (printk.cpp says how to read it). */
+constexpr u32 LOG_BUF_LEN = 16384;
+extern char log_buf[LOG_BUF_LEN];
+extern u32 log_end;
+
 void printk(const char* fmt, ...) __printf(1, 2);
 void vprintk(const char* fmt, va_list ap);
 

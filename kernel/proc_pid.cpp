@@ -1,5 +1,6 @@
 /* The per-process files of /proc: maps, stat, status, pagemap (CONTRACT §7), in Linux's formats. */
 #include <drivers/timer.h>
+#include <fs/file.h>
 #include <fs/proc.h>
 #include <kernel/format.h>
 #include <kernel/errno.h>
@@ -41,7 +42,7 @@ ErrorOr<void> generate_maps(int pid, fs::TextBuffer& out)
             offset = r->offset;
             dev = r->dev;
             ino = r->ino;
-            name = as->exe_path;
+            name = *r->file->path() ? r->file->path() : as->exe_path;
         } else if (r->kind == mm::RegionKind::Heap) {
             name = "[heap]";
         } else if (r->kind == mm::RegionKind::Stack) {

@@ -25,8 +25,11 @@ constexpr u32 CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIG
               CLONE_PTRACE = 0x2000, CLONE_VFORK = 0x4000, CLONE_PARENT = 0x8000,
               CLONE_THREAD = 0x10000, CLONE_SETTLS = 0x80000, CLONE_PARENT_SETTID = 0x100000,
               CLONE_CHILD_CLEARTID = 0x200000, CLONE_CHILD_SETTID = 0x1000000;
-/* What a process with its own memory and files cannot share: threads are not supported. */
-constexpr u32 CLONE_SHARING = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD
+/*
+ * What a process with its own files and signal handlers cannot share: threads are not
+ * supported. CLONE_VM is allowed with CLONE_VFORK only (do_fork).
+ */
+constexpr u32 CLONE_SHARING = CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD
                             | CLONE_SETTLS | CLONE_PARENT | CLONE_PTRACE;
 constexpr int PID_MAX = 32768;
 
@@ -134,6 +137,21 @@ void close_files(Task* t)
     }
 }
 
+/*
+ * The vfork parent sleeps until the child lets go of the borrowed memory. As Linux's, the
+ * sleep is uninterruptible except by SIGKILL: other signals stay pending until the child
+ * is done. The child cannot be released meanwhile: only this parent's wait4 would.
+ */
+void wait_for_vfork_done(Task* child)
+{
+    Task* t = current;
+    if (wait_event(t->vfork_done, Interruptible::Killable, [child] { return !child->vfork_parent; })
+        == WaitResult::Interrupted) {
+        arch::InterruptDisabler guard;
+        child->vfork_parent = nullptr;  /* killed: the child runs on alone */
+    }
+}
+
 /* wait4 has something to report for `pid`: a zombie among those children, or none left. */
 bool child_waitable(int pid)
 {
@@ -155,8 +173,12 @@ ErrorOr<int> do_fork(u32 flags, u32 child_stack, Userspace<int*> parent_tid,
 {
     if (flags & CLONE_SHARING)
         return Error::from_errno(EINVAL);
-    if (flags & CLONE_VFORK)
-        flags &= ~CLONE_VFORK;          /* a plain fork is a correct (slower) vfork */
+    /*
+     * CLONE_VM alone makes a thread on Linux: a task running on the same memory beside
+     * its parent. Only the vfork kind, whose parent sleeps meanwhile, is supported.
+     */
+    if ((flags & CLONE_VM) && !(flags & CLONE_VFORK))
+        return Error::from_errno(EINVAL);
     int pid;
     int slot = reserve_slot(pid);
     if (slot < 0)
@@ -167,7 +189,12 @@ ErrorOr<int> do_fork(u32 flags, u32 child_stack, Userspace<int*> parent_tid,
         release_slot(slot);
         return Error::from_errno(ENOMEM);
     }
-    t->mm = parent->mm->fork_copy();
+    if (flags & CLONE_VM) {
+        t->mm = parent->mm;             /* borrowed until the child's exec or exit */
+        t->mm->users++;
+    } else {
+        t->mm = parent->mm->fork_copy();
+    }
     if (!t->mm) {
         destroy_task(t);
         release_slot(slot);
@@ -205,15 +232,34 @@ ErrorOr<int> do_fork(u32 flags, u32 child_stack, Userspace<int*> parent_tid,
         t->clear_child_tid = child_tid;
     if ((flags & CLONE_PARENT_SETTID) && copy_to_user(parent_tid, t->pid).is_error()) {
         close_files(t);
-        delete t->mm;
+        mm::mmput(t->mm);
         destroy_task(t);
         release_slot(slot);
         return Error::from_errno(EFAULT);
     }
-    arch::InterruptDisabler guard;
-    task[slot] = t;
-    forking_pid[slot] = 0;
+    if (flags & CLONE_VFORK)
+        t->vfork_parent = parent;
+    {
+        arch::InterruptDisabler guard;
+        task[slot] = t;
+        forking_pid[slot] = 0;
+    }
+    if (flags & CLONE_VFORK)
+        wait_for_vfork_done(t);
     return pid;
+}
+
+/*
+ * The vfork child's exec or exit: its parent, asleep in wait_for_vfork_done, may run
+ * again (Linux's mm_release and vfork_done).
+ */
+void vfork_release(Task* child)
+{
+    arch::InterruptDisabler guard;
+    if (Task* p = child->vfork_parent) {
+        child->vfork_parent = nullptr;
+        wake_up(p->vfork_done);
+    }
 }
 
 /* The first code of a forked child, on its own stack, before it returns to user mode. */
@@ -236,8 +282,9 @@ void do_exit(int wait_status)
         arch::write_cr3(virt_to_phys(u32(swapper_pg_dir)));
         mm::AddressSpace* as = t->mm;
         t->mm = nullptr;
-        mm::free_page_tables(as);
+        mm::mmput(as);
     }
+    vfork_release(t);
     if (t->pid == 1) {
         int code = (wait_status & 0x7F) ? 128 + (wait_status & 0x7F) : (wait_status >> 8) & 0xFF;
         printk(KERN_NOTICE "init exited with status %d: powering off\n", code);
@@ -275,6 +322,11 @@ long sys_exit(int code)
 ErrorOr<int> sys_fork()
 {
     return do_fork(SIGCHLD, 0, Userspace<int*>(), Userspace<int*>());
+}
+
+ErrorOr<int> sys_vfork()
+{
+    return do_fork(CLONE_VM | CLONE_VFORK | SIGCHLD, 0, Userspace<int*>(), Userspace<int*>());
 }
 
 /* tls: a struct user_desc for CLONE_SETTLS, which is not supported (CLONE_SHARING). */

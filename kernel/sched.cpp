@@ -165,6 +165,7 @@ void sleep_on_once(WaitQueue& queue, Interruptible how, u32 deadline)
     if (t == task[0])
         panic("sleep_on_once: the idle task cannot sleep");
     t->state = how == Interruptible::Yes ? TaskState::Sleeping : TaskState::DiskSleep;
+    t->killable = how == Interruptible::Killable;
     t->waiting_on = &queue;
     t->wait_next = queue.head;
     queue.head = t;
@@ -175,6 +176,10 @@ void sleep_on_once(WaitQueue& queue, Interruptible how, u32 deadline)
 bool wait_must_end(Interruptible how, u32 deadline, WaitResult& why)
 {
     if (how == Interruptible::Yes && signal_pending(*current)) {
+        why = WaitResult::Interrupted;
+        return true;
+    }
+    if (how == Interruptible::Killable && (current->pending & sigmask(SIGKILL))) {
         why = WaitResult::Interrupted;
         return true;
     }

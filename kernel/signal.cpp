@@ -8,6 +8,7 @@
 #include <kernel/syscall.h>
 #include <kernel/task.h>
 #include <kernel/uaccess.h>
+#include <mm/mmtrace.h>
 
 void wake_task(Task& t);
 
@@ -214,6 +215,8 @@ void send_signal(Task& t, int sig)
     }
     if (t.state == TaskState::Sleeping && (sigmask(sig) & ~t.blocked))
         wake_task(t);
+    else if (t.state == TaskState::DiskSleep && t.killable && sig == SIGKILL)
+        wake_task(t);
 }
 
 /*
@@ -224,6 +227,7 @@ void send_signal(Task& t, int sig)
 void oom(Task& t)
 {
     printk(KERN_ERR "Out of memory: killed process %d (%s)\n", t.pid, t.comm);
+    mm::mm_event(mm::MmEvent::OomKill, t.pid, 0, PhysAddr());
     send_signal(t, SIGKILL);
 }
 

@@ -170,9 +170,10 @@ ErrorOr<int> do_open(int dirfd, Userspace<const char*> path_addr, u32 flags, u32
     PathBuffer path;
     TRY(path.from_user_at(dirfd, path_addr));
     fs::File* f = TRY(fs::open(path.get(), flags, mode & 07777 & ~current->umask));
-    if (ErrorOr<void> kept = f->set_path(path.get()); kept.is_error()) {
+    /* A directory's path is what fchdir and the *at calls go by: no memory for it, no file. */
+    if (f->node() && f->node()->is_directory() && !*f->path()) {
         f->put();
-        return kept.error();
+        return Error::from_errno(ENOMEM);
     }
     ErrorOr<int> fd = install_fd(f, 0, flags & fs::O_CLOEXEC);
     if (fd.is_error())
@@ -210,11 +211,11 @@ ErrorOr<void> PathBuffer::from_user_at(int dirfd, Userspace<const char*> path)
     if (dirfd != AT_FDCWD) {
         char first;
         TRY(copy_from_user(first, path));
-        if (first != '/') {
+        if (first && first != '/') {           /* an empty path is ENOENT, below */
             fs::File* dir = file_of(dirfd);
             if (!dir)
                 return Error::from_errno(EBADF);
-            if (!dir->node() || !dir->node()->is_directory() || !dir->path())
+            if (!dir->node() || !dir->node()->is_directory() || !*dir->path())
                 return Error::from_errno(ENOTDIR);
             base = dir->path();
         }

@@ -345,9 +345,9 @@ ErrorOr<void> sys_utimensat(int dirfd, Userspace<const char*> user_path,
     }
     if (!what.set_atime && !what.set_mtime)
         return {};                      /* both UTIME_OMIT: nothing at all changes */
-    /* A null path (Linux's extension, futimens) means dirfd itself. */
+    /* A null path (Linux's extension, futimens) means dirfd itself; AT_FDCWD has no file. */
     if (user_path.is_null())
-        return change_fd(dirfd, what);
+        return dirfd == AT_FDCWD ? Error::from_errno(EFAULT) : change_fd(dirfd, what);
     return change_at(dirfd, user_path, flags, what);
 }
 
@@ -413,7 +413,7 @@ ErrorOr<void> sys_fchdir(int fd)
     fs::File* f = open_file(fd);
     if (!f)
         return Error::from_errno(EBADF);
-    if (!f->node() || !f->node()->is_directory() || !f->path())
+    if (!f->node() || !f->node()->is_directory() || !*f->path())
         return Error::from_errno(ENOTDIR);
     size_t len = strlen(f->path());
     while (len > 1 && f->path()[len - 1] == '/')

@@ -84,6 +84,8 @@ constexpr Entry entries[] = {
     { 301, entry<sys_unlinkat> }, { 302, entry<sys_renameat> }, { 303, entry<sys_linkat> },
     { 304, entry<sys_symlinkat> }, { 306, entry<sys_fchmodat> }, { 320, entry<sys_utimensat> },
     { 353, entry<sys_renameat2> },
+    /* vfork: the child borrows the parent's memory until it execs or exits. */
+    { 190, entry<sys_vfork> },
     /* Shared memory: msync, the ipc multiplexer and the direct SysV shm calls. */
     { 144, entry<sys_msync> }, { 117, entry<sys_ipc> },
     { 395, entry<sys_shmget> }, { 396, entry<sys_shmctl> }, { 397, entry<sys_shmat> }, { 398, entry<sys_shmdt> },

@@ -57,6 +57,7 @@ void realtime_now(i32& sec, i32& nsec);
 /* Processes. */
 [[noreturn]] long sys_exit(int code);
 ErrorOr<int> sys_fork();
+ErrorOr<int> sys_vfork();
 ErrorOr<int> sys_clone(u32 flags, u32 child_stack, Userspace<int*> parent_tid,
                        Userspace<void*> tls, Userspace<int*> child_tid);
 ErrorOr<void> sys_execve(Userspace<const char*> path, Userspace<const u32*> argv,

@@ -42,6 +42,11 @@ struct Task {
     Task* wait_next = nullptr;
     u32 timeout = 0;                    /* jiffies at which to wake; 0 for none */
     WaitQueue child_exit;               /* the parent of exiting children sleeps here */
+    bool killable = false;              /* in DiskSleep, SIGKILL wakes it (Interruptible::Killable) */
+
+    /* vfork: the parent asleep until this child execs or exits (vfork_release wakes it). */
+    Task* vfork_parent = nullptr;
+    WaitQueue vfork_done;               /* a vfork parent sleeps here */
 
     /* Signals. */
     u64 pending = 0;
@@ -104,6 +109,8 @@ Task* kernel_thread(void (*fn)(void*), void* arg, const char* name);
 /* Releases a kernel thread of the caller's that has exited; false if it has not. */
 bool reap_kernel_thread(Task* t);
 [[noreturn]] void do_exit(int wait_status);
+/* A vforked child is done with its parent's memory (exec, exit): the parent runs again. */
+void vfork_release(Task* child);
 
 /* Linux's wait status encoding. */
 constexpr int exit_status_code(int code) { return (code & 0xFF) << 8; }

@@ -21,7 +21,8 @@ struct WaitQueue {
     Task* head = nullptr;
 };
 
-enum class Interruptible : u8 { No, Yes };
+/* Killable: uninterruptible, except that SIGKILL ends it (Linux's TASK_KILLABLE). */
+enum class Interruptible : u8 { No, Yes, Killable };
 enum class WaitResult : u8 { Done, Interrupted, TimedOut };
 
 /*

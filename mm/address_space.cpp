@@ -92,10 +92,32 @@ void account_rss(AddressSpace& as, u32 addr, int delta)
     /* A table shared since fork: the page was in every sharer's memory. */
     /* By frame: the CPU sets the ACCESSED bit of each sharer's directory entry on its own. */
     for (Task* t : task) {
-        Pde theirs = t && t->mm && t->mm != &as ? t->mm->directory()[arch::pgd_index(addr)] : Pde();
+        bool other = t && t->mm && t->mm != &as && first_user(*t);
+        Pde theirs = other ? t->mm->directory()[arch::pgd_index(addr)] : Pde();
         if (theirs.present() && theirs.frame() == pde.frame())
             t->mm->rss += u32(delta);
     }
+}
+
+void mmput(AddressSpace* as)
+{
+    if (--as->users == 0)
+        free_page_tables(as);
+}
+
+bool first_user(const Task& t)
+{
+    if (!t.mm)
+        return false;
+    if (t.mm->users == 1)
+        return true;
+    for (Task* other : task) {
+        if (other == &t)
+            return true;
+        if (other && other->mm == t.mm)
+            return false;
+    }
+    return true;
 }
 
 AddressSpace* AddressSpace::create()
@@ -482,5 +504,10 @@ u32 AddressSpace::find_free(u32 len, u32 hint) const
     u32 low = hint >= MMAP_BASE ? page_align_down(hint) : MMAP_BASE;
     return m_set.find_gap(len, low, STACK_TOP - STACK_LIMIT - PAGE_SIZE);
 }
+
+/* The seed's names (vm.h): not inlined, so that `break get_empty_pgtable` works. */
+[[gnu::noinline]] Pte* get_empty_pgtable(AddressSpace& as, u32 addr) { return as.pte_alloc(addr); }
+[[gnu::noinline]] void clear_page_tables(AddressSpace& as) { as.clear(); }
+[[gnu::noinline]] void free_page_tables(AddressSpace* as) { delete as; }
 
 } // namespace mm

@@ -8,6 +8,7 @@
 #include <fs/file.h>
 #include <kernel/string.h>
 #include <kernel/task.h>
+#include <mm/mmtrace.h>
 #include <mm/pgtable.h>
 #include <mm/shmem.h>
 #include <mm/swap.h>
@@ -42,7 +43,7 @@ PhysAddr zero_page()
 
 namespace {
 
-PageFaultResponse do_wp_page(AddressSpace& as, u32 addr, Pte& pte)
+[[gnu::noinline]] PageFaultResponse do_wp_page(AddressSpace& as, u32 addr, Pte& pte)
 {
     PhysAddr old = pte.frame();
     if (counted(old) && (page_of(old).count == 1 || reuse_swap_page(old))) {
@@ -69,6 +70,7 @@ PageFaultResponse do_wp_page(AddressSpace& as, u32 addr, Pte& pte)
         memcpy(copy.as_ptr(), to_virt(old).as_ptr(), PAGE_SIZE);
     pte = Pte::mapping(to_phys(copy), Pte::USER | Pte::WRITABLE | Pte::DIRTY);
     arch::invlpg(addr);
+    mm_event(zero ? MmEvent::DemandZero : MmEvent::CowCopy, current->pid, addr, to_phys(copy));
     if (counted(old))
         put_user_page(old);
     else
@@ -81,7 +83,7 @@ PageFaultResponse do_wp_page(AddressSpace& as, u32 addr, Pte& pte)
  * share_page: another process maps the same page of the same file and has not written
  * it; both then map it read-only and a write later copies it.
  */
-bool share_page(AddressSpace& as, const Region& r, u32 addr, Pte& pte)
+[[gnu::noinline]] bool share_page(AddressSpace& as, const Region& r, u32 addr, Pte& pte)
 {
     u32 file_offset = r.offset + (addr - r.start);
     for (int slot = 0; slot < NR_TASKS; slot++) {
@@ -109,13 +111,14 @@ bool share_page(AddressSpace& as, const Region& r, u32 addr, Pte& pte)
     return false;
 }
 
-PageFaultResponse do_no_page(AddressSpace& as, const Region& r, u32 addr, Pte& pte, bool write)
+[[gnu::noinline]] PageFaultResponse do_no_page(AddressSpace& as, const Region& r, u32 addr, Pte& pte, bool write)
 {
     if (!pte.none())
         return swap_in(as, r, addr, pte, pte.swap_entry(), write);
 
     if (r.kind == RegionKind::File && addr < r.file_end) {
         if (addr + PAGE_SIZE <= r.file_end && share_page(as, r, addr, pte)) {
+            mm_event(MmEvent::SharePage, current->pid, addr, pte.frame());
             note_rss(as);
             arch::invlpg(addr);
             current->min_flt++;
@@ -134,11 +137,14 @@ PageFaultResponse do_no_page(AddressSpace& as, const Region& r, u32 addr, Pte& p
             memset(page.as_ptr<u8>() + (r.file_end - addr), 0, addr + PAGE_SIZE - r.file_end);
         pte = Pte::mapping(to_phys(page), user_pte_flags(r.prot, true));
         current->maj_flt++;
+        vm_events.pgmajfault++;
+        mm_event(MmEvent::FileFault, current->pid, addr, to_phys(page));
     } else if (!write) {
         /* A read of memory never written: the zero page, read-only, costs no RAM. */
         pte = Pte::mapping(zero_page(), user_pte_flags(r.prot, false));
         arch::invlpg(addr);
         current->min_flt++;
+        mm_event(MmEvent::DemandZero, current->pid, addr, zero_page());
         return PageFaultResponse::Continue;
     } else {
         /* The seed's get_empty_page: a zeroed page of its own at the address. */
@@ -151,6 +157,7 @@ PageFaultResponse do_no_page(AddressSpace& as, const Region& r, u32 addr, Pte& p
         }
         pte = Pte::mapping(to_phys(page), user_pte_flags(r.prot, true));
         current->min_flt++;
+        mm_event(MmEvent::DemandZero, current->pid, addr, to_phys(page));
     }
     note_rss(as);
     arch::invlpg(addr);
@@ -203,6 +210,7 @@ PageFaultResponse do_page_fault(u32 address, u32 error_code)
 {
     constexpr u32 PF_WRITE = 2;     /* bit 1 of the error code: a write */
     AddressSpace* as = current ? current->mm : nullptr;
+    vm_events.pgfault++;
     if (!as || address >= TASK_SIZE)
         return PageFaultResponse::Segv;
 

@@ -110,7 +110,7 @@ void find_memory(const BootInfo& boot)
 }
 
 /* Maps [0, memory_end) at PAGE_OFFSET; pg0 already does the first 4 MB. */
-void paging_init()
+[[gnu::noinline]] void paging_init()
 {
     for (u32 i = 0; i < PTRS_PER_TABLE; i++)
         if (i * PAGE_SIZE >= memory_end)
@@ -132,7 +132,7 @@ void paging_init()
     arch::flush_tlb();
 }
 
-void mem_init()
+[[gnu::noinline]] void mem_init()
 {
     u32 nr_pages = memory_end >> PAGE_SHIFT;
     u32 map_pages = page_align_up(nr_pages * sizeof(Page)) >> PAGE_SHIFT;

@@ -10,6 +10,7 @@
 #include <kernel/errno.h>
 #include <kernel/printk.h>
 #include <kernel/task.h>
+#include <mm/mmtrace.h>
 #include <mm/pgtable.h>
 #include <mm/shmem.h>
 #include <mm/swap.h>
@@ -129,6 +130,7 @@ u32 flush_writes()
                 continue;
             }
             pswpout++;
+            mm_event(MmEvent::SwapOut, task[v.slot] == v.owner ? v.owner->pid : 0, v.addr, v.frame, v.entry);
             unlock_slot(si, v.entry.offset());
             if (page_of(v.frame).count == 1) {  /* the cache's reference alone */
                 delete_from_swap_cache(v.frame);
@@ -153,7 +155,7 @@ u32 flush_writes()
  * Dirty: if this is its only user, into the swap cache and the batch, the PTE naming the
  * slot before the write. Clean: dropped; the next fault reads it from the file again.
  */
-bool try_to_swap_out(Task& owner, AddressSpace& as, u32 addr, Pte& pte)
+[[gnu::noinline]] bool try_to_swap_out(Task& owner, AddressSpace& as, u32 addr, Pte& pte)
 {
     if (!pte.present() || !counted(pte.frame()))
         return false;
@@ -244,13 +246,13 @@ int scan_slot = 1;
  * all, until `want` pages are freed; dirty ones are gathered and written together.
  * Returns the pages freed.
  */
-u32 swap_out(u32 budget, u32 want)
+[[gnu::noinline]] u32 swap_out(u32 budget, u32 want)
 {
     MutexLocker lock(swap_out_lock);
     u32 freed = 0;
     for (int visits = 0; visits <= 2 * NR_TASKS && budget && freed < want; visits++) {
         Task* t = task[scan_slot];
-        AddressSpace* as = t && t->state != TaskState::Zombie ? t->mm : nullptr;
+        AddressSpace* as = t && t->state != TaskState::Zombie && first_user(*t) ? t->mm : nullptr;
         if (as && as->rss) {
             if (!as->swap_cnt)
                 as->swap_cnt = as->rss / 8 + 1;
@@ -464,7 +466,7 @@ ErrorOr<void> try_to_unuse(u32 type)
     /* Shared memory objects name their slots themselves: no PTE does. */
     TRY(shm_unuse(type));
     for (int slot = 0; slot < NR_TASKS; slot++)
-        if (Task* t = task[slot]; t && t->mm)
+        if (Task* t = task[slot]; t && first_user(*t))
             TRY(unuse_entry(*t, type));        /* false, a task gone, is no error */
     return {};
 }
@@ -488,6 +490,8 @@ PageFaultResponse swap_in(AddressSpace& as, const Region& r, u32 addr, Pte& pte,
                 return PageFaultResponse::Continue;
             install_swapped_page(as, r.prot, addr, pte, entry, page);
             current->maj_flt++;
+            vm_events.pgmajfault++;
+            mm_event(MmEvent::SwapIn, current->pid, addr, to_phys(page), entry);
             return PageFaultResponse::Continue;
         }
         if (ErrorOr<void> cluster = read_cluster(entry); cluster.is_error()) {
@@ -514,6 +518,8 @@ PageFaultResponse swap_in(AddressSpace& as, const Region& r, u32 addr, Pte& pte,
         current->maj_flt++;
     else
         current->min_flt++;
+    vm_events.pgmajfault += read;
+    mm_event(MmEvent::SwapIn, current->pid, addr, frame, entry);
     return PageFaultResponse::Continue;
 }
 
@@ -576,7 +582,7 @@ bool below(u32 mark) { return nr_free_pages() < mark && page_allocator.reclaim_h
  * the high one. When nothing more can be freed it rests a tenth of a second, so that a
  * machine out of swap does not spend its time here.
  */
-[[noreturn]] void kswapd(void*)
+[[noreturn, gnu::noinline]] void kswapd(void*)
 {
     for (;;) {
         wait_event(kswapd_wait, Interruptible::No, [] { return below(watermarks().low); });

@@ -6,6 +6,7 @@
 #include <kernel/syscall.h>
 #include <kernel/task.h>
 #include <mm/memory.h>
+#include <mm/mmtrace.h>
 #include <mm/swap.h>
 #include <mm/swap_cache.h>
 
@@ -57,6 +58,7 @@ ErrorOr<void> generate_vmstat(int, fs::TextBuffer& out)
     out.printf("nr_swapcached %u\n", swap_cache_pages);
     out.printf("pswpin %u\n", pswpin);
     out.printf("pswpout %u\n", pswpout);
+    mmtrace_vmstat(out);
     return {};
 }
 

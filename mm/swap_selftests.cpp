@@ -388,6 +388,59 @@ KTEST(swap, shared_tables_after_fork)
 }
 
 /*
+ * A space two tasks run on (a vforked child on its parent's, users 2) is one space to
+ * the walks over all tasks: stealing pages from a table it shares since fork lowers its
+ * rss once, and the first of its tasks is the one that stands for it. mmput by one of
+ * them leaves it to the other.
+ */
+KTEST(swap, borrowed_space_counted_once)
+{
+    const u32 before = nr_free_pages();
+    RamSwap* ram = ram_area_on();
+    ASSERT_TRUE(ram != nullptr);
+    mm::AddressSpace* parent = filled_space();
+    ASSERT_TRUE(parent != nullptr);
+    holder = { };
+    Task* owner = kernel_thread(hold, nullptr, "holder");
+    Task* borrower = kernel_thread(hold, nullptr, "holder");
+    ASSERT_TRUE(owner != nullptr && borrower != nullptr);
+    ASSERT_TRUE(owner->slot < borrower->slot);
+    {
+        BorrowedAddressSpace borrow(parent);
+        write_patterns();
+        mm::AddressSpace* child = parent->fork_copy();
+        ASSERT_TRUE(child != nullptr);
+        owner->mm = borrower->mm = child;
+        child->users = 2;
+        EXPECT_TRUE(mm::first_user(*owner));
+        EXPECT_FALSE(mm::first_user(*borrower));
+        EXPECT_EQ(child->rss, pages);
+
+        EXPECT_EQ(mm::swap_out_space(*current, *parent), pages);
+        EXPECT_EQ(parent->rss, 0u);
+        EXPECT_EQ(child->rss, 0u);                      /* once, not once per task */
+
+        owner->mm = nullptr;
+        mm::mmput(child);                               /* the other still runs on it */
+        EXPECT_EQ(child->users, 1u);
+        EXPECT_TRUE(mm::first_user(*borrower));
+        EXPECT_EQ(to_syscall_result(mm::swap_disable(rdev)), 0);
+        EXPECT_EQ(wrong_pages(), 0u);
+        borrower->mm = nullptr;
+        mm::mmput(child);
+    }
+    delete parent;
+    holder.done = true;
+    wake_up(holder.queue);
+    for (int i = 0; i < 4; i++)
+        schedule();
+    EXPECT_TRUE(reap_kernel_thread(owner));
+    EXPECT_TRUE(reap_kernel_thread(borrower));
+    delete ram;
+    EXPECT_EQ(nr_free_pages(), before);
+}
+
+/*
  * The swap cache: a page read back and not written keeps its slot, so stealing it again
  * costs no write; a write fault takes it out of the cache and frees the slot.
  */

@@ -11,6 +11,8 @@
 #include <mm/region.h>
 #include <mm/types.h>
 
+struct Task;
+
 namespace mm {
 
 constexpr u32 PROT_NONE = 0, PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
@@ -78,6 +80,11 @@ public:
     /* swap_out's hand in this space: where its scan resumes, and what is left of its visit. */
     u32 swap_address = 0, swap_cnt = 0;
     char exe_path[128] = { };           /* the executable, named in /proc/PID/maps */
+    /*
+     * The tasks running on this space (Linux's mm_users): 1, or 2 while a vforked child
+     * borrows its parent's. It is freed with its last user (mmput).
+     */
+    u32 users = 1;
     u32 count_regions() const { return m_set.count(); }
     /* The first region; the others follow through `next`, in address order. */
     Region* regions() const { return m_set.first(); }
@@ -115,10 +122,21 @@ void copy_page_tables(AddressSpace& from, AddressSpace& to);
  * The seed's names for the other page-table steps, as one-line calls of the methods that
  * do them, used where the seed's kernel used them: the fault handler's table for an
  * address (made or unshared), exec's emptying of the user half, exit's freeing of it all.
+ * Out of line, so that each is a symbol gdb can break on (docs/tour.md).
  */
-inline arch::Pte* get_empty_pgtable(AddressSpace& as, u32 addr) { return as.pte_alloc(addr); }
-inline void clear_page_tables(AddressSpace& as) { as.clear(); }
-inline void free_page_tables(AddressSpace* as) { delete as; }
+arch::Pte* get_empty_pgtable(AddressSpace& as, u32 addr);
+void clear_page_tables(AddressSpace& as);
+void free_page_tables(AddressSpace* as);
+
+/* A task lets go of its address space (exit, exec): free_page_tables with its last user. */
+void mmput(AddressSpace* as);
+
+/*
+ * Whether walks over every task (swap_out, swapoff, rss accounting) should visit t's
+ * address space through t: t has one and is the first task in task[] running on it, so
+ * that a space a vforked child borrows is visited once.
+ */
+bool first_user(const Task& t);
 
 /* rss += delta for the process whose PTE at addr changed, and for all sharing its table. */
 void account_rss(AddressSpace& as, u32 addr, int delta);

@@ -12,10 +12,17 @@ instruction. Every instruction found falls in one class:
   same       behaves the same on a 486 (TZCNT on a non-zero operand is BSF; UD2 traps)
   gated      in a function glibc runs only when CPUID reports the feature
   cpuid      CPUID itself: every Pentium and every 486 since 1992 has it (not emulated)
-  harness    the benchmark's RDTSC, which runs under QEMU only
+
+Debian's shared libraries (ld-linux.so.2, libc.so.6) come stripped of their local symbols,
+so their functions have no names to go by. There a function is known by its frame
+description (.eh_frame), and the functions that glibc's IFUNC resolvers choose from (the
+exported IFUNC symbols and the R_386_IRELATIVE relocations name the resolvers; each
+resolver's PC-relative LEAs name its candidates) are gated, as the named variants of the
+static programs are: the resolver picks them from CPUID's bits.
 
 Anything else is unexplained: it is printed and the exit status is 1.
 """
+import bisect
 import os
 import re
 import subprocess
@@ -27,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OBJDUMP = os.environ.get("CROSS", "i686-linux-gnu-") + "objdump"
 UNSTRIPPED = ROOT / "build" / "user" / "root"
 
-EMULATED = re.compile(r"^(cmov[a-z]+|fcmovn?(b|e|be|u)|f(u)?comip?|nop[lw]|prefetch(nta|t0|t1|t2))$")
+EMULATED = re.compile(r"^(cmov[a-z]+|fcmovn?(b|e|be|u)|f(u)?comip?|nop[lw]|prefetch(nta|t0|t1|t2)|rdtsc)$")
 # Newer than the 486 without touching vector registers (those are caught by operand).
 NEWER = re.compile(r"^(cmov[a-z]+|fcmovn?(b|e|be|u)|f(u)?comip?|nop[lw]|prefetch[a-z0-9]*|cpuid|"
                    r"rdtscp?|rdpmc|rdmsr|wrmsr|cmpxchg8b|sysenter|sysexit|ud2|fxsave|fxrstor|"
@@ -39,8 +46,13 @@ VECTOR_OPERAND = re.compile(r"%(x|y|z)?mm[0-9]|%k[0-7]")
 # glibc's CPU-dispatched variants (ifunc), chosen from CPUID bits at startup, its lock
 # elision (used only when CPUID reports RTM), and its CPU probing, which reads XCR0 with
 # XGETBV only when CPUID reports OSXSAVE.
-GATED_FUNCTION = re.compile(r"(sse|avx|evex|ssse3|_rtm|elision)", re.I)
+GATED_FUNCTION = re.compile(r"(sse|avx|evex|ssse3|_rtm|elision|^ifunc-variant@)", re.I)
 GATED_PROBE = {("xgetbv", "update_active.constprop.0"), ("xgetbv", "__libc_start_main")}
+# The same code in Debian's stripped libraries, where no name tells the function: glibc's
+# CPU probing in the dynamic linker (XGETBV behind OSXSAVE), lock elision (behind RTM),
+# and fesetround/fesetenv, which set MXCSR only after testing CPUID's SSE bit.
+GATED_IN_LIBRARY = {("ld-linux.so.2", "xgetbv"), ("libc.so.6", "xbegin"), ("libc.so.6", "xend"),
+                    ("libc.so.6", "xabort"), ("libc.so.6", "stmxcsr"), ("libc.so.6", "ldmxcsr")}
 SAME = {"tzcnt": "F3 0F BC: BSF where BMI1 is missing, the same result on the non-zero "
                  "operands GCC uses it for",
         "ud2": "an intended invalid opcode: SIGILL on every CPU",
@@ -83,9 +95,94 @@ def classify(mnemonic, operands, function, program):
         return "cpuid"
     if GATED_FUNCTION.search(function) or (mnemonic, function) in GATED_PROBE:
         return "gated"
-    if mnemonic == "rdtsc" and program == "tests/bench":
-        return "harness"
+    if function.startswith("?@") and (Path(program).name, mnemonic) in GATED_IN_LIBRARY:
+        return "gated"
     return "unexplained"
+
+
+def readelf(*args):
+    return subprocess.run([OBJDUMP.replace("objdump", "readelf"), "-W", *map(str, args)],
+                          check=True, capture_output=True, text=True).stdout
+
+
+def has_symtab(path):
+    return re.search(r"\]\s+\.symtab\s", readelf("-S", path)) is not None
+
+
+def load_bias(path):
+    """File offset minus address, for each PT_LOAD: [(vaddr, end, offset)]."""
+    loads = []
+    for m in re.finditer(r"^\s+LOAD\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+\S+\s+0x([0-9a-f]+)",
+                         readelf("-l", path), re.M):
+        offset, vaddr, filesz = (int(x, 16) for x in m.groups())
+        loads.append((vaddr, vaddr + filesz, offset))
+    return loads
+
+
+def resolvers(path):
+    """Addresses of the IFUNC resolvers: exported IFUNC symbols, and the implicit addends
+    of R_386_IRELATIVE relocations."""
+    found = {int(m.group(1), 16) for m in
+             re.finditer(r"^\s*\d+:\s+([0-9a-f]+)\s+\d+\s+IFUNC\s", readelf("--dyn-syms", path), re.M)}
+    data = Path(path).read_bytes()
+    loads = load_bias(path)
+    for m in re.finditer(r"^([0-9a-f]+)\s+[0-9a-f]+\s+R_386_IRELATIVE", readelf("-r", path), re.M):
+        where = int(m.group(1), 16)
+        for vaddr, end, offset in loads:
+            if vaddr <= where < end:
+                at = where - vaddr + offset
+                found.add(int.from_bytes(data[at:at + 4], "little"))
+    return found
+
+
+def frames(path):
+    """(start, end) of every function with a frame description, sorted."""
+    return sorted((int(a, 16), int(b, 16)) for a, b in
+                  re.findall(r"pc=([0-9a-f]+)\.\.([0-9a-f]+)", readelf("--debug-dump=frames", path)))
+
+
+def containing(ranges, address):
+    i = bisect.bisect_right(ranges, (address, 0xFFFFFFFF)) - 1
+    if i >= 0 and ranges[i][0] <= address < ranges[i][1]:
+        return ranges[i]
+    return None
+
+
+def scan_stripped(path):
+    """(function, mnemonic, operands) of each instruction of a library without local
+    symbols: the function is `ifunc-variant@ADDRESS` for a candidate of an IFUNC resolver
+    (gated), else `?@ADDRESS` (the start of its frame description)."""
+    out = subprocess.run([OBJDUMP, "-d", "--no-show-raw-insn", str(path)], check=True,
+                         capture_output=True, text=True).stdout
+    insns = [(int(m.group(1), 16), m.group(2), m.group(3))
+             for m in map(LINE.match, out.splitlines()) if m]
+    ranges = frames(path)
+    by_address = {a: i for i, (a, _, _) in enumerate(insns)}
+    variants = set()
+    for resolver in resolvers(path):
+        span = containing(ranges, resolver)
+        if not span or span[0] not in by_address:
+            continue
+        base = {}
+        i = by_address[span[0]]
+        while i < len(insns) and insns[i][0] < span[1]:
+            address, mnemonic, operands = insns[i]
+            # call THUNK; add $GOT-DELTA,%REG: REG holds the address of the add plus DELTA.
+            m = re.match(r"\$0x([0-9a-f]+),%(e[a-z]{2})$", operands)
+            if mnemonic == "add" and m and i > 0 and insns[i - 1][1] == "call":
+                base[m.group(2)] = address + int(m.group(1), 16)
+            m = re.match(r"(-?)0x([0-9a-f]+)\(%(e[a-z]{2})\),%e[a-z]{2}$", operands)
+            if mnemonic == "lea" and m and m.group(3) in base:
+                delta = int(m.group(2), 16) * (-1 if m.group(1) else 1)
+                target = (base[m.group(3)] + delta) & 0xFFFFFFFF
+                if containing(ranges, target) and containing(ranges, target)[0] == target:
+                    variants.add(target)
+            i += 1
+    for address, mnemonic, operands in insns:
+        span = containing(ranges, address)
+        start = span[0] if span else address
+        name = f"ifunc-variant@{start:#x}" if start in variants else f"?@{start:#x}"
+        yield name, mnemonic, operands
 
 
 def newer(mnemonic, operands):
@@ -102,7 +199,8 @@ def scan(tree):
         twin = UNSTRIPPED / program
         source = twin if twin.exists() else path
         counts = Counter()
-        for function, mnemonic, operands in disassemble(source):
+        stripped = not twin.exists() and not has_symtab(path)
+        for function, mnemonic, operands in (scan_stripped(path) if stripped else disassemble(source)):
             if newer(mnemonic, operands):
                 counts[(classify(mnemonic, operands, function, program), mnemonic,
                         function)] += 1
@@ -122,7 +220,7 @@ def report(found, markdown):
         w(f"{'### ' if markdown else ''}/{program}")
         if markdown:
             w("")
-        for cls in ("emulated", "same", "cpuid", "gated", "harness", "unexplained"):
+        for cls in ("emulated", "same", "cpuid", "gated", "unexplained"):
             if not by_class[cls]:
                 continue
             items = ", ".join(f"{m} {n}" for m, n in sorted(by_class[cls].items(),

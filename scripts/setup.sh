@@ -17,6 +17,7 @@ packages=(
     libgtest-dev g++ make python3                  # host unit tests, the build, the scripts
     util-linux                                     # blkid and mkswap, to check our swap areas
     fdisk                                          # sfdisk, for the partitioned test disk
+    tmux python3-pil                               # make debug's two panes; make memmap's picture
 )
 
 quiet=no

@@ -63,11 +63,15 @@ TEST(Elf, RejectsWhatItCannotRun)
     };
     EXPECT_TRUE(rejected([](Image& i) { i.bytes[0] = 0; }));                     /* magic */
     EXPECT_TRUE(rejected([](Image& i) { i.bytes[4] = 2; }));                     /* 64-bit */
-    EXPECT_TRUE(rejected([](Image& i) { i.header().type = 3; }));                /* ET_DYN */
+    EXPECT_TRUE(rejected([](Image& i) { i.header().type = 1; }));                /* ET_REL */
+    EXPECT_TRUE(rejected([](Image& i) { i.header().type = 4; }));                /* ET_CORE */
     EXPECT_TRUE(rejected([](Image& i) { i.header().machine = 62; }));           /* x86-64 */
     EXPECT_TRUE(rejected([](Image& i) { i.header().phnum = 200; }));            /* past the page */
     EXPECT_TRUE(rejected([](Image& i) { i.header().phentsize = 56; }));
-    EXPECT_TRUE(rejected([](Image& i) { i.phdrs()[2].type = PT_INTERP; }));     /* dynamic */
+    /* An interpreter's path: at least one character and its NUL, at most PATH_MAX. */
+    EXPECT_TRUE(rejected([](Image& i) { i.phdrs()[2] = { PT_INTERP, 0x200, 0, 0, 1, 1, PF_R, 1 }; }));
+    EXPECT_TRUE(rejected([](Image& i) { i.phdrs()[2] = { PT_INTERP, 0x200, 0, 0, 4097, 4097, PF_R, 1 }; }));
+    EXPECT_TRUE(rejected([](Image& i) { i.phdrs()[2] = { PT_INTERP, 0xFFFFFFF0, 0, 0, 0x20, 0x20, PF_R, 1 }; }));
     EXPECT_TRUE(rejected([](Image& i) { i.phdrs()[1].filesz = 0x6000; }));      /* filesz > memsz */
     EXPECT_TRUE(rejected([](Image& i) { i.phdrs()[1].offset = 0x2000; }));      /* misaligned */
     EXPECT_TRUE(rejected([](Image& i) { i.phdrs()[1].vaddr = 0xBFFFF100; i.phdrs()[1].offset = 0x2100; }));
@@ -82,4 +86,34 @@ TEST(Elf, TooShortIsRejected)
     ElfImage out;
     EXPECT_EQ(elf_check(img.bytes.data(), 40, task_size, out).error().code(), ENOEXEC);
     EXPECT_EQ(elf_check(img.bytes.data(), 100, task_size, out).error().code(), ENOEXEC);   /* phdrs cut off */
+}
+
+TEST(Elf, KeepsTheInterpreterAndTheType)
+{
+    Image img;
+    img.phdrs()[2] = { PT_INTERP, 0x194, 0x08048194, 0x08048194, 0x13, 0x13, PF_R, 1 };
+    ElfImage out;
+    ASSERT_EQ(img.check(out), 0);
+    EXPECT_EQ(out.interp_offset, 0x194u);
+    EXPECT_EQ(out.interp_size, 0x13u);
+    EXPECT_FALSE(out.dynamic);
+    EXPECT_EQ(out.first_page(), 0x08048000u);
+    EXPECT_EQ(out.span(), 0x9000u);                 /* to the page of the bss end, 0x08050100 */
+}
+
+TEST(Elf, AcceptsPositionIndependentFiles)
+{
+    /* The dynamic linker's shape: relative addresses from 0, entry inside the text. */
+    Image img;
+    img.header().type = 3;
+    img.header().entry = 0x1b5c0;
+    img.phdrs()[0] = { PT_LOAD, 0, 0, 0, 0x24000, 0x24000, PF_R | PF_X, 0x1000 };
+    img.phdrs()[1] = { PT_LOAD, 0x31ba0, 0x32ba0, 0x32ba0, 0x1dbc, 0x1eb0, PF_R | PF_W, 0x1000 };
+    ElfImage out;
+    ASSERT_EQ(img.check(out), 0);
+    EXPECT_TRUE(out.dynamic);
+    EXPECT_EQ(out.interp_size, 0u);
+    EXPECT_EQ(out.first_page(), 0u);
+    EXPECT_EQ(out.span(), 0x35000u);
+    EXPECT_EQ(out.phdr_addr, 52u);                  /* relative too: exec adds the bias */
 }

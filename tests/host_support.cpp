@@ -19,3 +19,14 @@ void error_or_misused(const char* what, int code)
     std::fprintf(stderr, "%s: %d\n", what, code);
     std::abort();
 }
+
+/* fs::File keeps its path in kmalloc'ed memory. */
+void* kmalloc(size_t size, mm::Gfp)
+{
+    return std::malloc(size);
+}
+
+void kfree(void* object)
+{
+    std::free(object);
+}

@@ -404,7 +404,6 @@ TEST(InsnEmulate, RejectsWhatItDoesNotEmulate)
     const std::vector<std::vector<u8>> rejected = {
         { 0x0F, 0x0B },                 /* ud2 */
         { 0x0F, 0xA2 },                 /* cpuid */
-        { 0x0F, 0x31 },                 /* rdtsc */
         { 0x0F, 0x6F, 0xC1 },           /* movq (MMX) */
         { 0x0F, 0x50, 0xC1 },           /* just past CMOV's range */
         { 0x0F, 0x3F, 0xC1 },           /* just before it */
@@ -606,4 +605,21 @@ TEST(InsnEmulate, X87ExceptionsStayPendingForTheProgram)
     asm volatile("fnstsw %0\n\tfnclex\n\tfninit" : "=a"(sw));
     EXPECT_EQ((sw >> 11) & 7, 5);
     EXPECT_EQ(flags, 0u);
+}
+
+TEST(InsnEmulate, RdtscLoadsEdxEax)
+{
+    const u32 zero[NR_GPRS] = { };
+    Decoded d;
+    ASSERT_EQ(decode(std::vector<u8>{ 0x0F, 0x31, 0x90 }.data(), 3, zero, d), DecodeStatus::Ok);
+    EXPECT_EQ(d.op, Op::Rdtsc);
+    EXPECT_EQ(d.length, 2u);
+    ASSERT_EQ(decode(std::vector<u8>{ 0x3E, 0x0F, 0x31 }.data(), 3, zero, d), DecodeStatus::Ok);
+    EXPECT_EQ(d.length, 3u);                    /* a prefix counts */
+    u32 gpr[NR_GPRS] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+    execute_rdtsc(0x123456789ABCDEF0ull, gpr);
+    EXPECT_EQ(gpr[EAX], 0x9ABCDEF0u);
+    EXPECT_EQ(gpr[2], 0x12345678u);             /* EDX */
+    EXPECT_EQ(gpr[1], 2u);                      /* the others untouched */
+    EXPECT_EQ(gpr[3], 4u);
 }

@@ -6,6 +6,8 @@
 #include <arch/i386/gdt.h>
 #include <arch/i386/insn_emulate.h>
 #include <arch/i386/traps.h>
+#include <arch/interrupts.h>
+#include <drivers/timer.h>
 #include <kernel/task.h>
 #include <kernel/uaccess.h>
 #include <mm/layout.h>
@@ -94,6 +96,19 @@ Fetch fetch_and_decode(const TrapFrame& frame, const u32 (&gpr)[insn::NR_GPRS],
     return s == insn::DecodeStatus::Ok ? Fetch::Decoded : Fetch::NotEmulated;
 }
 
+/*
+ * What RDTSC reads on a CPU without a time-stamp counter: ticks of the timer as cycles of
+ * a 100 MHz CPU, and always more than the last answer, as a real counter only grows.
+ */
+u64 emulated_tsc()
+{
+    static u64 last;
+    arch::InterruptDisabler guard;
+    u64 now = u64(jiffies) * (100000000 / HZ);
+    last = now > last ? now : last + 1;
+    return last;
+}
+
 void refused(const AccessContext& c)
 {
     if (c.page_fault && last_recovered_fault.response != mm::PageFaultResponse::OutOfMemory)
@@ -126,7 +141,10 @@ bool emulate_invalid_opcode(TrapFrame& frame)
     }
 
     insn::Outcome outcome;
-    if (d.op == insn::Op::Fcmov || d.op == insn::Op::Fcomi) {
+    if (d.op == insn::Op::Rdtsc) {
+        insn::execute_rdtsc(emulated_tsc(), gpr);
+        outcome = insn::Outcome::Done;
+    } else if (d.op == insn::Op::Fcmov || d.op == insn::Op::Fcomi) {
         /* The FPU holds this task's state: it is switched eagerly with the task. */
         outcome = insn::execute_x87(d, frame.eflags);
     } else {

@@ -131,6 +131,11 @@ opcode:
         if (i >= n)
             return truncated();
         u8 second = code[i++];
+        if (second == 0x31) {
+            out.op = Op::Rdtsc;         /* no operands */
+            out.length = u8(i);
+            return DecodeStatus::Ok;
+        }
         if (second >= 0x40 && second <= 0x4F) {
             out.op = Op::Cmov;
             out.cc = second & 0xF;
@@ -184,6 +189,12 @@ Outcome execute_integer(const Decoded& insn, u32 (&gpr)[NR_GPRS], u32 eflags,
         dest = insn.operand16 ? (dest & 0xFFFF0000u) | (value & 0xFFFF) : value;
     }
     return Outcome::Done;
+}
+
+void execute_rdtsc(u64 counter, u32 (&gpr)[NR_GPRS])
+{
+    gpr[0] = u32(counter);              /* EAX */
+    gpr[2] = u32(counter >> 32);        /* EDX */
 }
 
 namespace {

@@ -1,6 +1,7 @@
 /*
  * The i686 instructions that Debian's i386 user space uses and a 486 or a Pentium lacks:
- * CMOVcc, the hint NOPs (0F 18-1F), FCMOVcc and FCOMI/FUCOMI(P). The invalid-opcode trap
+ * CMOVcc, the hint NOPs (0F 18-1F), FCMOVcc and FCOMI/FUCOMI(P), and the Pentium's RDTSC
+ * (Debian's dynamic linker reads it at every start). The invalid-opcode trap
  * of user mode decodes the instruction here and carries it out on the saved registers
  * (docs/old-cpus.md). Pure code: the host tests compare it with the host CPU.
  */
@@ -20,6 +21,7 @@ enum class Op : u8 {
     HintNop,    /* 0F 18-1F /r: decoded for its length, the operand never touched */
     Fcmov,      /* DA/DB C0-DF: ST(0) = ST(i) if the condition holds */
     Fcomi,      /* DB E8-F7, DF E8-F7: compare ST(0) with ST(i) into ZF, PF, CF */
+    Rdtsc,      /* 0F 31: the Pentium's time-stamp counter, which a 486 lacks */
 };
 
 struct Decoded {
@@ -69,6 +71,9 @@ enum class Outcome {
  */
 Outcome execute_integer(const Decoded& insn, u32 (&gpr)[NR_GPRS], u32 eflags,
                         const MemoryReader& memory);
+
+/* RDTSC: EDX:EAX = counter, which the caller keeps counting up. */
+void execute_rdtsc(u64 counter, u32 (&gpr)[NR_GPRS]);
 
 /*
  * Carries out an x87 instruction (Fcmov, Fcomi) on the live FPU, which must hold the

@@ -9,6 +9,7 @@ DISKS = BUILD / "disks"                 # disk images, in a folder per stage
 KERNEL = BUILD / "kernel.elf"
 INITRD = BUILD / "initrd.cpio"
 TEST_INITRD = BUILD / "initrd-tests.cpio"     # the same system with /tests
+SMALL_INITRD = BUILD / "initrd-small.cpio"   # /tests/run and what the swap tests run, for 16 MB
 ISO = BUILD / "os.iso"
 SELFTEST_ISO = BUILD / "selftest.iso"
 BOCHS_TESTS_ISO = BUILD / "bochs-tests.iso"     # /tests/run as init, for Bochs

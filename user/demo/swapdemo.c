@@ -11,6 +11,8 @@
 #include <sys/resource.h>
 #include <sys/sysinfo.h>
 
+#include "demos.h"
+
 #define PAGE 4096u
 
 static void show(const char* what, size_t done_kb)
@@ -26,7 +28,7 @@ static void show(const char* what, size_t done_kb)
 
 static uint32_t pattern(size_t page, size_t i) { return (uint32_t)(page * 2654435761u + i * 40503u); }
 
-int main(int argc, char** argv)
+int swapdemo_main(int argc, char** argv)
 {
     struct sysinfo si;
     sysinfo(&si);

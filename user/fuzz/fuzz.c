@@ -68,6 +68,39 @@ static long raw_syscall(uint32_t nr, const uint32_t* a)
     return ret;
 }
 
+/*
+ * A fork-like call (fork, vfork, clone): its child exits at once, in the same
+ * instructions. A vfork child, or a clone with CLONE_VM, runs on this very stack while
+ * the parent waits in the call, and must leave the stack as it found it: returning from
+ * here and calling exit would overwrite the parent's return address and saved registers.
+ */
+static long raw_fork_syscall(uint32_t nr, const uint32_t* a)
+{
+    long ret;
+    const uint32_t* args = a;
+    __asm__ volatile("push %%ebp\n\t"
+                     "push %%ebx\n\t"
+                     "mov 20(%%ecx), %%ebp\n\t"
+                     "mov 16(%%ecx), %%edi\n\t"
+                     "mov 12(%%ecx), %%esi\n\t"
+                     "mov 8(%%ecx), %%edx\n\t"
+                     "mov 0(%%ecx), %%ebx\n\t"
+                     "mov 4(%%ecx), %%ecx\n\t"
+                     "int $0x80\n\t"
+                     "test %%eax, %%eax\n\t"
+                     "jnz 1f\n\t"
+                     "mov $252, %%eax\n\t"        /* the child: exit_group(0) */
+                     "xor %%ebx, %%ebx\n\t"
+                     "int $0x80\n"
+                     "1:\n\t"
+                     "pop %%ebx\n\t"
+                     "pop %%ebp"
+                     : "=a"(ret), "+c"(args)
+                     : "a"(nr)
+                     : "edx", "esi", "edi", "memory");
+    return ret;
+}
+
 static void raw_exit(void)
 {
     static const uint32_t zero[6];
@@ -241,9 +274,10 @@ static _Noreturn void child_main(uint32_t batch, int calls, int progress, uintpt
         if (verbose)
             log_call(batch, i, &c);
         raw_write(FD_PROGRESS, "", 1);
-        long ret = raw_syscall(c.nr, c.args);
-        if (ret == 0 && is_fork_call(c.nr))
-            raw_exit();
+        if (is_fork_call(c.nr))
+            raw_fork_syscall(c.nr, c.args);
+        else
+            raw_syscall(c.nr, c.args);
     }
     raw_exit();
     __builtin_unreachable();

@@ -146,6 +146,20 @@ static const struct test {
     { "tmpfs_chroot_fchdir", test_tmpfs_chroot_fchdir },
     { "tmpfs_mappings", test_tmpfs_mappings },
     { "tmpfs_inode_limit", test_tmpfs_inode_limit },
+    /* vfork, and programs started through the dynamic linker. */
+    { "vfork_shares_memory", test_vfork_shares_memory },
+    { "vfork_exec_wakes_parent", test_vfork_exec_wakes_parent },
+    { "clone_vm_vfork", test_clone_vm_vfork },
+    { "spawn_system_popen", test_spawn_system_popen },
+    { "vfork_child_killed", test_vfork_child_killed },
+    { "vfork_parent_killed", test_vfork_parent_killed },
+    { "vfork_memory_pressure", test_vfork_memory_pressure },
+    { "dash_runs", test_dash_runs },
+    { "dash_shares_libc", test_dash_shares_libc },
+    { "bad_interpreter", test_bad_interpreter },
+    /* Watching the memory manager: vmstat's counters, the live trace's switch. */
+    { "vmstat_counters", test_vmstat_counters },
+    { "mmtrace_switch", test_mmtrace_switch },
 
     /* Bugs the fuzzer and fault injection found. */
     { "clone_fault_files", test_clone_fault_files },
@@ -237,6 +251,8 @@ static enum result run_test(const struct test* t, char* reason, size_t reason_si
 
     if (!on_linux)
         fault_in_everything();
+    int segments[64];
+    int nsegments = sysv_snapshot(segments, 64);
     unsigned long long before = free_ram();
     pid_t pid = fork();
     if (pid == 0) {
@@ -250,6 +266,7 @@ static enum result run_test(const struct test* t, char* reason, size_t reason_si
     reap_strays();
     if (status != 0 && strncmp(t->name, "tmpfs_", 6) == 0)
         tmpfs_remove_leftovers();
+    int left_segments = sysv_remove_left(segments, nsegments);
     if (!on_linux)
         fault_in_everything();
     unsigned long long after = free_ram();
@@ -271,6 +288,10 @@ static enum result run_test(const struct test* t, char* reason, size_t reason_si
         return SKIP;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         printf("# %s: test process %s\n", t->name, describe_status(status));
+        return FAIL;
+    }
+    if (left_segments) {
+        printf("# %s: left %d System V segments behind\n", t->name, left_segments);
         return FAIL;
     }
     if (!on_linux && after != before) {

@@ -670,3 +670,42 @@ void test_swap_shm_swapoff(void)
     expect_success("read it back", verify_job, &job);
     CHECK(shmctl(job.shmid, IPC_RMID, NULL) == 0);
 }
+
+/*
+ * For the runner: the System V segments there are, and after a test the removal of those
+ * it left (created since the snapshot by a process now gone), so that a test killed
+ * before its IPC_RMID (injected allocation failures) does not count as leaked memory.
+ */
+int sysv_snapshot(int* ids, int max)
+{
+    struct shminfo info;
+    int last = shmctl(0, IPC_INFO, (struct shmid_ds*)&info), n = 0;
+    for (int i = 0; i <= last && n < max; i++) {
+        struct shmid_ds ds;
+        int id = shmctl(i, SHM_STAT, &ds);
+        if (id >= 0)
+            ids[n++] = id;
+    }
+    return n;
+}
+
+int sysv_remove_left(const int* ids, int n)
+{
+    struct shminfo info;
+    int last = shmctl(0, IPC_INFO, (struct shmid_ds*)&info), removed = 0;
+    for (int i = 0; i <= last; i++) {
+        struct shmid_ds ds;
+        int id = shmctl(i, SHM_STAT, &ds), known = 0;
+        if (id < 0)
+            continue;
+        for (int k = 0; k < n; k++)
+            known |= ids[k] == id;
+        if (known || (kill(ds.shm_cpid, 0) == 0 || errno != ESRCH))
+            continue;
+        printf("# removing System V segment %d left behind (key %#x, %lu bytes)\n", id,
+               (unsigned)ds.shm_perm.__key, (unsigned long)ds.shm_segsz);
+        if (shmctl(id, IPC_RMID, NULL) == 0)
+            removed++;
+    }
+    return removed;
+}

@@ -615,6 +615,8 @@ TMPFS_TEST(tmpfs_attributes, DEFAULT_PLACE)
     struct timespec bad[2] = { { 0, 1000000000 }, { 0, 0 } };
     CHECK_ERRNO(utimensat(AT_FDCWD, f, bad, 0), EINVAL);
     CHECK_ERRNO(utimensat(AT_FDCWD, at("missing"), NULL, 0), ENOENT);
+    CHECK_ERRNO(syscall(SYS_utimensat, AT_FDCWD, NULL, NULL, 0), EFAULT);
+    CHECK_ERRNO(mkdirat(999, "", 0755), ENOENT);       /* the empty path comes first */
 
     /* Writes and truncates move mtime and ctime on; making and removing names, the dir's. */
     CHECK(fstat(fd, &st) == 0);

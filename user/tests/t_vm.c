@@ -109,6 +109,9 @@ void test_cow_fork(void)
     pid_t pid = fork();
     CHECK(pid >= 0);
     if (pid == 0) {
+        /* Only the parent's ends stay open: if it dies, the reads below end instead of waiting for ever. */
+        close(go[1]);
+        close(done[0]);
         char c;
         read_all(go[0], &c, 1);
         check_regions(&rs, 'A', "child before writing");

@@ -88,6 +88,13 @@ void read_all(int fd, void* buf, size_t n);
 /* Touches (writes) every page of [p, p + n). */
 void touch_pages(void* p, size_t n);
 
+/*
+ * System V segments (t_shm.c): the ids there are (at most max), and the removal of those
+ * a test left behind, made since by processes now gone; how many were removed.
+ */
+int sysv_snapshot(int* ids, int max);
+int sysv_remove_left(const int* ids, int n);
+
 /* The tests, grouped by file. */
 void test_exec_hello(void);
 void test_args_env_auxv(void);
@@ -164,6 +171,17 @@ void test_disk_file(void);
 void test_disk_io_sleeps(void);
 void test_disk_mkswap(void);
 
+void test_vfork_shares_memory(void);
+void test_vfork_exec_wakes_parent(void);
+void test_clone_vm_vfork(void);
+void test_spawn_system_popen(void);
+void test_vfork_child_killed(void);
+void test_vfork_parent_killed(void);
+void test_vfork_memory_pressure(void);
+void test_dash_runs(void);
+void test_dash_shares_libc(void);
+void test_bad_interpreter(void);
+
 void test_clone_fault_files(void);
 void test_orphan_exit_signal(void);
 
@@ -199,3 +217,5 @@ void test_shmem_meminfo(void);
 void test_swap_shm_sysv(void);
 void test_swap_shm_anon(void);
 void test_swap_shm_swapoff(void);
+void test_vmstat_counters(void);
+void test_mmtrace_switch(void);

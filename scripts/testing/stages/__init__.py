@@ -6,7 +6,7 @@ it runs with nothing beside it.
 """
 from testing.schedule import Stage
 from testing.stages import (bochs, boot, console, crashes, disks, fuzz, gdb, host, image,
-                            swap, user)
+                            swap, user, watch)
 
 STAGES = [
     Stage("host", host.stage_host, cost=2),
@@ -38,4 +38,7 @@ STAGES = [
     Stage("no-cmov", image.stage_no_cmov, cost=2),
     Stage("scan-i686", image.stage_scan_i686, cost=8),
     Stage("gdb", gdb.stage_gdb, cost=3),
+    Stage("gdb-helpers", watch.stage_gdb_helpers, cost=8),
+    Stage("demos", watch.stage_demos, cost=4),
+    Stage("seed-names", watch.stage_seed_names, cost=1),
 ]

@@ -31,6 +31,8 @@ echo @@ bt ktest\\n
 bt
 echo @@ ktest-current\\n
 ktest-current
+echo @@ k-dmesg\\n
+k-dmesg
 echo @@ end\\n
 """)
     m = boot(f"{label}-qemu", [QEMU, "-m", "64", "-gdb", f"tcp:127.0.0.1:{port}", "-S",
@@ -70,6 +72,8 @@ echo @@ end\\n
             re.search(r"(?m)^#0\s+(0x[0-9a-f]+ in )?ktest_timer_ticks_advance ", bt2) and
             re.search(r"(?m)^#\d+\s+0x[0-9a-f]+ in ktest::run ", bt2) and
             re.search(r"(?m)^#\d+\s+0x[0-9a-f]+ in start_kernel ", bt2), details)
+    t.check(f"{label}: scripts/gdbinit loads the helpers: k-dmesg prints the boot's log",
+            re.search(r"(?m)^Memory: \d+ free pages", sections.get("k-dmesg", "")), details)
     t.check(f"{label}: ktest-current names timer.ticks_advance",
             re.search(r"(?m)^timer\.ticks_advance\b",
                       sections.get("ktest-current", "")), details)

@@ -7,7 +7,7 @@ from testing.fixtures import (SWAP_BAD_PAGES, bad_pages_intact, blkdebug_drive,
                               reads_fail_once_written_config, sfdisk_tool, stage_folder,
                               util_linux_mkswap)
 from testing.machines import boot, qemu_exit_details, qemu_kernel
-from testing.paths import TEST_INITRD
+from testing.paths import SMALL_INITRD
 
 
 def stage_swap(t):
@@ -26,7 +26,7 @@ def swap_suite(t, label, *extra, append=""):
     m = boot(label, qemu_kernel(append + "init=/tests/run console=ttyS0 -- swap_*",
                                 "-drive", f"file={hda},format=raw,if=ide,index=0",
                                 "-drive", f"file={hdb},format=raw,if=ide,index=1",
-                                *extra, memory=16, initrd=TEST_INITRD), timeout=600)
+                                *extra, memory=16, initrd=SMALL_INITRD), timeout=600)
     status = m.wait()
     result = check_ktap(t, label, m.text(), m.failure_details())
     t.check(f"{label}: the swap tests ran (none skipped)", result.cases and
@@ -53,7 +53,7 @@ def stage_swap_errors(t):
     writes = failing_writes_config(folder / "swap-errors-writes.conf", range(16, 24))
     m = boot(label, qemu_kernel(
         "init=/tests/run console=ttyS0 -- ioerr_*", "-drive", blkdebug_drive(writes, hdd, 3),
-        memory=16, initrd=TEST_INITRD), timeout=300)
+        memory=16, initrd=SMALL_INITRD), timeout=300)
     status = m.wait()
     text = m.text()
     result = check_ktap(t, label, text, m.failure_details())
@@ -70,7 +70,7 @@ def stage_swap_errors(t):
     m = boot(label, qemu_kernel(
         "init=/tests/bench console=ttyS0 -- swap /dev/hda 3",
         "-drive", blkdebug_drive(reads, hda, 0),
-        memory=16, initrd=TEST_INITRD), timeout=300)
+        memory=16, initrd=SMALL_INITRD), timeout=300)
     status = m.wait()
     text = m.text()
     t.check(f"{label}: the read error is reported",
