@@ -453,27 +453,46 @@ ErrorOr<size_t> sys_readlink(Userspace<const char*> path_addr, Userspace<char*> 
     return n;
 }
 
-ErrorOr<size_t> sys_readlinkat(int, Userspace<const char*> path, Userspace<char*> buf, int size)
+ErrorOr<size_t> sys_readlinkat(int dirfd, Userspace<const char*> path_addr, Userspace<char*> buf,
+                               int size)
 {
-    return sys_readlink(path, buf, size);
+    if (size <= 0)
+        return Error::from_errno(EINVAL);
+    PathBuffer path;
+    TRY(path.from_user_at(dirfd, path_addr));
+    mm::PageHolder page = kernel_page();
+    if (!page)
+        return Error::from_errno(ENOMEM);
+    size_t n = TRY(fs::readlink(path.get(), page.as_ptr<char>(), u32(size) < chunk ? u32(size) : chunk));
+    if (n > 0)
+        TRY(copy_to_user(buf, page.as_ptr<char>(), n));
+    return n;
 }
 
-ErrorOr<void> sys_access(Userspace<const char*> path_addr, int mode)
+/*
+ * Every caller is root: writing is refused only where the file system cannot change
+ * (Linux's EROFS for files, directories and symlinks; devices may be written), executing
+ * where no execute bit is set (directories can always be searched).
+ */
+ErrorOr<void> sys_faccessat(int dirfd, Userspace<const char*> path_addr, int mode)
 {
+    if (mode & ~7)
+        return Error::from_errno(EINVAL);
     PathBuffer path;
-    TRY(path.from_user(path_addr));
-    fs::FileStat st;
-    TRY(fs::stat(path.get(), st, true));
-    if ((mode & 2) && (st.mode & fs::S_IFMT) != fs::S_IFCHR)
+    TRY(path.from_user_at(dirfd, path_addr));
+    fs::Vnode node = TRY(fs::resolve_path(path.get(), fs::Follow::Yes));
+    u32 type = node.node->type();
+    bool file_like = type == fs::S_IFREG || type == fs::S_IFDIR || type == fs::S_IFLNK;
+    if ((mode & 2) && file_like && !node.node->writable())
         return Error::from_errno(EROFS);
-    if ((mode & 1) && !(st.mode & 0111))
+    if ((mode & 1) && type != fs::S_IFDIR && !(node.node->mode() & 0111))
         return Error::from_errno(EACCES);
     return {};
 }
 
-ErrorOr<void> sys_faccessat(int, Userspace<const char*> path, int mode)
+ErrorOr<void> sys_access(Userspace<const char*> path, int mode)
 {
-    return sys_access(path, mode);
+    return sys_faccessat(AT_FDCWD, path, mode);
 }
 
 ErrorOr<void> sys_chdir(Userspace<const char*> path_addr)

@@ -580,6 +580,18 @@ TMPFS_TEST(tmpfs_attributes, DEFAULT_PLACE)
     CHECK(stat(f, &st) == 0);
     CHECK_EQ(st.st_mode & 07777, 0640);
     CHECK_ERRNO(chmod(at("missing"), 0644), ENOENT);
+    /* access: root may write anything writable; executing needs an x bit. */
+    CHECK(access(f, R_OK | W_OK) == 0);
+    CHECK_ERRNO(access(f, X_OK), EACCES);
+    CHECK(faccessat(AT_FDCWD, f, W_OK, 0) == 0);
+    int dirfd = open(base, O_RDONLY | O_DIRECTORY);
+    CHECK(faccessat(dirfd, "f", W_OK, 0) == 0);
+    CHECK(symlink("f", at("viadir")) == 0);
+    char target[8];
+    CHECK_EQ(readlinkat(dirfd, "viadir", target, sizeof target), 1);
+    CHECK_EQ(target[0], 'f');
+    CHECK(unlink(at("viadir")) == 0);
+    close(dirfd);
     /* chown as root: to anyone; -1 keeps a value. */
     CHECK(chown(f, 1234, 5678) == 0);
     CHECK(fchown(fd, -1, 42) == 0);
@@ -720,6 +732,10 @@ void test_tmpfs_readonly_elsewhere(void)
     CHECK_ERRNO(chmod("/tests/hello", 0700), EROFS);
     CHECK_ERRNO(truncate("/tests/hello", 0), EROFS);
     CHECK_ERRNO(open("/tests/new", O_WRONLY | O_CREAT, 0644), EROFS);
+    CHECK_ERRNO(access("/tests/run", W_OK), EROFS);
+    CHECK_ERRNO(access("/tests", W_OK), EROFS);
+    CHECK(access("/dev/null", W_OK) == 0);             /* devices may be written */
+    CHECK(access("/tmp", W_OK | X_OK) == 0);
     CHECK_ERRNO(mkdir("/proc/x", 0755), EROFS);
     CHECK_ERRNO(mkdir("/dev/x", 0755), EROFS);
     CHECK_ERRNO(unlink("/dev/null"), EROFS);
