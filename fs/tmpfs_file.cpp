@@ -24,6 +24,22 @@ public:
     explicit OpenFile(const Regular& node) : m_node(node) { m_node.get(); }
     ~OpenFile() override { m_node.put(); }
 
+    /* Kernel buffers (the kernel's own readers and writers): through the object's pages. */
+    ErrorOr<size_t> read(void* buf, size_t n) override
+    {
+        size_t done = TRY(m_node.read_kernel(u64(m_offset), static_cast<u8*>(buf), n));
+        m_offset += i64(done);
+        return done;
+    }
+    ErrorOr<size_t> write(const void* buf, size_t n) override
+    {
+        if (m_flags & O_APPEND)
+            m_offset = i64(m_node.size());
+        size_t done = TRY(m_node.write_kernel(u64(m_offset), static_cast<const u8*>(buf), n));
+        m_offset += i64(done);
+        return done;
+    }
+
     bool user_io() const override { return true; }
     ErrorOr<size_t> read_user(Userspace<void*> buf, size_t n) override
     {
@@ -40,7 +56,13 @@ public:
         return done;
     }
     ErrorOr<void> truncate(u64 size) override { return m_node.truncate(size); }
-    ErrorOr<size_t> read_page(u64 offset, void* page) override { return m_node.read_page(offset, page); }
+    ErrorOr<size_t> read_page(u64 offset, void* page) override
+    {
+        u8* out = static_cast<u8*>(page);
+        size_t got = TRY(m_node.read_kernel(offset, out, size_t(PAGE)));
+        memset(out + got, 0, size_t(PAGE) - got);
+        return got;
+    }
     ErrorOr<void> stat(FileStat& st) override
     {
         m_node.stat(-1, st);
@@ -147,24 +169,24 @@ ErrorOr<size_t> Regular::read(u64 offset, Userspace<void*> buf, size_t n) const
     return done;
 }
 
-/* For exec and private mappings: a page's worth from any offset, zeros past the end. */
-ErrorOr<size_t> Regular::read_page(u64 offset, void* page) const
+/* For the kernel's readers (exec and private mappings among them): holes read as zeros. */
+ErrorOr<size_t> Regular::read_kernel(u64 offset, u8* out, size_t n) const
 {
-    u8* out = static_cast<u8*>(page);
     u64 size = this->size();
-    size_t wanted = offset < size ? size_t(size - offset < PAGE ? size - offset : PAGE) : 0;
-    memset(out + wanted, 0, size_t(PAGE) - wanted);
+    size_t wanted = offset < size ? size_t(size - offset < n ? size - offset : n) : 0;
     Holder hold(this);
     for (size_t done = 0; done < wanted;) {
         u64 at = offset + done;
         size_t in_page = size_t(at % PAGE);
         size_t chunk = size_t(PAGE) - in_page < wanted - done ? size_t(PAGE) - in_page : wanted - done;
-        PhysAddr frame = TRY(m_data->get_page(u32(at / PAGE), mm::ShmObject::Alloc::No));
-        if (frame == PhysAddr()) {
+        ErrorOr<PhysAddr> got = m_data->get_page(u32(at / PAGE), mm::ShmObject::Alloc::No);
+        if (got.is_error())
+            return bytes_or_error(done, got.error());
+        if (got.value() == PhysAddr()) {
             memset(out + done, 0, chunk);       /* a hole */
         } else {
-            memcpy(out + done, to_virt(frame).as_ptr<u8>() + in_page, chunk);
-            free_page(to_virt(frame));
+            memcpy(out + done, to_virt(got.value()).as_ptr<u8>() + in_page, chunk);
+            free_page(to_virt(got.value()));
         }
         done += chunk;
     }
@@ -175,9 +197,10 @@ ErrorOr<size_t> Regular::read_page(u64 offset, void* page) const
  * A page at a time: one past the end of the data needs a new page, which a full mount
  * refuses (ENOSPC, or the bytes written before). A page inside the size is written even
  * when the mount is full, as most are there already; a hole filled then takes the mount
- * one page over.
+ * one page over. `copy(data, at, done, chunk)` writes one chunk and says how much.
  */
-ErrorOr<size_t> Regular::write(u64 offset, Userspace<const void*> buf, size_t n) const
+template <typename Copy>
+ErrorOr<size_t> Regular::write_pages(u64 offset, size_t n, Copy copy) const
 {
     if (n == 0)
         return size_t(0);
@@ -195,7 +218,7 @@ ErrorOr<size_t> Regular::write(u64 offset, Userspace<const void*> buf, size_t n)
                 return Error::from_errno(ENOSPC);
             break;
         }
-        ErrorOr<size_t> wrote = mm::shm_write(data, at, buf.offset(u32(done)), chunk);
+        ErrorOr<size_t> wrote = copy(data, at, done, chunk);
         if (wrote.is_error()) {
             if (!done)
                 return wrote.error();
@@ -207,6 +230,33 @@ ErrorOr<size_t> Regular::write(u64 offset, Userspace<const void*> buf, size_t n)
     }
     touch(Times::Modified);
     return done;
+}
+
+ErrorOr<size_t> Regular::write(u64 offset, Userspace<const void*> buf, size_t n) const
+{
+    return write_pages(offset, n, [&](mm::ShmObject* data, u64 at, size_t done, size_t chunk) {
+        return mm::shm_write(data, at, buf.offset(u32(done)), chunk);
+    });
+}
+
+/* The object's size grows first (what it covers reads as zeros), then the page is filled. */
+ErrorOr<size_t> Regular::write_kernel(u64 offset, const u8* in, size_t n) const
+{
+    return write_pages(offset, n, [&](mm::ShmObject* data, u64 at, size_t done, size_t chunk)
+                                      -> ErrorOr<size_t> {
+        u64 old_size = mm::shm_size(data);
+        if (at + chunk > old_size)
+            TRY(mm::shm_truncate(data, at + chunk));
+        ErrorOr<PhysAddr> got = data->get_page(u32(at / PAGE), mm::ShmObject::Alloc::Yes);
+        if (got.is_error()) {
+            if (at + chunk > old_size)
+                (void)mm::shm_truncate(data, old_size);     /* a shrink: no page needed */
+            return got.error();
+        }
+        memcpy(to_virt(got.value()).as_ptr<u8>() + at % PAGE, in + done, chunk);
+        free_page(to_virt(got.value()));
+        return chunk;
+    });
 }
 
 } // namespace fs::tmpfs

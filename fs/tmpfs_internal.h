@@ -202,7 +202,9 @@ public:
     /* At `offset`, to and from user memory; both touch the times as Linux does. */
     ErrorOr<size_t> read(u64 offset, Userspace<void*> buf, size_t n) const;
     ErrorOr<size_t> write(u64 offset, Userspace<const void*> buf, size_t n) const;
-    ErrorOr<size_t> read_page(u64 offset, void* page) const;
+    /* The same for kernel buffers (reading leaves atime alone). */
+    ErrorOr<size_t> read_kernel(u64 offset, u8* out, size_t n) const;
+    ErrorOr<size_t> write_kernel(u64 offset, const u8* in, size_t n) const;
 
     u64 pages() const;
     /* The data's object, made now if there is none yet (for MAP_SHARED). */
@@ -215,6 +217,8 @@ protected:
 private:
     /* The data's object, made at the first write or truncate. */
     ErrorOr<mm::ShmObject*> object() const;
+    template <typename Copy>
+    ErrorOr<size_t> write_pages(u64 offset, size_t n, Copy copy) const;
 
     mutable mm::ShmObject* m_data = nullptr;
     Regular* m_next = nullptr;
