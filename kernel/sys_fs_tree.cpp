@@ -202,10 +202,25 @@ ErrorOr<void> put_statfs(const fs::Node* node, u32 size, Userspace<Statfs64*> bu
 
 } // namespace
 
-ErrorOr<void> sys_mkdir(Userspace<const char*> path, u32 mode) { return do_mkdir(AT_FDCWD, path, mode); }
-ErrorOr<void> sys_mkdirat(int dirfd, Userspace<const char*> path, u32 mode) { return do_mkdir(dirfd, path, mode); }
-ErrorOr<void> sys_rmdir(Userspace<const char*> path) { return do_unlink(AT_FDCWD, path, true); }
-ErrorOr<void> sys_unlink(Userspace<const char*> path) { return do_unlink(AT_FDCWD, path, false); }
+ErrorOr<void> sys_mkdir(Userspace<const char*> path, u32 mode)
+{
+    return do_mkdir(AT_FDCWD, path, mode);
+}
+
+ErrorOr<void> sys_mkdirat(int dirfd, Userspace<const char*> path, u32 mode)
+{
+    return do_mkdir(dirfd, path, mode);
+}
+
+ErrorOr<void> sys_rmdir(Userspace<const char*> path)
+{
+    return do_unlink(AT_FDCWD, path, true);
+}
+
+ErrorOr<void> sys_unlink(Userspace<const char*> path)
+{
+    return do_unlink(AT_FDCWD, path, false);
+}
 
 ErrorOr<void> sys_unlinkat(int dirfd, Userspace<const char*> path, u32 flags)
 {
@@ -219,7 +234,8 @@ ErrorOr<void> sys_rename(Userspace<const char*> from, Userspace<const char*> to)
     return do_rename(AT_FDCWD, from, AT_FDCWD, to, 0);
 }
 
-ErrorOr<void> sys_renameat(int olddirfd, Userspace<const char*> from, int newdirfd, Userspace<const char*> to)
+ErrorOr<void> sys_renameat(int olddirfd, Userspace<const char*> from, int newdirfd,
+                           Userspace<const char*> to)
 {
     return do_rename(olddirfd, from, newdirfd, to, 0);
 }
