@@ -7,4 +7,6 @@ namespace keyboard {
 void init();
 /* The character a make code gives, or 0: exposed for tests. */
 char translate(u8 scancode, bool shift, bool ctrl, bool caps);
+/* What Linux's console sends for a cursor, editing or function key (ESC [ A ...), or nullptr. */
+const char* escape_sequence(u8 scancode, bool extended);
 }

@@ -92,7 +92,20 @@ KTEST(keyboard, us_layout)
     EXPECT_EQ(keyboard::translate(0x02, true, false, false), '!');
     EXPECT_EQ(keyboard::translate(0x02, false, false, true), '1');      /* caps: letters only */
     EXPECT_EQ(keyboard::translate(0x2E, false, true, false), '\003');   /* ctrl-c */
-    EXPECT_EQ(keyboard::translate(0x1C, false, false, false), '\n');
+    EXPECT_EQ(keyboard::translate(0x1C, false, false, false), '\r');     /* Enter: CR, as Linux */
+    EXPECT_EQ(keyboard::translate(0x0E, false, false, false), '\177');   /* Backspace: DEL */
+    EXPECT_EQ(keyboard::translate(0x2B, false, true, false), '\034');   /* ctrl-backslash */
     EXPECT_EQ(keyboard::translate(0x39, false, false, false), ' ');
-    EXPECT_EQ(keyboard::translate(0x3B, false, false, false), '\0');    /* F1: nothing */
+    EXPECT_EQ(keyboard::translate(0x3B, false, false, false), '\0');    /* F1: a sequence instead */
+}
+
+KTEST(keyboard, escape_sequences_as_linux_console)
+{
+    EXPECT_STREQ(keyboard::escape_sequence(0x48, true), "\033[A");     /* Up */
+    EXPECT_STREQ(keyboard::escape_sequence(0x4B, true), "\033[D");     /* Left */
+    EXPECT_STREQ(keyboard::escape_sequence(0x53, true), "\033[3~");    /* Delete */
+    EXPECT_STREQ(keyboard::escape_sequence(0x3B, false), "\033[[A");   /* F1 */
+    EXPECT_STREQ(keyboard::escape_sequence(0x58, false), "\033[24~");  /* F12 */
+    EXPECT_TRUE(keyboard::escape_sequence(0x48, false) == nullptr);     /* keypad 8 */
+    EXPECT_TRUE(keyboard::escape_sequence(0x1E, false) == nullptr);     /* a */
 }

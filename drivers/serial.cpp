@@ -21,19 +21,25 @@ constexpr u8 MCR_LOOPBACK = 0x10;
 constexpr u8 IER_RX_AVAILABLE = 0x01;
 constexpr int poll_limit = 100000;
 
-Console console { "ttyS0", write };
-
 void put_raw(u8 c)
 {
     for (int i = 0; i < poll_limit && !(arch::inb(LSR) & LSR_THR_EMPTY); i++) { }
     arch::outb(THR, c);
 }
 
+/* The terminal's output: its termios already chose CR LF or not. */
+void write_raw(const char* s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        put_raw(s[i]);
+}
+
+Console console { "ttyS0", write, write_raw };
+
 void interrupt(TrapFrame&)
 {
     while (arch::inb(LSR) & LSR_DATA_READY) {
-        char c = char(arch::inb(RBR));
-        console_input(c == '\r' ? '\n' : c);
+        console_input(char(arch::inb(RBR)));    /* Enter's CR: ICRNL makes it NL */
     }
 }
 

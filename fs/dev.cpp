@@ -1,14 +1,14 @@
 /*
  * /dev: the console, null, zero and the IDE disks with their four primary partitions,
- * under Linux's names and numbers. The console and the memory devices are driven here;
- * the disks' major numbers wait for their driver (fs/device.h).
+ * under Linux's names and numbers. The memory devices are driven here, the console in
+ * kernel/tty.cpp; the disks' major numbers wait for their driver (fs/device.h).
  */
 #include <fs/device.h>
 #include <fs/mount.h>
-#include <kernel/console.h>
 #include <kernel/format.h>
 #include <kernel/printk.h>
 #include <kernel/string.h>
+#include <kernel/tty.h>
 #include <kernel/uaccess.h>
 
 #include <new>
@@ -16,57 +16,6 @@
 namespace fs {
 
 namespace {
-
-/* Linux's i386 struct termios (the kernel's, as TCGETS fills it). */
-struct LinuxTermios {
-    u32 c_iflag, c_oflag, c_cflag, c_lflag;
-    u8 c_line;
-    u8 c_cc[19];
-};
-static_assert(sizeof(LinuxTermios) == 36);
-
-struct LinuxWinsize {
-    u16 ws_row, ws_col, ws_xpixel, ws_ypixel;
-};
-
-constexpr u32 TCGETS = 0x5401, TIOCGWINSZ = 0x5413;
-
-/*
- * Linux's tty_std_termios: ICRNL IXON; OPOST ONLCR; B38400 CS8 CREAD HUPCL;
- * ISIG ICANON ECHO ECHOE ECHOK ECHOCTL ECHOKE IEXTEN; and INIT_C_CC.
- */
-constexpr LinuxTermios console_termios = {
-    .c_iflag = 0002400, .c_oflag = 0000005, .c_cflag = 0002277, .c_lflag = 0105073,
-    .c_line = 0,
-    .c_cc = { 003, 034, 0177, 025, 004, 0, 1, 0, 021, 023, 032, 0, 022, 017, 027, 026, 0, 0, 0 },
-};
-
-/* /dev/console and /dev/tty: the console's line discipline (kernel/console.h). */
-class ConsoleFile final : public DeviceFile {
-public:
-    using DeviceFile::DeviceFile;
-    ErrorOr<size_t> read(void* buf, size_t n) override
-    {
-        return n ? tty_read(static_cast<char*>(buf), n) : 0;
-    }
-    ErrorOr<size_t> write(const void* buf, size_t n) override
-    {
-        return tty_write(static_cast<const char*>(buf), n);
-    }
-    ErrorOr<i64> lseek(i64, int) override { return Error::from_errno(ESPIPE); }
-    ErrorOr<void> ioctl(u32 cmd, Userspace<void*> arg) override
-    {
-        switch (cmd) {
-        case TCGETS:
-            return copy_to_user(arg.as<LinuxTermios>(), console_termios);
-        case TIOCGWINSZ:
-            return copy_to_user(arg.as<LinuxWinsize>(), LinuxWinsize { 25, 80, 0, 0 });
-        default:
-            /* What today's Linux answers for a request no tty layer knows. */
-            return Error::from_errno(ENOTTY);
-        }
-    }
-};
 
 /* /dev/null and /dev/zero; like Linux's null_lseek, seeking is a no-op that gives 0. */
 class NullFile : public DeviceFile {
@@ -104,13 +53,6 @@ ErrorOr<File*> make_file(const Node& node)
     if (!file)
         return Error::from_errno(ENOMEM);
     return file;
-}
-
-ErrorOr<File*> tty_open(const Node& node, u32 minor, u32)
-{
-    if (minor > 1)
-        return Error::from_errno(ENXIO);
-    return make_file<ConsoleFile>(node);
 }
 
 ErrorOr<File*> mem_open(const Node& node, u32 minor, u32)
@@ -201,7 +143,7 @@ DevDirectory* make_dev_directory()
         }
     }
 
-    if (register_device(DeviceType::Char, TTY_MAJOR, tty_open).is_error() ||
+    if (register_device(DeviceType::Char, TTY_MAJOR, ::tty_open).is_error() ||
         register_device(DeviceType::Char, MEM_MAJOR, mem_open).is_error())
         panic("/dev: the console's or memory's major number is taken");
     return dev;

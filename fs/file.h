@@ -9,6 +9,7 @@
 #pragma once
 
 #include <kernel/error.h>
+#include <kernel/poll_events.h>
 #include <kernel/types.h>
 #include <kernel/userspace.h>
 
@@ -69,6 +70,13 @@ public:
      * for files that cannot be mapped, such as devices).
      */
     virtual ErrorOr<size_t> read_page(u64, void*) { return Error::from_errno(EACCES); }
+
+    /*
+     * The poll events ready now (kernel/poll.h); with a table, also registers it on the
+     * wait queues whose wake_up may change the answer. Files that never wait (regular
+     * files, /dev/null) are always ready, as Linux's.
+     */
+    virtual u32 poll(PollTable*) { return DEFAULT_POLLMASK; }
 
     /*
      * A file whose data lives in a shared memory object (tmpfs's regular files) returns

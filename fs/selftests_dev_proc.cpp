@@ -260,9 +260,8 @@ KTEST(dev, console_writes_and_answers_tty_ioctls)
     EXPECT_EQ(to_syscall_result(f->ioctl(0x1234, Userspace<void*>(ScratchUserPage::ADDRESS))), -ENOTTY);
     f->put();
 
-    ASSERT_EQ(to_syscall_result(open_into("/dev/tty", O_WRONLY, f)), 0);
-    EXPECT_EQ(to_syscall_result(f->ioctl(TIOCGWINSZ, Userspace<void*>(ScratchUserPage::ADDRESS))), 0);
-    f->put();
+    /* A self-test runs without a controlling terminal: /dev/tty is none, as Linux has it. */
+    EXPECT_EQ(to_syscall_result(open_into("/dev/tty", O_WRONLY, f)), -ENXIO);
 }
 
 KTEST(proc, meminfo_matches_mm)

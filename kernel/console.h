@@ -1,7 +1,7 @@
 /*
- * Consoles: where kernel messages and the console device's output go (serial port, VGA
- * text screen, Bochs's port 0xE9), and the one input queue fed by the serial port and the
- * keyboard.
+ * Consoles: where kernel messages and the console terminal's output go (serial port, VGA
+ * text screen, Bochs's port 0xE9), and where the serial port's and the keyboard's input
+ * enters the terminal (kernel/tty.h).
  */
 #pragma once
 
@@ -9,23 +9,32 @@
 
 struct Console {
     const char* name;
+    /* Kernel messages: a newline starts a new line, whatever the device needs for that. */
     void (*write)(const char* s, size_t n);
+    /* The terminal's output, already processed by termios (OPOST); nullptr: as write. */
+    void (*write_raw)(const char* s, size_t n) = nullptr;
     Console* next = nullptr;
 };
 
 void register_console(Console& console);
 void console_write(const char* s, size_t n);
+void console_write_tty(const char* s, size_t n);
 void console_print(const char* fmt, ...) __printf(1, 2);
 
-/* Input: drivers push characters from interrupt handlers; readers take them. */
-void console_input(char c);
-int console_read_char();        /* -1 when nothing is queued */
-void console_wait_for_input();  /* sleeps until console_input may have run */
-
 /*
- * The console as a terminal, canonical mode: input is echoed and edited (backspace) a line
- * at a time; read returns what is left of the current line, up to n bytes, and 0 for a
- * Ctrl-D at the start of a line. Blocks until a line is complete.
+ * For self-tests: while one lives, everything written to the consoles goes to `console`
+ * alone (the terminal's echo, say, which the KTAP report must not get).
  */
-size_t tty_read(char* buf, size_t n);
-size_t tty_write(const char* buf, size_t n);
+class ConsoleRedirect {
+public:
+    explicit ConsoleRedirect(Console& console);
+    ~ConsoleRedirect();
+    ConsoleRedirect(const ConsoleRedirect&) = delete;
+    ConsoleRedirect& operator=(const ConsoleRedirect&) = delete;
+
+private:
+    Console* m_saved;
+};
+
+/* Input: drivers push typed characters from interrupt handlers into the terminal. */
+void console_input(char c);

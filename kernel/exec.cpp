@@ -308,6 +308,7 @@ void flush_old_exec(Task* t, const char* path)
     for (u64& d : t->tls)
         d = 0;
     t->clear_child_tid = t->set_child_tid = Userspace<int*>();
+    t->sas_ss_sp = t->sas_ss_size = 0;        /* no alternate stack in the new program */
     const char* base = path;
     for (const char* p = path; *p; p++)
         if (*p == '/')

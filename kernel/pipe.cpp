@@ -2,6 +2,7 @@
 #include <arch/interrupts.h>
 #include <fs/file.h>
 #include <kernel/errno.h>
+#include <kernel/poll.h>
 #include <kernel/syscall.h>
 #include <kernel/task.h>
 #include <mm/page_holder.h>
@@ -96,6 +97,18 @@ public:
     }
 
     ErrorOr<i64> lseek(i64, int) override { return Error::from_errno(ESPIPE); }
+
+    /* Readable with data or once every writer is gone (POLLHUP); writable with room. */
+    u32 poll(PollTable* table) override
+    {
+        Pipe& p = *m_pipe;
+        if (table)
+            table->watch(p.wait);
+        arch::InterruptDisabler guard;
+        if (m_writer)
+            return (p.used() < PAGE_SIZE ? POLLOUT | POLLWRNORM : 0) | (p.readers ? 0 : POLLERR);
+        return (p.used() ? POLLIN | POLLRDNORM : 0) | (p.writers ? 0 : POLLHUP);
+    }
 
     ErrorOr<void> stat(fs::FileStat& st) override
     {

@@ -4,6 +4,7 @@
 #include <kernel/format.h>
 #include <kernel/ksyms.h>
 #include <kernel/printk.h>
+#include <kernel/syslog.h>
 #include <kernel/uaccess.h>
 
 int console_loglevel = 7;
@@ -20,13 +21,21 @@ u32 log_end;
 namespace {
 constexpr int default_message_level = 4;
 
+/* The level of the message being written, for the lines it starts (syslog's "<level>"). */
+int message_level = default_message_level;
+bool at_line_start = true;
+
 void write_console(void*, const char* s, size_t n) { console_write(s, n); }
 
 void write_log(void*, const char* s, size_t n)
 {
     arch::InterruptDisabler guard;      /* an interrupt's message cannot tear this piece */
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        if (at_line_start)
+            log_line_start(log_end, message_level);
+        at_line_start = s[i] == '\n';
         log_buf[log_end++ % LOG_BUF_LEN] = s[i];
+    }
 }
 
 void write_log_and_console(void*, const char* s, size_t n)
@@ -49,7 +58,9 @@ int printk_level(const char*& fmt)
 void vprintk(const char* fmt, va_list ap)
 {
     int level = printk_level(fmt);
+    message_level = level;
     kfmt::vformat(level < console_loglevel ? write_log_and_console : write_log, nullptr, fmt, ap);
+    log_wake_readers();
 }
 
 void printk(const char* fmt, ...)

@@ -6,6 +6,7 @@
 #include <kernel/errno.h>
 #include <kernel/string.h>
 #include <kernel/task.h>
+#include <kernel/tty.h>
 #include <mm/layout.h>
 #include <mm/memory.h>
 #include <mm/vm.h>
@@ -68,7 +69,7 @@ ErrorOr<void> generate_stat(int pid, fs::TextBuffer& out)
     if (!t)
         return Error::from_errno(ESRCH);
     char state = t->state == TaskState::Zombie ? 'Z' : t->state == TaskState::Sleeping ? 'S'
-               : t->state == TaskState::DiskSleep ? 'D' : 'R';
+               : t->state == TaskState::DiskSleep ? 'D' : t->state == TaskState::Stopped ? 'T' : 'R';
     mm::AddressSpace* as = t->mm;
     u32 vsize = 0;
     if (as)
@@ -76,10 +77,14 @@ ErrorOr<void> generate_stat(int pid, fs::TextBuffer& out)
             vsize += r->end - r->start;
     int ppid = t->parent ? t->parent->pid : 0;
     /* Fields 1..24 of proc(5), then the rest as Linux leaves them for such a process. */
-    out.printf("%d (%s) %c %d %d %d 0 -1 4194304 %u %u %u %u %u %u %u %u 20 0 1 0 %u %u %u "
+    /* tty_nr: the console's device number (5, 1) for a process it controls; tpgid its foreground. */
+    int tpgid = t->tty ? tty_foreground(*t->tty) : -1;
+    out.printf("%d (%s) %c %d %d %d %u %d 4194304 %u %u %u %u %u %u %u %u %d %d 1 0 %u %u %u "
                "4294967295 %u %u %u 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n",
-               t->pid, t->comm, state, ppid, t->pid, t->pid, t->min_flt, t->cmin_flt, t->maj_flt,
-               t->cmaj_flt, t->utime, t->stime, t->cutime, t->cstime, t->start_time, vsize,
+               t->pid, t->comm, state, ppid, t->pgid, t->sid, t->tty ? (5u << 8 | 1) : 0u, tpgid,
+               t->min_flt, t->cmin_flt, t->maj_flt,
+               t->cmaj_flt, t->utime, t->stime, t->cutime, t->cstime, 20 + t->nice, t->nice,
+               t->start_time, vsize,
                as ? as->rss : 0, as ? as->start_code : 0, as ? as->end_code : 0,
                as ? as->start_stack : 0);
     return {};
@@ -96,7 +101,8 @@ ErrorOr<void> generate_status(int pid, fs::TextBuffer& out)
         return Error::from_errno(ESRCH);
     const char* state = t->state == TaskState::Zombie ? "Z (zombie)"
                       : t->state == TaskState::Sleeping ? "S (sleeping)"
-                      : t->state == TaskState::DiskSleep ? "D (disk sleep)" : "R (running)";
+                      : t->state == TaskState::DiskSleep ? "D (disk sleep)"
+                      : t->state == TaskState::Stopped ? "T (stopped)" : "R (running)";
     int ppid = t->parent ? t->parent->pid : 0;
     u32 rss_kb = t->mm ? t->mm->rss * (PAGE_SIZE / 1024) : 0;
     out.printf("Name:\t%s\nState:\t%s\nPid:\t%d\nPPid:\t%d\nVmRSS:\t%8u kB\n"

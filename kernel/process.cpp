@@ -7,6 +7,7 @@
 #include <kernel/cmdline.h>
 #include <kernel/errno.h>
 #include <kernel/printk.h>
+#include <kernel/session.h>
 #include <kernel/string.h>
 #include <kernel/syscall.h>
 #include <kernel/task.h>
@@ -137,6 +138,27 @@ void close_files(Task* t)
     }
 }
 
+constexpr u32 WNOHANG = 1, WUNTRACED = 2, WCONTINUED = 8, WALL = 0x40000000, WCLONE = 0x80000000;
+
+/* Whether c is among the children wait4's pid selects: one, the caller's group, a group, all. */
+bool wait_selects(const Task* c, int pid)
+{
+    if (!c || c->parent != current)
+        return false;
+    if (pid > 0)
+        return c->pid == pid;
+    if (pid == 0)
+        return c->pgid == current->pgid;
+    return pid == -1 || c->pgid == -pid;
+}
+
+/* What wait4 would report of c: its exit, a stop (WUNTRACED), a continue (WCONTINUED). */
+bool reportable(const Task* c, u32 options)
+{
+    return c->state == TaskState::Zombie || ((options & WUNTRACED) && c->stop_report)
+        || ((options & WCONTINUED) && c->continue_report);
+}
+
 /*
  * The vfork parent sleeps until the child lets go of the borrowed memory. As Linux's, the
  * sleep is uninterruptible except by SIGKILL: other signals stay pending until the child
@@ -152,14 +174,14 @@ void wait_for_vfork_done(Task* child)
     }
 }
 
-/* wait4 has something to report for `pid`: a zombie among those children, or none left. */
-bool child_waitable(int pid)
+/* wait4 has something to report for `pid`, or none of those children is left. */
+bool child_waitable(int pid, u32 options)
 {
     bool have_children = false;
     for (Task* c : task) {
-        if (!c || c->parent != current || (pid > 0 && c->pid != pid))
+        if (!wait_selects(c, pid))
             continue;
-        if (c->state == TaskState::Zombie)
+        if (reportable(c, options))
             return true;
         have_children = true;
     }
@@ -202,6 +224,9 @@ ErrorOr<int> do_fork(u32 flags, u32 child_stack, Userspace<int*> parent_tid,
     }
     t->pid = pid;
     t->parent = parent;
+    t->pgid = parent->pgid;
+    t->sid = parent->sid;
+    t->tty = parent->tty;
     memcpy(t->comm, parent->comm, sizeof t->comm);
     memcpy(t->cwd, parent->cwd, sizeof t->cwd);
     t->umask = parent->umask;
@@ -220,6 +245,11 @@ ErrorOr<int> do_fork(u32 flags, u32 child_stack, Userspace<int*> parent_tid,
     t->fpu = parent->fpu;
     t->exit_signal = int(flags & 0xFF);
     t->counter = parent->counter;
+    t->nice = parent->nice;
+    t->ngroups = parent->ngroups;
+    memcpy(t->groups, parent->groups, sizeof t->groups);
+    t->sas_ss_sp = parent->sas_ss_sp;
+    t->sas_ss_size = parent->sas_ss_size;
 
     TrapFrame& frame = t->user_frame();
     frame = parent->user_frame();
@@ -276,8 +306,11 @@ void do_exit(int wait_status)
 {
     Task* t = current;
     close_files(t);
-    if (!t->clear_child_tid.is_null() && t->mm)
-        (void)copy_to_user(t->clear_child_tid, 0);
+    if (!t->clear_child_tid.is_null() && t->mm) {
+        /* As Linux: whoever waits for the tid to clear (pthread_join) is woken. */
+        if (!copy_to_user(t->clear_child_tid, 0).is_error())
+            futex_wake_one(t->clear_child_tid.address());
+    }
     if (t->mm) {
         arch::write_cr3(virt_to_phys(u32(swapper_pg_dir)));
         mm::AddressSpace* as = t->mm;
@@ -290,6 +323,7 @@ void do_exit(int wait_status)
         printk(KERN_NOTICE "init exited with status %d: powering off\n", code);
         machine_power_off(u8(code));
     }
+    exit_job_control(*t);
     Task* init = find_task(1);
     bool orphaned_zombie = false;
     for (Task* c : task)
@@ -297,6 +331,8 @@ void do_exit(int wait_status)
             c->parent = init;
             /* As Linux: a clone's own exit signal was meant for its parent, not init. */
             c->exit_signal = SIGCHLD;
+            if (c->pdeath_signal)
+                send_signal(*c, c->pdeath_signal);
             orphaned_zombie |= c->state == TaskState::Zombie;
         }
     if (orphaned_zombie && init)
@@ -339,30 +375,38 @@ ErrorOr<int> sys_clone(u32 flags, u32 child_stack, Userspace<int*> parent_tid, U
 ErrorOr<int> sys_wait4(int pid, Userspace<int*> status, u32 options,
                        Userspace<LinuxRusage*> rusage)
 {
-    constexpr u32 WNOHANG = 1, WUNTRACED = 2, WCONTINUED = 8, WALL = 0x40000000, WCLONE = 0x80000000;
     if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | WALL | WCLONE))
         return Error::from_errno(EINVAL);
     for (;;) {
         bool have_children = false;
         for (Task* c : task) {
-            if (!c || c->parent != current || (pid > 0 && c->pid != pid))
+            if (!wait_selects(c, pid))
                 continue;
             have_children = true;
-            if (c->state != TaskState::Zombie)
+            if (!reportable(c, options))
                 continue;
+            /* Linux's wait statuses: 0x7F with the signal above for a stop, 0xFFFF for a continue. */
+            int code = c->state == TaskState::Zombie ? c->exit_status
+                     : (options & WUNTRACED) && c->stop_report ? c->stop_report << 8 | 0x7F : 0xFFFF;
             if (!status.is_null())
-                TRY(copy_to_user(status, c->exit_status));
+                TRY(copy_to_user(status, code));
             if (!rusage.is_null())
                 TRY(fill_rusage(rusage, c->utime, c->stime, c->min_flt, c->maj_flt, c->max_rss));
             int child_pid = c->pid;
-            release_zombie(c);
+            if (c->state == TaskState::Zombie)
+                release_zombie(c);
+            else if ((code & 0xFF) == 0x7F)
+                c->stop_report = 0;
+            else
+                c->continue_report = false;
             return child_pid;
         }
         if (!have_children)
             return Error::from_errno(ECHILD);
         if (options & WNOHANG)
             return 0;
-        if (wait_event(current->child_exit, Interruptible::Yes, [pid] { return child_waitable(pid); })
+        if (wait_event(current->child_exit, Interruptible::Yes,
+                       [pid, options] { return child_waitable(pid, options); })
             == WaitResult::Interrupted)
             return Error::from_errno(EINTR);
     }

@@ -5,6 +5,7 @@
 #include <arch/segments.h>
 #include <drivers/block.h>
 #include <drivers/timer.h>
+#include <kernel/poll.h>
 #include <kernel/printk.h>
 #include <kernel/string.h>
 #include <kernel/task.h>
@@ -75,6 +76,16 @@ void wake_task(Task& t)
     wake_task_locked(&t);
 }
 
+/*
+ * Nice 0 runs TIME_SLICE ticks at a turn, nice -20 twice that, nice 19 one tick: a nice 19
+ * spinner beside a nice 0 one gets about a sixth of the CPU.
+ */
+int time_slice(const Task& t)
+{
+    int slice = TIME_SLICE * (20 - t.nice) / 20;
+    return slice > 0 ? slice : 1;
+}
+
 void sched_init()
 {
     idle_task.pid = 0;
@@ -103,7 +114,7 @@ void schedule()
         }
     }
     if (next->counter <= 0)
-        next->counter = TIME_SLICE;
+        next->counter = time_slice(*next);
     if (next == prev)
         return;
     load_task_state(prev, next);
@@ -119,12 +130,16 @@ void scheduler_tick(const TrapFrame& frame)
             t->utime++;
         else
             t->stime++;
+        itimer_tick(*t, frame.from_user());
         if (--t->counter <= 0)
             need_resched = true;
     }
-    for (Task* s : task)
+    for (Task* s : task) {
         if (s && s->timeout && i32(jiffies - s->timeout) >= 0)
             wake_task_locked(s);
+        if (s && s->itimers.real_deadline)
+            itimer_real_check(*s);
+    }
 }
 
 /*
@@ -195,6 +210,8 @@ void wake_up(WaitQueue& queue)
     arch::InterruptDisabler guard;
     while (queue.head)
         wake_task_locked(queue.head);
+    if (queue.pollers)
+        poll_wake_locked(queue);
 }
 
 Task* find_task(int pid)
@@ -212,8 +229,12 @@ void return_to_user(TrapFrame& frame)
             schedule();
             continue;
         }
-        if (!signal_pending(*current))
-            return;
+        if (!signal_pending(*current)) {
+            if (!current->restore_blocked)
+                return;
+            restore_saved_sigmask();
+            continue;
+        }
         do_signal(frame);
     }
 }

@@ -1,6 +1,5 @@
-/* Self-tests of the command line, formatting, printk levels and the console input queue. */
+/* Self-tests of the command line, formatting and printk levels. */
 #include <kernel/cmdline.h>
-#include <kernel/console.h>
 #include <kernel/format.h>
 #include <kernel/ktest.h>
 #include <kernel/printk.h>
@@ -92,22 +91,4 @@ KTEST(printk, level_prefixes)
     msg = "no level";
     EXPECT_EQ(printk_level(msg), 4);
     EXPECT_STREQ(msg, "no level");
-}
-
-KTEST(console, input_queue_in_order)
-{
-    while (console_read_char() >= 0) { }
-    for (const char* p = "hi\n"; *p; p++)
-        console_input(*p);
-    EXPECT_EQ(console_read_char(), 'h');
-    EXPECT_EQ(console_read_char(), 'i');
-    EXPECT_EQ(console_read_char(), '\n');
-    EXPECT_EQ(console_read_char(), -1);
-    /* A full queue drops what does not fit and keeps what it has. */
-    for (int i = 0; i < 300; i++)
-        console_input(char('a' + i % 26));
-    int count = 0;
-    while (console_read_char() >= 0)
-        count++;
-    EXPECT_EQ(count, 255);
 }

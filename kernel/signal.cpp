@@ -4,6 +4,7 @@
 #include <arch/segments.h>
 #include <kernel/errno.h>
 #include <kernel/printk.h>
+#include <kernel/session.h>
 #include <kernel/string.h>
 #include <kernel/syscall.h>
 #include <kernel/task.h>
@@ -63,10 +64,37 @@ constexpr u64 unblockable = sigmask(SIGKILL) | sigmask(SIGSTOP);
 /* EFLAGS bits a handler may change: the arithmetic flags, TF, DF, OF, AC. */
 constexpr u32 user_eflags_mask = 0x40DD5;
 
+/* SIGCONT's default action, continuing, happens when it is sent (send_signal). */
 bool ignored_by_default(int sig)
 {
-    return sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH || sig == SIGCONT
-        || sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+    return sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH || sig == SIGCONT;
+}
+
+constexpr u64 stop_signals = sigmask(SIGSTOP) | sigmask(SIGTSTP) | sigmask(SIGTTIN) | sigmask(SIGTTOU);
+
+/*
+ * Tells the parent that t stopped or continued: wait4 reports it, and SIGCHLD comes unless
+ * the parent asked for none with SA_NOCLDSTOP. Interrupts off.
+ */
+void notify_parent_of_stop_locked(Task& t)
+{
+    Task* p = t.parent;
+    if (!p)
+        return;
+    if (!(p->actions[SIGCHLD - 1].flags & SA_NOCLDSTOP))
+        send_signal(*p, SIGCHLD);
+    wake_up(p->child_exit);
+}
+
+/* Linux's do_signal_stop: the task stops here until SIGCONT or SIGKILL. Interrupts off. */
+void do_signal_stop_locked(int sig)
+{
+    Task* t = current;
+    t->state = TaskState::Stopped;
+    t->stop_report = sig;
+    t->continue_report = false;
+    notify_parent_of_stop_locked(*t);
+    schedule();
 }
 
 /*
@@ -131,12 +159,31 @@ bool restore_context(TrapFrame& f, Userspace<const SigContext*> sc_addr, u64 mas
     do_exit(exit_status_signal(sig));
 }
 
-/* Builds the handler's frame on the user stack and points the CPU at the handler. */
-bool setup_frame(TrapFrame& f, int sig, const SigAction& action)
+constexpr i32 SS_ONSTACK = 1, SS_DISABLE = 2;
+constexpr u32 MINSIGSTKSZ = 2048;
+
+bool on_sig_stack(const Task& t, u32 sp)
+{
+    return sp > t.sas_ss_sp && sp - t.sas_ss_sp <= t.sas_ss_size;
+}
+
+i32 sig_stack_flags(const Task& t, u32 sp)
+{
+    return on_sig_stack(t, sp) ? SS_ONSTACK : t.sas_ss_size ? 0 : SS_DISABLE;
+}
+
+/*
+ * Builds the handler's frame on the user stack (the alternate one for an SA_ONSTACK
+ * handler, unless already on it) and points the CPU at the handler. `saved_mask` is the
+ * mask the frame restores.
+ */
+bool setup_frame(TrapFrame& f, int sig, const SigAction& action, u64 saved_mask)
 {
     Task* t = current;
     arch::fpu_save(t->fpu);
     u32 sp = f.user_esp;
+    if ((action.flags & SA_ONSTACK) && t->sas_ss_size && !on_sig_stack(*t, sp))
+        sp = t->sas_ss_sp + t->sas_ss_size;
     sp = (sp - sizeof(arch::FpuState)) & ~15u;
     u32 fpstate = sp;
     if (copy_to_user(Userspace<arch::FpuState*>(fpstate), t->fpu).is_error())
@@ -162,8 +209,11 @@ bool setup_frame(TrapFrame& f, int sig, const SigAction& action)
             frame.info.code = t->fault_info[sig].code;
             frame.info.fields[0] = t->fault_info[sig].address;
         }
-        fill_context(frame.uc.mcontext, f, t->blocked, fpstate);
-        frame.uc.sigmask = t->blocked;
+        fill_context(frame.uc.mcontext, f, saved_mask, fpstate);
+        frame.uc.sigmask = saved_mask;
+        frame.uc.ss_sp = t->sas_ss_sp;
+        frame.uc.ss_flags = u32(sig_stack_flags(*t, f.user_esp));
+        frame.uc.ss_size = t->sas_ss_size;
         memcpy(frame.retcode, rt_code, sizeof rt_code);
         frame.pretcode = restorer ? restorer : sp + offsetof(RtSigFrame, retcode);
         if (copy_to_user(Userspace<RtSigFrame*>(sp), frame).is_error())
@@ -174,8 +224,8 @@ bool setup_frame(TrapFrame& f, int sig, const SigAction& action)
         SigFrame frame;
         memset(&frame, 0, sizeof frame);
         frame.sig = sig;
-        fill_context(frame.sc, f, t->blocked, fpstate);
-        frame.extramask = u32(t->blocked >> 32);
+        fill_context(frame.sc, f, saved_mask, fpstate);
+        frame.extramask = u32(saved_mask >> 32);
         memcpy(frame.retcode, old_code, sizeof old_code);
         frame.pretcode = restorer ? restorer : sp + offsetof(SigFrame, retcode);
         if (copy_to_user(Userspace<SigFrame*>(sp), frame).is_error())
@@ -195,6 +245,23 @@ bool setup_frame(TrapFrame& f, int sig, const SigAction& action)
     return true;
 }
 
+/*
+ * A system call that ended with ERESTARTSYS: as Linux's arch do_signal, it starts again
+ * (the int $0x80 once more, with its number back in eax) unless `handler` is about to run
+ * without SA_RESTART, which makes it EINTR.
+ */
+void restart_syscall(TrapFrame& f, const SigAction* handler)
+{
+    if (f.vector != SYSCALL_VECTOR || i32(f.eax) != -ERESTARTSYS)
+        return;
+    if (handler && !(handler->flags & SA_RESTART)) {
+        f.eax = u32(-EINTR);
+        return;
+    }
+    f.eax = f.error_code;
+    f.eip -= 2;
+}
+
 } // namespace
 
 bool signal_pending(const Task& t)
@@ -206,17 +273,36 @@ void send_signal(Task& t, int sig)
 {
     if (sig <= 0 || sig > NSIG || t.state == TaskState::Zombie)
         return;
-    const SigAction& a = t.actions[sig - 1];
-    if (sig != SIGKILL && (a.handler == SIG_IGN || (a.handler == SIG_DFL && ignored_by_default(sig))))
-        return;
-    {
-        arch::InterruptDisabler guard;
-        t.pending |= sigmask(sig);
+    arch::InterruptDisabler guard;
+    /* As Linux's prepare_signal: a continue cancels pending stops and a stop a pending continue. */
+    if (sig == SIGCONT) {
+        t.pending &= ~stop_signals;
+        if (t.state == TaskState::Stopped) {
+            t.state = TaskState::Runnable;
+            t.stop_report = 0;
+            t.continue_report = true;
+            notify_parent_of_stop_locked(t);
+        }
+    } else if (sigmask(sig) & stop_signals) {
+        t.pending &= ~sigmask(SIGCONT);
     }
-    if (t.state == TaskState::Sleeping && (sigmask(sig) & ~t.blocked))
+    const SigAction& a = t.actions[sig - 1];
+    /* As Linux, a blocked or awaited signal stays pending even if ignored: it may be waited for. */
+    bool kept = (t.blocked | t.sigwait_set) & sigmask(sig);
+    if (sig != SIGKILL && !kept && (a.handler == SIG_IGN || (a.handler == SIG_DFL && ignored_by_default(sig))))
+        return;
+    t.pending |= sigmask(sig);
+    if (sig == SIGKILL && t.state == TaskState::Stopped)
+        t.state = TaskState::Runnable;
+    if (t.state == TaskState::Sleeping && (sigmask(sig) & (~t.blocked | t.sigwait_set)))
         wake_task(t);
     else if (t.state == TaskState::DiskSleep && t.killable && sig == SIGKILL)
         wake_task(t);
+}
+
+bool signal_ignored_or_blocked(const Task& t, int sig)
+{
+    return t.actions[sig - 1].handler == SIG_IGN || (t.blocked & sigmask(sig));
 }
 
 /*
@@ -258,18 +344,31 @@ void do_signal(TrapFrame& f)
         u32 low = u32(ready);
         sig = (low ? __builtin_ctz(low) : 32 + __builtin_ctz(u32(ready >> 32))) + 1;
         t->pending &= ~sigmask(sig);
+        /*
+         * A stop, decided with interrupts still off so that a SIGCONT cannot slip in
+         * between. The terminal's stops are dropped in an orphaned process group, as Linux
+         * does: nobody is left to continue it.
+         */
+        if (t->actions[sig - 1].handler == SIG_DFL && (sigmask(sig) & stop_signals)) {
+            restart_syscall(f, nullptr);
+            if (sig == SIGSTOP || !is_orphaned_pgrp(t->pgid))
+                do_signal_stop_locked(sig);
+            return;
+        }
     }
     SigAction& action = t->actions[sig - 1];
-    if (action.handler == SIG_IGN)
+    if (action.handler == SIG_IGN || (action.handler == SIG_DFL && ignored_by_default(sig))) {
+        restart_syscall(f, nullptr);
         return;
-    if (action.handler == SIG_DFL) {
-        if (ignored_by_default(sig))
-            return;
-        die_of(sig);
     }
+    if (action.handler == SIG_DFL)
+        die_of(sig);
     SigAction taken = action;
+    restart_syscall(f, &taken);
     u64 old_blocked = t->blocked;
-    if (!setup_frame(f, sig, taken)) {
+    u64 saved_mask = t->restore_blocked ? t->saved_blocked : old_blocked;
+    t->restore_blocked = false;
+    if (!setup_frame(f, sig, taken, saved_mask)) {
         /* No room for the frame: the process dies as Linux would have it. */
         die_of(SIGSEGV);
     }
@@ -358,8 +457,10 @@ ErrorOr<void> sys_kill(int pid, int sig)
 {
     if (sig < 0 || sig > NSIG)
         return Error::from_errno(EINVAL);
-    if (pid == 0 || pid < -1)
-        pid = current->pid;             /* no process groups: the caller's "group" is itself */
+    if (pid == 0 || pid < -1) {
+        int pgid = pid == 0 ? current->pgid : -pid;
+        return kill_pgrp(pgid, sig) ? ErrorOr<void>() : Error::from_errno(ESRCH);
+    }
     if (pid == -1) {
         bool any = false;
         for (Task* t : task)
@@ -403,4 +504,60 @@ ErrorOr<void> sys_pause()
     WaitQueue never;
     wait_event(never, Interruptible::Yes, [] { return false; });
     return Error::from_errno(EINTR);
+}
+
+void set_temporary_sigmask(u64 mask)
+{
+    current->saved_blocked = current->blocked;
+    current->restore_blocked = true;
+    current->blocked = mask & ~unblockable;
+}
+
+void end_temporary_sigmask(bool interrupted)
+{
+    /* Interrupted, the handler about to run must still see the call's mask. */
+    if (interrupted)
+        return;
+    current->blocked = current->saved_blocked;
+    current->restore_blocked = false;
+}
+
+void restore_saved_sigmask()
+{
+    if (current->restore_blocked) {
+        current->blocked = current->saved_blocked;
+        current->restore_blocked = false;
+    }
+}
+
+/* Linux's stack_t. */
+struct StackT {
+    u32 sp;
+    i32 flags;
+    u32 size;
+};
+
+ErrorOr<void> sys_sigaltstack(Userspace<const StackT*> ss, Userspace<StackT*> old)
+{
+    Task* t = current;
+    u32 usp = t->user_frame().user_esp;
+    StackT was = { t->sas_ss_sp, sig_stack_flags(*t, usp), t->sas_ss_size };
+    if (!ss.is_null()) {
+        StackT next;
+        TRY(copy_from_user(next, ss));
+        if (on_sig_stack(*t, usp))
+            return Error::from_errno(EPERM);
+        if (next.flags != 0 && next.flags != SS_ONSTACK && next.flags != SS_DISABLE)
+            return Error::from_errno(EINVAL);
+        if (next.flags == SS_DISABLE) {
+            next.sp = next.size = 0;
+        } else if (next.size < MINSIGSTKSZ) {
+            return Error::from_errno(ENOMEM);
+        }
+        t->sas_ss_sp = next.sp;
+        t->sas_ss_size = next.size;
+    }
+    if (!old.is_null())
+        TRY(copy_to_user(old, was));
+    return {};
 }

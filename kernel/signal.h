@@ -15,7 +15,7 @@ enum Signal : int {
 };
 constexpr int NSIG = 64;
 
-constexpr u32 SA_SIGINFO = 0x00000004, SA_ONSTACK = 0x08000000, SA_RESTART = 0x10000000,
+constexpr u32 SA_NOCLDSTOP = 0x00000001, SA_SIGINFO = 0x00000004, SA_ONSTACK = 0x08000000, SA_RESTART = 0x10000000,
               SA_NODEFER = 0x40000000, SA_RESETHAND = 0x80000000, SA_RESTORER = 0x04000000;
 constexpr u32 SIG_DFL = 0, SIG_IGN = 1;
 
@@ -26,6 +26,13 @@ struct SigAction {
     u32 restorer = 0;
     u64 mask = 0;
 };
+
+/*
+ * Linux's kernel-internal ERESTARTSYS: a system call interrupted by a signal that should
+ * start again once the signal is dealt with, unless a handler without SA_RESTART runs
+ * (then EINTR). do_signal decides; user space never sees the code.
+ */
+constexpr int ERESTARTSYS = 512;
 
 constexpr u64 sigmask(int sig) { return u64(1) << (sig - 1); }
 
@@ -44,3 +51,15 @@ void oom(Task& task);
 /* On the way back to user mode: delivers one pending signal (handler frame or default). */
 void do_signal(TrapFrame& frame);
 bool signal_pending(const Task& task);
+/* Whether sig would not reach task's default action (job control's EIO/"allowed" cases). */
+bool signal_ignored_or_blocked(const Task& task, int sig);
+
+/*
+ * sigsuspend, pselect6, ppoll: blocks `mask` for the call. At its end the mask before it
+ * comes back at once, or, for an interrupted call, once the handler that interrupted it
+ * returns (its frame saves that mask) or on the way to user mode if none runs.
+ */
+void set_temporary_sigmask(u64 mask);
+void end_temporary_sigmask(bool interrupted);
+/* On the way to user mode with nothing to deliver: the mask a call above set is undone. */
+void restore_saved_sigmask();

@@ -670,3 +670,7 @@ ErrorOr<void> sys_fsync(int fd)
         return Error::from_errno(EBADF);
     return {};
 }
+
+/* For the calls in other files (poll, sendfile). */
+fs::File* current_file(int fd) { return file_of(fd); }
+mm::PageHolder transfer_page() { return kernel_page(); }

@@ -8,6 +8,7 @@
 #include <kernel/string.h>
 #include <kernel/syscall.h>
 #include <kernel/task.h>
+#include <kernel/timeout.h>
 #include <kernel/uaccess.h>
 #include <kernel/version.h>
 #include <mm/memory.h>
@@ -19,10 +20,6 @@ namespace {
 u32 boot_epoch;         /* wall-clock seconds at jiffies == 0, from the CMOS clock */
 
 } // namespace
-
-struct Timespec {
-    i32 sec, nsec;
-};
 
 namespace {
 
@@ -136,6 +133,11 @@ ErrorOr<void> sleep_until(int clock, Userspace<const Timespec*> until_addr)
 }
 
 } // namespace
+
+Timespec clock_now(int clock)
+{
+    return now(clock);
+}
 
 u32 read_rtc()
 {
@@ -432,6 +434,3 @@ ErrorOr<void> sys_set_thread_area(Userspace<UserDesc*> user_desc)
 }
 
 long sys_sync() { return 0; }
-long sys_getpgrp() { return current->pid; }
-long sys_setpgid(int, int) { return 0; }
-long sys_setsid() { return current->pid; }

@@ -1,6 +1,7 @@
 /* The system-call table: Linux's i386 numbers (CONTRACT §6); the rest is -ENOSYS. */
 #include <arch/interrupts.h>
 #include <kernel/error.h>
+#include <kernel/session.h>
 #include <kernel/syscall.h>
 #include <kernel/task.h>
 
@@ -49,13 +50,12 @@ constexpr Entry entries[] = {
     { 36, entry<sys_sync> }, { 37, entry<sys_kill> }, { 41, entry<sys_dup> },
     { 42, entry<sys_pipe> }, { 45, entry<sys_brk> }, { 47, entry<sys_getuid> },
     { 49, entry<sys_getuid> }, { 50, entry<sys_getuid> }, { 54, entry<sys_ioctl> },
-    { 57, entry<sys_setpgid> }, { 60, entry<sys_umask> }, { 63, entry<sys_dup2> },
-    { 64, entry<sys_getppid> }, { 65, entry<sys_getpgrp> }, { 66, entry<sys_setsid> },
+    { 60, entry<sys_umask> }, { 63, entry<sys_dup2> }, { 64, entry<sys_getppid> },
     { 75, entry<sys_setrlimit> }, { 77, entry<sys_getrusage> }, { 78, entry<sys_gettimeofday> },
     { 85, entry<sys_readlink> }, { 87, entry<sys_swapon> }, { 88, entry<sys_reboot> },
     { 91, entry<sys_munmap> }, { 114, entry<sys_wait4> }, { 115, entry<sys_swapoff> },
     { 116, entry<sys_sysinfo> }, { 119, entry<sys_sigreturn> }, { 120, entry<sys_clone> },
-    { 122, entry<sys_uname> }, { 125, entry<sys_mprotect> }, { 132, entry<sys_getpgrp> },
+    { 122, entry<sys_uname> }, { 125, entry<sys_mprotect> },
     { 140, entry<sys_llseek> }, { 145, entry<sys_readv> }, { 146, entry<sys_writev> },
     { 118, entry<sys_fsync> }, { 148, entry<sys_fsync> },
     { 158, entry<sys_sched_yield> }, { 162, entry<sys_nanosleep> },
@@ -84,6 +84,29 @@ constexpr Entry entries[] = {
     { 301, entry<sys_unlinkat> }, { 302, entry<sys_renameat> }, { 303, entry<sys_linkat> },
     { 304, entry<sys_symlinkat> }, { 306, entry<sys_fchmodat> }, { 320, entry<sys_utimensat> },
     { 353, entry<sys_renameat2> },
+    /* Process groups and sessions (kernel/session.cpp). */
+    { 57, entry<sys_setpgid> }, { 65, entry<sys_getpgrp> }, { 66, entry<sys_setsid> },
+    { 132, entry<sys_getpgid> }, { 147, entry<sys_getsid> },
+    /* Interval timers. */
+    { 27, entry<sys_alarm> }, { 104, entry<sys_setitimer> }, { 105, entry<sys_getitimer> },
+    /* Waiting for signals; the alternate signal stack. */
+    { 72, entry<sys_sigsuspend> }, { 73, entry<sys_sigpending> }, { 176, entry<sys_rt_sigpending> },
+    { 177, entry<sys_rt_sigtimedwait> }, { 179, entry<sys_rt_sigsuspend> },
+    { 186, entry<sys_sigaltstack> },
+    /* Waiting for files. */
+    { 142, entry<sys_select> }, { 168, entry<sys_poll> }, { 308, entry<sys_pselect6> },
+    { 309, entry<sys_ppoll> },
+    /* Futexes. */
+    { 240, entry<sys_futex> },
+    /* A process's standing: groups, priority, CPU affinity, name and parent-death signal. */
+    { 34, entry<sys_nice> }, { 80, entry<sys_getgroups> }, { 81, entry<sys_setgroups> },
+    { 96, entry<sys_getpriority> }, { 97, entry<sys_setpriority> }, { 172, entry<sys_prctl> },
+    { 205, entry<sys_getgroups32> }, { 206, entry<sys_setgroups32> },
+    { 241, entry<sys_sched_setaffinity> }, { 242, entry<sys_sched_getaffinity> },
+    /* File to file. */
+    { 187, entry<sys_sendfile> }, { 239, entry<sys_sendfile64> },
+    /* The kernel log. */
+    { 103, entry<sys_syslog> },
     /* vfork: the child borrows the parent's memory until it execs or exits. */
     { 190, entry<sys_vfork> },
     /* Shared memory: msync, the ipc multiplexer and the direct SysV shm calls. */

@@ -176,15 +176,66 @@ ErrorOr<size_t> sys_getrandom(Userspace<void*>, u32, u32);
 ErrorOr<void> sys_set_thread_area(Userspace<UserDesc*>);
 long sys_sync();
 long sys_umask(u32);
-long sys_getpgrp();
-long sys_setpgid(int, int);
-long sys_setsid();
 
 /* Memory: addresses here name ranges of the address space, never read through. */
 long sys_brk(u32 addr);
 ErrorOr<u32> sys_mmap2(u32 addr, u32 len, u32 prot, u32 flags, int fd, u32 pgoff);
 ErrorOr<void> sys_munmap(u32 addr, u32 len);
 ErrorOr<void> sys_mprotect(u32 addr, u32 len, u32 prot);
+
+/* The caller's open file at fd, or nullptr; a page to move data through (sys_fs.cpp). */
+fs::File* current_file(int fd);
+namespace mm { class PageHolder; }
+mm::PageHolder transfer_page();
+
+/* Interval timers. */
+struct ITimerval;
+long sys_alarm(u32);
+ErrorOr<void> sys_getitimer(int, Userspace<ITimerval*>);
+ErrorOr<void> sys_setitimer(int, Userspace<const ITimerval*>, Userspace<ITimerval*>);
+
+/* Waiting for signals; the alternate signal stack. */
+struct SigInfoHead;
+struct StackT;
+ErrorOr<void> sys_rt_sigsuspend(Userspace<const u64*>, u32);
+ErrorOr<void> sys_sigsuspend(int, int, u32);
+ErrorOr<int> sys_rt_sigtimedwait(Userspace<const u64*>, Userspace<SigInfoHead*>, Userspace<const Timespec*>, u32);
+ErrorOr<void> sys_rt_sigpending(Userspace<u64*>, u32);
+ErrorOr<void> sys_sigpending(Userspace<u32*>);
+ErrorOr<void> sys_sigaltstack(Userspace<const StackT*>, Userspace<StackT*>);
+
+/* Waiting for files. */
+struct Timeval;
+struct SigsetArg;
+ErrorOr<int> sys_poll(Userspace<void*>, u32, int);
+ErrorOr<int> sys_ppoll(Userspace<void*>, u32, Userspace<Timespec*>, Userspace<const u64*>, u32);
+ErrorOr<int> sys_select(int, Userspace<u32*>, Userspace<u32*>, Userspace<u32*>, Userspace<Timeval*>);
+ErrorOr<int> sys_pselect6(int, Userspace<u32*>, Userspace<u32*>, Userspace<u32*>, Userspace<Timespec*>,
+                          Userspace<const SigsetArg*>);
+
+/* Futexes. */
+ErrorOr<int> sys_futex(u32 uaddr, u32 op, u32 val, u32 timeout_or_val2, u32 uaddr2, u32 val3);
+/* Wakes one waiter on the caller's futex at uaddr (clear_child_tid at exit). */
+void futex_wake_one(u32 uaddr);
+
+/* A process's standing. */
+ErrorOr<int> sys_getgroups(int, Userspace<u16*>);
+ErrorOr<int> sys_getgroups32(int, Userspace<u32*>);
+ErrorOr<void> sys_setgroups(int, Userspace<const u16*>);
+ErrorOr<void> sys_setgroups32(int, Userspace<const u32*>);
+ErrorOr<int> sys_getpriority(int, int);
+ErrorOr<void> sys_setpriority(int, int, int);
+ErrorOr<void> sys_nice(int);
+ErrorOr<int> sys_sched_getaffinity(int, u32, Userspace<u32*>);
+ErrorOr<void> sys_sched_setaffinity(int, u32, Userspace<const u32*>);
+ErrorOr<int> sys_prctl(int, u32, u32, u32, u32);
+
+/* File to file. */
+ErrorOr<size_t> sys_sendfile(int, int, Userspace<i32*>, u32);
+ErrorOr<size_t> sys_sendfile64(int, int, Userspace<i64*>, u32);
+
+/* The kernel log. */
+ErrorOr<int> sys_syslog(int, Userspace<char*>, int);
 /* System V shared memory (kernel/ipc_shm.cpp) and msync. */
 ErrorOr<int> sys_shmget(i32 key, u32 size, int flags);
 ErrorOr<u32> sys_shmat(int shmid, u32 addr, int flags);

@@ -5,6 +5,7 @@
 
 #include <arch/fpu.h>
 #include <arch/interrupts.h>
+#include <kernel/itimer.h>
 #include <kernel/signal.h>
 #include <kernel/userspace.h>
 #include <kernel/wait.h>
@@ -18,9 +19,15 @@ constexpr int NR_OPEN = 64;
 constexpr u32 KERNEL_STACK_SIZE = PAGE_SIZE;
 constexpr int TIME_SLICE = 5;           /* ticks */
 constexpr size_t CWD_MAX = 256;
+constexpr u32 NGROUPS = 32;           /* supplementary groups a process may hold */
 
-/* Sleeping: an interruptible wait (`S` in ps); DiskSleep: an uninterruptible one (`D`). */
-enum class TaskState : u8 { Runnable, Sleeping, DiskSleep, Zombie };
+/*
+ * Sleeping: an interruptible wait (`S` in ps); DiskSleep: an uninterruptible one (`D`);
+ * Stopped: by a stop signal until SIGCONT or SIGKILL (`T`).
+ */
+enum class TaskState : u8 { Runnable, Sleeping, DiskSleep, Stopped, Zombie };
+
+struct Tty;
 
 struct Task {
     u32 kernel_esp;                     /* saved by switch_to; must stay first */
@@ -33,6 +40,9 @@ struct Task {
     int exit_status = 0;                /* wait status, Linux's encoding */
     int exit_signal = SIGCHLD;          /* sent to the parent at exit */
     int counter = TIME_SLICE;
+    int nice = 0;                       /* -20..19: scales the time slice (sched.cpp) */
+    u32 ngroups = 0;                    /* setgroups */
+    u32 groups[NGROUPS] = { };
     char comm[16] = { };
 
     mm::AddressSpace* mm = nullptr;
@@ -48,11 +58,29 @@ struct Task {
     Task* vfork_parent = nullptr;
     WaitQueue vfork_done;               /* a vfork parent sleeps here */
 
+    /* Job control (kernel/session.cpp): the process group, the session, its terminal. */
+    int pgid = 0;
+    int sid = 0;
+    Tty* tty = nullptr;                 /* the controlling terminal */
+    int stop_report = 0;                /* stop signal wait4(WUNTRACED) has yet to report */
+    bool continue_report = false;       /* a continue wait4(WCONTINUED) has yet to report */
+
     /* Signals. */
     u64 pending = 0;
     u64 blocked = 0;
     SigAction actions[NSIG];
     FaultInfo fault_info[NSIG / 2] = { };       /* for synchronous fault signals 1..31 */
+    /*
+     * sigsuspend, pselect6 and ppoll block a mask of their own while they wait; the mask
+     * before it comes back when the handler that ended the wait returns (it is the one the
+     * handler's frame saves), or at once if no handler runs (Linux's saved_sigmask).
+     */
+    u64 saved_blocked = 0;
+    bool restore_blocked = false;
+    u64 sigwait_set = 0;                /* what rt_sigtimedwait waits for */
+    u32 sas_ss_sp = 0, sas_ss_size = 0; /* sigaltstack; size 0 when disabled */
+    int pdeath_signal = 0;              /* prctl(PR_SET_PDEATHSIG) */
+    IntervalTimers itimers;             /* alarm, setitimer */
 
     /* Files. */
     fs::File* files[NR_OPEN] = { };
@@ -90,6 +118,9 @@ struct Task {
 extern Task* current;
 extern Task* task[NR_TASKS];
 extern volatile bool need_resched;
+
+/* The ticks a task runs before another gets the CPU: longer the lower its nice value. */
+int time_slice(const Task& t);
 
 void sched_init();                      /* makes the running code task 0, the idle task */
 void schedule();

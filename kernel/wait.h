@@ -16,9 +16,15 @@
 #include <kernel/types.h>
 
 struct Task;
+struct PollEntry;
 
+/*
+ * Tasks sleeping on the queue, and the poll/select calls watching it (kernel/poll.h): a
+ * task polls many queues at once, so it cannot sleep on each; wake_up tells its entries.
+ */
 struct WaitQueue {
     Task* head = nullptr;
+    PollEntry* pollers = nullptr;
 };
 
 /* Killable: uninterruptible, except that SIGKILL ends it (Linux's TASK_KILLABLE). */
@@ -32,7 +38,7 @@ enum class WaitResult : u8 { Done, Interrupted, TimedOut };
 void sleep_on_once(WaitQueue& queue, Interruptible how, u32 deadline);
 /* Why a wait must end without its condition, if it must. Interrupts off. */
 bool wait_must_end(Interruptible how, u32 deadline, WaitResult& why);
-/* Makes every sleeper on the queue runnable. Safe from interrupt handlers. */
+/* Makes every sleeper on the queue runnable, and its pollers. Safe from interrupt handlers. */
 void wake_up(WaitQueue& queue);
 
 /*

@@ -17,6 +17,8 @@ USER_PROG_tests/run     := user/tests/run.c user/tests/lib.c user/tests/t_proc.c
                            user/tests/t_swap.c user/tests/t_return.c user/tests/t_fork.c \
                            user/tests/t_disk.c user/tests/t_time.c user/tests/t_robust.c \
                            user/tests/t_tmpfs.c user/tests/t_tmpfs_mounts.c user/tests/t_tmpfs_lib.c \
+                           user/tests/t_tty.c \
+                           user/tests/t_calls.c \
                            user/tests/t_vfork.c user/tests/t_dynamic.c \
                            user/tests/t_shm.c \
                            user/tests/t_watch.c \
@@ -24,6 +26,7 @@ USER_PROG_tests/run     := user/tests/run.c user/tests/lib.c user/tests/t_proc.c
 USER_PROG_tests/hello   := user/tests/hello.c
 USER_PROG_tests/args    := user/tests/args.c
 USER_PROG_tests/fdcheck := user/tests/fdcheck.c
+USER_PROG_tests/rawkey  := user/tests/rawkey.c
 USER_PROG_tests/watchee := user/tests/watchee.c
 USER_PROG_sbin/mkswap   := user/mkswap.c
 USER_PROG_sbin/swapon   := user/sbin/swapon.c
@@ -36,7 +39,7 @@ USER_PROG_tests/fuzz    := user/fuzz/fuzz.c user/fuzz/calls.c user/lib/common.c
 # The system (build/initrd.cpio, on the ISO) and the test programs, which only the test
 # boots carry (build/initrd-tests.cpio): the ISO's initrd must fit an 8 MB machine.
 USER_SYSTEM := sbin/init bin/sh bin/cat sbin/mkswap sbin/swapon bin/mmdemo
-USER_TESTS := tests/run tests/hello tests/args tests/fdcheck tests/bench tests/fuzz
+USER_TESTS := tests/run tests/hello tests/args tests/fdcheck tests/bench tests/fuzz tests/rawkey
 USER_TESTS += tests/watchee
 # The init of the initrd that boots Linux for `make bench` (in neither of the above).
 USER_BENCH := bench/linux-init

@@ -139,6 +139,7 @@ extern "C" void trap_dispatch(TrapFrame& frame)
     if (frame.vector >= IRQ_BASE && frame.vector < IRQ_BASE + NR_IRQS) {
         handle_irq(frame);
     } else if (frame.vector == SYSCALL_VECTOR) {
+        frame.error_code = frame.eax;   /* the call's number, to restart it (Linux's orig_eax) */
         frame.eax = u32(syscall_dispatch(frame));
     } else if (frame.from_user()) {
         u32 cr2 = frame.vector == VEC_PAGE_FAULT ? arch::read_cr2() : 0;

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -63,6 +64,13 @@ static pid_t start_shell(int argc, char** argv)
 
     pid_t pid = fork();
     if (pid == 0) {
+        /*
+         * As busybox init does for its console shell: a session of its own with the
+         * console as its controlling terminal, so that ^C reaches the shell's commands
+         * and a shell with job control (busybox sh -i) can have it.
+         */
+        setsid();
+        ioctl(STDIN_FILENO, TIOCSCTTY, 0);
         execve(SHELL, args, environ);
         fprintf(stderr, "init: " SHELL ": %s\n", strerror(errno));
         _exit(127);

@@ -231,6 +231,8 @@ static int run_program(char** argv)
         return 126;
     }
     if (pid == 0) {
+        signal(SIGINT, SIG_DFL);        /* the program gets the keys the shell ignores */
+        signal(SIGQUIT, SIG_DFL);
         execve(file, argv, environ);
         int e = errno;
         fprintf(stderr, "sh: %s: %s\n", argv[0], e == ENOENT ? "not found" : strerror(e));
@@ -295,6 +297,11 @@ int main(int argc, char** argv)
         return 127;
     }
     int interactive = isatty(input);
+    if (interactive) {
+        /* As any interactive shell: ^C and ^\ on the terminal end the command, not the shell. */
+        signal(SIGINT, SIG_IGN);
+        signal(SIGQUIT, SIG_IGN);
+    }
     for (;;) {
         if (interactive) {
             fputs("# ", stdout);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
@@ -246,6 +247,18 @@ TMPFS_TEST(tmpfs_mappings, DEFAULT_PLACE)
     shared[0] = 'Z';
     CHECK_EQ(shared[4096], 'X');
     CHECK(munmap(shared, 8192) == 0 && munmap(private, 8192) == 0);
+
+    /* sendfile between two tmpfs files: the kernel's own reads and writes of them. */
+    tmpfs_put_file(tmpfs_path("from"), "sent through the kernel");
+    int from = open(tmpfs_path("from"), O_RDONLY);
+    int to = open(tmpfs_path("to"), O_WRONLY | O_CREAT, 0644);
+    CHECK(from >= 0 && to >= 0);
+    off_t start = 5;
+    CHECK_EQ(sendfile(to, from, &start, 100), 18);
+    CHECK_EQ(start, 23);
+    close(from);
+    close(to);
+    tmpfs_check_file(tmpfs_path("to"), "through the kernel");
 
     /* A copy of /tests/hello in tmpfs runs. */
     int in = open(root_path("/tests/hello"), O_RDONLY);

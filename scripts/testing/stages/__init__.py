@@ -6,7 +6,7 @@ it runs with nothing beside it.
 """
 from testing.schedule import Stage
 from testing.stages import (bochs, boot, console, crashes, disks, fuzz, gdb, host, image,
-                            swap, user, watch)
+                            jobs, swap, user, watch)
 
 STAGES = [
     Stage("host", host.stage_host, cost=2),
@@ -34,6 +34,7 @@ STAGES = [
     Stage("disks-pio", disks.stage_disks_pio, cost=30),
     Stage("console", console.stage_console, cost=5),
     Stage("console-ttyS0", console.stage_serial_console, cost=3),
+    Stage("jobs", jobs.stage_jobs, cost=15),
     Stage("oops", crashes.stage_oops, cost=1),
     Stage("no-cmov", image.stage_no_cmov, cost=2),
     Stage("scan-i686", image.stage_scan_i686, cost=8),
