@@ -31,6 +31,7 @@ HOST_KERNEL_SRCS := kernel/format.cpp kernel/cmdline.cpp kernel/elf.cpp mm/bootm
                     mm/fault_inject.cpp \
                     mm/slab.cpp mm/swap_header.cpp mm/swap_map.cpp mm/region.cpp fs/cpio.cpp fs/device.cpp fs/file.cpp fs/initrd.cpp \
                     fs/namei.cpp fs/text_buffer.cpp drivers/block.cpp drivers/partition.cpp drivers/ata_prd.cpp \
+                    drivers/rtc_time.cpp \
                     arch/i386/insn_emulate.cpp
 HOST_CXXFLAGS := -std=c++20 -O1 -g -Wall -Wextra -I. -MMD -MP -DFERRITE_HOST
 
@@ -89,24 +90,45 @@ $(B)/kernel.elf: $(KOBJS) $(B)/ksyms.o linker.ld
 
 include user/user.mk
 
+# Debian's i386 busybox-static, dash and libc6, unpacked (scripts/fetch-debs.sh).
+DEBS := $(B)/debs/versions
+$(DEBS): scripts/fetch-debs.sh
+	scripts/fetch-debs.sh $(B)/debs
+
 ROOTFS_FILES := $(shell find user/rootfs -type f 2>/dev/null)
-# Programs go in stripped; swapoff is swapon under another name (a symbolic link).
+# Programs go in stripped.
 define stage_programs
 	for p in $(2); do install -D -m 755 $(USER_ROOT)/$$p $(1)/$$p && $(CROSS)strip $(1)/$$p; done
 endef
 
-$(B)/initrd.cpio: $(ROOTFS_FILES) $(addprefix $(USER_ROOT)/,$(USER_SYSTEM))
+# Debian's busybox, unmodified, at /bin/busybox with a symbolic link for each applet at the
+# path `busybox --list-full` gives (the host runs the static i386 program), relative so
+# that the tree works where it lies too (make user-tests-host). Where the project has a
+# program of its own at that path (USER_SYSTEM), the project's stays.
+BUSYBOX := $(B)/debs/busybox-static/bin/busybox
+define stage_busybox
+	install -D -m 755 $(BUSYBOX) $(1)/bin/busybox
+	$(BUSYBOX) --list-full | while read -r p; do \
+		[ -e $(1)/$$p ] || { mkdir -p $(1)/$$(dirname $$p) && \
+		ln -s $$(echo $$p | sed 's|[^/]*/|../|g; s|[^/]*$$|bin/busybox|') $(1)/$$p; }; \
+	done
+endef
+
+$(B)/initrd.cpio: $(ROOTFS_FILES) $(addprefix $(USER_ROOT)/,$(USER_SYSTEM)) $(DEBS)
 	@rm -rf $(B)/rootfs && mkdir -p $(B)/rootfs
 	cp -a user/rootfs/. $(B)/rootfs/
 	$(call stage_programs,$(B)/rootfs,$(USER_SYSTEM))
-	ln -sf swapon $(B)/rootfs/sbin/swapoff
+	$(call stage_busybox,$(B)/rootfs)
 	for d in cowdemo sharedemo swapdemo; do ln -sf mmdemo $(B)/rootfs/bin/$$d; done
 	cd $(B)/rootfs && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 > ../initrd.cpio
 
-# The same system with the test programs under /tests, for the test boots, and Debian's
-# dash with the part of libc6 it needs, where Debian has them (the dynamic linking tests).
+# The same system with the test programs under /tests, for the test boots; Debian's
+# dash with the part of libc6 it needs, where Debian has them (the dynamic linking tests);
+# and the shell scripts busybox's sh runs (/tests/scripts/run, the busybox stage).
 DEBIAN_LIB := $(B)/debs/libc6/lib/i386-linux-gnu
-$(B)/initrd-tests.cpio: $(B)/initrd.cpio $(addprefix $(USER_ROOT)/,$(USER_TESTS)) $(DEBS) scripts/set-interp.py
+TEST_SCRIPTS := $(wildcard user/tests/scripts/*)
+$(B)/initrd-tests.cpio: $(B)/initrd.cpio $(addprefix $(USER_ROOT)/,$(USER_TESTS)) $(DEBS) scripts/set-interp.py \
+		$(TEST_SCRIPTS)
 	@rm -rf $(B)/rootfs-tests && cp -a $(B)/rootfs $(B)/rootfs-tests
 	$(call stage_programs,$(B)/rootfs-tests,$(USER_TESTS))
 	install -D -m 755 $(DEBIAN_LIB)/ld-linux.so.2 $(B)/rootfs-tests/lib/i386-linux-gnu/ld-linux.so.2
@@ -118,14 +140,9 @@ $(B)/initrd-tests.cpio: $(B)/initrd.cpio $(addprefix $(USER_ROOT)/,$(USER_TESTS)
 	scripts/set-interp.py $(B)/debs/dash/bin/dash $(B)/rootfs-tests/tests/dash-text-interp /tests/not-elf
 	scripts/set-interp.py --unterminated $(B)/debs/dash/bin/dash $(B)/rootfs-tests/tests/dash-unterminated-interp /lib
 	chmod 755 $(B)/rootfs-tests/tests/dash-*
+	install -D -m 644 -t $(B)/rootfs-tests/tests/scripts $(TEST_SCRIPTS)
+	chmod 755 $(B)/rootfs-tests/tests/scripts/run
 	cd $(B)/rootfs-tests && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 > ../initrd-tests.cpio
-
-# The test system with Debian's busybox as /tests/busybox, for the job control session
-# (scripts/testing/stages/jobs.py) alone: the other test boots stay small for 8 and 16 MB.
-$(B)/initrd-jobs.cpio: $(B)/initrd-tests.cpio $(DEBS)
-	@rm -rf $(B)/rootfs-jobs && cp -a $(B)/rootfs-tests $(B)/rootfs-jobs
-	install -m 755 $(B)/debs/busybox-static/bin/busybox $(B)/rootfs-jobs/tests/busybox
-	cd $(B)/rootfs-jobs && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 > ../initrd-jobs.cpio
 
 # os.iso boots the normal entry; selftest.iso (for Bochs, which cannot type at GRUB's
 # menu) is the same image with the self-test entry as the default and no countdown.
@@ -208,7 +225,7 @@ STAGES ?=
 test:
 	@scripts/setup.sh --quiet
 	@$(MAKE) --no-print-directory all $(B)/selftest.iso $(B)/bochs-tests.iso \
-		$(B)/bochs-init-fails.iso $(B)/bochs-swap.iso $(B)/initrd-jobs.cpio host-tests
+		$(B)/bochs-init-fails.iso $(B)/bochs-swap.iso host-tests
 	@$(PYTHON) scripts/run-tests.py --jobs $(JOBS) $(STAGES)
 
 debug:
@@ -241,11 +258,6 @@ bench-swap: all $(B)/swap.img
 
 $(B)/linux/modules.list:
 	scripts/fetch-linux.sh $(B)/linux
-
-# Debian's i386 busybox-static, dash and libc6, unpacked (scripts/fetch-debs.sh).
-DEBS := $(B)/debs/versions
-$(DEBS): scripts/fetch-debs.sh
-	scripts/fetch-debs.sh $(B)/debs
 
 # Linux's initrd for make bench: the init that loads the disk's modules, and the very
 # /tests/bench of initrd-tests.cpio. scripts/fetch-linux.sh makes $(B)/linux.

@@ -132,6 +132,13 @@ void remove_device(BlockDevice& device)
             slot = nullptr;
 }
 
+void for_each_device(void (*fn)(BlockDevice& device, void* arg), void* arg)
+{
+    for (BlockDevice* d : devices)
+        if (d)
+            fn(*d, arg);
+}
+
 BlockDevice* find_device(u32 rdev)
 {
     for (BlockDevice* d : devices)

@@ -104,6 +104,8 @@ long add_device(BlockDevice& device);
 void remove_device(BlockDevice& device);
 /* The device with that number, or null. */
 BlockDevice* find_device(u32 rdev);
+/* Calls fn for every registered device, in the registry's order (/proc/partitions). */
+void for_each_device(void (*fn)(BlockDevice& device, void* arg), void* arg);
 /* The registered devices in no particular order: index 0, 1, ... until null. */
 BlockDevice* device_at(size_t index);
 

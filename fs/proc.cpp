@@ -11,6 +11,7 @@
 #include <mm/memory.h>
 #include <mm/page_holder.h>
 #include <mm/shmem.h>
+#include <mm/vm.h>
 
 #include <new>
 
@@ -404,9 +405,14 @@ ErrorOr<void> meminfo(int, TextBuffer& out)
     meminfo_line(out, "Buffers:", 0);
     meminfo_line(out, "Cached:", 0);
     meminfo_line(out, "SwapCached:", swap.cached_pages);
+    u32 locked = mm::mlocked_pages();   /* mlocked pages are the only unevictable ones */
+    meminfo_line(out, "Unevictable:", locked);
+    meminfo_line(out, "Mlocked:", locked);
     meminfo_line(out, "SwapTotal:", swap.total_pages);
     meminfo_line(out, "SwapFree:", swap.free_pages);
     meminfo_line(out, "Shmem:", mm::shmem_pages);
+    /* No slab cache gives memory back; busybox's free wants the line, as every Linux has it. */
+    meminfo_line(out, "SReclaimable:", 0);
     return {};
 }
 

@@ -6,6 +6,7 @@
 #include <fs/tmpfs_internal.h>
 #include <kernel/string.h>
 #include <kernel/syscall.h>
+#include <kernel/time.h>
 #include <mm/layout.h>
 #include <mm/memory.h>
 #include <mm/shmem.h>
@@ -84,9 +85,8 @@ private:
 
 Timestamp current_time()
 {
-    i32 sec, nsec;
-    realtime_now(sec, nsec);
-    return { u32(sec), u32(nsec) };
+    Timespec now = clock_now(CLOCK_REALTIME);
+    return { u32(now.sec), u32(now.nsec) };
 }
 
 Regular::Regular(Superblock& sb, u32 mode) : TmpNode(sb, S_IFREG | (mode & 07777))

@@ -418,7 +418,8 @@ ErrorOr<void> kernel_execve(const char* path)
     for (size_t i = 0; i < command_line.init_argc; i++)
         TRY(args.add(command_line.init_argv[i], strlen(command_line.init_argv[i])));
     u32 argc = args.count();
-    static const char* const default_env[] = { "HOME=/", "TERM=linux", "PATH=/bin:/sbin:/tests" };
+    /* Linux's envp_init: no PATH, the shell has its own default. */
+    static const char* const default_env[] = { "HOME=/", "TERM=linux" };
     for (const char* e : default_env)
         TRY(args.add(e, strlen(e)));
     for (size_t i = 0; i < command_line.init_envc; i++)

@@ -15,6 +15,7 @@
 #include <kernel/ktest.h>
 #include <kernel/multiboot.h>
 #include <kernel/printk.h>
+#include <kernel/proc_system.h>
 #include <kernel/task.h>
 #include <kernel/version.h>
 #include <mm/layout.h>
@@ -53,6 +54,7 @@ void parse_boot_command_line(const MultibootInfo* mbi)
         if (const char* s = boot_pointer<char>(mbi->cmdline))
             text = s;
     parse_command_line(text, command_line, CommandLine::ImageName::Present);
+    proc_save_command_line(text);
     console_loglevel = command_line.loglevel;
 }
 
@@ -156,6 +158,7 @@ extern "C" [[noreturn]] void start_kernel()
              initrd ? initrd->end - initrd->start : 0);
     ata::init();
     proc_pid_init();
+    proc_system_init();
     ipc_shm_init();
     mm::vmalloc_init();
     mm::swap_proc_init();

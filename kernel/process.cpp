@@ -6,6 +6,7 @@
 #include <fs/node.h>
 #include <kernel/cmdline.h>
 #include <kernel/errno.h>
+#include <kernel/kstat.h>
 #include <kernel/printk.h>
 #include <kernel/session.h>
 #include <kernel/string.h>
@@ -68,6 +69,15 @@ int reserve_slot(int& pid)
     }
     return -1;
 }
+
+} // namespace
+
+int last_allocated_pid()
+{
+    return last_pid;
+}
+
+namespace {
 
 void release_slot(int slot)
 {
@@ -273,6 +283,7 @@ ErrorOr<int> do_fork(u32 flags, u32 child_stack, Userspace<int*> parent_tid,
         arch::InterruptDisabler guard;
         task[slot] = t;
         forking_pid[slot] = 0;
+        kstat.forks++;
     }
     if (flags & CLONE_VFORK)
         wait_for_vfork_done(t);

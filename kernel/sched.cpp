@@ -5,6 +5,7 @@
 #include <arch/segments.h>
 #include <drivers/block.h>
 #include <drivers/timer.h>
+#include <kernel/kstat.h>
 #include <kernel/poll.h>
 #include <kernel/printk.h>
 #include <kernel/string.h>
@@ -117,6 +118,7 @@ void schedule()
         next->counter = time_slice(*next);
     if (next == prev)
         return;
+    kstat.context_switches++;
     load_task_state(prev, next);
     current = next;
     switch_to(prev, next);
@@ -125,6 +127,7 @@ void schedule()
 void scheduler_tick(const TrapFrame& frame)
 {
     Task* t = current;
+    account_tick(frame);
     if (t != &idle_task) {
         if (frame.from_user())
             t->utime++;

@@ -8,6 +8,7 @@
 #include <kernel/string.h>
 #include <kernel/syscall.h>
 #include <kernel/task.h>
+#include <kernel/time.h>
 #include <kernel/uaccess.h>
 #include <mm/memory.h>
 
@@ -346,8 +347,8 @@ ErrorOr<void> sys_utimensat(int dirfd, Userspace<const char*> user_path,
     } else {
         TRY(copy_from_user(times, user_times, sizeof times));
     }
-    i32 sec, nsec;
-    realtime_now(sec, nsec);
+    Timespec now = clock_now(CLOCK_REALTIME);
+    const i32 sec = now.sec, nsec = now.nsec;
     for (int i = 0; i < 2; i++) {
         u32 n = u32(times[i].nsec);
         if (n == UTIME_OMIT)

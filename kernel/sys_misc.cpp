@@ -1,50 +1,20 @@
 /* Time, identity, limits, TLS, power: the smaller system calls. */
-#include <arch/cmos.h>
 #include <arch/cpu.h>
 #include <arch/segments.h>
 #include <drivers/power.h>
 #include <drivers/timer.h>
 #include <kernel/error.h>
+#include <kernel/kstat.h>
 #include <kernel/string.h>
 #include <kernel/syscall.h>
 #include <kernel/task.h>
+#include <kernel/time.h>
 #include <kernel/timeout.h>
 #include <kernel/uaccess.h>
 #include <kernel/version.h>
 #include <mm/memory.h>
 #include <mm/swap.h>
 #include <mm/vm.h>
-
-namespace {
-
-u32 boot_epoch;         /* wall-clock seconds at jiffies == 0, from the CMOS clock */
-
-} // namespace
-
-namespace {
-
-Timespec now(int clock)
-{
-    u32 j = jiffies;
-    i32 sec = i32(j / HZ), nsec = i32((j % HZ) * (1000000000 / HZ));
-    if (clock == 0)                     /* CLOCK_REALTIME */
-        sec += i32(boot_epoch);
-    return { sec, nsec };
-}
-
-} // namespace
-
-void realtime_now(i32& sec, i32& nsec)
-{
-    Timespec t = now(0);
-    sec = t.sec;
-    nsec = t.nsec;
-}
-
-u32 real_time_seconds()
-{
-    return u32(now(0).sec);
-}
 
 namespace {
 
@@ -119,7 +89,7 @@ ErrorOr<void> sleep_until(int clock, Userspace<const Timespec*> until_addr)
     TRY(copy_from_user(until, until_addr));
     if (!valid(until))
         return Error::from_errno(EINVAL);
-    Timespec n = now(clock == 0 ? 0 : 1);
+    Timespec n = clock_now(clock == CLOCK_REALTIME ? CLOCK_REALTIME : 1);      /* CLOCK_MONOTONIC */
     /* 64 bits: the difference of two i32 seconds does not fit in one. */
     i64 sec = i64(until.sec) - n.sec;
     i32 nsec = until.nsec - n.nsec;
@@ -134,39 +104,9 @@ ErrorOr<void> sleep_until(int clock, Userspace<const Timespec*> until_addr)
 
 } // namespace
 
-Timespec clock_now(int clock)
-{
-    return now(clock);
-}
-
-u32 read_rtc()
-{
-    while (arch::cmos_read(0x0A) & 0x80) { }       /* an update is in progress */
-    u32 sec = arch::cmos_read(0x00), min = arch::cmos_read(0x02), hour = arch::cmos_read(0x04);
-    u32 day = arch::cmos_read(0x07), mon = arch::cmos_read(0x08), year = arch::cmos_read(0x09);
-    if (!(arch::cmos_read(0x0B) & 0x04)) {         /* BCD */
-        auto bin = [](u32 v) { return (v & 0x0F) + (v >> 4) * 10; };
-        sec = bin(sec); min = bin(min); hour = bin(hour & 0x7F) | (hour & 0x80);
-        day = bin(day); mon = bin(mon); year = bin(year);
-    }
-    year += 2000;
-    /* Days since 1970-01-01 (civil-from-days, inverted). */
-    u32 y = mon <= 2 ? year - 1 : year;
-    u32 era = y / 400, yoe = y - era * 400;
-    u32 doy = (153 * (mon > 2 ? mon - 3 : mon + 9) + 2) / 5 + day - 1;
-    u32 doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    u32 days = era * 146097 + doe - 719468;
-    return days * 86400 + (hour & 0x7F) * 3600 + min * 60 + sec;
-}
-
-void time_init()
-{
-    boot_epoch = read_rtc();
-}
-
 u32 arch_entropy()
 {
-    u32 e = jiffies * 2654435761u ^ boot_epoch;
+    u32 e = jiffies * 2654435761u ^ u32(boot_time());
     if (cpu_hwcap() & (1u << 4))        /* TSC */
         e ^= u32(arch::rdtsc());
     return e;
@@ -203,7 +143,7 @@ ErrorOr<void> sys_getrusage(int who, Userspace<LinuxRusage*> to)
 
 ErrorOr<i32> sys_time(Userspace<i32*> to)
 {
-    i32 t = now(0).sec;
+    i32 t = clock_now(CLOCK_REALTIME).sec;
     if (!to.is_null())
         TRY(copy_to_user(to, t));
     return t;
@@ -211,32 +151,30 @@ ErrorOr<i32> sys_time(Userspace<i32*> to)
 
 ErrorOr<void> sys_clock_gettime(int clock, Userspace<Timespec*> to)
 {
-    if (clock < 0 || clock > 7)
+    if (!clock_id_valid(clock))
         return Error::from_errno(EINVAL);
-    return copy_to_user(to, now(clock == 0 ? 0 : 1));
+    return copy_to_user(to, clock_now(clock));
 }
 
 ErrorOr<void> sys_clock_getres(int clock, Userspace<Timespec*> to)
 {
-    if (clock < 0 || clock > 7)
+    if (!clock_id_valid(clock))
         return Error::from_errno(EINVAL);
     if (!to.is_null())
         TRY(copy_to_user(to, Timespec { 0, 1000000000 / HZ }));
     return {};
 }
 
-/* Linux's struct timeval and struct timezone: two 32-bit fields each. */
-struct TwoWords {
-    i32 first, second;
-};
-
 ErrorOr<void> sys_gettimeofday(Userspace<TwoWords*> tv, Userspace<TwoWords*> tz)
 {
-    Timespec ts = now(0);
+    Timespec ts = clock_now(CLOCK_REALTIME);
     if (!tv.is_null())
         TRY(copy_to_user(tv, TwoWords { ts.sec, ts.nsec / 1000 }));
-    if (!tz.is_null())
-        TRY(copy_to_user(tz, TwoWords { 0, 0 }));
+    if (!tz.is_null()) {
+        TwoWords zone;
+        current_timezone(zone.first, zone.second);
+        TRY(copy_to_user(tz, zone));
+    }
     return {};
 }
 
@@ -248,7 +186,7 @@ ErrorOr<void> sys_nanosleep(Userspace<const Timespec*> req, Userspace<Timespec*>
 ErrorOr<void> sys_clock_nanosleep(int clock, int flags, Userspace<const Timespec*> req,
                                   Userspace<Timespec*> rem)
 {
-    if (clock < 0 || clock > 7)
+    if (!clock_id_valid(clock))
         return Error::from_errno(EINVAL);
     if (flags & 1)                      /* TIMER_ABSTIME */
         return sleep_until(clock, req);
@@ -289,6 +227,8 @@ ErrorOr<void> sys_sysinfo(Userspace<SysInfo*> to)
     SysInfo info;
     memset(&info, 0, sizeof info);
     info.uptime = i32(jiffies / HZ);
+    for (int i = 0; i < 3; i++)
+        info.loads[i] = avenrun[i] << (16 - FSHIFT);       /* SI_LOAD_SHIFT */
     info.totalram = mm::managed_pages;
     info.freeram = nr_free_pages();
     mm::SwapTotal swap = mm::swap_totals();
@@ -311,6 +251,7 @@ bool rlimit_of(u32 resource, u32& cur, u32& max)
     case 7: cur = max = NR_OPEN; return true;                           /* RLIMIT_NOFILE */
     case 6: cur = max = NR_TASKS; return true;                          /* RLIMIT_NPROC */
     case 4: cur = max = 0; return true;                                 /* RLIMIT_CORE */
+    case 8: cur = max = 8u << 20; return true;      /* RLIMIT_MEMLOCK: root is not held to it */
     default: cur = max = RLIM_INFINITY; return resource < 16;
     }
 }

@@ -51,8 +51,6 @@ const char* cpu_platform();
 u32 arch_entropy();
 /* Seconds since 1970 by the CMOS clock, read now (the boot time comes from it too). */
 u32 read_rtc();
-/* CLOCK_REALTIME now (file times). */
-void realtime_now(i32& sec, i32& nsec);
 
 /* Processes. */
 [[noreturn]] long sys_exit(int code);
@@ -164,6 +162,8 @@ ErrorOr<i32> sys_time(Userspace<i32*>);
 ErrorOr<void> sys_clock_gettime(int, Userspace<Timespec*>);
 ErrorOr<void> sys_clock_getres(int, Userspace<Timespec*>);
 ErrorOr<void> sys_gettimeofday(Userspace<TwoWords*>, Userspace<TwoWords*>);
+ErrorOr<void> sys_settimeofday(Userspace<const TwoWords*>, Userspace<const TwoWords*>);
+ErrorOr<void> sys_clock_settime(int, Userspace<const Timespec*>);
 ErrorOr<void> sys_nanosleep(Userspace<const Timespec*>, Userspace<Timespec*>);
 ErrorOr<void> sys_clock_nanosleep(int, int, Userspace<const Timespec*>, Userspace<Timespec*>);
 ErrorOr<void> sys_uname(Userspace<Utsname*>);
@@ -243,3 +243,12 @@ ErrorOr<void> sys_shmdt(u32 addr);
 ErrorOr<int> sys_shmctl(int shmid, int cmd, Userspace<void*> buf);
 ErrorOr<int> sys_ipc(u32 call, int first, int second, int third, u32 ptr, int fifth);
 ErrorOr<void> sys_msync(u32 addr, u32 len, int flags);
+/* mremap, mlock, madvise, mincore: mm/mremap.cpp, mm/mlock.cpp, mm/madvise.cpp. */
+ErrorOr<u32> sys_mremap(u32 addr, u32 old_len, u32 new_len, u32 flags, u32 new_addr);
+ErrorOr<void> sys_mlock(u32 start, u32 len);
+ErrorOr<void> sys_munlock(u32 start, u32 len);
+ErrorOr<void> sys_mlockall(u32 flags);
+ErrorOr<void> sys_munlockall();
+ErrorOr<void> sys_mlock2(u32 start, u32 len, u32 flags);
+ErrorOr<void> sys_madvise(u32 start, u32 len, int advice);
+ErrorOr<void> sys_mincore(u32 start, u32 len, Userspace<u8*> vec);

@@ -135,6 +135,8 @@ void start_init(const char* path);
 [[noreturn]] void cpu_idle();
 
 Task* find_task(int pid);
+/* The pid given out last (/proc/loadavg's last field). */
+int last_allocated_pid();
 /* A task that runs fn(arg) in the kernel and exits when it returns; nullptr without memory. */
 Task* kernel_thread(void (*fn)(void*), void* arg, const char* name);
 /* Releases a kernel thread of the caller's that has exited; false if it has not. */

@@ -61,5 +61,5 @@ inline Timeval timeval_from_ticks(u32 ticks)
     return { i32(ticks / HZ), i32((ticks % HZ) * (TICK_NSEC / 1000)) };
 }
 
-/* The clock's time now: CLOCK_REALTIME 0 from the CMOS clock's epoch, else since boot. */
+/* The clock's time now (kernel/time.h). */
 Timespec clock_now(int clock);

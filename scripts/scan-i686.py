@@ -50,9 +50,12 @@ GATED_FUNCTION = re.compile(r"(sse|avx|evex|ssse3|_rtm|elision|^ifunc-variant@)"
 GATED_PROBE = {("xgetbv", "update_active.constprop.0"), ("xgetbv", "__libc_start_main")}
 # The same code in Debian's stripped libraries, where no name tells the function: glibc's
 # CPU probing in the dynamic linker (XGETBV behind OSXSAVE), lock elision (behind RTM),
-# and fesetround/fesetenv, which set MXCSR only after testing CPUID's SSE bit.
+# and fesetround/fesetenv, which set MXCSR only after testing CPUID's SSE bit. Debian's
+# busybox is static and stripped: glibc's probing and lock elision are linked into it.
 GATED_IN_LIBRARY = {("ld-linux.so.2", "xgetbv"), ("libc.so.6", "xbegin"), ("libc.so.6", "xend"),
-                    ("libc.so.6", "xabort"), ("libc.so.6", "stmxcsr"), ("libc.so.6", "ldmxcsr")}
+                    ("libc.so.6", "xabort"), ("libc.so.6", "stmxcsr"), ("libc.so.6", "ldmxcsr"),
+                    ("busybox", "xgetbv"), ("busybox", "xbegin"), ("busybox", "xend"),
+                    ("busybox", "xabort")}
 SAME = {"tzcnt": "F3 0F BC: BSF where BMI1 is missing, the same result on the non-zero "
                  "operands GCC uses it for",
         "ud2": "an intended invalid opcode: SIGILL on every CPU",

@@ -9,8 +9,6 @@ USER_ROOT := $(B)/user/root
 
 # path in the initrd: its sources
 USER_PROG_sbin/init     := user/init/init.c user/lib/common.c
-USER_PROG_bin/sh        := user/sh/sh.c user/sh/builtins.c user/lib/common.c
-USER_PROG_bin/cat       := user/bin/cat.c
 USER_PROG_tests/run     := user/tests/run.c user/tests/lib.c user/tests/t_proc.c \
                            user/tests/t_fault.c user/tests/t_efault.c user/tests/t_cmov.c user/tests/t_mem.c \
                            user/tests/t_files.c user/tests/t_shell.c user/tests/t_vm.c \
@@ -22,6 +20,8 @@ USER_PROG_tests/run     := user/tests/run.c user/tests/lib.c user/tests/t_proc.c
                            user/tests/t_vfork.c user/tests/t_dynamic.c \
                            user/tests/t_shm.c \
                            user/tests/t_watch.c \
+                           user/tests/t_system.c \
+                           user/tests/t_regions.c \
                            user/lib/common.c
 USER_PROG_tests/hello   := user/tests/hello.c
 USER_PROG_tests/args    := user/tests/args.c
@@ -29,7 +29,6 @@ USER_PROG_tests/fdcheck := user/tests/fdcheck.c
 USER_PROG_tests/rawkey  := user/tests/rawkey.c
 USER_PROG_tests/watchee := user/tests/watchee.c
 USER_PROG_sbin/mkswap   := user/mkswap.c
-USER_PROG_sbin/swapon   := user/sbin/swapon.c
 USER_PROG_bin/mmdemo    := user/demo/mmdemo.c user/demo/cowdemo.c user/demo/sharedemo.c \
                            user/demo/swapdemo.c
 USER_PROG_tests/bench   := user/bench/bench.c
@@ -38,7 +37,7 @@ USER_PROG_tests/fuzz    := user/fuzz/fuzz.c user/fuzz/calls.c user/lib/common.c
 
 # The system (build/initrd.cpio, on the ISO) and the test programs, which only the test
 # boots carry (build/initrd-tests.cpio): the ISO's initrd must fit an 8 MB machine.
-USER_SYSTEM := sbin/init bin/sh bin/cat sbin/mkswap sbin/swapon bin/mmdemo
+USER_SYSTEM := sbin/init sbin/mkswap bin/mmdemo
 USER_TESTS := tests/run tests/hello tests/args tests/fdcheck tests/bench tests/fuzz tests/rawkey
 USER_TESTS += tests/watchee
 # The init of the initrd that boots Linux for `make bench` (in neither of the above).

@@ -32,6 +32,8 @@ extern "C" const char trap_stubs[], system_call_stub[], ret_from_trap[];
 void idt_init();                /* all 32 exceptions and the 16 IRQ lines */
 void pic_init();                /* remap, every line masked */
 void request_irq(unsigned irq, IrqHandler handler);     /* installs and unmasks */
+/* Interrupts taken on an IRQ line since boot (/proc/stat's intr line); spurious ones not. */
+u32 irq_count(unsigned irq);
 
 /* How many int3 traps the kernel has taken (and returned from). */
 extern volatile u32 breakpoint_count;

@@ -43,6 +43,15 @@ void request_irq(unsigned irq, IrqHandler handler)
     write_mask();
 }
 
+namespace {
+u32 irq_counts[16];
+}
+
+u32 irq_count(unsigned irq)
+{
+    return irq < 16 ? irq_counts[irq] : 0;
+}
+
 /* Called by trap_dispatch for vectors IRQ_BASE..IRQ_BASE+15. */
 void handle_irq(TrapFrame& frame)
 {
@@ -63,6 +72,7 @@ void handle_irq(TrapFrame& frame)
     if (irq >= 8)
         arch::outb(PIC2_CMD, EOI);
     arch::outb(PIC1_CMD, EOI);
+    irq_counts[irq]++;
     if (irq_handlers[irq])
         irq_handlers[irq](frame);
 }

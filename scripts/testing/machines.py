@@ -26,7 +26,8 @@ ICOUNT = ["-icount", "shift=0,sleep=off"]
 # What GRUB prints when it cannot boot an entry (after its error messages); it then waits
 # for a key, so there is no point waiting for the timeout.
 GRUB_FAILED = rb"Press any key to continue|Failed to boot both"
-SHELL_PROMPT = rb"(?:^|\n)# $"
+# busybox ash's prompt for root ("\w \$ ") in init's working directory, /.
+SHELL_PROMPT = rb"(?:^|\n)/ # "
 
 
 def boot(name, argv, interactive=False, timeout=QEMU_TIMEOUT):

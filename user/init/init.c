@@ -1,11 +1,15 @@
 /*
  * /sbin/init: the first user process.
  *
- * Gives itself a console, greets, starts /bin/sh and reaps every child until the shell
- * exits; then powers the machine off. Orphans are re-parented to pid 1, so the wait loop
- * reaps them too. The arguments after a lone `--` on the kernel command line arrive as
- * init's argv[1..] and are handed to the shell (`-- -c ps` runs one command and powers
- * off); the environment is passed on, with PATH, HOME and TERM filled in where missing.
+ * Gives itself a console, greets, turns swap on, starts /bin/sh (busybox's ash) and reaps
+ * every child until the shell exits; then powers the machine off. Orphans are re-parented
+ * to pid 1, so the wait loop reaps them too. The arguments after a lone `--` on the kernel
+ * command line arrive as init's argv[1..] and are handed to the shell (`-- -c ps` runs one
+ * command and powers off); the environment the kernel gives (HOME=/, TERM=linux) is
+ * passed on as it is, as Linux's init does: ash has its own default PATH.
+ *
+ * Busybox's init would need an /etc/inittab, keeps respawning the shell, and does not turn
+ * the machine off when the shell ends, which the test boots rely on; this one is simpler.
  */
 #include "common.h"
 
@@ -107,9 +111,6 @@ static void power_off(void)
 int main(int argc, char** argv)
 {
     ensure_std_fds();
-    setenv("PATH", "/bin:/sbin:/tests", 0);
-    setenv("HOME", "/", 0);
-    setenv("TERM", "linux", 0);
     chdir("/");
 
     greet();

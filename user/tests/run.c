@@ -91,6 +91,15 @@ static const struct test {
     /* The initrd's programs. */
     { "shell", test_shell },
 
+    /* The system as users see it: the clocks, /proc's system files. */
+    { "clock_realtime", test_clock_realtime },
+    { "clock_set_invalid", test_clock_set_invalid },
+    { "clock_settime", test_clock_settime },
+    { "proc_stat", test_proc_stat },
+    { "proc_loadavg", test_proc_loadavg },
+    { "proc_system_files", test_proc_system_files },
+    { "proc_pid_stat", test_proc_pid_stat },
+
     /* Virtual memory: copy-on-write, demand paging, sharing, the stack, running out. */
     { "cow_fork", test_cow_fork },
     { "cow_grandchild", test_cow_grandchild },
@@ -194,6 +203,24 @@ static const struct test {
     /* Watching the memory manager: vmstat's counters, the live trace's switch. */
     { "vmstat_counters", test_vmstat_counters },
     { "mmtrace_switch", test_mmtrace_switch },
+
+    /* Region calls: mremap, mlock, madvise, mincore, smaps. */
+    { "regions_mremap_errors", test_regions_mremap_errors },
+    { "regions_mremap_shrink_grow", test_regions_mremap_shrink_grow },
+    { "regions_mremap_move", test_regions_mremap_move },
+    { "regions_mremap_file", test_regions_mremap_file },
+    { "regions_realloc", test_regions_realloc },
+    { "regions_mlock", test_regions_mlock },
+    { "regions_mlockall", test_regions_mlockall },
+    { "regions_mlock_limit", test_regions_mlock_limit },
+    { "regions_madvise_dontneed", test_regions_madvise_dontneed },
+    { "regions_madvise_fork", test_regions_madvise_fork },
+    { "regions_madvise_populate", test_regions_madvise_populate },
+    { "regions_mincore", test_regions_mincore },
+    { "regions_smaps", test_regions_smaps },
+    { "regions_shared", test_regions_shared },
+    { "swap_mlock_pressure", test_swap_mlock_pressure },
+    { "swap_regions_calls", test_swap_regions_calls },
 
     /* Bugs the fuzzer and fault injection found. */
     { "clone_fault_files", test_clone_fault_files },

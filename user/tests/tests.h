@@ -144,6 +144,13 @@ void test_sleep_past_absolute(void);
 void test_sleep_huge_times(void);
 
 void test_shell(void);
+void test_clock_realtime(void);
+void test_clock_set_invalid(void);
+void test_clock_settime(void);
+void test_proc_stat(void);
+void test_proc_loadavg(void);
+void test_proc_system_files(void);
+void test_proc_pid_stat(void);
 
 void test_cow_fork(void);
 void test_cow_grandchild(void);
@@ -191,6 +198,23 @@ void test_vfork_memory_pressure(void);
 void test_dash_runs(void);
 void test_dash_shares_libc(void);
 void test_bad_interpreter(void);
+
+void test_regions_mremap_errors(void);
+void test_regions_mremap_shrink_grow(void);
+void test_regions_mremap_move(void);
+void test_regions_mremap_file(void);
+void test_regions_realloc(void);
+void test_regions_mlock(void);
+void test_regions_mlockall(void);
+void test_regions_mlock_limit(void);
+void test_regions_madvise_dontneed(void);
+void test_regions_madvise_fork(void);
+void test_regions_madvise_populate(void);
+void test_regions_mincore(void);
+void test_regions_smaps(void);
+void test_regions_shared(void);
+void test_swap_mlock_pressure(void);
+void test_swap_regions_calls(void);
 
 void test_clone_fault_files(void);
 void test_orphan_exit_signal(void);

@@ -5,8 +5,8 @@ several at once). exclusive: the stage loads the host on purpose or measures tim
 it runs with nothing beside it.
 """
 from testing.schedule import Stage
-from testing.stages import (bochs, boot, console, crashes, disks, fuzz, gdb, host, image,
-                            jobs, swap, user, watch)
+from testing.stages import (bochs, boot, busybox, console, crashes, disks, fuzz, gdb, host,
+                            image, jobs, swap, user, watch)
 
 STAGES = [
     Stage("host", host.stage_host, cost=2),
@@ -25,6 +25,7 @@ STAGES = [
     Stage("user", user.stage_user, cost=8),
     Stage("bench", user.stage_bench, cost=5),
     Stage("user-486", user.stage_user_486, cost=10),
+    Stage("busybox", busybox.stage_busybox, cost=4),
     Stage("swap", swap.stage_swap, cost=20),
     Stage("swap-errors", swap.stage_swap_errors, cost=12),
     Stage("loaded-host", disks.stage_loaded_host, cost=60, exclusive=True),

@@ -1,7 +1,7 @@
 """Job control at the console: an interactive busybox ash session typed on the serial port.
 
 init gives the shell it starts the console as its controlling terminal; busybox ash, run
-from it, takes the terminal's foreground for its jobs. The session starts a job in the
+from it (a second, interactive ash), takes the terminal's foreground for its jobs. The session starts a job in the
 background, brings it to the foreground, stops it with ^Z, continues it with bg, kills it,
 interrupts a foreground command with ^C, brings back a job that SIGTTIN stopped in a read,
 edits a line with DEL, and types single keys (one an arrow key on the PS/2 keyboard) at a
@@ -14,11 +14,10 @@ from pathlib import Path
 
 from machine import Qmp
 from testing.machines import (ECHO_TIMEOUT, SHELL_PROMPT, boot, qemu_exit_details, qemu_kernel)
-from testing.paths import BUILD
+from testing.paths import TEST_INITRD
 
-JOBS_INITRD = BUILD / "initrd-jobs.cpio"       # the test system with /tests/busybox
 ASH_PROMPT = rb"\nash\$ "         # at the start of a line: not the echo of PS1=
-JOB = rb"/tests/busybox sleep 30"
+JOB = rb"sleep 30"
 
 
 def stage_jobs(t):
@@ -29,7 +28,7 @@ def stage_jobs(t):
     m = None
     try:
         m = boot(label, qemu_kernel("console=ttyS0", "-qmp", f"unix:{qmp_path},server=on,wait=off",
-                                    initrd=JOBS_INITRD), interactive=True)
+                                    initrd=TEST_INITRD), interactive=True)
         if not t.check(f"{label}: init starts the shell, which prompts", m.expect(SHELL_PROMPT),
                        m.failure_details()):
             return
@@ -46,7 +45,7 @@ def stage_jobs(t):
             return found
 
         start = m.mark()
-        if not step("busybox ash starts interactive", b"/tests/busybox sh -i\r"
+        if not step("busybox ash starts interactive", b"sh -i\r"
                     b"PS1='ash$ '\r", ASH_PROMPT):
             return
         text = m.text()[start:]
@@ -54,7 +53,7 @@ def stage_jobs(t):
                 "job control turned off" not in text and "can't access tty" not in text,
                 m.failure_details("ash said it has no job control"))
 
-        step("a job starts in the background", b"/tests/busybox sleep 30 &\r", ASH_PROMPT)
+        step("a job starts in the background", b"sleep 30 &\r", ASH_PROMPT)
         step("jobs lists it running", b"jobs\r", rb"\[1\]\+ +Running +" + JOB)
         step("fg brings it to the foreground", b"fg\r", JOB + rb"\r?\n")
         step("Ctrl-Z stops it", b"\x1a", rb"\[1\]\+ +Stopped +" + JOB, pause=0.5)
@@ -66,18 +65,18 @@ def stage_jobs(t):
         step("... and ends it", b"jobs\r", rb"\[1\]\+ +Terminated +" + JOB, pause=0.5)
 
         # 100 s unless ^C reaches the foreground job; the prompt must come back well before.
-        m.send(b"/tests/busybox sleep 100\r")
+        m.send(b"sleep 100\r")
         step("Ctrl-C interrupts a foreground sleep 100", b"\x03", rb"\^C[\s\S]*" + ASH_PROMPT,
              pause=1.0)
         step("... which died of SIGINT", b"echo status $?\r", rb"\nstatus 130\r?\n")
 
         # A job reading the terminal from the background stops; brought to the foreground,
         # its read starts again (no "Interrupted system call") and gets the line typed.
-        step("a background job that reads stops (SIGTTIN)", b"/tests/busybox cat &\r",
+        step("a background job that reads stops (SIGTTIN)", b"cat &\r",
              ASH_PROMPT)
-        step("jobs says so", b"jobs\r", rb"\[1\]\+ +Stopped \(tty input\) +/tests/busybox cat",
+        step("jobs says so", b"jobs\r", rb"\[1\]\+ +Stopped \(tty input\) +cat",
              pause=0.5)
-        step("fg continues it in the foreground", b"fg\r", rb"/tests/busybox cat\r?\n")
+        step("fg continues it in the foreground", b"fg\r", rb"cat\r?\n")
         step("its read goes on and gets a line", b"meow\r", rb"meow\r?\nmeow\r?\n", pause=0.5)
         step("Ctrl-D ends it", b"\x04", rb"ash\$ ")  # the line before ended with the output
 
