@@ -200,6 +200,8 @@ static const struct test {
     { "dash_runs", test_dash_runs },
     { "dash_shares_libc", test_dash_shares_libc },
     { "bad_interpreter", test_bad_interpreter },
+    { "exec_script_args", test_exec_script_args },
+    { "exec_script_lines", test_exec_script_lines },
     /* Watching the memory manager: vmstat's counters, the live trace's switch. */
     { "vmstat_counters", test_vmstat_counters },
     { "mmtrace_switch", test_mmtrace_switch },

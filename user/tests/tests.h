@@ -250,6 +250,8 @@ void test_pselect_ppoll_sigmask(void);
 void test_futex_wait_errors(void);
 void test_futex_glibc(void);
 void test_futex_shared(void);
+void test_exec_script_args(void);
+void test_exec_script_lines(void);
 void test_groups(void);
 void test_priority(void);
 void test_nice_shares(void);
