@@ -144,6 +144,20 @@ static const struct test {
     { "disk_io_sleeps", test_disk_io_sleeps },
     { "disk_mkswap", test_disk_mkswap },
 
+    /* tmpfs at /tmp and /dev/shm, and the calls that change files. */
+    { "tmpfs_files", test_tmpfs_files },
+    { "tmpfs_directories", test_tmpfs_directories },
+    { "tmpfs_many_entries", test_tmpfs_many_entries },
+    { "tmpfs_links", test_tmpfs_links },
+    { "tmpfs_rename", test_tmpfs_rename },
+    { "tmpfs_unlinked_open", test_tmpfs_unlinked_open },
+    { "tmpfs_attributes", test_tmpfs_attributes },
+    { "tmpfs_statfs_mounts", test_tmpfs_statfs_mounts },
+    { "tmpfs_readonly_elsewhere", test_tmpfs_readonly_elsewhere },
+    { "tmpfs_enospc", test_tmpfs_enospc },
+    { "tmpfs_chroot_fchdir", test_tmpfs_chroot_fchdir },
+    { "tmpfs_mappings", test_tmpfs_mappings },
+    { "tmpfs_inode_limit", test_tmpfs_inode_limit },
     /* The terminal, sessions and job control. */
     { "tty_termios", test_tty_termios },
     { "tty_line_editing", test_tty_line_editing },
@@ -318,6 +332,8 @@ static enum result run_test(const struct test* t, char* reason, size_t reason_si
     }
     int status = pid < 0 ? -1 : wait_test(pid);
     reap_strays();
+    if (status != 0 && strncmp(t->name, "tmpfs_", 6) == 0)
+        tmpfs_remove_leftovers();
     int left_segments = sysv_remove_left(segments, nsegments);
     int left_swaps = swap_off_left(&swaps);
     if (!on_linux)
@@ -409,6 +425,7 @@ int main(int argc, char** argv)
 
     printf("KTAP version 1\n");
     printf("1..%zu\n", planned);
+    tmpfs_remove_leftovers();           /* of an earlier run; and its stack is in place */
     warm_up();
     if (!on_linux)
         fault_in_everything();

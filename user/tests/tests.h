@@ -232,6 +232,24 @@ void test_swap_regions_calls(void);
 void test_clone_fault_files(void);
 void test_orphan_exit_signal(void);
 
+void test_tmpfs_files(void);
+void test_tmpfs_directories(void);
+void test_tmpfs_many_entries(void);
+void test_tmpfs_links(void);
+void test_tmpfs_rename(void);
+void test_tmpfs_unlinked_open(void);
+void test_tmpfs_attributes(void);
+void test_tmpfs_statfs_mounts(void);
+void test_tmpfs_readonly_elsewhere(void);
+void test_tmpfs_enospc(void);
+void test_tmpfs_chroot_fchdir(void);
+void test_tmpfs_mappings(void);
+void test_tmpfs_inode_limit(void);
+/*
+ * What a tmpfs test that failed left in /tmp or /dev/shm goes (the runner calls it once
+ * before the first test, and after each tmpfs test that fails).
+ */
+void tmpfs_remove_leftovers(void);
 void test_alarm_itimer(void);
 void test_itimer_fork_exec(void);
 void test_sigsuspend_mask(void);
