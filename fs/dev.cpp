@@ -1,5 +1,5 @@
 /*
- * /dev: the console, null, zero and the IDE disks with their four primary partitions,
+ * /dev: the console, null, zero, random, urandom and the IDE disks with their four primary partitions,
  * under Linux's names and numbers. The memory devices are driven here, the console in
  * kernel/tty.cpp; the disks' major numbers wait for their driver (fs/device.h).
  */
@@ -7,6 +7,7 @@
 #include <fs/mount.h>
 #include <kernel/format.h>
 #include <kernel/printk.h>
+#include <kernel/random.h>
 #include <kernel/string.h>
 #include <kernel/tty.h>
 #include <kernel/uaccess.h>
@@ -46,6 +47,20 @@ public:
     }
 };
 
+/*
+ * /dev/random and /dev/urandom: the kernel's random bytes (kernel/random.h), never
+ * blocking, as Linux's since 5.6 once seeded; what is written is taken and dropped.
+ */
+class RandomFile final : public NullFile {
+public:
+    using NullFile::NullFile;
+    ErrorOr<size_t> read(void* buf, size_t n) override
+    {
+        random_bytes(buf, n);
+        return n;
+    }
+};
+
 template<typename T>
 ErrorOr<File*> make_file(const Node& node)
 {
@@ -60,6 +75,8 @@ ErrorOr<File*> mem_open(const Node& node, u32 minor, u32)
     switch (minor) {
     case 3: return make_file<NullFile>(node);
     case 5: return make_file<ZeroFile>(node);
+    case 8:
+    case 9: return make_file<RandomFile>(node);
     default: return Error::from_errno(ENXIO);
     }
 }
@@ -129,6 +146,8 @@ DevDirectory* make_dev_directory()
     dev->add("tty", S_IFCHR | 0666, makedev(TTY_MAJOR, 0), TTY_GID);
     dev->add("null", S_IFCHR | 0666, makedev(MEM_MAJOR, 3), 0);
     dev->add("zero", S_IFCHR | 0666, makedev(MEM_MAJOR, 5), 0);
+    dev->add("random", S_IFCHR | 0666, makedev(MEM_MAJOR, 8), 0);
+    dev->add("urandom", S_IFCHR | 0666, makedev(MEM_MAJOR, 9), 0);
 
     static constexpr struct { const char* name; u32 major, first_minor; } disks[] = {
         { "hda", IDE0_MAJOR, 0 }, { "hdb", IDE0_MAJOR, 64 },

@@ -162,6 +162,21 @@ public:
         m_entry = entry;
         m_per_process = per_process;
         m_ino = ino;
+        if (entry->link)
+            set_mode(S_IFLNK | 0777);
+    }
+
+    ErrorOr<void> link_target(int pid, LinkScratch&, const char*& target, size_t& length) const override
+    {
+        if (!m_entry->link)
+            return Error::from_errno(EINVAL);
+        if (m_per_process && !(have_processes && processes.exists(pid)))
+            return Error::from_errno(ENOENT);
+        target = m_entry->link(pid);
+        if (!target || !*target)
+            return Error::from_errno(ENOENT);
+        length = strlen(target);
+        return {};
     }
     u32 ino(int pid) const override
     {
@@ -211,7 +226,7 @@ struct Table {
     {
         const char* name = entry.name;
         if (!name || !*name || strlen(name) > NAME_MAX || parse_pid(name, strlen(name)) >= 0 ||
-            strcmp(name, "self") == 0 || (!entry.generate == !entry.read_at))
+            strcmp(name, "self") == 0 || (!!entry.generate + !!entry.read_at + !!entry.link) != 1)
             panic("%s: bad entry \"%s\"", what, name ? name : "(null)");
         for (const char* p = name; *p; p++)
             if (*p == '/')

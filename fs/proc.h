@@ -47,6 +47,8 @@ struct ProcEntry {
     ErrorOr<void> (*generate)(int pid, TextBuffer& out) = nullptr;
     /* Binary: n bytes from offset into buf; how many. */
     ErrorOr<size_t> (*read_at)(int pid, u64 offset, void* buf, size_t n) = nullptr;
+    /* A symbolic link: its target for `pid`, a string that outlives the path walk; null: ENOENT. */
+    const char* (*link)(int pid) = nullptr;
 };
 
 /* /proc/NAME */

@@ -55,6 +55,17 @@ Task* live_task(int pid)
     return t && t->state != TaskState::Zombie ? t : nullptr;
 }
 
+/*
+ * /proc/PID/exe: the path the running program was started by (its AddressSpace keeps it,
+ * so it lasts while the task does); none for kernel threads. Linux gives the path with its
+ * symbolic links resolved.
+ */
+const char* exe_link(int pid)
+{
+    Task* t = live_task(pid);
+    return t && t->mm ? t->mm->exe_path : nullptr;
+}
+
 ErrorOr<void> generate_maps(int pid, fs::TextBuffer& out)
 {
     Task* t = find_task(pid);
@@ -241,5 +252,6 @@ void proc_pid_init()
     fs::proc_register_per_process({ "pagemap", nullptr, read_pagemap });
     fs::proc_register_per_process({ "cmdline", nullptr, read_cmdline });
     fs::proc_register_per_process({ "statm", generate_statm, nullptr });
+    fs::proc_register_per_process({ "exe", nullptr, nullptr, exe_link });
     proc_smaps_init();
 }

@@ -6,6 +6,7 @@
 #include <kernel/error.h>
 #include <kernel/kstat.h>
 #include <kernel/string.h>
+#include <kernel/random.h>
 #include <kernel/syscall.h>
 #include <kernel/task.h>
 #include <kernel/time.h>
@@ -313,20 +314,45 @@ ErrorOr<size_t> sys_getrandom(Userspace<void*> buf, u32 len, u32 flags)
 {
     if (flags & ~7u)
         return Error::from_errno(EINVAL);
-    static u32 state;
-    if (!state)
-        state = arch_entropy() | 1;
-    u32 done = 0;
+    return random_to_user(buf, len);
+}
+
+namespace {
+
+u32 random_state;
+
+u32 next_random_word()
+{
+    if (!random_state)
+        random_state = arch_entropy() | 1;
+    random_state ^= random_state << 13;
+    random_state ^= random_state >> 17;
+    random_state ^= random_state << 5;
+    return random_state;
+}
+
+} // namespace
+
+void random_bytes(void* buf, size_t len)
+{
+    auto* out = static_cast<u8*>(buf);
+    for (size_t done = 0; done < len; done += 4) {
+        u32 word = next_random_word();
+        memcpy(out + done, &word, len - done < 4 ? len - done : 4);
+    }
+}
+
+ErrorOr<size_t> random_to_user(Userspace<void*> buf, size_t len)
+{
+    size_t done = 0;
     while (done < len) {
-        state ^= state << 13;
-        state ^= state >> 17;
-        state ^= state << 5;
-        u32 n = len - done < 4 ? len - done : 4;
-        if (ErrorOr<void> copied = copy_to_user(buf.offset(done), &state, n); copied.is_error())
+        u32 word = next_random_word();
+        size_t n = len - done < 4 ? len - done : 4;
+        if (ErrorOr<void> copied = copy_to_user(buf.offset(u32(done)), &word, n); copied.is_error())
             return bytes_or_error(done, copied.error());
         done += n;
     }
-    return size_t(done);
+    return done;
 }
 
 /* struct user_desc */

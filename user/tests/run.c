@@ -205,6 +205,8 @@ static const struct test {
     { "bad_interpreter", test_bad_interpreter },
     { "exec_script_args", test_exec_script_args },
     { "exec_script_lines", test_exec_script_lines },
+    { "proc_exe", test_proc_exe },
+    { "dev_random", test_dev_random },
     /* Watching the memory manager: vmstat's counters, the live trace's switch. */
     { "vmstat_counters", test_vmstat_counters },
     { "mmtrace_switch", test_mmtrace_switch },

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/utsname.h>
@@ -323,4 +325,79 @@ void test_proc_pid_stat(void)
     if ((double)starttime > up * 100 + 100 || (double)starttime < (up - 30) * 100)
         fail("starttime %llu ticks, uptime %.2f s", starttime, up);
     CHECK(vsize > 100 * 1024 && rss > 0);
+}
+
+/*
+ * /proc/PID/exe names the program a process runs, and exec through it runs that program
+ * again (busybox runs its applets so); a kernel thread has none.
+ */
+void test_proc_exe(void)
+{
+    char link[256], self[300];
+    ssize_t n = readlink("/proc/self/exe", link, sizeof link - 1);
+    CHECK(n > 0);
+    link[n] = '\0';
+    struct stat by_link, by_name;
+    CHECK(stat("/proc/self/exe", &by_link) == 0 && stat(link, &by_name) == 0);
+    CHECK(by_link.st_ino == by_name.st_ino && by_link.st_dev == by_name.st_dev);
+
+    /* Another process's, while it waits for its input: /tests/hello. */
+    int in[2];
+    CHECK(pipe(in) == 0);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        dup2(in[0], 0);
+        close(in[1]);
+        execl(root_path("/tests/hello"), "hello", "0", "wait", (char*)NULL);
+        _exit(127);
+    }
+    close(in[0]);
+    snprintf(self, sizeof self, "/proc/%d/exe", (int)pid);
+    for (int tries = 0; tries < 200; tries++) {
+        n = readlink(self, link, sizeof link - 1);
+        if (n > 0 && (link[n] = '\0', strstr(link, "/tests/hello")))
+            break;
+        usleep(10000);
+    }
+    if (n <= 0 || !strstr(link, "/tests/hello"))
+        fail("%s: want a path ending in /tests/hello, got %s", self, n > 0 ? link : strerror(errno));
+    pid_t again = fork();
+    CHECK(again >= 0);
+    if (again == 0) {
+        execl(self, "hello", "5", (char*)NULL);
+        _exit(127);
+    }
+    int status = wait_for(again);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 5)
+        fail("exec of %s: %s, want exit 5 (hello 5)", self, describe_status(status));
+    close(in[1]);
+    status = wait_for(pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+    /* pid 2: kswapd here, kthreadd on Linux; neither runs a program. */
+    CHECK_ERRNO(readlink("/proc/2/exe", link, sizeof link), ENOENT);
+}
+
+/* /dev/random and /dev/urandom: character devices 1,8 and 1,9 that read random bytes. */
+void test_dev_random(void)
+{
+    static const char* const names[] = { "/dev/random", "/dev/urandom" };
+    for (int i = 0; i < 2; i++) {
+        struct stat st;
+        CHECK(stat(names[i], &st) == 0);
+        CHECK(S_ISCHR(st.st_mode));
+        CHECK_EQ(major(st.st_rdev), 1);
+        CHECK_EQ(minor(st.st_rdev), 8 + i);
+        int fd = open(names[i], O_RDWR);
+        CHECK(fd >= 0);
+        unsigned char a[64], b[64], zero[64] = { 0 };
+        CHECK_EQ(read(fd, a, sizeof a), sizeof a);
+        CHECK_EQ(read(fd, b, sizeof b), sizeof b);
+        CHECK(memcmp(a, b, sizeof a) != 0 && memcmp(a, zero, sizeof a) != 0);
+        CHECK_EQ(write(fd, "seed", 4), 4);
+        void* volatile unmapped = (void*)16;
+        CHECK_ERRNO(read(fd, unmapped, 8), EFAULT);
+        close(fd);
+    }
 }

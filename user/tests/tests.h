@@ -265,6 +265,8 @@ void test_futex_glibc(void);
 void test_futex_shared(void);
 void test_exec_script_args(void);
 void test_exec_script_lines(void);
+void test_proc_exe(void);
+void test_dev_random(void);
 void test_groups(void);
 void test_priority(void);
 void test_nice_shares(void);
