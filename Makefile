@@ -128,7 +128,7 @@ $(B)/initrd.cpio: $(ROOTFS_FILES) $(addprefix $(USER_ROOT)/,$(USER_SYSTEM)) $(DE
 DEBIAN_LIB := $(B)/debs/libc6/lib/i386-linux-gnu
 TEST_SCRIPTS := $(wildcard user/tests/scripts/*)
 $(B)/initrd-tests.cpio: $(B)/initrd.cpio $(addprefix $(USER_ROOT)/,$(USER_TESTS)) $(DEBS) scripts/set-interp.py \
-		$(TEST_SCRIPTS)
+		$(TEST_SCRIPTS) scripts/stretch-bss.py
 	@rm -rf $(B)/rootfs-tests && cp -a $(B)/rootfs $(B)/rootfs-tests
 	$(call stage_programs,$(B)/rootfs-tests,$(USER_TESTS))
 	install -D -m 755 $(DEBIAN_LIB)/ld-linux.so.2 $(B)/rootfs-tests/lib/i386-linux-gnu/ld-linux.so.2
@@ -140,6 +140,8 @@ $(B)/initrd-tests.cpio: $(B)/initrd.cpio $(addprefix $(USER_ROOT)/,$(USER_TESTS)
 	scripts/set-interp.py $(B)/debs/dash/bin/dash $(B)/rootfs-tests/tests/dash-text-interp /tests/not-elf
 	scripts/set-interp.py --unterminated $(B)/debs/dash/bin/dash $(B)/rootfs-tests/tests/dash-unterminated-interp /lib
 	chmod 755 $(B)/rootfs-tests/tests/dash-*
+	scripts/stretch-bss.py $(B)/rootfs-tests/tests/hello $(B)/rootfs-tests/tests/hello-huge-bss bff00000
+	chmod 755 $(B)/rootfs-tests/tests/hello-huge-bss
 	install -D -m 644 -t $(B)/rootfs-tests/tests/scripts $(TEST_SCRIPTS)
 	chmod 755 $(B)/rootfs-tests/tests/scripts/run
 	cd $(B)/rootfs-tests && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 > ../initrd-tests.cpio

@@ -193,6 +193,9 @@ static const struct test {
     /* Bugs the fuzzer and fault injection found. */
     { "clone_fault_files", test_clone_fault_files },
     { "orphan_exit_signal", test_orphan_exit_signal },
+
+    /* Pages lost on error paths (found under fail_page_alloc=). */
+    { "exec_late_failure", test_exec_late_failure },
 };
 #define NTESTS (sizeof tests / sizeof tests[0])
 

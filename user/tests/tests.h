@@ -202,6 +202,8 @@ void test_bad_interpreter(void);
 void test_clone_fault_files(void);
 void test_orphan_exit_signal(void);
 
+void test_exec_late_failure(void);
+
 void test_alarm_itimer(void);
 void test_itimer_fork_exec(void);
 void test_sigsuspend_mask(void);
