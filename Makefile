@@ -104,7 +104,7 @@ endef
 # Debian's busybox, unmodified, at /bin/busybox with a symbolic link for each applet at the
 # path `busybox --list-full` gives (the host runs the static i386 program), relative so
 # that the tree works where it lies too (make user-tests-host). Where the project has a
-# program of its own at that path (USER_SYSTEM), the project's stays.
+# program of its own at that path (FERRITE_LINKS: init, mkswap), the project's stays.
 BUSYBOX := $(B)/debs/busybox-static/bin/busybox
 define stage_busybox
 	install -D -m 755 $(BUSYBOX) $(1)/bin/busybox
@@ -114,12 +114,20 @@ define stage_busybox
 	done
 endef
 
+# /sbin/init, /sbin/mkswap and the demos: relative links to /bin/ferrite.
+define stage_ferrite_links
+	for p in $(FERRITE_LINKS); do \
+		mkdir -p $(1)/$$(dirname $$p) && \
+		ln -sfn $$(echo $$p | sed 's|[^/]*/|../|g; s|[^/]*$$|bin/ferrite|') $(1)/$$p; \
+	done
+endef
+
 $(B)/initrd.cpio: $(ROOTFS_FILES) $(addprefix $(USER_ROOT)/,$(USER_SYSTEM)) $(DEBS)
 	@rm -rf $(B)/rootfs && mkdir -p $(B)/rootfs
 	cp -a user/rootfs/. $(B)/rootfs/
 	$(call stage_programs,$(B)/rootfs,$(USER_SYSTEM))
+	$(call stage_ferrite_links,$(B)/rootfs)
 	$(call stage_busybox,$(B)/rootfs)
-	for d in cowdemo sharedemo swapdemo; do ln -sf mmdemo $(B)/rootfs/bin/$$d; done
 	cd $(B)/rootfs && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 > ../initrd.cpio
 
 # The same system with the test programs under /tests, for the test boots; Debian's
@@ -127,8 +135,10 @@ $(B)/initrd.cpio: $(ROOTFS_FILES) $(addprefix $(USER_ROOT)/,$(USER_SYSTEM)) $(DE
 # and the shell scripts busybox's sh runs (/tests/scripts/run, the busybox stage).
 DEBIAN_LIB := $(B)/debs/libc6/lib/i386-linux-gnu
 TEST_SCRIPTS := $(wildcard user/tests/scripts/*)
+# "#!" scripts for exec's tests (t_exec_script.c); not-executable stays 644.
+EXEC_SCRIPTS := $(wildcard user/tests/exec/*)
 $(B)/initrd-tests.cpio: $(B)/initrd.cpio $(addprefix $(USER_ROOT)/,$(USER_TESTS)) $(DEBS) scripts/set-interp.py \
-		$(TEST_SCRIPTS) scripts/stretch-bss.py
+		$(TEST_SCRIPTS) $(EXEC_SCRIPTS) scripts/stretch-bss.py
 	@rm -rf $(B)/rootfs-tests && cp -a $(B)/rootfs $(B)/rootfs-tests
 	$(call stage_programs,$(B)/rootfs-tests,$(USER_TESTS))
 	install -D -m 755 $(DEBIAN_LIB)/ld-linux.so.2 $(B)/rootfs-tests/lib/i386-linux-gnu/ld-linux.so.2
@@ -142,6 +152,8 @@ $(B)/initrd-tests.cpio: $(B)/initrd.cpio $(addprefix $(USER_ROOT)/,$(USER_TESTS)
 	chmod 755 $(B)/rootfs-tests/tests/dash-*
 	scripts/stretch-bss.py $(B)/rootfs-tests/tests/hello $(B)/rootfs-tests/tests/hello-huge-bss bff00000
 	chmod 755 $(B)/rootfs-tests/tests/hello-huge-bss
+	install -D -m 755 -t $(B)/rootfs-tests/tests/exec $(EXEC_SCRIPTS)
+	chmod 644 $(B)/rootfs-tests/tests/exec/not-executable
 	install -D -m 644 -t $(B)/rootfs-tests/tests/scripts $(TEST_SCRIPTS)
 	chmod 755 $(B)/rootfs-tests/tests/scripts/run
 	cd $(B)/rootfs-tests && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 > ../initrd-tests.cpio
@@ -171,11 +183,12 @@ $(B)/selftest.iso: $(B)/os.iso
 # For the 16 MB boots (the swap stages, make bench-swap): the test runner and the programs
 # the swap tests run, with user/rootfs's few files, and nothing else. The initrd stays in memory, and the full tests'
 # initrd (static programs of 0.7 MB each, Debian's libc) would leave a 16 MB machine little.
-SMALL_INITRD_PROGRAMS := tests/run tests/hello tests/bench sbin/mkswap
+SMALL_INITRD_PROGRAMS := tests/run tests/hello tests/bench bin/ferrite
 $(B)/initrd-small.cpio: $(ROOTFS_FILES) $(addprefix $(USER_ROOT)/,$(SMALL_INITRD_PROGRAMS))
 	@rm -rf $(B)/rootfs-small && mkdir -p $(B)/rootfs-small
 	cp -a user/rootfs/. $(B)/rootfs-small/
 	$(call stage_programs,$(B)/rootfs-small,$(SMALL_INITRD_PROGRAMS))
+	$(call stage_ferrite_links,$(B)/rootfs-small)
 	cd $(B)/rootfs-small && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 > ../initrd-small.cpio
 
 # ISOs for Bochs, which cannot be given a command line: the tests' initrd and one entry

@@ -11,6 +11,7 @@
 #include <mm/memory.h>
 #include <mm/page_holder.h>
 #include <mm/shmem.h>
+#include <mm/vm.h>
 
 #include <new>
 
@@ -402,6 +403,9 @@ ErrorOr<void> meminfo(int, TextBuffer& out)
     meminfo_line(out, "Buffers:", 0);
     meminfo_line(out, "Cached:", 0);
     meminfo_line(out, "SwapCached:", swap.cached_pages);
+    u32 locked = mm::mlocked_pages();   /* mlocked pages are the only unevictable ones */
+    meminfo_line(out, "Unevictable:", locked);
+    meminfo_line(out, "Mlocked:", locked);
     meminfo_line(out, "SwapTotal:", swap.total_pages);
     meminfo_line(out, "SwapFree:", swap.free_pages);
     meminfo_line(out, "Shmem:", mm::shmem_pages);

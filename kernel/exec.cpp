@@ -1,7 +1,8 @@
 /*
  * execve: ELF32 executables, mapped lazily. exec reads the first page of the file
  * (headers); every other page arrives through a page fault (docs/processes.md). A program
- * with PT_INTERP starts in its interpreter (the dynamic linker), mapped beside it.
+ * with PT_INTERP starts in its interpreter (the dynamic linker), mapped beside it; a "#!"
+ * script in the interpreter its first line names.
  */
 #include <arch/cpu.h>
 #include <arch/segments.h>
@@ -40,17 +41,26 @@ public:
     {
         if (m_size + len + 1 > MAX_ARG_PAGES * PAGE_SIZE)
             return Error::from_errno(E2BIG);
-        for (size_t i = 0; i <= len; i++) {
-            if (m_size % PAGE_SIZE == 0 && m_size / PAGE_SIZE == m_nr_pages) {
-                mm::PageHolder page(__get_free_page(Gfp::Kernel));
-                if (!page)
-                    return Error::from_errno(ENOMEM);
-                m_pages[m_nr_pages++] = std::move(page);
-            }
-            m_pages[m_size / PAGE_SIZE].as_ptr<char>()[m_size % PAGE_SIZE] = i < len ? s[i] : '\0';
-            m_size++;
-        }
+        for (size_t i = 0; i <= len; i++)
+            TRY(put(i < len ? s[i] : '\0'));
         m_count++;
+        return {};
+    }
+
+    /* The strings of `other` from number `first` on, in order. */
+    ErrorOr<void> add_from(const ArgStrings& other, u32 first)
+    {
+        u32 index = 0;
+        for (u32 pos = 0; pos < other.m_size; pos++) {
+            char c = other.m_pages[pos / PAGE_SIZE].as_ptr<char>()[pos % PAGE_SIZE];
+            if (index >= first) {
+                if (m_size + 1 > MAX_ARG_PAGES * PAGE_SIZE)
+                    return Error::from_errno(E2BIG);
+                TRY(put(c));
+                m_count += c == '\0';
+            }
+            index += c == '\0';
+        }
         return {};
     }
 
@@ -114,6 +124,19 @@ public:
     }
 
 private:
+    ErrorOr<void> put(char c)
+    {
+        if (m_size % PAGE_SIZE == 0 && m_size / PAGE_SIZE == m_nr_pages) {
+            mm::PageHolder page(__get_free_page(Gfp::Kernel));
+            if (!page)
+                return Error::from_errno(ENOMEM);
+            m_pages[m_nr_pages++] = std::move(page);
+        }
+        m_pages[m_size / PAGE_SIZE].as_ptr<char>()[m_size % PAGE_SIZE] = c;
+        m_size++;
+        return {};
+    }
+
     mm::PageHolder m_pages[MAX_ARG_PAGES];
     mm::PageHolder m_scratch;           /* one user string at a time, before add() copies it */
     u32 m_nr_pages = 0;
@@ -356,8 +379,100 @@ ErrorOr<void> open_interpreter(const Executable& program, Executable& interp)
     return opened;
 }
 
+/*
+ * Scripts, as Linux's binfmt_script: a file whose first line (at most SCRIPT_LINE_MAX
+ * bytes) is "#!interpreter [argument]" runs as the interpreter, given the rest of the line
+ * (spaces trimmed at both ends) as one argument if there is any, then the script's path,
+ * then the script's own arguments after its argv[0]. An interpreter may be a script itself,
+ * MAX_SCRIPT_DEPTH deep; past that, ELOOP.
+ */
+constexpr size_t SCRIPT_LINE_MAX = 256;
+constexpr int MAX_SCRIPT_DEPTH = 4;
+
+struct ScriptLine {
+    const char* interpreter = nullptr;
+    const char* argument = nullptr;     /* null without one */
+};
+
+bool blank(char c) { return c == ' ' || c == '\t'; }
+
+/*
+ * Whether the executable file at `path` is a script; if it is, its line parsed into `page`
+ * (which `line` then points into). ENOEXEC for a "#!" line without an interpreter, or one
+ * whose interpreter's name does not end within the line's first SCRIPT_LINE_MAX bytes.
+ */
+ErrorOr<bool> read_script_line(const char* path, mm::PageHolder& page, ScriptLine& line)
+{
+    fs::File* file = TRY(fs::open(path, fs::O_RDONLY));
+    struct Closer {
+        fs::File* f;
+        ~Closer() { f->put(); }
+    } closer { file };
+    fs::FileStat st;
+    TRY(file->stat(st));
+    if ((st.mode & fs::S_IFMT) != fs::S_IFREG || !(st.mode & 0111))
+        return Error::from_errno(EACCES);
+    if (!page && !(page = mm::PageHolder(get_free_page(Gfp::Kernel))))
+        return Error::from_errno(ENOMEM);
+    char* text = page.as_ptr<char>();
+    size_t got = TRY(file->read_page(0, text));
+    if (got < 2 || text[0] != '#' || text[1] != '!')
+        return false;
+    size_t end = 2;
+    while (end < got && end < SCRIPT_LINE_MAX && text[end] != '\n')
+        end++;
+    text[end] = '\0';
+    while (end > 2 && blank(text[end - 1]))
+        text[--end] = '\0';
+    char* p = text + 2;
+    while (blank(*p))
+        p++;
+    if (!*p)
+        return Error::from_errno(ENOEXEC);
+    line.interpreter = p;
+    while (*p && !blank(*p))
+        p++;
+    if (!*p && end >= SCRIPT_LINE_MAX)
+        return Error::from_errno(ENOEXEC);       /* the name may go on past the line's end */
+    if (*p) {
+        *p++ = '\0';
+        while (blank(*p))
+            p++;
+    }
+    line.argument = *p ? p : nullptr;
+    return true;
+}
+
+/* args for the interpreter of the script at `path`: [interpreter, argument,] path, argv[1..]. */
+ErrorOr<void> script_args(const ScriptLine& line, const char* path, ArgStrings& args, u32& argc)
+{
+    ArgStrings next;
+    TRY(next.add(line.interpreter, strlen(line.interpreter)));
+    if (line.argument)
+        TRY(next.add(line.argument, strlen(line.argument)));
+    TRY(next.add(path, strlen(path)));
+    u32 added = next.count();
+    TRY(next.add_from(args, 1));
+    argc = argc ? argc - 1 + added : added;
+    args = std::move(next);
+    return {};
+}
+
 ErrorOr<void> do_execve(const char* path, ArgStrings& args, u32 argc)
 {
+    /* One page for each script's line: each interpreter's name is the next path. */
+    mm::PageHolder lines[MAX_SCRIPT_DEPTH];
+    for (int depth = 0;; depth++) {
+        ScriptLine line;
+        mm::PageHolder page;
+        if (!TRY(read_script_line(path, page, line)))
+            break;
+        if (depth == MAX_SCRIPT_DEPTH)
+            return Error::from_errno(ELOOP);
+        TRY(script_args(line, path, args, argc));
+        lines[depth] = std::move(page);
+        path = line.interpreter;
+    }
     Executable program, interp;
     TRY(open_executable(path, program));
     bool dynamic = program.image.interp_size != 0;
@@ -391,7 +506,7 @@ ErrorOr<void> do_execve(const char* path, ArgStrings& args, u32 argc)
      * Too late to return to the old program: the process dies, of SIGKILL without memory,
      * SIGSEGV otherwise. As Linux's force_fatal_sig, by a signal taken on the way back to
      * user mode, not do_exit here: every caller's frame unwinds first and frees what it
-     * holds (the path and the argument pages of sys_execve).
+     * holds (the scripts' lines here, the path and argument pages of sys_execve).
      */
     if (result.is_error())
         force_fault_signal(*t, result.error().code() == ENOMEM ? SIGKILL : SIGSEGV,

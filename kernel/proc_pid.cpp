@@ -2,14 +2,50 @@
 #include <drivers/timer.h>
 #include <fs/file.h>
 #include <fs/proc.h>
-#include <kernel/format.h>
 #include <kernel/errno.h>
+#include <kernel/format.h>
+#include <kernel/proc_pid.h>
 #include <kernel/string.h>
 #include <kernel/task.h>
 #include <kernel/tty.h>
 #include <mm/layout.h>
 #include <mm/memory.h>
 #include <mm/vm.h>
+
+void print_maps_line(fs::TextBuffer& out, const mm::AddressSpace& as, const mm::Region& r)
+{
+    const char* name = "";
+    char shm_name[32];
+    u32 offset = 0, dev = 0, ino = 0;
+    if (r.kind == mm::RegionKind::Shared) {
+        /* As Linux names shmem: a SysV segment by its key, shared anonymous memory as /dev/zero. */
+        offset = r.offset;
+        dev = r.dev;
+        ino = r.ino;
+        if (r.sysv)
+            kfmt::snprintf(shm_name, sizeof shm_name, "/SYSV%08x (deleted)", u32(r.shm_key));
+        name = r.sysv ? shm_name : r.file ? "" : "/dev/zero (deleted)";
+    } else if (r.kind == mm::RegionKind::File) {
+        offset = r.offset;
+        dev = r.dev;
+        ino = r.ino;
+        name = *r.file->path() ? r.file->path() : as.exe_path;
+    } else if (r.kind == mm::RegionKind::Heap) {
+        name = "[heap]";
+    } else if (r.kind == mm::RegionKind::Stack) {
+        name = "[stack]";
+    }
+    /* As Linux: the fields, then (for named regions) padding to column 48 and the name. */
+    char fields[64];
+    kfmt::snprintf(fields, sizeof fields, "%08x-%08x %c%c%c%c %08x %02x:%02x %u ", r.start,
+                   r.end, r.prot & mm::PROT_READ ? 'r' : '-',
+                   r.prot & mm::PROT_WRITE ? 'w' : '-', r.prot & mm::PROT_EXEC ? 'x' : '-',
+                   r.shared ? 's' : 'p', offset, dev >> 8, dev & 0xFF, ino);
+    if (*name)
+        out.printf("%-48s %s\n", fields, name);
+    else
+        out.printf("%s\n", fields);
+}
 
 namespace {
 
@@ -27,39 +63,8 @@ ErrorOr<void> generate_maps(int pid, fs::TextBuffer& out)
     mm::AddressSpace* as = t->mm;
     if (!as)
         return {};                      /* a zombie has no memory left */
-    for (mm::Region* r = as->regions(); r; r = r->next) {
-        const char* name = "";
-        char shm_name[32];
-        u32 offset = 0, dev = 0, ino = 0;
-        if (r->kind == mm::RegionKind::Shared) {
-            /* As Linux names shmem: a SysV segment by its key, shared anonymous memory as /dev/zero. */
-            offset = r->offset;
-            dev = r->dev;
-            ino = r->ino;
-            if (r->sysv)
-                kfmt::snprintf(shm_name, sizeof shm_name, "/SYSV%08x (deleted)", u32(r->shm_key));
-            name = r->sysv ? shm_name : r->file ? "" : "/dev/zero (deleted)";
-        } else if (r->kind == mm::RegionKind::File) {
-            offset = r->offset;
-            dev = r->dev;
-            ino = r->ino;
-            name = *r->file->path() ? r->file->path() : as->exe_path;
-        } else if (r->kind == mm::RegionKind::Heap) {
-            name = "[heap]";
-        } else if (r->kind == mm::RegionKind::Stack) {
-            name = "[stack]";
-        }
-        /* As Linux: the fields, then (for named regions) padding to column 48 and the name. */
-        char fields[64];
-        kfmt::snprintf(fields, sizeof fields, "%08x-%08x %c%c%c%c %08x %02x:%02x %u ", r->start,
-                       r->end, r->prot & mm::PROT_READ ? 'r' : '-',
-                       r->prot & mm::PROT_WRITE ? 'w' : '-', r->prot & mm::PROT_EXEC ? 'x' : '-',
-                       r->shared ? 's' : 'p', offset, dev >> 8, dev & 0xFF, ino);
-        if (*name)
-            out.printf("%-48s %s\n", fields, name);
-        else
-            out.printf("%s\n", fields);
-    }
+    for (mm::Region* r = as->regions(); r; r = r->next)
+        print_maps_line(out, *as, *r);
     return {};
 }
 
@@ -116,8 +121,10 @@ ErrorOr<void> generate_status(int pid, fs::TextBuffer& out)
                       : t->state == TaskState::Stopped ? "T (stopped)" : "R (running)";
     int ppid = t->parent ? t->parent->pid : 0;
     u32 rss_kb = t->mm ? t->mm->rss * (PAGE_SIZE / 1024) : 0;
-    out.printf("Name:\t%s\nState:\t%s\nPid:\t%d\nPPid:\t%d\nVmRSS:\t%8u kB\n"
-               "EmulatedInsns:\t%u\n", t->comm, state, t->pid, ppid, rss_kb, t->emulated_insns);
+    u32 locked_kb = t->mm ? t->mm->locked_pages() * (PAGE_SIZE / 1024) : 0;
+    out.printf("Name:\t%s\nState:\t%s\nPid:\t%d\nPPid:\t%d\nVmLck:\t%8u kB\nVmRSS:\t%8u kB\n"
+               "EmulatedInsns:\t%u\n", t->comm, state, t->pid, ppid, locked_kb, rss_kb,
+               t->emulated_insns);
     return {};
 }
 
@@ -234,4 +241,5 @@ void proc_pid_init()
     fs::proc_register_per_process({ "pagemap", nullptr, read_pagemap });
     fs::proc_register_per_process({ "cmdline", nullptr, read_cmdline });
     fs::proc_register_per_process({ "statm", generate_statm, nullptr });
+    proc_smaps_init();
 }

@@ -251,6 +251,7 @@ bool rlimit_of(u32 resource, u32& cur, u32& max)
     case 7: cur = max = NR_OPEN; return true;                           /* RLIMIT_NOFILE */
     case 6: cur = max = NR_TASKS; return true;                          /* RLIMIT_NPROC */
     case 4: cur = max = 0; return true;                                 /* RLIMIT_CORE */
+    case 8: cur = max = 8u << 20; return true;      /* RLIMIT_MEMLOCK: root is not held to it */
     default: cur = max = RLIM_INFINITY; return resource < 16;
     }
 }

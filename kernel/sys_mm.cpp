@@ -113,6 +113,9 @@ ErrorOr<u32> sys_mmap2(u32 addr, u32 len, u32 prot, u32 flags, int fd, u32 pgoff
         r.ino = st.ino;
     }
     TRY(as.map(r));
+    /* mlockall(MCL_FUTURE): the new region is locked, and filled now unless MCL_ONFAULT. */
+    if ((as.def_flags & mm::VM_LOCKED) && !(as.def_flags & mm::VM_LOCKONFAULT))
+        (void)as.populate(start, start + size, mm::FaultIn::AsMlock, mm::OnError::Skip).is_error();
     return start;
 }
 

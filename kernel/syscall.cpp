@@ -103,6 +103,10 @@ constexpr Entry entries[] = {
     { 395, entry<sys_shmget> }, { 396, entry<sys_shmctl> }, { 397, entry<sys_shmat> }, { 398, entry<sys_shmdt> },
     /* Setting the clock. */
     { 79, entry<sys_settimeofday> }, { 264, entry<sys_clock_settime> },
+    /* Regions: mremap, mlock, madvise, mincore. */
+    { 150, entry<sys_mlock> }, { 151, entry<sys_munlock> }, { 152, entry<sys_mlockall> },
+    { 153, entry<sys_munlockall> }, { 163, entry<sys_mremap> }, { 218, entry<sys_mincore> },
+    { 219, entry<sys_madvise> }, { 376, entry<sys_mlock2> },
 };
 
 constexpr u32 NR_SYSCALLS = 450;

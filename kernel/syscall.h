@@ -204,3 +204,12 @@ ErrorOr<void> sys_shmdt(u32 addr);
 ErrorOr<int> sys_shmctl(int shmid, int cmd, Userspace<void*> buf);
 ErrorOr<int> sys_ipc(u32 call, int first, int second, int third, u32 ptr, int fifth);
 ErrorOr<void> sys_msync(u32 addr, u32 len, int flags);
+/* mremap, mlock, madvise, mincore: mm/mremap.cpp, mm/mlock.cpp, mm/madvise.cpp. */
+ErrorOr<u32> sys_mremap(u32 addr, u32 old_len, u32 new_len, u32 flags, u32 new_addr);
+ErrorOr<void> sys_mlock(u32 start, u32 len);
+ErrorOr<void> sys_munlock(u32 start, u32 len);
+ErrorOr<void> sys_mlockall(u32 flags);
+ErrorOr<void> sys_munlockall();
+ErrorOr<void> sys_mlock2(u32 start, u32 len, u32 flags);
+ErrorOr<void> sys_madvise(u32 start, u32 len, int advice);
+ErrorOr<void> sys_mincore(u32 start, u32 len, Userspace<u8*> vec);

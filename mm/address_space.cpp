@@ -292,6 +292,7 @@ void AddressSpace::clear()
     }
     start_code = end_code = start_data = end_data = start_brk = brk = start_stack = 0;
     arg_start = arg_end = 0;
+    def_flags = 0;                      /* mlockall does not outlive exec */
     flush_if_current();
 }
 
@@ -348,6 +349,7 @@ AddressSpace* AddressSpace::fork_copy()
             return nullptr;
         }
         child->adopt(copy);
+        copy->flags &= u8(~(VM_LOCKED | VM_LOCKONFAULT));  /* locks are not inherited */
         *tail = copy;
         tail = &copy->next;
     }
@@ -363,6 +365,26 @@ AddressSpace* AddressSpace::fork_copy()
     child->arg_end = arg_end;
     memcpy(child->exe_path, exe_path, sizeof exe_path);
     copy_page_tables(*this, *child);
+    /*
+     * The child gets tables of its own at once under our locked regions (its scan for
+     * pages to steal must not reach them through a table it shares with us), and under
+     * the regions it does not get or gets empty, whose entries it then drops.
+     */
+    for (Region* r = m_set.first(); r; r = r->next) {
+        if (!(r->flags & (VM_LOCKED | VM_DONTCOPY | VM_WIPEONFORK)))
+            continue;
+        if (child->unshare_range(r->start, r->end).is_error()) {
+            delete child;
+            return nullptr;
+        }
+        if (r->flags & (VM_DONTCOPY | VM_WIPEONFORK))
+            child->zap_range(r->start, r->end);
+        if (r->flags & VM_DONTCOPY) {
+            Region* gone = child->find(r->start);
+            child->m_set.erase(gone);
+            child->free_region(gone);
+        }
+    }
     return child;
 }
 
@@ -382,7 +404,7 @@ namespace {
 bool mergeable(const Region* a, const Region* b)
 {
     return a && b && a->end == b->start && a->kind == RegionKind::Anonymous
-        && b->kind == RegionKind::Anonymous && a->prot == b->prot;
+        && b->kind == RegionKind::Anonymous && a->prot == b->prot && a->flags == b->flags;
 }
 
 } // namespace
@@ -410,6 +432,7 @@ ErrorOr<void> AddressSpace::map(const Region& shape)
     if (!r)
         return Error::from_errno(ENOMEM);
     adopt(r);
+    r->flags |= def_flags;
     m_set.insert(r);
     merge_around(r);
     return {};
@@ -478,8 +501,12 @@ ErrorOr<void> AddressSpace::protect(u32 start, u32 end, u32 prot)
     if (end < TASK_SIZE)
         TRY(split(end));
     Region* last = nullptr;
+    bool fill_locked = false;
     for (Region* r = find(start); r && r->start < end; r = r->next) {
         last = r;
+        /* A locked region made writable is written in now, as mlock would have. */
+        fill_locked |= (r->flags & (VM_LOCKED | VM_LOCKONFAULT)) == VM_LOCKED
+                       && (prot & PROT_WRITE) && !(r->prot & PROT_WRITE);
         r->prot = prot;
         /* Write permission is never granted here: the next write fault decides (copy-on-write). */
         for (u32 addr = r->start; addr < r->end; addr += PAGE_SIZE) {
@@ -496,6 +523,8 @@ ErrorOr<void> AddressSpace::protect(u32 start, u32 end, u32 prot)
         merge_around(r);
         r = prev;
     }
+    if (fill_locked)
+        (void)populate(start, end, FaultIn::AsMlock, OnError::Skip).is_error();    /* the rest comes on touch */
     return {};
 }
 

@@ -20,10 +20,17 @@ class ShmObject;
 /* Shared: MAP_SHARED memory (anonymous, a tmpfs file, a SysV segment), one ShmObject's pages. */
 enum class RegionKind : u8 { Anonymous, File, Heap, Stack, Shared };
 
+/* Region::flags, Linux's names. */
+constexpr u8 VM_LOCKED = 1u << 0;       /* mlock: its pages stay in memory, never swapped out */
+constexpr u8 VM_LOCKONFAULT = 1u << 1;  /* with VM_LOCKED: pages are locked as they arrive, not faulted in */
+constexpr u8 VM_DONTCOPY = 1u << 2;     /* MADV_DONTFORK: a child does not get the region */
+constexpr u8 VM_WIPEONFORK = 1u << 3;   /* MADV_WIPEONFORK: a child gets it empty (zeros) */
+
 struct Region {
     u32 start, end;                     /* [start, end), page aligned */
     u32 prot;
     RegionKind kind;
+    u8 flags = 0;                       /* VM_LOCKED and the others below */
     fs::File* file = nullptr;           /* File: the backing file (one reference held) */
     u32 offset = 0;                     /* File: file offset of `start` */
     u32 file_end = 0;                   /* File: data ends at this address; zero after */

@@ -99,15 +99,16 @@ enum class Steal : u8 { Skipped, Batched, SwapFull };
 Steal try_to_swap_out_shm(ShmObject* obj, u32 index, u32& slot_value)
 {
     PhysAddr frame = ShmObject::frame_of(slot_value);
-    bool young = false;
-    for_each_mapping(obj, index, [&](Pte& pte, u32 addr, Region&) {
+    bool young = false, locked = false;
+    for_each_mapping(obj, index, [&](Pte& pte, u32 addr, Region& r) {
+        locked |= pte.frame() == frame && (r.flags & VM_LOCKED);   /* mlocked by a sharer */
         if (pte.frame() == frame && pte.accessed()) {
             pte = pte.with_accessed_cleared();
             arch::invlpg(addr);
             young = true;
         }
     });
-    if (young)
+    if (young || locked)
         return Steal::Skipped;
     if (page_of(frame).count > 1) {
         /* Unmapped from every sharer, as shm_swap does; the next touch maps it again. */

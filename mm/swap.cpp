@@ -227,6 +227,10 @@ u32 scan_space(Task& t, AddressSpace& as, u32& cursor, u32& budget, u32* quota, 
         cursor += PAGE_SIZE;
         if (!pte->present())
             continue;
+        if (const Region* r = as.find(addr); r && (r->flags & VM_LOCKED)) {
+            cursor = r->end;            /* mlocked: never stolen */
+            continue;
+        }
         budget--;
         if (quota)
             --*quota;
@@ -521,6 +525,11 @@ PageFaultResponse swap_in(AddressSpace& as, const Region& r, u32 addr, Pte& pte,
     vm_events.pgmajfault += read;
     mm_event(MmEvent::SwapIn, current->pid, addr, frame, entry);
     return PageFaultResponse::Continue;
+}
+
+bool swap_cached(SwapEntry entry)
+{
+    return area_of(entry, "swap_cached").cache[entry.offset()] != 0;
 }
 
 u32 swap_out_space(Task& owner, AddressSpace& as)

@@ -85,6 +85,8 @@ PageFaultResponse swap_in(AddressSpace& as, const Region& r, u32 addr, arch::Pte
  * for pages no PTE names (shared memory objects). ENOMEM, EIO.
  */
 ErrorOr<void> swap_read_cluster(SwapEntry entry);
+/* Whether entry's slot has a copy in the swap cache (mincore counts it as in memory). */
+bool swap_cached(SwapEntry entry);
 
 /* Slots read around a faulting one: 1 << page_cluster, aligned (Linux's page-cluster). */
 constexpr u32 PAGE_CLUSTER = 3;

@@ -22,6 +22,11 @@ constexpr u32 MMAP_BASE = 0x40000000;           /* where mmap looks first, as Li
 
 enum class PageFaultResponse : u8 { Continue, Segv, AccessError, OutOfMemory, BusError };
 
+/* How populate touches pages: as mlock (writable regions written), or read, or written. */
+enum class FaultIn : u8 { AsMlock, Read, Write };
+/* What populate does at a page it cannot fault in: stop there (mlock), or go on (mlockall). */
+enum class OnError : u8 { Stop, Skip };
+
 class AddressSpace {
 public:
     /* A fresh space: kernel half shared, no user mappings. nullptr without memory. */
@@ -48,6 +53,29 @@ public:
     /* A free gap of len bytes for mmap at or above `hint`, or 0. */
     u32 find_free(u32 len, u32 hint) const;
     bool range_mapped(u32 start, u32 end) const;
+
+    /*
+     * Region calls of mm/mremap.cpp, mm/mlock.cpp and mm/madvise.cpp, with Linux's
+     * semantics; the system calls have checked alignment and flags.
+     * remap: mremap's shrink, grow in place, or move (the PTEs move, the pages stay).
+     */
+    ErrorOr<u32> remap(u32 addr, u32 old_len, u32 new_len, u32 flags, u32 new_addr);
+    /* Sets the lock flags (VM_LOCKED, VM_LOCKONFAULT or none) of [start, end), which must be mapped. */
+    ErrorOr<void> set_lock(u32 start, u32 end, u8 lock);
+    /*
+     * Faults in the pages of [start, end) of the running process, for writing where `how`
+     * says so. EAGAIN without memory (or, for a lock, past the locked pages' share);
+     * EFAULT at a region without access (PROT_NONE), where OnError::Skip goes on instead.
+     */
+    ErrorOr<void> populate(u32 start, u32 end, FaultIn how, OnError on_error = OnError::Stop);
+    /* MADV_DONTNEED: drops the pages and swap entries of [start, end) inside one region. */
+    ErrorOr<void> discard(u32 start, u32 end);
+    /* MADV_DONTFORK and the like: flags set and cleared over [start, end), which is mapped. */
+    ErrorOr<void> set_fork_flags(u32 start, u32 end, u8 set, u8 clear);
+    /* The pages of the locked regions, in memory or not (Linux's locked_vm: VmLck). */
+    u32 locked_pages() const;
+    /* mlockall(MCL_FUTURE): the lock flags every new region gets (Linux's def_flags). */
+    u8 def_flags = 0;
 
     /* The PTE for addr, or nullptr if its page table does not exist. Read it only. */
     arch::Pte* pte(u32 addr) const;
@@ -99,6 +127,12 @@ private:
     /* Joins r with its neighbours where they are alike (anonymous, same protection). */
     void merge_around(Region* r);
     void zap_range(u32 start, u32 end); /* unmaps the pages, keeps regions */
+    /* remap's move: [addr, addr + old_len), one whole region, goes to new_addr with new_len. */
+    ErrorOr<u32> move_region(Region* r, u32 new_addr, u32 new_len, bool keep_old);
+    /* remap with old_len 0: a second mapping of a shared region's pages from addr, at `to`. */
+    ErrorOr<u32> duplicate(Region* r, u32 addr, u32 to, u32 len);
+    /* remap's grow in place: r's end to new_end, which must be free. */
+    void grow_region(Region* r, u32 new_end);
     void free_region(Region* r);
     void adopt(Region* r);
 
@@ -140,6 +174,22 @@ bool first_user(const Task& t);
 
 /* rss += delta for the process whose PTE at addr changed, and for all sharing its table. */
 void account_rss(AddressSpace& as, u32 addr, int delta);
+
+/*
+ * What /proc/PID/smaps reports of a region, as Linux counts it: sizes in bytes, and the
+ * proportional ones (each page divided among the processes mapping it) in bytes << PSS_SHIFT.
+ */
+constexpr u32 PSS_SHIFT = 12;
+struct RegionUsage {
+    u32 rss = 0, shared_clean = 0, shared_dirty = 0, private_clean = 0, private_dirty = 0;
+    u32 referenced = 0, anonymous = 0, swap = 0;
+    u64 pss = 0, pss_dirty = 0, pss_anon = 0, pss_file = 0, pss_shmem = 0, swap_pss = 0, pss_locked = 0;
+};
+/* Adds what r's pages in `as` count to `usage` (mm/region_usage.cpp). */
+void add_region_usage(const AddressSpace& as, const Region& r, RegionUsage& usage);
+
+/* The pages in memory in locked regions of every process (Mlocked, Unevictable of meminfo). */
+u32 mlocked_pages();
 
 /* The page of zeros that read faults on untouched anonymous memory map. */
 PhysAddr zero_page();

@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "demos.h"
+#include "../system/programs.h"
 #include "pagemap.h"
 
 static long minor_faults(void)

@@ -11,7 +11,7 @@
 #include <sys/resource.h>
 #include <sys/sysinfo.h>
 
-#include "demos.h"
+#include "../system/programs.h"
 
 #define PAGE 4096u
 

@@ -12,6 +12,7 @@
  * the machine off when the shell ends, which the test boots rely on; this one is simpler.
  */
 #include "common.h"
+#include "../system/programs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -108,7 +109,7 @@ static void power_off(void)
     fprintf(stderr, "init: reboot: %s\n", strerror(errno));
 }
 
-int main(int argc, char** argv)
+int init_main(int argc, char** argv)
 {
     ensure_std_fds();
     chdir("/");

@@ -188,9 +188,29 @@ static const struct test {
     { "dash_runs", test_dash_runs },
     { "dash_shares_libc", test_dash_shares_libc },
     { "bad_interpreter", test_bad_interpreter },
+    { "exec_script_args", test_exec_script_args },
+    { "exec_script_lines", test_exec_script_lines },
     /* Watching the memory manager: vmstat's counters, the live trace's switch. */
     { "vmstat_counters", test_vmstat_counters },
     { "mmtrace_switch", test_mmtrace_switch },
+
+    /* Region calls: mremap, mlock, madvise, mincore, smaps. */
+    { "regions_mremap_errors", test_regions_mremap_errors },
+    { "regions_mremap_shrink_grow", test_regions_mremap_shrink_grow },
+    { "regions_mremap_move", test_regions_mremap_move },
+    { "regions_mremap_file", test_regions_mremap_file },
+    { "regions_realloc", test_regions_realloc },
+    { "regions_mlock", test_regions_mlock },
+    { "regions_mlockall", test_regions_mlockall },
+    { "regions_mlock_limit", test_regions_mlock_limit },
+    { "regions_madvise_dontneed", test_regions_madvise_dontneed },
+    { "regions_madvise_fork", test_regions_madvise_fork },
+    { "regions_madvise_populate", test_regions_madvise_populate },
+    { "regions_mincore", test_regions_mincore },
+    { "regions_smaps", test_regions_smaps },
+    { "regions_shared", test_regions_shared },
+    { "swap_mlock_pressure", test_swap_mlock_pressure },
+    { "swap_regions_calls", test_swap_regions_calls },
 
     /* Bugs the fuzzer and fault injection found. */
     { "clone_fault_files", test_clone_fault_files },

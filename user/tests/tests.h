@@ -199,6 +199,23 @@ void test_dash_runs(void);
 void test_dash_shares_libc(void);
 void test_bad_interpreter(void);
 
+void test_regions_mremap_errors(void);
+void test_regions_mremap_shrink_grow(void);
+void test_regions_mremap_move(void);
+void test_regions_mremap_file(void);
+void test_regions_realloc(void);
+void test_regions_mlock(void);
+void test_regions_mlockall(void);
+void test_regions_mlock_limit(void);
+void test_regions_madvise_dontneed(void);
+void test_regions_madvise_fork(void);
+void test_regions_madvise_populate(void);
+void test_regions_mincore(void);
+void test_regions_smaps(void);
+void test_regions_shared(void);
+void test_swap_mlock_pressure(void);
+void test_swap_regions_calls(void);
+
 void test_clone_fault_files(void);
 void test_orphan_exit_signal(void);
 
@@ -217,6 +234,8 @@ void test_pselect_ppoll_sigmask(void);
 void test_futex_wait_errors(void);
 void test_futex_glibc(void);
 void test_futex_shared(void);
+void test_exec_script_args(void);
+void test_exec_script_lines(void);
 void test_groups(void);
 void test_priority(void);
 void test_nice_shares(void);

@@ -38,5 +38,5 @@ def stage_scan_i686(t):
         out, status = str(e), None
     (LOGS / "scan-i686.log").write_text(out)
     t.check(f"{label}: every i686 instruction in the initrd is emulated or explained",
-            status == 0 and re.search(r"(?m)^/sbin/init\n  emulated: cmov", out),
+            status == 0 and re.search(r"(?m)^/bin/ferrite\n  emulated: cmov", out),
             [f"exit status {status}"] + tail(out))
