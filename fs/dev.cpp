@@ -70,12 +70,19 @@ public:
 
     void add(const char* name, u32 mode, u32 rdev, u32 gid)
     {
+        Node* node = new DeviceNode(mode, DEVFS_DEV, u32(2 + m_count), rdev);
+        node->set_owner(0, gid);
+        attach(name, node);
+    }
+
+    /* A node of its own (a mount's root) under a name of up to 7 bytes. */
+    void attach(const char* name, Node* node)
+    {
         if (m_count == MAX_ENTRIES)
             panic("/dev: more than %zu entries", MAX_ENTRIES);
         Entry& e = m_entries[m_count];
         kfmt::snprintf(e.name, sizeof e.name, "%s", name);
-        e.node = new DeviceNode(mode, DEVFS_DEV, u32(2 + m_count), rdev);
-        e.node->set_owner(0, gid);
+        e.node = node;
         m_count++;
     }
 
@@ -107,7 +114,7 @@ private:
     static constexpr size_t MAX_ENTRIES = 32;
     struct Entry {
         char name[8];
-        DeviceNode* node;
+        Node* node;
     };
     Entry m_entries[MAX_ENTRIES];
     size_t m_count = 0;
@@ -144,12 +151,20 @@ DevDirectory* make_dev_directory()
 
 } // namespace
 
-Node* dev_directory()
+namespace {
+
+DevDirectory* dev_tree()
 {
     static DevDirectory* dev;
     if (!dev)
         dev = make_dev_directory();
     return dev;
 }
+
+} // namespace
+
+Node* dev_directory() { return dev_tree(); }
+
+void dev_attach(const char* name, Node* node) { dev_tree()->attach(name, node); }
 
 } // namespace fs

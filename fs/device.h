@@ -27,6 +27,7 @@ class DeviceFile : public File {
 public:
     explicit DeviceFile(const Node& node) : m_node(node) { }
     ErrorOr<void> stat(FileStat& st) override;
+    const Node* node() const override { return &m_node; }
 
 protected:
     const Node& m_node;         /* nodes live for ever */

@@ -40,10 +40,16 @@ ErrorOr<i64> File::lseek(i64 offset, int whence)
 
 void Node::stat(int pid, FileStat& st) const
 {
-    st = FileStat {
-        .dev = m_dev, .ino = ino(pid), .mode = m_mode, .nlink = nlink(),
-        .uid = m_uid, .gid = m_gid, .rdev = m_rdev, .size = size(), .mtime = m_mtime,
-    };
+    st = FileStat { };
+    st.dev = m_dev;
+    st.ino = ino(pid);
+    st.mode = m_mode;
+    st.nlink = nlink();
+    st.uid = m_uid;
+    st.gid = m_gid;
+    st.rdev = m_rdev;
+    st.size = size();
+    st.mtime = m_mtime;
 }
 
 ErrorOr<Vnode> Node::lookup(int, const char*, size_t) const { return Error::from_errno(ENOTDIR); }
@@ -53,6 +59,30 @@ ErrorOr<void> Node::link_target(int, LinkScratch&, const char*&, size_t&) const
     return Error::from_errno(EINVAL);
 }
 ErrorOr<File*> Node::open(int, u32) const { return Error::from_errno(ENXIO); }
+
+ErrorOr<Vnode> Node::create(const char*, size_t, const NewNode&) const
+{
+    return Error::from_errno(EROFS);
+}
+ErrorOr<void> Node::add_link(const char*, size_t, const Node&) const { return Error::from_errno(EROFS); }
+ErrorOr<void> Node::remove(const char*, size_t) const { return Error::from_errno(EROFS); }
+ErrorOr<void> Node::rename(const char*, size_t, const Node&, const char*, size_t) const
+{
+    return Error::from_errno(EROFS);
+}
+ErrorOr<void> Node::change(const Attributes&) const { return Error::from_errno(EROFS); }
+ErrorOr<void> Node::truncate(u64) const { return Error::from_errno(EROFS); }
+
+/* The read-only trees, as Linux's statfs names them: the initrd is ramfs, /dev tmpfs. */
+void Node::statfs(FsStats& out) const
+{
+    out = FsStats { };
+    switch (m_dev) {
+    case PROC_DEV: out.type = PROC_SUPER_MAGIC; break;
+    case DEVFS_DEV: out.type = TMPFS_MAGIC; break;
+    default: out.type = RAMFS_MAGIC; break;
+    }
+}
 
 bool DirectoryNode::read_dir(int pid, u64 cursor, DirEntryInfo& out) const
 {
@@ -95,6 +125,9 @@ ErrorOr<File*> DeviceNode::open(int, u32 flags) const
 
 ErrorOr<size_t> DirectoryFile::getdents64(void* buf, size_t n)
 {
+    /* A removed directory cannot be listed (Linux's IS_DEADDIR). */
+    if (m_dir.node->writable() && !m_dir.node->linked())
+        return Error::from_errno(ENOENT);
     u8* out = static_cast<u8*>(buf);
     size_t used = 0;
     u64 cursor = u64(m_offset);
@@ -133,6 +166,11 @@ ErrorOr<i64> DirectoryFile::lseek(i64 offset, int whence)
         return Error::from_errno(EINVAL);
     m_offset = position;
     return position;
+}
+
+DirectoryFile::~DirectoryFile()
+{
+    m_dir.node->put();
 }
 
 ErrorOr<void> DirectoryFile::stat(FileStat& st)

@@ -29,6 +29,11 @@ constexpr u32 O_ACCMODE = 3, O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0
 
 constexpr int SEEK_SET = 0, SEEK_CUR = 1, SEEK_END = 2;
 
+struct Timestamp {
+    u32 sec = 0;
+    u32 nsec = 0;
+};
+
 struct FileStat {
     u32 dev;            /* major << 8 | minor */
     u32 ino;
@@ -38,6 +43,10 @@ struct FileStat {
     u32 rdev;
     u64 size;
     u32 mtime;
+    /* Nodes that keep all three times (tmpfs) set them; the others give mtime for all. */
+    bool has_times = false;
+    Timestamp atime, mtime_full, ctime;
+    i64 blocks = -1;    /* 512-byte blocks held; -1: as many as the size needs */
 };
 
 class File {
@@ -78,7 +87,25 @@ public:
     /* Size for SEEK_END; 0 for files without one. */
     virtual u64 size() const { return 0; }
 
-    /* The path it was opened by (fs::open), "" for others: /proc/PID/maps names mappings by it. */
+    /*
+     * Files whose data is not reached through kernel buffers (tmpfs keeps it in a
+     * ShmObject, which copies to and from user memory itself) say so and take the user's
+     * buffer directly; the others are read and written through a kernel page.
+     */
+    virtual bool user_io() const { return false; }
+    virtual ErrorOr<size_t> read_user(Userspace<void*>, size_t) { return Error::from_errno(EINVAL); }
+    virtual ErrorOr<size_t> write_user(Userspace<const void*>, size_t)
+    {
+        return Error::from_errno(EBADF);
+    }
+    /* ftruncate: EINVAL for files that have no size to set. */
+    virtual ErrorOr<void> truncate(u64) { return Error::from_errno(EINVAL); }
+    /* The node behind the file, for the calls that change it (fchmod, fstatfs, fchdir). */
+    virtual const class Node* node() const { return nullptr; }
+    /*
+     * The path it was opened by (fs::open), "" for others: /proc/PID/maps names mappings
+     * by it, and fchdir and the *at calls join paths to a directory's.
+     */
     const char* path() const { return m_path ? m_path : ""; }
     void set_path(const char* path);
 
@@ -100,14 +127,27 @@ protected:
 /*
  * Opens an absolute, already joined path (the system-call layer prefixes the working
  * directory). Write access to the read-only root gives EROFS; O_CREAT of a missing file
- * too. On success a File with one reference.
+ * too, where a writable directory (tmpfs) makes it with `create_mode` (umask applied).
+ * On success a File with one reference.
  */
-ErrorOr<File*> open(const char* path, u32 flags);
+ErrorOr<File*> open(const char* path, u32 flags, u32 create_mode = 0644);
 ErrorOr<void> stat(const char* path, FileStat& st, bool follow_symlinks);
 /* The bytes of the link's target put in buf (at most n). */
 ErrorOr<size_t> readlink(const char* path, char* buf, size_t n);
 /* Whether path names a directory (for chdir): ENOENT, ENOTDIR. */
 ErrorOr<void> check_directory(const char* path);
+
+/*
+ * The calls that change the tree, on absolute paths, with Linux's errors in Linux's order
+ * (fs/namei.cpp). Modes have the umask applied already.
+ */
+ErrorOr<void> make_directory(const char* path, u32 mode);
+ErrorOr<void> make_symlink(const char* target, size_t target_length, const char* path);
+ErrorOr<void> make_link(const char* from, const char* to, bool follow);
+ErrorOr<void> unlink(const char* path);
+ErrorOr<void> remove_directory(const char* path);
+ErrorOr<void> rename(const char* from, const char* to);
+ErrorOr<void> truncate(const char* path, u64 size);
 
 /* Mounts the cpio newc archive at [data, data + size) as the root (kernel addresses). */
 void init(const void* initrd, size_t size);

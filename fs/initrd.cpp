@@ -74,6 +74,7 @@ public:
         return {};
     }
     u64 size() const override { return m_size; }
+    const Node* node() const override { return &m_node; }
 
 private:
     const RamFile& m_node;

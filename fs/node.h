@@ -1,8 +1,12 @@
 /*
  * The file layer's inside: every name resolves to a Node (the initrd's files and
- * directories, /dev's devices, /proc's entries). Nodes are never freed while the system
- * runs: the tree is built once at boot and the kernel's own nodes are made once, so a File
- * or a path walk can hold a Node pointer without counting references.
+ * directories, /dev's devices, /proc's entries, tmpfs's files). The read-only trees'
+ * nodes are never freed while the system runs: the initrd's tree is built once at boot and
+ * the kernel's own nodes are made once. tmpfs's nodes come and go: each counts the names
+ * that lead to it and the holders (open Files, a subdirectory's parent pointer) that
+ * took a reference with get(), and frees itself when both reach 0. A path walk holds
+ * pointers without references: nothing it does can sleep or free a node (one CPU, no
+ * preemption in the kernel).
  *
  * /proc/PID/... exists once per process but is one Node for all of them: a Vnode pairs
  * the Node with the pid it is looked at for, and every operation takes that pid.
@@ -25,10 +29,38 @@ constexpr u32 makedev(u32 major, u32 minor)
 constexpr u32 dev_major(u32 dev) { return (dev >> 8) & 0xfff; }
 constexpr u32 dev_minor(u32 dev) { return (dev & 0xff) | ((dev >> 12) & 0xfff00); }
 
-/* st_dev of the three file systems. */
+/* st_dev of the file systems. */
 constexpr u32 ROOT_DEV = makedev(0, 1);
 constexpr u32 DEVFS_DEV = makedev(0, 5);
 constexpr u32 PROC_DEV = makedev(0, 4);
+constexpr u32 TMP_DEV = makedev(0, 22);         /* tmpfs at /tmp */
+constexpr u32 SHM_DEV = makedev(0, 23);         /* tmpfs at /dev/shm */
+
+/* f_type of statfs, Linux's magic numbers. */
+constexpr u32 RAMFS_MAGIC = 0x858458f6, TMPFS_MAGIC = 0x01021994, PROC_SUPER_MAGIC = 0x9fa0;
+
+/* What statfs tells of a file system; counts in 4096-byte blocks. */
+struct FsStats {
+    u32 type;
+    u64 blocks, free_blocks;
+    u64 files, free_files;
+};
+
+/* What a new node in a changeable directory is. */
+struct NewNode {
+    u32 mode;                   /* type and permission bits, umask applied */
+    u32 uid, gid;
+    const char* target;         /* symlinks: the target, not NUL-terminated */
+    size_t target_length;
+};
+
+/* chmod, chown and utimensat: the attributes to change, each with its flag. */
+struct Attributes {
+    bool set_mode = false, set_owner = false, set_atime = false, set_mtime = false;
+    u32 mode = 0;               /* permission bits only */
+    u32 uid = 0, gid = 0;
+    Timestamp atime, mtime;
+};
 
 /* d_type of linux_dirent64: the file type bits of the mode, shifted down. */
 constexpr u8 dirent_type(u32 mode) { return u8((mode & S_IFMT) >> 12); }
@@ -87,11 +119,36 @@ public:
      */
     virtual ErrorOr<File*> open(int pid, u32 flags) const;
 
+    /*
+     * Changing the tree. Read-only trees (initrd, /dev, /proc) are not writable and keep
+     * the defaults, which refuse with EROFS; the path layer (namei.cpp) has done Linux's
+     * checks before it calls these (existence, types, emptiness, EXDEV), in Linux's order.
+     * Names are not NUL-terminated and never "." or "..".
+     */
+    virtual bool writable() const { return false; }
+    virtual void get() const { }
+    virtual void put() const { }
+    /* In a directory: a new node at a name that is free. */
+    virtual ErrorOr<Vnode> create(const char* name, size_t length, const NewNode& what) const;
+    /* In a directory: another name for `target`, a non-directory of the same file system. */
+    virtual ErrorOr<void> add_link(const char* name, size_t length, const Node& target) const;
+    /* In a directory: drops the name (a directory there is empty). */
+    virtual ErrorOr<void> remove(const char* name, size_t length) const;
+    /* In a directory: moves the name to `to_dir` (same file system), over what is there. */
+    virtual ErrorOr<void> rename(const char* name, size_t length, const Node& to_dir,
+                                 const char* to_name, size_t to_length) const;
+    virtual ErrorOr<void> change(const Attributes& what) const;
+    /* Regular files. */
+    virtual ErrorOr<void> truncate(u64 size) const;
+    /* The numbers of the file system the node is in. */
+    virtual void statfs(FsStats& out) const;
+
     void set_owner(u32 uid, u32 gid) { m_uid = uid; m_gid = gid; }
     void set_mtime(u32 mtime) { m_mtime = mtime; }
     void set_mode(u32 mode) { m_mode = mode; }
     void set_rdev(u32 rdev) { m_rdev = rdev; }
     u32 rdev() const { return m_rdev; }
+    u32 dev() const { return m_dev; }
 
     /* Names in the initrd tree that lead here (hard links); the tree frees at 0. */
     void link() { m_links++; }
@@ -134,7 +191,9 @@ public:
 /* An open directory: getdents64 walks read_dir; the offset is the cursor. */
 class DirectoryFile final : public File {
 public:
-    explicit DirectoryFile(Vnode dir) : m_dir(dir) { }
+    explicit DirectoryFile(Vnode dir) : m_dir(dir) { m_dir.node->get(); }
+    ~DirectoryFile() override;
+    const Node* node() const override { return m_dir.node; }
     ErrorOr<size_t> read(void*, size_t) override { return Error::from_errno(EISDIR); }
     ErrorOr<size_t> getdents64(void* buf, size_t n) override;
     ErrorOr<i64> lseek(i64 offset, int whence) override;
@@ -147,10 +206,19 @@ private:
 /* The root directory, once mounted. */
 extern const Node* root_node;
 void set_root(const Node* root);
+/* Where the caller's paths start (its chroot directory), or null for root_node. */
+void set_root_source(const Node* (*source)());
 
 enum class Follow : u8 { No, Yes };
 /* The node a path names; relative paths start at the root too. */
 ErrorOr<Vnode> resolve_path(const char* path, Follow follow);
+
+/* Whether a directory holds nothing but "." and "..". */
+bool directory_empty(Vnode dir);
+
+/* chmod, chown, utimensat and statfs by path. */
+ErrorOr<void> change(const char* path, const Attributes& what, Follow follow);
+ErrorOr<void> statfs(const char* path, FsStats& out);
 
 /* Linux's struct linux_dirent64, without its name (which follows at byte 19). */
 struct LinuxDirent64 {

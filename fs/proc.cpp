@@ -73,6 +73,7 @@ char* allocate_text_page()
 class ProcTextFile final : public File {
 public:
     ProcTextFile(const Node& node, int pid) : m_node(node), m_pid(pid) { }
+    const Node* node() const override { return &m_node; }
 
     ErrorOr<void> generate(const ProcEntry& entry)
     {
@@ -125,6 +126,7 @@ class ProcBinaryFile final : public File {
 public:
     ProcBinaryFile(const Node& node, const ProcEntry& entry, int pid)
         : m_node(node), m_entry(entry), m_pid(pid) { }
+    const Node* node() const override { return &m_node; }
 
     ErrorOr<size_t> read(void* buf, size_t n) override
     {
@@ -414,6 +416,29 @@ ErrorOr<void> meminfo(int, TextBuffer& out)
     return {};
 }
 
+/* Linux's /proc/mounts: source, path, type, options, and two zeros (dump, pass). */
+ErrorOr<void> mounts(int, TextBuffer& out)
+{
+    for (size_t i = 0; const Mount* m = mount_at(i); i++) {
+        out.printf("%s %s %s %s", m->source, m->path, m->type, m->options);
+        if (strcmp(m->type, "tmpfs") == 0) {
+            FsStats st;
+            m->root->statfs(st);
+            out.printf(",size=%lluk", (unsigned long long)st.blocks * (PAGE_SIZE / 1024));
+        }
+        out.printf(" 0 0\n");
+    }
+    return {};
+}
+
+ErrorOr<void> filesystems(int, TextBuffer& out)
+{
+    static const char* const types[] = { "rootfs", "ramfs", "tmpfs", "devtmpfs", "proc" };
+    for (const char* type : types)
+        out.printf("nodev\t%s\n", type);
+    return {};
+}
+
 } // namespace
 
 void proc_register(const ProcEntry& entry)
@@ -464,6 +489,9 @@ Node* proc_directory()
     static bool registered;
     if (!registered) {
         proc_register({ .name = "meminfo", .generate = meminfo });
+        proc_register({ .name = "mounts", .generate = mounts });
+        proc_register({ .name = "filesystems", .generate = filesystems });
+        proc_register_per_process({ .name = "mounts", .generate = mounts });
         registered = true;
     }
     return &proc_root;

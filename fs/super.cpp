@@ -1,5 +1,6 @@
 /* fs::init: the initrd's tree as the root, with the kernel's /dev and /proc in it. */
 #include <fs/mount.h>
+#include <fs/tmpfs.h>
 #include <kernel/printk.h>
 #include <mm/layout.h>
 #include <mm/memory.h>
@@ -9,6 +10,17 @@ namespace fs {
 namespace {
 
 MountInfo mounted;
+
+constexpr size_t MAX_MOUNTS = 8;
+Mount mounts[MAX_MOUNTS];
+size_t nr_mounts;
+
+void add_mount(const Mount& m)
+{
+    if (nr_mounts == MAX_MOUNTS)
+        panic("fs: more than %zu mounts", MAX_MOUNTS);
+    mounts[nr_mounts++] = m;
+}
 
 /* The linear map covers memory up to memory_end; a module beyond it cannot be read. */
 bool initrd_mapped(const void* initrd, size_t size)
@@ -20,6 +32,11 @@ bool initrd_mapped(const void* initrd, size_t size)
 } // namespace
 
 const MountInfo& mount_info() { return mounted; }
+
+const Mount* mount_at(size_t index)
+{
+    return index < nr_mounts ? &mounts[index] : nullptr;
+}
 
 void init(const void* initrd, size_t size)
 {
@@ -49,9 +66,20 @@ void init(const void* initrd, size_t size)
     else
         printk(KERN_WARNING "No initrd: the root is an empty directory\n");
 
-    if (!root->attach("dev", dev_directory()) || !root->attach("proc", proc_directory()))
-        panic("fs: no memory to put /dev and /proc in the root");
+    /* /tmp and /dev/shm, like /dev and /proc, are there whatever the archive holds. */
+    Node* tmp = tmpfs_mount(TMP_DEV, root);
+    Node* shm = tmpfs_mount(SHM_DEV, dev_directory());
+    if (!root->attach("dev", dev_directory()) || !root->attach("proc", proc_directory()) ||
+        !root->attach("tmp", tmp))
+        panic("fs: no memory to put /dev, /proc and /tmp in the root");
+    dev_attach("shm", shm);
     set_root(root);
+    /* What Linux shows for an initramfs root, devtmpfs, proc and systemd's tmpfs mounts. */
+    add_mount({ "rootfs", "/", "rootfs", "ro", root });
+    add_mount({ "devtmpfs", "/dev", "devtmpfs", "ro,nosuid,relatime,mode=755", dev_directory() });
+    add_mount({ "proc", "/proc", "proc", "rw,nosuid,nodev,noexec,relatime", proc_directory() });
+    add_mount({ "tmpfs", "/tmp", "tmpfs", "rw,nosuid,nodev", tmp });
+    add_mount({ "tmpfs", "/dev/shm", "tmpfs", "rw,nosuid,nodev", shm });
 }
 
 } // namespace fs

@@ -3,7 +3,7 @@
 #include <arch/interrupts.h>
 #include <drivers/power.h>
 #include <drivers/timer.h>
-#include <fs/file.h>
+#include <fs/node.h>
 #include <kernel/cmdline.h>
 #include <kernel/errno.h>
 #include <kernel/kstat.h>
@@ -142,6 +142,10 @@ void close_files(Task* t)
             t->files[fd] = nullptr;
             f->put();
         }
+    if (const fs::Node* root = t->root) {
+        t->root = nullptr;
+        root->put();
+    }
 }
 
 constexpr u32 WNOHANG = 1, WUNTRACED = 2, WCONTINUED = 8, WALL = 0x40000000, WCLONE = 0x80000000;
@@ -235,6 +239,9 @@ ErrorOr<int> do_fork(u32 flags, u32 child_stack, Userspace<int*> parent_tid,
     t->tty = parent->tty;
     memcpy(t->comm, parent->comm, sizeof t->comm);
     memcpy(t->cwd, parent->cwd, sizeof t->cwd);
+    t->umask = parent->umask;
+    if ((t->root = parent->root))
+        t->root->get();
     for (int i = 0; i < NSIG; i++)
         t->actions[i] = parent->actions[i];
     t->blocked = parent->blocked;

@@ -1,5 +1,5 @@
 /* File system calls: descriptors over fs::File, paths joined to the working directory. */
-#include <fs/file.h>
+#include <fs/node.h>
 #include <kernel/error.h>
 #include <kernel/string.h>
 #include <kernel/syscall.h>
@@ -37,8 +37,8 @@ ErrorOr<int> install_fd(fs::File* f, int lowest, bool cloexec)
     return Error::from_errno(EMFILE);
 }
 
-/* Joins a path onto the working directory and removes ".", ".." and repeated slashes. */
-ErrorOr<void> make_absolute(const char* path, char* out)
+/* Joins a path onto a directory (base) and removes ".", ".." and repeated slashes. */
+ErrorOr<void> make_absolute(const char* path, const char* base, char* out)
 {
     size_t path_len = strlen(path);
     bool trailing_slash = path_len > 1 && path[path_len - 1] == '/';
@@ -51,7 +51,7 @@ ErrorOr<void> make_absolute(const char* path, char* out)
         }
         return true;
     };
-    if (path[0] != '/' && !append(current->cwd, strlen(current->cwd)))
+    if (path[0] != '/' && !append(base, strlen(base)))
         return Error::from_errno(ENAMETOOLONG);
     if (!append("/", 1) || !append(path, path_len))
         return Error::from_errno(ENAMETOOLONG);
@@ -85,6 +85,21 @@ ErrorOr<void> make_absolute(const char* path, char* out)
         out[w++] = '/';
     out[w] = '\0';
     return {};
+}
+
+/* 1 if a path's last name is ".", 2 if "..", 0 otherwise; trailing slashes do not count. */
+int last_dots_of(const char* path)
+{
+    size_t end = strlen(path);
+    while (end > 0 && path[end - 1] == '/')
+        end--;
+    size_t start = end;
+    while (start > 0 && path[start - 1] != '/')
+        start--;
+    size_t length = end - start;
+    if (length == 0 || length > 2 || path[start] != '.' || (length == 2 && path[start + 1] != '.'))
+        return 0;
+    return int(length);
 }
 
 } // namespace
@@ -131,8 +146,16 @@ ErrorOr<void> put_stat(Userspace<Stat64*> to, const fs::FileStat& st)
     s.st_rdev = st.rdev;
     s.st_size = i64(st.size);
     s.st_blksize = PAGE_SIZE;
-    s.st_blocks = (st.size + 511) / 512;
+    s.st_blocks = st.blocks >= 0 ? u64(st.blocks) : (st.size + 511) / 512;
     s.st_atime = s.st_mtime = s.st_ctime = st.mtime;
+    if (st.has_times) {
+        s.st_atime = st.atime.sec;
+        s.st_atime_nsec = st.atime.nsec;
+        s.st_mtime = st.mtime_full.sec;
+        s.st_mtime_nsec = st.mtime_full.nsec;
+        s.st_ctime = st.ctime.sec;
+        s.st_ctime_nsec = st.ctime.nsec;
+    }
     return copy_to_user(to, s);
 }
 
@@ -142,35 +165,32 @@ mm::PageHolder kernel_page()
     return mm::PageHolder(__get_free_page(Gfp::Kernel));
 }
 
-ErrorOr<int> do_open(Userspace<const char*> path_addr, u32 flags)
+ErrorOr<int> do_open(int dirfd, Userspace<const char*> path_addr, u32 flags, u32 mode)
 {
     PathBuffer path;
-    TRY(path.from_user(path_addr));
-    fs::File* f = TRY(fs::open(path.get(), flags));
+    TRY(path.from_user_at(dirfd, path_addr));
+    fs::File* f = TRY(fs::open(path.get(), flags, mode & 07777 & ~current->umask));
+    /* A directory's path is what fchdir and the *at calls go by: no memory for it, no file. */
+    if (f->node() && f->node()->is_directory() && !*f->path()) {
+        f->put();
+        return Error::from_errno(ENOMEM);
+    }
     ErrorOr<int> fd = install_fd(f, 0, flags & fs::O_CLOEXEC);
     if (fd.is_error())
         f->put();
     return fd;
 }
 
-ErrorOr<void> do_stat(Userspace<const char*> path_addr, Userspace<Stat64*> buf, bool follow)
+ErrorOr<void> do_stat(int dirfd, Userspace<const char*> path_addr, Userspace<Stat64*> buf,
+                      bool follow)
 {
     PathBuffer path;
-    TRY(path.from_user(path_addr));
+    TRY(path.from_user_at(dirfd, path_addr));
     fs::FileStat st;
     TRY(fs::stat(path.get(), st, follow));
     return put_stat(buf, st);
 }
 
-/* The *at calls keep no directory descriptors: a relative path needs AT_FDCWD. */
-ErrorOr<void> check_dirfd(int dirfd, Userspace<const char*> path)
-{
-    char first;
-    TRY(copy_from_user(first, path));
-    if (first != '/' && dirfd != AT_FDCWD)
-        return Error::from_errno(file_of(dirfd) ? ENOTDIR : EBADF);
-    return {};
-}
 
 } // namespace
 
@@ -181,6 +201,25 @@ PathBuffer::~PathBuffer()
 
 ErrorOr<void> PathBuffer::from_user(Userspace<const char*> path)
 {
+    return from_user_at(AT_FDCWD, path);
+}
+
+/* A directory descriptor's path is the one it was opened by (File::path). */
+ErrorOr<void> PathBuffer::from_user_at(int dirfd, Userspace<const char*> path)
+{
+    const char* base = current->cwd;
+    if (dirfd != AT_FDCWD) {
+        char first;
+        TRY(copy_from_user(first, path));
+        if (first && first != '/') {           /* an empty path is ENOENT, below */
+            fs::File* dir = file_of(dirfd);
+            if (!dir)
+                return Error::from_errno(EBADF);
+            if (!dir->node() || !dir->node()->is_directory() || !*dir->path())
+                return Error::from_errno(ENOTDIR);
+            base = dir->path();
+        }
+    }
     char* raw = static_cast<char*>(kmalloc(PATH_MAX, Gfp::Kernel));
     m_path = static_cast<char*>(kmalloc(PATH_MAX, Gfp::Kernel));
     ErrorOr<void> result;
@@ -193,7 +232,9 @@ ErrorOr<void> PathBuffer::from_user(Userspace<const char*> path)
         else if (len.value() == 0)
             result = Error::from_errno(ENOENT);
         else
-            result = make_absolute(raw, m_path);
+            result = make_absolute(raw, base, m_path);
+        if (!result.is_error())
+            m_last_dots = last_dots_of(raw);
     }
     kfree(raw);
     return result;
@@ -219,6 +260,8 @@ ErrorOr<size_t> sys_read(int fd, Userspace<void*> buf, u32 count)
         return Error::from_errno(EBADF);
     if (!user_range_ok(buf, count))
         return Error::from_errno(EFAULT);
+    if (f->user_io())
+        return f->read_user(buf, count);
     mm::PageHolder page = kernel_page();
     if (!page)
         return Error::from_errno(ENOMEM);
@@ -243,6 +286,8 @@ ErrorOr<size_t> sys_write(int fd, Userspace<const void*> buf, u32 count)
         return Error::from_errno(EBADF);
     if (!user_range_ok(buf, count))
         return Error::from_errno(EFAULT);
+    if (f->user_io())
+        return f->write_user(buf, count);
     mm::PageHolder page = kernel_page();
     if (!page)
         return Error::from_errno(ENOMEM);
@@ -296,15 +341,14 @@ ErrorOr<size_t> sys_readv(int fd, Userspace<const IoVec*> iov, int iovcnt)
     return transfer_vector(sys_read, fd, iov, iovcnt);
 }
 
-ErrorOr<int> sys_open(Userspace<const char*> path, u32 flags, u32)
+ErrorOr<int> sys_open(Userspace<const char*> path, u32 flags, u32 mode)
 {
-    return do_open(path, flags);
+    return do_open(AT_FDCWD, path, flags, mode);
 }
 
-ErrorOr<int> sys_openat(int dirfd, Userspace<const char*> path, u32 flags, u32)
+ErrorOr<int> sys_openat(int dirfd, Userspace<const char*> path, u32 flags, u32 mode)
 {
-    TRY(check_dirfd(dirfd, path));
-    return do_open(path, flags);
+    return do_open(dirfd, path, flags, mode);
 }
 
 ErrorOr<void> sys_close(int fd)
@@ -348,12 +392,12 @@ ErrorOr<void> sys_ioctl(int fd, u32 cmd, Userspace<void*> arg)
 
 ErrorOr<void> sys_stat64(Userspace<const char*> path, Userspace<Stat64*> buf)
 {
-    return do_stat(path, buf, true);
+    return do_stat(AT_FDCWD, path, buf, true);
 }
 
 ErrorOr<void> sys_lstat64(Userspace<const char*> path, Userspace<Stat64*> buf)
 {
-    return do_stat(path, buf, false);
+    return do_stat(AT_FDCWD, path, buf, false);
 }
 
 ErrorOr<void> sys_fstat64(int fd, Userspace<Stat64*> buf)
@@ -375,8 +419,7 @@ ErrorOr<void> sys_fstatat64(int dirfd, Userspace<const char*> path, Userspace<St
         if (!first)
             return sys_fstat64(dirfd, buf);
     }
-    TRY(check_dirfd(dirfd, path));
-    return do_stat(path, buf, !(flags & AT_SYMLINK_NOFOLLOW));
+    return do_stat(dirfd, path, buf, !(flags & AT_SYMLINK_NOFOLLOW));
 }
 
 ErrorOr<size_t> sys_getdents64(int fd, Userspace<void*> buf, u32 count)
@@ -410,27 +453,46 @@ ErrorOr<size_t> sys_readlink(Userspace<const char*> path_addr, Userspace<char*> 
     return n;
 }
 
-ErrorOr<size_t> sys_readlinkat(int, Userspace<const char*> path, Userspace<char*> buf, int size)
+ErrorOr<size_t> sys_readlinkat(int dirfd, Userspace<const char*> path_addr, Userspace<char*> buf,
+                               int size)
 {
-    return sys_readlink(path, buf, size);
+    if (size <= 0)
+        return Error::from_errno(EINVAL);
+    PathBuffer path;
+    TRY(path.from_user_at(dirfd, path_addr));
+    mm::PageHolder page = kernel_page();
+    if (!page)
+        return Error::from_errno(ENOMEM);
+    size_t n = TRY(fs::readlink(path.get(), page.as_ptr<char>(), u32(size) < chunk ? u32(size) : chunk));
+    if (n > 0)
+        TRY(copy_to_user(buf, page.as_ptr<char>(), n));
+    return n;
 }
 
-ErrorOr<void> sys_access(Userspace<const char*> path_addr, int mode)
+/*
+ * Every caller is root: writing is refused only where the file system cannot change
+ * (Linux's EROFS for files, directories and symlinks; devices may be written), executing
+ * where no execute bit is set (directories can always be searched).
+ */
+ErrorOr<void> sys_faccessat(int dirfd, Userspace<const char*> path_addr, int mode)
 {
+    if (mode & ~7)
+        return Error::from_errno(EINVAL);
     PathBuffer path;
-    TRY(path.from_user(path_addr));
-    fs::FileStat st;
-    TRY(fs::stat(path.get(), st, true));
-    if ((mode & 2) && (st.mode & fs::S_IFMT) != fs::S_IFCHR)
+    TRY(path.from_user_at(dirfd, path_addr));
+    fs::Vnode node = TRY(fs::resolve_path(path.get(), fs::Follow::Yes));
+    u32 type = node.node->type();
+    bool file_like = type == fs::S_IFREG || type == fs::S_IFDIR || type == fs::S_IFLNK;
+    if ((mode & 2) && file_like && !node.node->writable())
         return Error::from_errno(EROFS);
-    if ((mode & 1) && !(st.mode & 0111))
+    if ((mode & 1) && type != fs::S_IFDIR && !(node.node->mode() & 0111))
         return Error::from_errno(EACCES);
     return {};
 }
 
-ErrorOr<void> sys_faccessat(int, Userspace<const char*> path, int mode)
+ErrorOr<void> sys_access(Userspace<const char*> path, int mode)
 {
-    return sys_access(path, mode);
+    return sys_faccessat(AT_FDCWD, path, mode);
 }
 
 ErrorOr<void> sys_chdir(Userspace<const char*> path_addr)

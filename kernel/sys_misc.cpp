@@ -375,4 +375,3 @@ ErrorOr<void> sys_set_thread_area(Userspace<UserDesc*> user_desc)
 }
 
 long sys_sync() { return 0; }
-long sys_umask(u32) { return 022; }

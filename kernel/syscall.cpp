@@ -73,6 +73,17 @@ constexpr Entry entries[] = {
     { 270, entry<sys_tgkill> }, { 295, entry<sys_openat> }, { 300, entry<sys_fstatat64> },
     { 305, entry<sys_readlinkat> }, { 307, entry<sys_faccessat> }, { 330, entry<sys_dup3> },
     { 331, entry<sys_pipe2> }, { 340, entry<sys_prlimit64> }, { 355, entry<sys_getrandom> },
+    /* The file tree: kernel/sys_fs_tree.cpp. */
+    { 9, entry<sys_link> }, { 10, entry<sys_unlink> }, { 15, entry<sys_chmod> },
+    { 38, entry<sys_rename> }, { 39, entry<sys_mkdir> }, { 40, entry<sys_rmdir> },
+    { 61, entry<sys_chroot> }, { 83, entry<sys_symlink> }, { 92, entry<sys_truncate> },
+    { 93, entry<sys_ftruncate> }, { 94, entry<sys_fchmod> }, { 133, entry<sys_fchdir> },
+    { 193, entry<sys_truncate64> }, { 194, entry<sys_ftruncate64> }, { 198, entry<sys_lchown32> },
+    { 207, entry<sys_fchown32> }, { 212, entry<sys_chown32> }, { 268, entry<sys_statfs64> },
+    { 269, entry<sys_fstatfs64> }, { 296, entry<sys_mkdirat> }, { 298, entry<sys_fchownat> },
+    { 301, entry<sys_unlinkat> }, { 302, entry<sys_renameat> }, { 303, entry<sys_linkat> },
+    { 304, entry<sys_symlinkat> }, { 306, entry<sys_fchmodat> }, { 320, entry<sys_utimensat> },
+    { 353, entry<sys_renameat2> },
     /* Process groups and sessions (kernel/session.cpp). */
     { 57, entry<sys_setpgid> }, { 65, entry<sys_getpgrp> }, { 66, entry<sys_setsid> },
     { 132, entry<sys_getpgid> }, { 147, entry<sys_getsid> },

@@ -18,9 +18,17 @@ public:
     ~PathBuffer();
     PathBuffer(const PathBuffer&) = delete;
     ErrorOr<void> from_user(Userspace<const char*> path);
+    /* The *at calls: a relative path starts in directory dirfd (AT_FDCWD: the working one). */
+    ErrorOr<void> from_user_at(int dirfd, Userspace<const char*> path);
     const char* get() const { return m_path; }
+    /*
+     * Whether the path as given ended in "." or ".." (1 or 2; 0 otherwise): joining
+     * removes them, but the calls that change names answer them with errors of their own.
+     */
+    int last_dots() const { return m_last_dots; }
 private:
     char* m_path = nullptr;
+    int m_last_dots = 0;
 };
 
 /* Linux's struct rusage, filled for the user. */
@@ -107,6 +115,37 @@ ErrorOr<size_t> sys_readv(int, Userspace<const IoVec*>, int);
 ErrorOr<size_t> sys_pread64(int, Userspace<void*>, u32, u32, u32);
 ErrorOr<size_t> sys_pwrite64(int, Userspace<const void*>, u32, u32, u32);
 ErrorOr<void> sys_fsync(int);
+/* The tree: kernel/sys_fs_tree.cpp. */
+struct Statfs64;
+struct UserTimespec;
+ErrorOr<void> sys_mkdir(Userspace<const char*>, u32);
+ErrorOr<void> sys_mkdirat(int, Userspace<const char*>, u32);
+ErrorOr<void> sys_rmdir(Userspace<const char*>);
+ErrorOr<void> sys_unlink(Userspace<const char*>);
+ErrorOr<void> sys_unlinkat(int, Userspace<const char*>, u32);
+ErrorOr<void> sys_rename(Userspace<const char*>, Userspace<const char*>);
+ErrorOr<void> sys_renameat(int, Userspace<const char*>, int, Userspace<const char*>);
+ErrorOr<void> sys_renameat2(int, Userspace<const char*>, int, Userspace<const char*>, u32);
+ErrorOr<void> sys_link(Userspace<const char*>, Userspace<const char*>);
+ErrorOr<void> sys_linkat(int, Userspace<const char*>, int, Userspace<const char*>, u32);
+ErrorOr<void> sys_symlink(Userspace<const char*>, Userspace<const char*>);
+ErrorOr<void> sys_symlinkat(Userspace<const char*>, int, Userspace<const char*>);
+ErrorOr<void> sys_chmod(Userspace<const char*>, u32);
+ErrorOr<void> sys_fchmod(int, u32);
+ErrorOr<void> sys_fchmodat(int, Userspace<const char*>, u32);
+ErrorOr<void> sys_chown32(Userspace<const char*>, u32, u32);
+ErrorOr<void> sys_lchown32(Userspace<const char*>, u32, u32);
+ErrorOr<void> sys_fchown32(int, u32, u32);
+ErrorOr<void> sys_fchownat(int, Userspace<const char*>, u32, u32, u32);
+ErrorOr<void> sys_utimensat(int, Userspace<const char*>, Userspace<const UserTimespec*>, u32);
+ErrorOr<void> sys_truncate(Userspace<const char*>, i32);
+ErrorOr<void> sys_ftruncate(int, i32);
+ErrorOr<void> sys_truncate64(Userspace<const char*>, u32, u32);
+ErrorOr<void> sys_ftruncate64(int, u32, u32);
+ErrorOr<void> sys_statfs64(Userspace<const char*>, u32, Userspace<Statfs64*>);
+ErrorOr<void> sys_fstatfs64(int, u32, Userspace<Statfs64*>);
+ErrorOr<void> sys_fchdir(int);
+ErrorOr<void> sys_chroot(Userspace<const char*>);
 ErrorOr<void> sys_swapon(Userspace<const char*>, u32);
 ErrorOr<void> sys_swapoff(Userspace<const char*>);
 

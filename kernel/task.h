@@ -11,7 +11,7 @@
 #include <kernel/wait.h>
 #include <mm/types.h>
 
-namespace fs { class File; }
+namespace fs { class File; class Node; }
 namespace mm { class AddressSpace; }
 
 constexpr int NR_TASKS = 128;
@@ -85,7 +85,9 @@ struct Task {
     /* Files. */
     fs::File* files[NR_OPEN] = { };
     u64 close_on_exec = 0;
-    char cwd[CWD_MAX] = "/";
+    char cwd[CWD_MAX] = "/";            /* as seen from root */
+    const fs::Node* root = nullptr;     /* chroot's directory, held; null: the real root */
+    u32 umask = 022;
 
     /* glibc's TLS (set_thread_area) and the tid addresses of clone. */
     u64 tls[3] = { };

@@ -86,6 +86,8 @@ u32 flush_victims()
         first += n;
     }
     nr_victims = 0;
+    if (freed)
+        note_swap_progress();           /* swap took dirty pages: not the clean-drop cut-off */
     return freed;
 }
 
@@ -141,8 +143,13 @@ Steal try_to_swap_out_shm(ShmObject* obj, u32 index, u32& slot_value)
 
 u32 shm_swap(u32 budget, u32 want)
 {
-    if (!shm_swap_lock.try_lock())
-        return 0;                       /* another is at it: the caller tries the processes */
+    /*
+     * Another reclaimer holding the lock is writing its batch: wait for it, as Linux waits
+     * for writeback before it gives up. Coming back with nothing at once would let an
+     * allocation whose only candidates are shared pages count a round as fruitless each
+     * time, and a slow disk would end in the OOM killer with swap half empty.
+     */
+    MutexLocker lock(shm_swap_lock);
     u32 freed = 0, empty_objects = 0;
     while (budget && freed < want) {
         ShmObject* obj = shm_swap_object;
@@ -168,9 +175,7 @@ u32 shm_swap(u32 budget, u32 want)
         if (nr_victims == SWAP_CLUSTER_MAX || (got == Steal::Batched && freed + nr_victims >= want))
             freed += flush_victims();   /* sleeps: the hand is looked at afresh */
     }
-    freed += flush_victims();
-    shm_swap_lock.unlock();
-    return freed;
+    return freed + flush_victims();
 }
 
 ErrorOr<void> shm_unuse(u32 type)

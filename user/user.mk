@@ -13,6 +13,7 @@ USER_PROG_tests/run     := user/tests/run.c user/tests/lib.c user/tests/t_proc.c
                            user/tests/t_files.c user/tests/t_shell.c user/tests/t_vm.c \
                            user/tests/t_swap.c user/tests/t_return.c user/tests/t_fork.c \
                            user/tests/t_disk.c user/tests/t_time.c user/tests/t_robust.c \
+                           user/tests/t_tmpfs.c user/tests/t_tmpfs_mounts.c user/tests/t_tmpfs_lib.c \
                            user/tests/t_tty.c \
                            user/tests/t_calls.c \
                            user/tests/t_vfork.c user/tests/t_dynamic.c \

@@ -94,6 +94,11 @@ static const struct entry table[] = {
     { 308, 4, "pselect6", "ipppp" }, { 309, 4, "ppoll", "pippz" }, { 320, 4, "utimensat", "fnpi" },
     { 330, 8, "dup3", "ffi" }, { 331, 8, "pipe2", "pi" }, { 340, 4, "prlimit64", "kipp" },
     { 355, 6, "getrandom", "psi" },
+    /* The file tree's calls, which tmpfs (paths under /tmp and /dev/shm) lets change it. */
+    { 92, 4, "truncate", "no" }, { 93, 4, "ftruncate", "fo" }, { 94, 4, "fchmod", "fi" },
+    { 133, 4, "fchdir", "f" }, { 198, 4, "lchown32", "nii" }, { 207, 4, "fchown32", "fii" },
+    { 212, 4, "chown32", "nii" }, { 298, 4, "fchownat", "fniii" }, { 303, 4, "linkat", "fnfni" },
+    { 304, 4, "symlinkat", "nfn" }, { 306, 4, "fchmodat", "fni" }, { 353, 4, "renameat2", "fnfni" },
 };
 #define NENTRIES (sizeof table / sizeof table[0])
 
@@ -131,7 +136,7 @@ static const struct entry* pick_entry(struct rng* r)
 }
 
 /* Offsets in the arena's first pages: paths in page 0, structures in page 1 (fuzz.c). */
-#define PATHS 16
+#define PATHS 20
 #define PATH_STRIDE 128
 #define STRUCTS 32
 #define STRUCT_STRIDE 64

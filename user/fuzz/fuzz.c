@@ -26,7 +26,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/swap.h>
 #include <sys/sysinfo.h>
 #include <sys/wait.h>
@@ -126,11 +128,15 @@ static void sleep_ms(long ms)
 
 /* --------------------------------------------------------------- the arena */
 
-/* Paths: places to read and look, two programs that end by themselves, and nonsense. */
-static const char* const paths[16] = {
+/*
+ * Paths: places to read and look, two programs that end by themselves, nonsense, and
+ * names in tmpfs, where calls can make and remove files (cleared after each child).
+ */
+static const char* const paths[20] = {
     "/etc/motd", "/", "/dev/null", "/dev/zero", "/proc/self/maps", "/proc/meminfo",
     "/proc/self/stat", "/tests/hello", "/bin/cat", "/etc", "/nonexistent/file", "",
     "etc/../etc/./motd", "/proc/self/pagemap", "/proc", "/dev/urandom",
+    "/tmp/f", "/tmp/d/", "/tmp/d/g", "/dev/shm/s",
 };
 
 static void* map_pages(size_t n)
@@ -147,7 +153,7 @@ static void arena_fill(void)
 {
     char* b = map_pages(BUFFER_PAGES);
     arena.buffers = (uintptr_t)b;
-    for (int i = 0; i < 16; i++)
+    for (int i = 0; i < 20; i++)
         strcpy(b + i * 128, paths[i]);
     /* Page 1: structures at 64-byte steps. Page 2 on: bytes of every value. */
     uint32_t* s = (uint32_t*)(b + 4096);
@@ -395,6 +401,48 @@ static int clear_processes(uint32_t batch)
     }
 }
 
+/*
+ * Removes what the children left under top (a tmpfs), so that its pages count as free
+ * again: down to a directory without subdirectories, its files, then it, and again. No
+ * recursion: the fuzzer's own stack must not grow (a new page would look like a leak).
+ */
+static void clear_tree(const char* top)
+{
+    static char path[4096];
+    for (int rounds = 0; rounds < 10000; rounds++) {
+        snprintf(path, sizeof path, "%s", top);
+        for (int descended = 1; descended;) {
+            DIR* d = opendir(path);
+            if (!d)
+                return;
+            descended = 0;
+            struct dirent* e;
+            while (!descended && (e = readdir(d))) {
+                if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                    continue;
+                size_t len = strlen(path);
+                snprintf(path + len, sizeof path - len, "/%s", e->d_name);
+                struct stat st;
+                if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+                    descended = 1;
+                else {
+                    unlink(path);
+                    path[len] = 0;
+                }
+            }
+            closedir(d);
+        }
+        if (strcmp(path, top) == 0 || rmdir(path) < 0)
+            return;
+    }
+}
+
+static void clear_tmpfs(void)
+{
+    clear_tree("/tmp");
+    clear_tree("/dev/shm");
+}
+
 struct counts {
     unsigned long free_pages, free_swap;
 };
@@ -454,9 +502,11 @@ int main(int argc, char** argv)
 
     /* Two empty children first, so that this process's lazily made memory is in place. */
     struct outcome out;
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 2; i++) {
         if (run_batch(first, 0, &out) < 0 || clear_processes(first) < 0)
             return 1;
+        clear_tmpfs();
+    }
     struct counts before = count_memory();
     struct counts expect = before;
 
@@ -469,6 +519,7 @@ int main(int argc, char** argv)
             failed = 1;                 /* a hang: what follows would not be meaningful */
             break;
         }
+        clear_tmpfs();
         children++;
         watchdog += out.watchdog;
         early += out.early;

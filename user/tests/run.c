@@ -138,11 +138,28 @@ static const struct test {
     { "swap_shm_sysv", test_swap_shm_sysv },
     { "swap_shm_anon", test_swap_shm_anon },
     { "swap_shm_swapoff", test_swap_shm_swapoff },
+    /* Reclaim's edges: a kill with shared pages in flight, the runner's clean-up of swap left on. */
+    { "swap_oom_shared", test_swap_oom_shared },
+    { "swap_left_on", test_swap_left_on },
 
     { "disk_file", test_disk_file },
     { "disk_io_sleeps", test_disk_io_sleeps },
     { "disk_mkswap", test_disk_mkswap },
 
+    /* tmpfs at /tmp and /dev/shm, and the calls that change files. */
+    { "tmpfs_files", test_tmpfs_files },
+    { "tmpfs_directories", test_tmpfs_directories },
+    { "tmpfs_many_entries", test_tmpfs_many_entries },
+    { "tmpfs_links", test_tmpfs_links },
+    { "tmpfs_rename", test_tmpfs_rename },
+    { "tmpfs_unlinked_open", test_tmpfs_unlinked_open },
+    { "tmpfs_attributes", test_tmpfs_attributes },
+    { "tmpfs_statfs_mounts", test_tmpfs_statfs_mounts },
+    { "tmpfs_readonly_elsewhere", test_tmpfs_readonly_elsewhere },
+    { "tmpfs_enospc", test_tmpfs_enospc },
+    { "tmpfs_chroot_fchdir", test_tmpfs_chroot_fchdir },
+    { "tmpfs_mappings", test_tmpfs_mappings },
+    { "tmpfs_inode_limit", test_tmpfs_inode_limit },
     /* The terminal, sessions and job control. */
     { "tty_termios", test_tty_termios },
     { "tty_line_editing", test_tty_line_editing },
@@ -347,6 +364,8 @@ static enum result run_test(const struct test* t, char* reason, size_t reason_si
         fault_in_everything();
     int segments[64];
     int nsegments = sysv_snapshot(segments, 64);
+    struct swap_areas swaps;
+    swap_snapshot(&swaps);
     unsigned long long before = free_ram();
     pid_t pid = fork();
     if (pid == 0) {
@@ -360,7 +379,10 @@ static enum result run_test(const struct test* t, char* reason, size_t reason_si
     reap_strays();
     if (pid > 0 && time_limit > 0 && getpid() == 1)
         kill_leftovers(pid);
+    if (status != 0 && strncmp(t->name, "tmpfs_", 6) == 0)
+        tmpfs_remove_leftovers();
     int left_segments = sysv_remove_left(segments, nsegments);
+    int left_swaps = swap_off_left(&swaps);
     if (!on_linux)
         fault_in_everything();
     unsigned long long after = free_ram();
@@ -397,6 +419,10 @@ static enum result run_test(const struct test* t, char* reason, size_t reason_si
     }
     if (left_segments) {
         printf("# %s: left %d System V segments behind\n", t->name, left_segments);
+        return FAIL;
+    }
+    if (left_swaps) {
+        printf("# %s: left %d swap areas on\n", t->name, left_swaps);
         return FAIL;
     }
     if (ram_moved)
@@ -452,6 +478,7 @@ int main(int argc, char** argv)
 
     printf("KTAP version 1\n");
     printf("1..%zu\n", planned);
+    tmpfs_remove_leftovers();           /* of an earlier run; and its stack is in place */
     warm_up();
     if (!on_linux)
         fault_in_everything();

@@ -431,3 +431,89 @@ void test_swap_fork_race(void)
     wait_for(churn);
     swap_off("/dev/hda");
 }
+
+/*
+ * For the runner: the swap areas on (their names in /proc/swaps), and the swapoff of
+ * those a test turned on and left on. A failed test often ends before its swapoff; the
+ * area's maps would then stay allocated (counted as pages lost after the test) and make
+ * the next swap test's swapon fail with EBUSY.
+ */
+void swap_snapshot(struct swap_areas* s)
+{
+    s->n = 0;
+    FILE* f = fopen("/proc/swaps", "r");
+    if (!f)
+        return;
+    char line[256];
+    if (fgets(line, sizeof line, f))            /* the header */
+        while (s->n < SWAP_AREAS_MAX && fgets(line, sizeof line, f))
+            if (sscanf(line, "%63s", s->name[s->n]) == 1)
+                s->n++;
+    fclose(f);
+}
+
+int swap_off_left(const struct swap_areas* before)
+{
+    struct swap_areas now;
+    swap_snapshot(&now);
+    int turned_off = 0;
+    for (int i = 0; i < now.n; i++) {
+        int known = 0;
+        for (int k = 0; k < before->n; k++)
+            known |= strcmp(before->name[k], now.name[i]) == 0;
+        if (known)
+            continue;
+        printf("# turning off swap area %s left on\n", now.name[i]);
+        if (swapoff(now.name[i]) == 0)
+            turned_off++;
+        else
+            printf("# swapoff %s: %s\n", now.name[i], strerror(errno));
+    }
+    return turned_off;
+}
+
+/* The runner's clean-up after a test that left swap on: the area goes, and only it. */
+void test_swap_left_on(void)
+{
+    need_swap_disks();
+    struct swap_areas before;
+    swap_snapshot(&before);
+    swap_on("/dev/hda");
+    CHECK_EQ(swap_off_left(&before), 1);
+    struct swap_areas after;
+    swap_snapshot(&after);
+    CHECK_EQ(after.n, before.n);
+    swap_on("/dev/hda");                        /* off indeed: not EBUSY */
+    swap_off("/dev/hda");
+}
+
+/*
+ * A process killed for want of memory while its shared pages are on their way to swap:
+ * the last unmap, at its exit, frees the object with pages in the swap cache, their
+ * writes in flight or done. Every page and slot must come back (the runner counts free
+ * RAM; swapoff finds every slot free).
+ */
+static void shared_hog(void* arg)
+{
+    size_t bytes = *(size_t*)arg;
+    char* p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    CHECK(p != MAP_FAILED);
+    touch_pages(p, bytes);
+}
+
+void test_swap_oom_shared(void)
+{
+    need_swap_disks();
+    expect_success("/sbin/mkswap /dev/hdb1", run_mkswap, "/dev/hdb1");
+    swap_on("/dev/hdb1");
+    struct sysinfo si;
+    CHECK(sysinfo(&si) == 0);
+    size_t bytes = (size_t)((unsigned long long)(si.totalram + si.totalswap) * si.mem_unit + (4u << 20));
+    pid_t pid = spawn(shared_hog, &bytes);
+    int status = wait_for(pid);
+    if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL)
+        fail("the shared hog ended %s, not killed", describe_status(status));
+    CHECK(sysinfo(&si) == 0);
+    diag("after the kill: %lu kB of swap in use", (unsigned long)((si.totalswap - si.freeswap) * si.mem_unit / 1024));
+    swap_off("/dev/hdb1");
+}

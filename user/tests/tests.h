@@ -95,6 +95,15 @@ void touch_pages(void* p, size_t n);
 int sysv_snapshot(int* ids, int max);
 int sysv_remove_left(const int* ids, int n);
 
+/* Swap areas (t_swap.c): those on, and the swapoff of those on now but not before; how many. */
+#define SWAP_AREAS_MAX 8
+struct swap_areas {
+    int n;
+    char name[SWAP_AREAS_MAX][64];
+};
+void swap_snapshot(struct swap_areas* s);
+int swap_off_left(const struct swap_areas* before);
+
 /* The tests, grouped by file. */
 void test_exec_hello(void);
 void test_args_env_auxv(void);
@@ -178,6 +187,9 @@ void test_disk_file(void);
 void test_disk_io_sleeps(void);
 void test_disk_mkswap(void);
 
+void test_swap_oom_shared(void);
+void test_swap_left_on(void);
+
 void test_tty_termios(void);
 void test_tty_line_editing(void);
 void test_tty_raw_mode(void);
@@ -188,6 +200,7 @@ void test_tty_stop_continue(void);
 void test_tty_orphaned_group(void);
 void test_tty_leader_exit_hangup(void);
 void test_tty_read_restarts(void);
+
 void test_vfork_shares_memory(void);
 void test_vfork_exec_wakes_parent(void);
 void test_clone_vm_vfork(void);
@@ -218,6 +231,25 @@ void test_swap_regions_calls(void);
 
 void test_clone_fault_files(void);
 void test_orphan_exit_signal(void);
+
+void test_tmpfs_files(void);
+void test_tmpfs_directories(void);
+void test_tmpfs_many_entries(void);
+void test_tmpfs_links(void);
+void test_tmpfs_rename(void);
+void test_tmpfs_unlinked_open(void);
+void test_tmpfs_attributes(void);
+void test_tmpfs_statfs_mounts(void);
+void test_tmpfs_readonly_elsewhere(void);
+void test_tmpfs_enospc(void);
+void test_tmpfs_chroot_fchdir(void);
+void test_tmpfs_mappings(void);
+void test_tmpfs_inode_limit(void);
+/*
+ * What a tmpfs test that failed left in /tmp or /dev/shm goes (the runner calls it once
+ * before the first test, and after each tmpfs test that fails).
+ */
+void tmpfs_remove_leftovers(void);
 
 void test_exec_late_failure(void);
 

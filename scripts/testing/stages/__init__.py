@@ -27,7 +27,7 @@ STAGES = [
     Stage("user-486", user.stage_user_486, cost=10),
     Stage("busybox", busybox.stage_busybox, cost=4),
     Stage("swap", swap.stage_swap, cost=20),
-    Stage("swap-errors", swap.stage_swap_errors, cost=12),
+    Stage("swap-errors", swap.stage_swap_errors, cost=60),
     Stage("loaded-host", disks.stage_loaded_host, cost=60, exclusive=True),
     Stage("fuzz", fuzz.stage_fuzz, cost=35),
     Stage("fail-page-alloc", fuzz.stage_fail_page_alloc, cost=45),
