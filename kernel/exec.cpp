@@ -502,12 +502,16 @@ ErrorOr<void> do_execve(const char* path, ArgStrings& args, u32 argc)
     ErrorOr<void> result = map_image(*t->mm, program, dynamic ? &interp : nullptr);
     if (!result.is_error())
         result = build_stack(t->user_frame(), args, argc, program, dynamic ? &interp : nullptr, path);
-    if (result.is_error()) {
-        program.close();                /* do_exit does not return to run the destructors */
-        interp.close();
-        do_exit(exit_status_signal(result.error().code() == ENOMEM ? SIGKILL : SIGSEGV));
-    }
-    return {};
+    /*
+     * Too late to return to the old program: the process dies, of SIGKILL without memory,
+     * SIGSEGV otherwise. As Linux's force_fatal_sig, by a signal taken on the way back to
+     * user mode, not do_exit here: every caller's frame unwinds first and frees what it
+     * holds (the scripts' lines here, the path and argument pages of sys_execve).
+     */
+    if (result.is_error())
+        force_fault_signal(*t, result.error().code() == ENOMEM ? SIGKILL : SIGSEGV,
+                           FaultInfo { SI_KERNEL, 0 });
+    return result;
 }
 
 } // namespace

@@ -41,6 +41,8 @@ struct FaultInfo {
     int code;           /* SEGV_MAPERR 1, SEGV_ACCERR 2, BUS_ADRERR 2, ILL_ILLOPN 2, FPE_INTDIV 1, SI_KERNEL 0x80 */
     u32 address;
 };
+/* si_code of a signal the kernel sends of its own accord (a failed exec, an emulated fault). */
+constexpr int SI_KERNEL = 0x80;
 
 /* Marks sig pending for the task and wakes it if it sleeps. */
 void send_signal(Task& task, int sig);

@@ -20,6 +20,7 @@ USER_PROG_tests/run     := user/tests/run.c user/tests/lib.c user/tests/t_proc.c
                            user/tests/t_shm.c \
                            user/tests/t_watch.c \
                            user/tests/t_system.c \
+                           user/tests/t_exec_fail.c \
                            user/tests/t_regions.c \
                            user/tests/t_exec_script.c \
                            user/lib/common.c

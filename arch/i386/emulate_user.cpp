@@ -14,8 +14,6 @@
 
 namespace {
 
-constexpr int SI_KERNEL = 0x80;
-
 /* What an access refused on behalf of the instruction should raise. */
 struct AccessContext {
     const TrapFrame& frame;

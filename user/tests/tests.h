@@ -250,6 +250,9 @@ void test_tmpfs_inode_limit(void);
  * before the first test, and after each tmpfs test that fails).
  */
 void tmpfs_remove_leftovers(void);
+
+void test_exec_late_failure(void);
+
 void test_alarm_itimer(void);
 void test_itimer_fork_exec(void);
 void test_sigsuspend_mask(void);
