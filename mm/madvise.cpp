@@ -27,7 +27,7 @@ ErrorOr<void> AddressSpace::discard(u32 start, u32 end)
     return {};
 }
 
-ErrorOr<void> AddressSpace::set_fork_flags(u32 start, u32 end, u8 set, u8 clear)
+ErrorOr<void> AddressSpace::set_region_flags(u32 start, u32 end, u8 set, u8 clear)
 {
     TRY(split(start));
     if (end < TASK_SIZE)
@@ -126,15 +126,15 @@ ErrorOr<void> advise_region(mm::AddressSpace& as, mm::Region& r, u32 start, u32 
         return {};
     }
     case MADV_DONTFORK:
-        return as.set_fork_flags(start, end, mm::VM_DONTCOPY, 0);
+        return as.set_region_flags(start, end, mm::VM_DONTCOPY, 0);
     case MADV_DOFORK:
-        return as.set_fork_flags(start, end, 0, mm::VM_DONTCOPY);
+        return as.set_region_flags(start, end, 0, mm::VM_DONTCOPY);
     case MADV_WIPEONFORK:
         if (!anonymous(r))
             return Error::from_errno(EINVAL);
-        return as.set_fork_flags(start, end, mm::VM_WIPEONFORK, 0);
+        return as.set_region_flags(start, end, mm::VM_WIPEONFORK, 0);
     case MADV_KEEPONFORK:
-        return as.set_fork_flags(start, end, 0, mm::VM_WIPEONFORK);
+        return as.set_region_flags(start, end, 0, mm::VM_WIPEONFORK);
     default:
         return {};                      /* a hint: access pattern, dumps, KSM, huge pages */
     }

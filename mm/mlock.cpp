@@ -34,20 +34,7 @@ ErrorOr<void> AddressSpace::set_lock(u32 start, u32 end, u8 lock)
     /* A table shared since fork would let the other process's scan steal our pages. */
     if (lock)
         TRY(unshare_range(start, end));
-    TRY(split(start));
-    if (end < TASK_SIZE)
-        TRY(split(end));
-    Region* last = nullptr;
-    for (Region* r = find(start); r && r->start < end; r = r->next) {
-        last = r;
-        r->flags = u8((r->flags & ~LOCK_MASK) | lock);
-    }
-    for (Region* r = last; r && r->end > start;) {
-        Region* prev = r->prev;
-        merge_around(r);
-        r = prev;
-    }
-    return {};
+    return set_region_flags(start, end, lock, LOCK_MASK);
 }
 
 /*

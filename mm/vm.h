@@ -70,8 +70,11 @@ public:
     ErrorOr<void> populate(u32 start, u32 end, FaultIn how, OnError on_error = OnError::Stop);
     /* MADV_DONTNEED: drops the pages and swap entries of [start, end) inside one region. */
     ErrorOr<void> discard(u32 start, u32 end);
-    /* MADV_DONTFORK and the like: flags set and cleared over [start, end), which is mapped. */
-    ErrorOr<void> set_fork_flags(u32 start, u32 end, u8 set, u8 clear);
+    /*
+     * Region flags set and cleared over [start, end), which is mapped, splitting regions at
+     * its ends and merging what becomes alike (mlock, MADV_DONTFORK and the like).
+     */
+    ErrorOr<void> set_region_flags(u32 start, u32 end, u8 set, u8 clear);
     /* The pages of the locked regions, in memory or not (Linux's locked_vm: VmLck). */
     u32 locked_pages() const;
     /* mlockall(MCL_FUTURE): the lock flags every new region gets (Linux's def_flags). */
