@@ -153,3 +153,21 @@ void touch_pages(void* p, size_t n)
     for (size_t i = 0; i < n; i += 4096)
         ((volatile char*)p)[i] = 1;
 }
+
+void fill_page(uint32_t* p, uint32_t index, uint32_t seed)
+{
+    uint32_t x = index * 2654435761u ^ seed;
+    for (unsigned i = 0; i < 4096 / 4; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        p[i] = x;
+    }
+}
+
+int page_ok(const uint32_t* p, uint32_t index, uint32_t seed)
+{
+    uint32_t want[4096 / 4];
+    fill_page(want, index, seed);
+    return memcmp(p, want, sizeof want) == 0;
+}

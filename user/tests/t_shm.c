@@ -509,24 +509,6 @@ static unsigned long long swap_in_use(void)
     return (unsigned long long)(si.totalswap - si.freeswap) * si.mem_unit;
 }
 
-static void fill_page(uint32_t* p, uint32_t index, uint32_t seed)
-{
-    uint32_t x = index * 2654435761u ^ seed;
-    for (unsigned i = 0; i < PAGE / 4; i++) {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        p[i] = x;
-    }
-}
-
-static int page_ok(const uint32_t* p, uint32_t index, uint32_t seed)
-{
-    uint32_t want[PAGE / 4];
-    fill_page(want, index, seed);
-    return memcmp(p, want, PAGE) == 0;
-}
-
 struct region_job {
     char* p;
     int shmid;                          /* attach this segment first if >= 0 */

@@ -59,25 +59,6 @@ static unsigned long long total_ram(void)
     return (unsigned long long)si.totalram * si.mem_unit;
 }
 
-/* A page's contents, from its index and a seed: any page mixed up is caught. */
-static void fill_page(uint32_t* p, uint32_t index, uint32_t seed)
-{
-    uint32_t x = index * 2654435761u ^ seed;
-    for (unsigned i = 0; i < PAGE / 4; i++) {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        p[i] = x;
-    }
-}
-
-static int page_ok(const uint32_t* p, uint32_t index, uint32_t seed)
-{
-    uint32_t want[PAGE / 4];
-    fill_page(want, index, seed);
-    return memcmp(p, want, PAGE) == 0;
-}
-
 static char* big_map(size_t bytes)
 {
     char* p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

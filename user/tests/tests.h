@@ -72,6 +72,11 @@ pid_t spawn(void (*fn)(void* arg), void* arg);
 /* waitpid(pid), retrying on EINTR; fails the test if that does not return pid. */
 int wait_for(pid_t pid);
 
+/* A 4 KB page's contents from its index and a seed, so that any page mixed up is caught. */
+void fill_page(uint32_t* p, uint32_t index, uint32_t seed);
+/* Whether p holds what fill_page writes for index and seed. */
+int page_ok(const uint32_t* p, uint32_t index, uint32_t seed);
+
 /* Describes a wait status in words, in a static buffer. */
 const char* describe_status(int status);
 
