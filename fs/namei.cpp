@@ -67,17 +67,25 @@ ErrorOr<Vnode> resolve_from(Vnode start, const char* path, size_t length, Follow
     return finish(last, follow, hops, missing_last);
 }
 
-/* Where the symlink `link`, found in `dir`, leads. */
-ErrorOr<Vnode> follow_link(Vnode dir, Vnode link, int& hops, bool& missing_last)
+/* A symlink's target for a walk, one more hop: ELOOP past MAX_SYMLINK_HOPS, ENOENT if empty. */
+ErrorOr<void> link_for_walk(Vnode link, int& hops, LinkScratch& scratch, const char*& target,
+                            size_t& length)
 {
     if (++hops > MAX_SYMLINK_HOPS)
         return Error::from_errno(ELOOP);
-    LinkScratch scratch;
-    const char* target;
-    size_t length;
     TRY(link.node->link_target(link.pid, scratch, target, length));
     if (length == 0)
         return Error::from_errno(ENOENT);
+    return {};
+}
+
+/* Where the symlink `link`, found in `dir`, leads. */
+ErrorOr<Vnode> follow_link(Vnode dir, Vnode link, int& hops, bool& missing_last)
+{
+    LinkScratch scratch;
+    const char* target;
+    size_t length;
+    TRY(link_for_walk(link, hops, scratch, target, length));
     return resolve_from(dir, target, length, Follow::Yes, hops, missing_last);
 }
 
@@ -224,14 +232,10 @@ ErrorOr<File*> open(const char* path, u32 flags, u32 create_mode)
         if (!node.node->is_symlink() || follow == Follow::No)
             return named(open_node(node, flags), path);
         /* A symlink: where it leads is made if missing, as Linux does for a dangling one. */
-        if (++hops > MAX_SYMLINK_HOPS)
-            return Error::from_errno(ELOOP);
         LinkScratch scratch;
         const char* target;
         size_t target_length;
-        TRY(node.node->link_target(node.pid, scratch, target, target_length));
-        if (target_length == 0)
-            return Error::from_errno(ENOENT);
+        TRY(link_for_walk(node, hops, scratch, target, target_length));
         last = TRY(walk_to_last(last.dir, target, target_length, hops));
     }
 }
